@@ -1,0 +1,103 @@
+"""The headless command line: sub-commands that work without a display or Qt.
+
+Each command prints plain text and returns an exit code: 0 on success, 2 on bad input
+(with a one-line reason on stderr), 3 when training diverged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import StudioError
+from .io import load_design
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    design = load_design(args.design)
+    net = design.network
+    print(f"{Path(args.design).name}: {net.inputs} inputs -> {net.outputs} outputs, "
+          f"{net.parameter_count():,} parameters")
+    n = net.inputs
+    for i, layer in enumerate(net.layers):
+        out = layer.output_features(n)
+        print(f"  layers[{i}]  {layer.summary():<28} {n:>6} -> {out:<6} "
+              f"{layer.parameter_count(n):>10,} params")
+        n = out
+    problems = design.validate()
+    for p in problems:
+        print(f"problem: {p}", file=sys.stderr)
+    return EXIT_BAD_INPUT if problems else EXIT_OK
+
+
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import check_design
+
+    design = load_design(args.design)
+    problems = design.validate()
+    if problems:
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    rows = check_design(design, samples=args.samples, seed=args.seed)
+    worst = 0.0
+    print(f"{'parameter':<32} {'size':>8}  relative error (float64, central differences)")
+    for row in rows:
+        flag = "" if row.relative_error <= args.tolerance else "  <-- above tolerance"
+        print(f"{row.name:<32} {row.size:>8}  {row.relative_error:.2e}{flag}")
+        worst = max(worst, row.relative_error)
+    ok = worst <= args.tolerance
+    print(f"{'OK' if ok else 'FAILED'}: largest relative error {worst:.2e} "
+          f"(tolerance {args.tolerance:.0e})")
+    return EXIT_OK if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backprop-studio",
+        description="Backprop Studio: build neural networks, train them and watch "
+                    "backpropagation work. Without a command it opens the window "
+                    "(optionally on FILE).",
+        epilog="Run 'backprop-studio' alone to open the window, or "
+               "'backprop-studio FILE' to open a design or project in it.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("check", help="validate a design file and print its layer shapes")
+    p.add_argument("design", help="design file (.json)")
+    p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("gradcheck", help="compare a design's gradients with finite "
+                                         "differences (float64)")
+    p.add_argument("design", help="design file (.json)")
+    p.add_argument("--samples", type=int, default=8, help="batch size of the check")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--tolerance", type=float, default=1e-5)
+    p.set_defaults(func=_cmd_gradcheck)
+    return parser
+
+
+HEADLESS_COMMANDS = ("check", "gradcheck")
+
+
+def run_headless(argv: list[str]) -> int:
+    """Parse ``argv`` and run a headless command; errors become one-line messages."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors and --help
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return args.func(args)
+    except StudioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
