@@ -45,4 +45,11 @@ class DatasetError(StudioError):
 
 
 class FileFormatError(StudioError):
-    """A design, weights or project file is unreadable, corrupt or of an unknown format."""
+    """A design, weights or project file is unreadable, corrupt or of an unknown format.
+
+    ``problems`` lists the individual problems when the file was readable but its content
+    invalid (each with its place in the file)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        self.problems: list[Problem] = list(problems or [])
+        super().__init__(message)

@@ -122,12 +122,13 @@ def save_design(design: Design, path: str | os.PathLike[str]) -> None:
 
 
 def load_design(path: str | os.PathLike[str]) -> Design:
-    """Load and check a design file. Raises ``FileFormatError`` (unreadable) or
-    ``DesignError`` (every problem, each prefixed with the file name)."""
+    """Load and check a design file. Raises ``FileFormatError`` whether the file is
+    unreadable or its content invalid (then ``problems`` lists every problem)."""
     data = read_bytes(path, MAX_JSON_BYTES)
-    obj = parse_json(data, str(path))
+    name = Path(path).name
+    obj = parse_json(data, name)
     try:
         return Design.from_dict(obj)
     except DesignError as exc:
-        raise DesignError([type(p)(f"{Path(path).name}: {p.path}" if p.path else
-                                   Path(path).name, p.message) for p in exc.problems]) from None
+        lines = "\n".join(f"  {p}" for p in exc.problems)
+        raise FileFormatError(f"{name} is not a valid design:\n{lines}", exc.problems) from None

@@ -97,6 +97,10 @@ class Network:
         layers, needs = self.layers, self._needs_input_grad
         last = len(layers) - 2 if self._skipped_final else len(layers) - 1
         for i in range(last, -1, -1):
+            if g is None:
+                # Layer i+1 was told no input gradient is needed: no layer up to i has
+                # parameters, so stop (a parameter-free residual block would get None).
+                break
             g = layers[i].backward(g, needs[i] or input_grad)
         return g if input_grad else None
 

@@ -74,7 +74,7 @@ class FieldInfo:
             if value not in names:
                 return f"unknown choice {value!r}; choose one of {', '.join(names)}"
         if t in ("int", "float"):
-            if t == "float" and not math.isfinite(value):
+            if t == "float" and not _finite(value):
                 return f"must be a finite number, got {value}"
             if self.allow_zero and value == 0:
                 return None
@@ -84,6 +84,13 @@ class FieldInfo:
             if hi is not None and value > hi:
                 return f"must be {_range_words(self)}, got {value}"
         return None
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float (JSON allows 4300 digits)
+        return False
 
 
 def _show(value: Any) -> str:
@@ -192,7 +199,8 @@ class ActivationSpec(LayerSpec):
                                          "input.", "choice", choices=lambda: ACTIVATIONS))
 
     def summary(self) -> str:
-        return ACTIVATIONS[self.function].label if self.function in ACTIVATIONS else "?"
+        known = isinstance(self.function, str) and self.function in ACTIVATIONS
+        return ACTIVATIONS[self.function].label if known else "?"
 
 
 @dataclass(frozen=True)
@@ -348,7 +356,11 @@ class NetworkSpec:
             if why:
                 problems.append(Problem(name, why))
         _validate_layers(self.layers, self.inputs, "layers", problems, top=True)
-        if self.layers and self.parameter_count() == 0:
+        try:
+            no_params = bool(self.layers) and self.parameter_count() == 0
+        except TypeError:  # a width of the wrong type, already reported above
+            no_params = False
+        if no_params:
             problems.append(Problem("layers", "the network has no learnable parameters; add a "
                                               "Dense layer"))
         return problems
@@ -379,7 +391,8 @@ def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, path: str,
             why = info.check(getattr(layer, name))
             if why:
                 problems.append(Problem(f"{where}.{name}", why))
-        if (isinstance(layer, ActivationSpec) and layer.function in ACTIVATIONS
+        if (isinstance(layer, ActivationSpec) and isinstance(layer.function, str)
+                and layer.function in ACTIVATIONS
                 and ACTIVATIONS[layer.function].output_only
                 and not (top and i == len(layers) - 1)):
             label = ACTIVATIONS[layer.function].label
@@ -416,7 +429,7 @@ class TrainConfig:
                                          "updates.", "choice", choices=lambda: OPTIMIZERS))
     learning_rate: float = _f(0.1, FieldInfo(
         "Learning rate", "α in Δw = -α ∂E/∂w. Too high and the loss jumps around or "
-        "explodes; too low and learning crawls.", "float", 0.0, 100.0, exclusive_min=True,
+        "explodes; too low and learning crawls.", "float", 0.0, 1e4, exclusive_min=True,
         log=True))
     momentum: float = _f(0.9, FieldInfo("Momentum", "How much of the previous update carries "
                                         "into the next (momentum optimizer).", "float", 0.0,
@@ -482,7 +495,7 @@ class TrainConfig:
     def from_dict(cls, d: Any, path: str = "training") -> TrainConfig:
         """Parse training settings; ``DesignError`` lists every problem."""
         problems: list[Problem] = []
-        cfg = _parse_fields(cls, d, path, problems)
+        cfg = _parse_fields(cls, d, path, problems, skip=())
         if problems or cfg is None:
             raise DesignError(problems)
         return cfg
@@ -508,7 +521,7 @@ class Design:
         """
         problems = [Problem(f"network.{p.path}", p.message) for p in self.network.validate()]
         problems += [Problem(f"training.{p.path}", p.message) for p in self.training.validate()]
-        loss = LOSSES.get(self.training.loss)
+        loss = LOSSES.get(self.training.loss) if isinstance(self.training.loss, str) else None
         if loss is None or not self.network.layers:
             return problems
         final = self.network.final_activation()
@@ -566,7 +579,7 @@ class Design:
             problems.append(Problem("name", f"must be a string, got {_show(name)}"))
             name = ""
         network = _parse_network(d.get("network"), "network", problems)
-        training = (_parse_fields(TrainConfig, d["training"], "training", problems)
+        training = (_parse_fields(TrainConfig, d["training"], "training", problems, skip=())
                     if "training" in d else TrainConfig())
         dataset = d.get("dataset")
         if dataset is not None and not isinstance(dataset, dict):
@@ -657,7 +670,7 @@ def _parse_network(d: Any, path: str, problems: list[Problem]) -> NetworkSpec | 
         return None
     layers = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems, 0)
     rest = {k: v for k, v in d.items() if k != "layers"}
-    net = _parse_fields(NetworkSpec, rest, path, problems)
+    net = _parse_fields(NetworkSpec, rest, path, problems, skip=())
     if net is None or layers is None:
         return None
     return dataclasses.replace(net, layers=layers)
