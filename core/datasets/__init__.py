@@ -1,0 +1,53 @@
+"""Datasets for Backprop Studio: synthetic 2-D sets, shipped real data and CSV import.
+
+Everything a trainer or the GUI needs comes from here: the :class:`Dataset` type (split
+into training and validation parts, inputs standardised with training statistics, raw
+inputs kept for plots), the loaders (:func:`make_synthetic`, :func:`load_builtin`,
+:func:`load_csv`), the plain-data :class:`DatasetSpec` with :func:`load_dataset`, and the
+registry of built-in datasets (:data:`DATASETS`, :func:`list_datasets`).
+"""
+
+from __future__ import annotations
+
+from core.datasets.csv_import import CSV_TASKS, MAX_AUTO_CLASSES, detect_task, load_csv
+from core.datasets.csv_table import DEFAULT_MAX_BYTES, CsvTable, read_csv_table
+from core.datasets.dataset import TASKS, Dataset, Task, build_dataset
+from core.datasets.features import DERIVED_FEATURES
+from core.datasets.registry import DATASETS, DatasetInfo, dataset_info, list_datasets
+from core.datasets.shipped import RawData, load_builtin, read_raw
+from core.datasets.spec import SPEC_KINDS, DatasetSpec, DatasetSpecError, load_dataset
+from core.datasets.split import MAX_VAL_FRACTION, Split, train_val_split
+from core.datasets.synthetic import MAX_SAMPLES, MIN_SAMPLES, generate, make_synthetic
+
+__all__ = [
+    "CSV_TASKS",
+    "DATASETS",
+    "DEFAULT_MAX_BYTES",
+    "DERIVED_FEATURES",
+    "MAX_AUTO_CLASSES",
+    "MAX_SAMPLES",
+    "MAX_VAL_FRACTION",
+    "MIN_SAMPLES",
+    "SPEC_KINDS",
+    "TASKS",
+    "CsvTable",
+    "Dataset",
+    "DatasetInfo",
+    "DatasetSpec",
+    "DatasetSpecError",
+    "RawData",
+    "Split",
+    "Task",
+    "build_dataset",
+    "dataset_info",
+    "detect_task",
+    "generate",
+    "list_datasets",
+    "load_builtin",
+    "load_csv",
+    "load_dataset",
+    "make_synthetic",
+    "read_csv_table",
+    "read_raw",
+    "train_val_split",
+]
