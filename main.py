@@ -7,7 +7,14 @@ imports the GUI.
 
 from __future__ import annotations
 
+import os
 import sys
+
+# One BLAS thread unless the user says otherwise: on a two-core machine a second
+# OpenBLAS thread collapses whenever the other core is busy (the window, another
+# program), measured at 10x slower. Must be set before NumPy is first imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 
 def main(argv: list[str] | None = None) -> int:
