@@ -57,6 +57,22 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else 1
 
 
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    from .datasets import list_datasets
+
+    print(f"{'name':<16}{'kind':<11}{'task':<16}{'inputs':>7}{'outputs':>8}  description")
+    for info in list_datasets():
+        print(f"{info.name:<16}{info.kind:<11}{info.task:<16}{info.n_features:>7}"
+              f"{info.n_outputs:>8}  {info.description}")
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .training_cli import train_from_args
+
+    return train_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backprop-studio",
@@ -77,10 +93,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tolerance", type=float, default=1e-5)
     p.set_defaults(func=_cmd_gradcheck)
+    p = sub.add_parser("train", help="train a design headless; writes metrics, steps, "
+                                     "weights and a project file")
+    p.add_argument("design", help="design file (.json)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--dataset", metavar="NAME", help="a built-in dataset (see 'datasets'); "
+                                                      "default: the design's own dataset")
+    src.add_argument("--csv", metavar="FILE", help="train on a CSV file (header row needed)")
+    p.add_argument("--target", metavar="COLUMN", help="the CSV's target column (default: last)")
+    p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                   help="the CSV's task (default: detected)")
+    p.add_argument("--epochs", type=int, metavar="N", help="override the design's epochs")
+    p.add_argument("--seed", type=int, metavar="S", help="override the design's seed")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: runs/<design name>)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=_cmd_train)
+    p = sub.add_parser("datasets", help="list the built-in datasets")
+    p.set_defaults(func=_cmd_datasets)
     return parser
 
 
-HEADLESS_COMMANDS = ("check", "gradcheck")
+HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets")
 
 
 def run_headless(argv: list[str]) -> int:

@@ -64,13 +64,18 @@ class Optimizer:
         self.iterations = 0
         self._init_state(self._tmp.size, self._tmp.dtype)
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        """Apply one update to ``params`` (n,) from ``grads`` (n,); returns the update Δw.
+    def compute_update(self, grads: np.ndarray) -> np.ndarray:
+        """The update Δw (n,) for ``grads`` (n,), advancing the optimizer's state but not
+        touching the parameters (the trainer checks it is finite before applying it).
 
-        The returned array is a buffer owned by the optimizer (valid until the next step).
+        The returned array is a buffer owned by the optimizer (valid until the next call).
         """
         self.iterations += 1
-        delta = self._update(grads)
+        return self._update(grads)
+
+    def step(self, params: np.ndarray, grads: np.ndarray) -> np.ndarray:
+        """Apply one update to ``params`` (n,) from ``grads`` (n,); returns the update Δw."""
+        delta = self.compute_update(grads)
         np.add(params, delta, out=params)
         return delta
 
