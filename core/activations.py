@@ -26,7 +26,8 @@ class _Forward(Protocol):
 
 class _Backward(Protocol):
     def __call__(
-        self, x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray
+        self, x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None,
     ) -> np.ndarray: ...
 
 
@@ -36,7 +37,8 @@ class ActivationInfo:
 
     ``forward(x, out)`` writes f(x); ``backward(x, y, g, out)`` writes g * f'(x) where
     ``y = f(x)`` was computed by ``forward`` (many derivatives are cheaper from y).
-    All arrays have shape (batch, features); ``out`` may alias ``g`` in ``backward``.
+    All arrays have shape (batch, features); ``out`` may alias ``g`` in ``backward``, and
+    ``scratch``, when given, is a buffer of the same shape it may use freely.
     """
 
     name: str
@@ -55,9 +57,10 @@ def _sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.multiply(out, 0.5, out=out)
 
 
-def _sigmoid_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _sigmoid_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     # sigma' = y (1 - y)
-    local = np.subtract(1.0, y)
+    local = np.subtract(1.0, y, out=scratch)
     np.multiply(local, y, out=local)
     return np.multiply(g, local, out=out)
 
@@ -66,9 +69,10 @@ def _tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.tanh(x, out=out)
 
 
-def _tanh_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _tanh_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     # tanh' = 1 - y^2, applied as g - g*y*y to stay in preallocated memory.
-    tmp = np.multiply(y, y)
+    tmp = np.multiply(y, y, out=scratch)
     np.multiply(tmp, g, out=tmp)
     return np.subtract(g, tmp, out=out)
 
@@ -77,7 +81,8 @@ def _relu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0, out=out)
 
 
-def _relu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _relu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     return np.multiply(g, x > 0, out=out)
 
 
@@ -85,7 +90,8 @@ def _leaky(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.maximum(x, LEAKY_SLOPE * x, out=out)
 
 
-def _leaky_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _leaky_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     slope = np.where(x > 0, 1.0, LEAKY_SLOPE).astype(g.dtype, copy=False)
     return np.multiply(g, slope, out=out)
 
@@ -99,7 +105,8 @@ def _elu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _elu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _elu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     # For x <= 0, d/dx alpha (e^x - 1) = y + alpha.
     local = y + ELU_ALPHA
     np.copyto(local, 1.0, where=x > 0)
@@ -119,7 +126,8 @@ def _gelu(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.multiply(inner, 0.5, out=out)
 
 
-def _gelu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _gelu_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     x2 = x * x
     u = _GELU_C * (x + 0.044715 * x2 * x)
     t = np.tanh(u)
@@ -137,7 +145,8 @@ def _softplus(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.add(np.maximum(x, 0.0), t, out=out)
 
 
-def _softplus_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _softplus_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     local = _sigmoid(x, np.empty_like(x))
     return np.multiply(g, local, out=out)
 
@@ -147,7 +156,8 @@ def _linear(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def _linear_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _linear_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     if out is not g:
         np.copyto(out, g)
     return out
@@ -160,7 +170,8 @@ def _softmax(x: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.divide(out, out.sum(axis=1, keepdims=True), out=out)
 
 
-def _softmax_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _softmax_back(x: np.ndarray, y: np.ndarray, g: np.ndarray, out: np.ndarray,
+        scratch: np.ndarray | None = None) -> np.ndarray:
     # Jacobian-vector product: y * (g - sum(g * y)) per row.
     dot = np.einsum("ij,ij->i", g, y)[:, None]
     np.subtract(g, dot, out=out)

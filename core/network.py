@@ -57,6 +57,7 @@ class Network:
         self.groups = groups
         self._param_index = param_index
         self._group_starts = np.array([g.start for g in groups], dtype=np.intp)
+        self._slices = [(g.start, g.stop) for g in groups]
         self._sq = np.empty_like(flat_grads)
         # A layer's input gradient is needed only if some earlier layer has parameters.
         needs, seen = [], False
@@ -181,13 +182,22 @@ class Network:
         """Names of the layers that own parameters, in the order of the norm arrays."""
         return [g.layer for g in self.groups]
 
-    def group_norms(self, flat: np.ndarray) -> np.ndarray:
-        """L2 norm of each parameter group's slice of ``flat`` (n,) -> (groups,) float64."""
+    def group_sq_norms(self, flat: np.ndarray) -> np.ndarray:
+        """Sum of squares of each parameter group's slice of ``flat`` (n,) -> (groups,)
+        float64. Their total is the squared global norm, so clipping and the per-layer
+        norms share one pass."""
         if not self.groups:
             return np.zeros(0)
+        if flat.size > 65_536:
+            # Large layers: one BLAS dot per layer beats a full-size temporary.
+            return np.array([float(np.dot(flat[a:b], flat[a:b])) for a, b in self._slices])
         sq = self._sq
         np.multiply(flat, flat, out=sq)
-        return np.sqrt(np.add.reduceat(sq, self._group_starts).astype(np.float64))
+        return np.add.reduceat(sq, self._group_starts).astype(np.float64)
+
+    def group_norms(self, flat: np.ndarray) -> np.ndarray:
+        """L2 norm of each parameter group's slice of ``flat`` (n,) -> (groups,) float64."""
+        return np.sqrt(self.group_sq_norms(flat))
 
     def layer_grad_norms(self) -> dict[str, float]:
         """L2 norm of each layer's gradients, by layer name (layers with parameters only)."""

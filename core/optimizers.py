@@ -224,10 +224,13 @@ def apply_penalties(
     return penalty
 
 
-def clip_gradients(grads: np.ndarray, max_norm: float, max_value: float) -> float:
+def clip_gradients(grads: np.ndarray, max_norm: float, max_value: float,
+                   norm: float | None = None) -> float:
     """Clip ``grads`` (n,) in place: each element to ±``max_value``, then the whole vector to
-    global L2 norm ``max_norm`` (0 disables either). Returns the norm before clipping."""
-    norm = math.sqrt(float(np.dot(grads, grads)))
+    global L2 norm ``max_norm`` (0 disables either). Returns the norm before clipping;
+    pass ``norm`` when it is already known."""
+    if norm is None:
+        norm = math.sqrt(float(np.dot(grads, grads)))
     if max_value:
         np.clip(grads, -max_value, max_value, out=grads)
     if max_norm and norm > max_norm:

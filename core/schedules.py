@@ -26,6 +26,7 @@ class ScheduleInfo:
     label: str
     description: str
     rate: _Rate
+    settings: tuple[str, ...] = ()  # the TrainConfig fields this schedule reads
 
 
 SCHEDULES: dict[str, ScheduleInfo] = {
@@ -40,11 +41,13 @@ SCHEDULES: dict[str, ScheduleInfo] = {
             "Multiply the rate by gamma every step_size epochs.",
             lambda base, epoch, epochs, step_size, gamma: base
             * gamma ** (epoch // max(step_size, 1)),
+            ("step_size", "gamma"),
         ),
         ScheduleInfo(
             "exponential", "Exponential decay",
             "Multiply the rate by gamma after every epoch.",
             lambda base, epoch, epochs, step_size, gamma: base * gamma**epoch,
+            ("gamma",),
         ),
         ScheduleInfo(
             "cosine", "Cosine annealing",

@@ -7,6 +7,7 @@ the tests all use it, so the numbers a user watches are the numbers that are mea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,9 @@ class TrainStep:
         self.clip_norm = config.clip_norm
         self.clip_value = config.clip_value
         self.last_delta: np.ndarray | None = None
+        # Per-layer squared gradient norms of the last step, before clipping (so an
+        # exploding layer stays visible even when clipping tames the update).
+        self.last_grad_sq = np.zeros(len(network.groups))
 
     def apply_settings(self, config: TrainConfig) -> None:
         """Take new optimizer, penalty and clipping settings for the next step (the
@@ -80,7 +84,12 @@ class TrainStep:
         if self.l2 or self.l1:
             penalty = apply_penalties(net.flat_params, net.flat_grads, net.decay_mask,
                                       self.l2, self.l1)
-        norm = clip_gradients(net.flat_grads, self.clip_norm, self.clip_value)
+        sq = net.group_sq_norms(net.flat_grads)
+        self.last_grad_sq = sq
+        total = float(sq.sum())
+        norm = math.sqrt(total) if total < math.inf else math.inf
+        if self.clip_norm or self.clip_value:
+            clip_gradients(net.flat_grads, self.clip_norm, self.clip_value, norm)
         return loss, penalty, norm
 
     def run(self, X: np.ndarray, Y: np.ndarray) -> StepResult:

@@ -386,7 +386,7 @@ class Trainer:
             np.add(net.flat_params, delta, out=net.flat_params)
             self.step_count += 1
             if self.step_count % self.detail_every == 0:
-                gn = net.group_norms(net.flat_grads)
+                gn = np.sqrt(stepper.last_grad_sq)
                 wn = net.group_norms(net.flat_params)
                 dn = net.group_norms(delta)
                 ratios = np.divide(dn, wn, out=np.zeros_like(dn), where=wn > 0)
