@@ -5,6 +5,15 @@ from __future__ import annotations
 
 import sys
 
+APP_NAME = "Backprop Studio"
+
+
+def configure_application(app) -> None:  # app: QApplication
+    """Names used by QSettings (layout, recent files) and the window system."""
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("Backprop Studio")
+    app.setApplicationDisplayName(APP_NAME)
+
 
 def run_gui(argv: list[str]) -> int:
     """Open the main window on ``argv[0]`` if given, else the built-in example."""
@@ -13,11 +22,10 @@ def run_gui(argv: list[str]) -> int:
     from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
-    app.setApplicationName("Backprop Studio")
-    app.setOrganizationName("Backprop Studio")
+    configure_application(app)
     window = MainWindow()
     if argv:
-        window.open_path(argv[0])
+        window.open_startup_file(argv[0])
     else:
         window.open_example()
     window.show()

@@ -1,31 +1,58 @@
-"""The main window's frame: menus, the open design's layer table, and the status bar.
+"""The main window: composes the panels around one document, with menus, shortcuts, the
+title's unsaved-changes marker, remembered layout and recent files.
 
-The builder panels (palette, editor, inspector) and live training plots are composed
-here as they are built; for now the window opens a design and shows its layers, shapes
-and problems so a design can be inspected before training from the command line.
+Layout: the layer palette and the dataset panel on the left, the network editor and the
+network diagram in the centre, the inspector and training settings on the right, the
+network check at the bottom. Panels are dock widgets, so a user can rearrange them;
+the arrangement is remembered between runs (QSettings).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
+    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from core import Design, StudioError
+from core import Design, NetworkSpec, StudioError
+from core.datasets import DatasetSpec
 from core.io import load_design
 from core.resources import resource_path
 
-EXAMPLE = "xor.json"
+from .check_panel import NetworkCheckPanel
+from .dataset_panel import DatasetPanel
+from .dataset_state import DatasetState
+from .diagram import NetworkDiagram
+from .document import Document, LayerSelection
+from .files import FileActions
+from .hyperparams import TrainingSettingsPanel
+from .inspector import LayerInspector
+from .layer_stack import LayerStackEditor
+from .palette import LayerPalette
+
+DEFAULT_EXAMPLE = "xor.json"
+
+
+def example_paths() -> list[Path]:
+    """The shipped example designs, sorted by file name."""
+    return sorted(resource_path("examples").glob("*.json"))
+
+
+def new_design() -> Design:
+    """What File > New starts from: an empty network on the circle dataset."""
+    return Design(NetworkSpec(inputs=2), dataset=DatasetSpec.synthetic("circle").to_dict(),
+                  name="")
 
 
 class MainWindow(QMainWindow):
@@ -33,101 +60,273 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
-        self.design: Design | None = None
-        self.path: Path | None = None
-        self.resize(900, 600)
+        self.setObjectName("main_window")
+        self.document = Document(self)
+        self.selection = LayerSelection(self)
+        self.dataset_state = DatasetState(self.document, self)
+        self.files = FileActions(self.document, self)
+        self.resize(1400, 860)
+        self._build_panels()
+        self._build_actions()
+        self._build_menus()
+        self.document.pathChanged.connect(self._update_title)
+        self.document.designChanged.connect(self._update_title)
+        self.files.recentChanged.connect(self._fill_recent_menu)
+        self.files.opened.connect(self._on_document_opened)
+        self.check_panel.readiness_changed.connect(self._on_readiness_changed)
+        self._update_title()
+        self._restore_layout()
+
+    # ----------------------------------------------------------------- panels
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea,
+              name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_panels(self) -> None:
+        doc, sel, data = self.document, self.selection, self.dataset_state
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet("background:#fdecea; color:#8a1c1c; padding:8px; "
+                                  "border:1px solid #f5c6cb; border-radius:4px;")
+        self.banner.hide()
+        self.editor = LayerStackEditor(doc, sel, data)
+        self.diagram = NetworkDiagram(doc, sel, data)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.diagram, "Network diagram")
+        self.views.setTabToolTip(0, "Neurons and connections; colours show the weights' "
+                                    "sign and size once training starts")
+        self.centre_split = QSplitter(Qt.Orientation.Horizontal)
+        self.centre_split.setObjectName("centre_split")
+        self.centre_split.addWidget(self.editor)
+        self.centre_split.addWidget(self.views)
+        self.centre_split.setStretchFactor(0, 0)
+        self.centre_split.setStretchFactor(1, 1)
+        self.centre_split.setSizes([340, 600])
         central = QWidget()
         layout = QVBoxLayout(central)
-        self.heading = QLabel()
-        self.heading.setWordWrap(True)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Layer", "Settings", "Output shape", "Parameters"])
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.problems = QLabel()
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #b00020;")
-        layout.addWidget(self.heading)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.problems)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.centre_split, 1)
         self.setCentralWidget(central)
-        self._build_menus()
-        self._update_title()
+
+        self.palette = LayerPalette(doc, sel)
+        self.dataset_panel = DatasetPanel(doc, data)
+        self.inspector = LayerInspector(doc, sel, data)
+        self.training_panel = TrainingSettingsPanel(doc)
+        self.check_panel = NetworkCheckPanel(doc, sel, data)
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.palette_dock = self._dock("Layers", self.palette, left, "palette_dock")
+        self.dataset_dock = self._dock("Dataset", self.dataset_panel, left, "dataset_dock")
+        self.inspector_dock = self._dock("Inspector", self.inspector, right, "inspector_dock")
+        self.training_dock = self._dock("Training settings", self.training_panel, right,
+                                        "training_dock")
+        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
+        self.inspector_dock.raise_()
+        self.check_dock = self._dock("Network check", self.check_panel,
+                                     Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
+        self.resizeDocks([self.palette_dock, self.dataset_dock], [300, 520],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [330, 340],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.check_dock], [90], Qt.Orientation.Vertical)
+        # Selecting a layer brings the inspector to the front.
+        self.selection.changed.connect(self._on_selection_changed)
+
+    # ---------------------------------------------------------------- actions
+    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self) -> None:
+        sk = QKeySequence.StandardKey
+        self.new_action = self._action("&New", self._on_new, sk.New,
+                                       "Start a new, empty network")
+        self.open_action = self._action("&Open…", self.files.open_dialog, sk.Open,
+                                        "Open a design (.json) or project (.bpsproj)")
+        self.save_action = self._action("&Save", self.files.save, sk.Save,
+                                        "Save the design (atomic: the old file stays intact "
+                                        "if saving fails)")
+        self.save_as_action = self._action("Save &As…", self.files.save_as, sk.SaveAs,
+                                           "Save under a new name; choose .bpsproj to keep "
+                                           "trained weights and history too")
+        self.export_action = self._action("&Export Diagram Image…", self._on_export_diagram,
+                                          None, "Save the network diagram as PNG or SVG")
+        self.quit_action = self._action("&Quit", self.close, sk.Quit)
+        # Own undo/redo actions (not QUndoStack's) so a live run can veto an undo that
+        # would change the network under it.
+        stack = self.document.undo_stack
+        self.undo_action = self._action("&Undo", self.document.undo, sk.Undo)
+        self.redo_action = self._action("&Redo", self.document.redo, None)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        stack.canUndoChanged.connect(self.undo_action.setEnabled)
+        stack.canRedoChanged.connect(self.redo_action.setEnabled)
+        stack.undoTextChanged.connect(
+            lambda text: self.undo_action.setText(f"&Undo {text}".rstrip()))
+        stack.redoTextChanged.connect(
+            lambda text: self.redo_action.setText(f"&Redo {text}".rstrip()))
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open Design…", self)
-        open_action.setShortcut(QKeySequence.StandardKey.Open)
-        open_action.setStatusTip("Open a design file (.json)")
-        open_action.triggered.connect(self._on_open_triggered)
-        file_menu.addAction(open_action)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Backprop Studio", self)
-        about.triggered.connect(self._on_about_triggered)
-        help_menu.addAction(about)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        self._fill_recent_menu()
 
-    def _update_title(self) -> None:
-        name = self.path.name if self.path else "Untitled"
-        self.setWindowTitle(f"{name} — Backprop Studio")
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in (self.editor.delete_action, self.editor.duplicate_action,
+                       self.editor.move_up_action, self.editor.move_down_action):
+            edit_menu.addAction(action)
 
-    def open_example(self) -> None:
-        """Open the built-in example design."""
-        self.open_path(resource_path("examples", EXAMPLE))
+        examples = bar.addMenu("E&xamples")
+        for path in example_paths():
+            try:
+                title = load_design(path).name or path.stem
+            except StudioError:
+                continue
+            action = QAction(title, self)
+            action.setStatusTip(f"Open the example {path.name}")
+            action.triggered.connect(
+                lambda _checked=False, p=path: self.files.open_path(p, as_copy=True))
+            examples.addAction(action)
+
+        view = bar.addMenu("&View")
+        for dock in (self.palette_dock, self.dataset_dock, self.inspector_dock,
+                     self.training_dock, self.check_dock):
+            view.addAction(dock.toggleViewAction())
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&About Backprop Studio", self._on_about))
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.files.recent_files()
+        for i, f in enumerate(files):
+            action = QAction(f"&{i + 1} {Path(f).name}", self)
+            action.setStatusTip(f)
+            action.triggered.connect(lambda _checked=False, p=f: self.files.open_path(p))
+            self.recent_menu.addAction(action)
+        if files:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction(self._action("Clear Menu", self.files.clear_recent))
+        self.recent_menu.setEnabled(bool(files))
+
+    # ---------------------------------------------------------------- opening
+    def open_example(self, name: str = DEFAULT_EXAMPLE) -> bool:
+        """Open a shipped example as an untitled copy."""
+        return self.files.open_path(resource_path("examples", name), ask=False, as_copy=True)
 
     def open_path(self, path: str | Path) -> bool:
-        """Open a design file; on failure show why and keep the current design."""
+        """Open a file (asks about unsaved changes first)."""
+        return self.files.open_path(path)
+
+    def open_startup_file(self, path: str | Path) -> None:
+        """Open the file named on the command line; if it cannot be opened, open the
+        example instead and show why in the window (no modal box before the window)."""
+        from .files import read_document
+
         try:
-            design = load_design(path)
+            read_document(path)
         except StudioError as exc:
-            self.statusBar().showMessage(f"Could not open {Path(path).name}", 10000)
-            QMessageBox.warning(self, "Could not open the file", str(exc))
-            return False
-        self.design, self.path = design, Path(path)
-        self._show_design()
-        self._update_title()
-        self.statusBar().showMessage(f"Opened {self.path.name}", 5000)
-        return True
+            self.open_example()
+            self.show_banner(f"Could not open {path}:\n{exc}")
+            return
+        self.files.open_path(path, ask=False)
 
-    def _show_design(self) -> None:
-        design = self.design
-        assert design is not None
-        net = design.network
-        self.heading.setText(
-            f"<b>{design.name or self.path.stem}</b>: {net.inputs} inputs → {net.outputs} "
-            f"outputs, {net.parameter_count():,} parameters; loss "
-            f"{design.training.loss}, optimizer {design.training.optimizer}, learning rate "
-            f"{design.training.learning_rate:g}")
-        self.table.setRowCount(len(net.layers))
-        n = net.inputs
-        for row, layer in enumerate(net.layers):
-            out = layer.output_features(n)
-            cells = [layer.kind, layer.summary(), f"(batch, {out})",
-                     f"{layer.parameter_count(n):,}"]
-            for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-            n = out
-        self.table.resizeColumnsToContents()
-        problems = design.validate()
-        self.problems.setText("\n".join(f"⚠ {p}" for p in problems))
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+        if text:
+            self.statusBar().showMessage(text.splitlines()[0], 15000)
 
-    def _on_open_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open design", "",
-                                              "Designs (*.json);;All files (*)")
-        if path:
-            self.open_path(path)
+    def _on_document_opened(self) -> None:
+        self.selection.select(None)
+        self.show_banner("")
+        name = self.document.path.name if self.document.path else (
+            self.document.design.name or "example")
+        self.statusBar().showMessage(f"Opened {name}", 5000)
 
-    def _on_about_triggered(self) -> None:
+    def _on_new(self) -> None:
+        self.files.new(new_design())
+
+    # ------------------------------------------------------------------ misc
+    def _update_title(self) -> None:
+        doc = self.document
+        name = doc.path.name if doc.path else (doc.design.name or "Untitled")
+        self.setWindowTitle(f"{name}[*] — Backprop Studio")
+        self.setWindowModified(doc.modified)
+
+    def _on_selection_changed(self) -> None:
+        if self.selection.path is not None:
+            self.inspector_dock.raise_()
+
+    def _on_readiness_changed(self, ready: bool, reason: str) -> None:
+        if not ready:
+            self.statusBar().showMessage(reason, 8000)
+
+    def _on_export_diagram(self) -> None:
+        stem = self.document.path.stem if self.document.path else "network"
+        path, _ = QFileDialog.getSaveFileName(self, "Export diagram", f"{stem}.png",
+                                              "PNG image (*.png);;SVG image (*.svg)")
+        if not path:
+            return
+        try:
+            self.diagram.save_image(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Could not export", f"Could not write {path}: {exc}")
+            return
+        self.statusBar().showMessage(f"Diagram saved to {path}", 5000)
+
+    def _on_about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
             v = version("backprop-studio")
         except PackageNotFoundError:
-            v = "development checkout"
+            v = "(development checkout)"
         QMessageBox.about(self, "About Backprop Studio",
                           f"<b>Backprop Studio</b> {v}<br>Point-and-click experiments with "
                           "neural networks: watch backpropagation work.")
+
+    # ----------------------------------------------------------- persistence
+    def _restore_layout(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        event.accept()

@@ -1,0 +1,32 @@
+"""Colours shared by the layer cards, the plots' curves and the diagram, so a layer has
+one colour everywhere. Chosen from a colour-blind-friendly qualitative palette (Tol's
+"bright" and "muted" sets)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+_PALETTE = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB",
+            "#332288", "#117733", "#882255", "#44AA99", "#999933")
+
+KIND_COLORS = {
+    "dense": "#4477AA",
+    "activation": "#228833",
+    "dropout": "#CCBB44",
+    "batchnorm": "#AA3377",
+    "residual": "#66CCEE",
+}
+ERROR = QColor("#C0392B")
+WARNING = QColor("#D68910")
+POSITIVE = QColor("#2E6FBA")  # positive weights in the diagram
+NEGATIVE = QColor("#D1495B")  # negative weights
+
+
+def series_color(index: int) -> QColor:
+    """The colour of the ``index``-th layer with parameters (curves and cards)."""
+    return QColor(_PALETTE[index % len(_PALETTE)])
+
+
+def kind_color(kind: str) -> QColor:
+    """The accent colour of a layer kind (palette icons, card edges)."""
+    return QColor(KIND_COLORS.get(kind, "#777777"))

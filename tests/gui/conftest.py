@@ -1,0 +1,17 @@
+"""GUI test set-up: settings (recent files, layout) go to a throw-away location."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path, monkeypatch):
+    QStandardPaths.setTestModeEnabled(True)
+    qapp.setOrganizationName("Backprop Studio Tests")
+    qapp.setApplicationName("Backprop Studio Tests")
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings().clear()
+    yield
+    QSettings().clear()
