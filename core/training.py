@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -123,6 +123,9 @@ class TrainingControl:
         self._budget = 0  # steps allowed while paused
         self._config: TrainConfig | None = None
         self._reinit = False
+        # Called (on the trainer's thread) just before it blocks while paused, so a
+        # viewer can deliver the steps it has gathered before the wait.
+        self.before_wait: Callable[[], None] | None = None
 
     def stop(self) -> None:
         with self._cond:
@@ -170,6 +173,9 @@ class TrainingControl:
         budget and nothing to apply. Returns (go on?, run a step now?, new config or
         None, re-initialise?); with "run a step" false the trainer applies what it got
         and asks again."""
+        hook = self.before_wait
+        if hook is not None and self._paused and self._budget == 0:
+            hook()
         with self._cond:
             while (self._paused and self._budget == 0 and not self._stop
                    and not self._reinit and self._config is None):

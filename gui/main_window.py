@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +41,8 @@ from .hyperparams import TrainingSettingsPanel
 from .inspector import LayerInspector
 from .layer_stack import LayerStackEditor
 from .palette import LayerPalette
+from .plots import TrainingPlots
+from .run_ui import TrainingUi
 
 DEFAULT_EXAMPLE = "xor.json"
 
@@ -67,13 +70,18 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self.document, self)
         self.resize(1400, 860)
         self._build_panels()
+        self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
+                                   self.diagram, self.editor, self.show_banner,
+                                   lambda: self.views.setCurrentWidget(self.plots))
         self._build_actions()
         self._build_menus()
+        self._build_toolbar()
         self.document.pathChanged.connect(self._update_title)
         self.document.designChanged.connect(self._update_title)
         self.files.recentChanged.connect(self._fill_recent_menu)
         self.files.opened.connect(self._on_document_opened)
         self.check_panel.readiness_changed.connect(self._on_readiness_changed)
+        self.training.set_readiness(self.check_panel.ready, self.check_panel.reason)
         self._update_title()
         self._restore_layout()
 
@@ -96,11 +104,15 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.editor = LayerStackEditor(doc, sel, data)
         self.diagram = NetworkDiagram(doc, sel, data)
+        self.plots = TrainingPlots()
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.diagram, "Network diagram")
+        self.views.addTab(self.plots, "Training")
         self.views.setTabToolTip(0, "Neurons and connections; colours show the weights' "
                                     "sign and size once training starts")
+        self.views.setTabToolTip(1, "Loss, accuracy, per-layer gradient norms and the "
+                                    "model's view of the data, live while training")
         self.centre_split = QSplitter(Qt.Orientation.Horizontal)
         self.centre_split.setObjectName("centre_split")
         self.centre_split.addWidget(self.editor)
@@ -202,6 +214,10 @@ class MainWindow(QMainWindow):
                        self.editor.move_up_action, self.editor.move_down_action):
             edit_menu.addAction(action)
 
+        train_menu = bar.addMenu("&Train")
+        for action in self.training.actions:
+            train_menu.addAction(action)
+
         examples = bar.addMenu("E&xamples")
         for path in example_paths():
             try:
@@ -221,6 +237,15 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Backprop Studio", self._on_about))
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Training", self)
+        bar.setObjectName("training_toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in self.training.actions:
+            bar.addAction(action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        self.training_toolbar = bar
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -285,6 +310,7 @@ class MainWindow(QMainWindow):
             self.inspector_dock.raise_()
 
     def _on_readiness_changed(self, ready: bool, reason: str) -> None:
+        self.training.set_readiness(ready, reason)
         if not ready:
             self.statusBar().showMessage(reason, 8000)
 
@@ -326,6 +352,8 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
+        # Stop a live run cooperatively and wait for its thread before Qt tears down.
+        self.training.shutdown()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())

@@ -1,0 +1,271 @@
+"""Responsiveness of the real main window while the trainer runs at full speed.
+
+For each network of ``bench/trainer.py`` ((a) 2-8-8-1 tanh, (b) 784-256-256-10 ReLU,
+(c) 20x64 sigmoid, (d) 784-1024-1024-10 ReLU) it opens the real ``MainWindow``
+offscreen with every plot live, trains for a fixed time and prints:
+
+- the GUI event loop's lateness: how late a 1 ms repeating QTimer fires (p50/p99/max);
+- frames actually drawn per second (training-plot redraws);
+- training throughput in the window as a ratio of the headless ``Trainer`` on the same
+  network and data, measured in the same process right before;
+- the plot redraw time with 1e3, 1e4, 1e5 and 1e6 recorded steps.
+
+Targets (from the live-training issue): p99 lateness <= 16 ms, max <= 50 ms; >= 25
+redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x headless.
+
+Usage::
+
+    cd /work/main && QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py \
+        [--seconds 6] [--only a,c]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig  # noqa: E402
+from core.datasets import build_dataset  # noqa: E402
+from core.progress import ProgressBatcher  # noqa: E402
+from core.training import StepSnapshot, Trainer, TrainingControl  # noqa: E402
+
+D, A = DenseSpec, ActivationSpec
+
+
+def models() -> dict[str, tuple[str, NetworkSpec, TrainConfig, int, int]]:
+    """name -> (title, network, settings, inputs, classes or 0 for regression)."""
+    sgd = dict(optimizer="sgd", epochs=1_000_000)
+    return {
+        "a": ("2-8-8-1 tanh, MSE, batch 10",
+              NetworkSpec(2, (D(8), A("tanh"), D(8), A("tanh"), D(1))),
+              TrainConfig(loss="mse", learning_rate=0.05, batch_size=10, **sgd), 2, 0),
+        "b": ("784-256-256-10 ReLU, softmax CE, batch 128",
+              NetworkSpec(784, (D(256, init="he_normal"), A("relu"),
+                                D(256, init="he_normal"), A("relu"), D(10), A("softmax"))),
+              TrainConfig(loss="softmax_cross_entropy", learning_rate=0.01, batch_size=128,
+                          **sgd), 784, 10),
+        "c": ("64-(20x64 sigmoid)-10, softmax CE, batch 64",
+              NetworkSpec(64, tuple(x for _ in range(20) for x in (D(64), A("sigmoid")))
+                          + (D(10), A("softmax"))),
+              TrainConfig(loss="softmax_cross_entropy", learning_rate=0.1, batch_size=64,
+                          **sgd), 64, 10),
+        "d": ("784-1024-1024-10 ReLU, softmax CE, batch 256",
+              NetworkSpec(784, (D(1024, init="he_normal"), A("relu"),
+                                D(1024, init="he_normal"), A("relu"), D(10),
+                                A("softmax"))),
+              TrainConfig(loss="softmax_cross_entropy", learning_rate=0.01, batch_size=256,
+                          **sgd), 784, 10),
+    }
+
+
+def make_dataset(inputs: int, classes: int, n: int = 2048):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, inputs))
+    if classes:
+        y = rng.integers(0, classes, n)
+        return build_dataset(name="bench", task="classification", x_raw=x, y=y,
+                             raw_feature_names=tuple(f"x{i + 1}" for i in range(inputs)),
+                             target_names=("class",),
+                             class_names=tuple(str(i) for i in range(classes)))
+    y = (x[:, :1] * x[:, 1:2]).astype(np.float64)
+    return build_dataset(name="bench", task="regression", x_raw=x, y=y,
+                         raw_feature_names=tuple(f"x{i + 1}" for i in range(inputs)),
+                         target_names=("y",))
+
+
+def headless_rate(design: Design, dataset, seconds: float) -> float:
+    """Steps per second of the trainer alone (the same generator the window drives)."""
+    from threadpoolctl import threadpool_limits
+
+    trainer = Trainer(design, dataset)
+    batcher = ProgressBatcher(trainer.layer_names)
+    steps = 0
+    with threadpool_limits(1):
+        t0 = time.perf_counter()
+        for snap in trainer.run(TrainingControl()):
+            batcher.add(snap)  # the window's worker batches too: count that work alike
+            if isinstance(snap, StepSnapshot):
+                steps += 1
+                if steps % 64 == 0:
+                    if time.perf_counter() - t0 >= seconds:
+                        break
+                    if batcher.pending > 4096:
+                        batcher.take()
+    return steps / (time.perf_counter() - t0)
+
+
+def window_run(app: QApplication, design: Design, dataset, seconds: float) -> dict:
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1400, 860)
+    window.document.load(design, None)
+    window.dataset_state.dataset = dataset  # an in-memory set: no dataset choice to load
+    window.dataset_state.error = ""
+    window.dataset_state.changed.emit()
+    window.show()
+    for _ in range(10):
+        app.processEvents()
+    plots = window.plots
+    redraws: list[float] = []
+    original = plots.redraw_visible
+
+    def timed_redraw() -> None:
+        t0 = time.perf_counter()
+        original()
+        redraws.append(time.perf_counter() - t0)
+
+    plots.redraw_visible = timed_redraw
+    steps: list[int] = []
+    window.training.controller.batch_received.connect(
+        lambda b: steps.append(int(b.steps[-1])) if b.steps.size else None)
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(1)
+    last = [0.0]
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if last[0]:
+            lateness.append(max(0.0, now - last[0] - 1.0))
+        last[0] = now
+
+    timer.timeout.connect(tick)
+    window.training.train()
+    if not window.training.controller.active:
+        raise SystemExit(f"training did not start: {window.check_panel.reason}")
+    # Let the run settle (the first batches build the plots), then measure, in the real
+    # event loop (app.exec), which sleeps without the GIL when there is nothing to do.
+    marks: dict[str, float] = {}
+
+    def begin() -> None:
+        marks["first"] = steps[-1] if steps else 0
+        redraws.clear()
+        lateness.clear()
+        clock.start()
+        last[0] = 0.0
+        timer.start()
+        marks["t0"] = time.perf_counter()
+        marks["gui_cpu0"] = time.thread_time()
+        marks["cpu0"] = time.process_time()
+        QTimer.singleShot(int(seconds * 1000), finish)
+
+    def finish() -> None:
+        marks["elapsed"] = time.perf_counter() - marks["t0"]
+        marks["gui_cpu"] = time.thread_time() - marks["gui_cpu0"]
+        marks["cpu"] = time.process_time() - marks["cpu0"]
+        marks["last"] = steps[-1] if steps else 0
+        timer.stop()
+        app.quit()
+
+    QTimer.singleShot(1000, begin)
+    app.exec()
+    elapsed = marks["elapsed"]
+    first_step = marks["first"]
+    steps.append(int(marks["last"]))
+    done_steps = (steps[-1] if steps else 0) - first_step
+    window.training.shutdown()
+    window.document.undo_stack.clear()
+    window.close()
+    lat = np.array(lateness) if lateness else np.zeros(1)
+    return {
+        "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+        "max": float(lat.max()), "fps": len(redraws) / elapsed,
+        "redraw_ms": 1e3 * statistics.median(redraws) if redraws else float("nan"),
+        "rate": done_steps / elapsed,
+        "gui_cpu": marks["gui_cpu"] / elapsed, "cpu": marks["cpu"] / elapsed,
+    }
+
+
+def redraw_scaling(app: QApplication) -> dict[int, float]:
+    """Median redraw time of the training plots after 1e3..1e6 recorded steps."""
+    from core.progress import ProgressBatch
+    from gui.plots import TrainingPlots
+
+    layers = tuple(f"layers.{2 * i}" for i in range(10))
+    plots = TrainingPlots()
+    plots.resize(1000, 700)
+    plots.show()
+    plots.start_run(layers, layers, "classification", None)
+    rng = np.random.default_rng(0)
+    out: dict[int, float] = {}
+    recorded = 0
+    chunk = 5000
+    for target in (1_000, 10_000, 100_000, 1_000_000):
+        while recorded < target:
+            k = min(chunk, target - recorded)
+            steps = np.arange(recorded + 1, recorded + k + 1, dtype=np.float64)
+            norms = np.exp(rng.standard_normal((k, len(layers))))
+            batch = ProgressBatch(layers, steps, steps // 100, np.exp(-steps / 1e5) +
+                                  rng.random(k) * 0.1, np.zeros(k), np.full(k, 0.1), steps,
+                                  norms, norms * 10, norms * 1e-3)
+            plots.add_batch(batch)
+            recorded += k
+        times = []
+        for _ in range(7):
+            plots.add_batch(ProgressBatch(layers, np.array([recorded + 1.0]), np.zeros(1),
+                                          np.ones(1), np.zeros(1), np.ones(1), np.zeros(0),
+                                          np.zeros((0, 10)), np.zeros((0, 10)),
+                                          np.zeros((0, 10))))
+            recorded += 1
+            t0 = time.perf_counter()
+            plots.redraw()
+            app.processEvents()
+            times.append(time.perf_counter() - t0)
+        out[target] = 1e3 * statistics.median(times)
+    plots.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per model")
+    parser.add_argument("--only", default="a,b,c,d", help="models to run, e.g. a,c")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    from gui.app import configure_application
+
+    configure_application(app)
+    app.setOrganizationName("Backprop Studio Bench")  # keep the user's settings untouched
+    rows = []
+    for key in args.only.split(","):
+        title, net, cfg, inputs, classes = models()[key]
+        design = Design(net, cfg, None, f"bench {key}")
+        dataset = make_dataset(inputs, classes)
+        headless = headless_rate(design, dataset, min(args.seconds, 4.0))
+        r = window_run(app, design, dataset, args.seconds)
+        r["ratio"] = r["rate"] / headless
+        rows.append((key, title, headless, r))
+        print(f"({key}) {title}: lateness p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max "
+              f"{r['max']:.1f} ms; {r['fps']:.1f} redraws/s ({r['redraw_ms']:.1f} ms each); "
+              f"{r['rate']:,.0f} steps/s in the window vs {headless:,.0f} headless = "
+              f"{r['ratio']:.2f}x", flush=True)
+    scaling = redraw_scaling(app)
+    base = scaling[1_000]
+    print("plot redraw (10 layers, loss, norms, ratios): " + ", ".join(
+        f"{n:.0e} steps {ms:.1f} ms" for n, ms in scaling.items())
+        + f"; 1e6/1e3 = {scaling[1_000_000] / base:.2f}x (target <= 1.5x)")
+    print("\nmodel  p99 ms  max ms  redraws/s  in-window/headless   targets: p99<=16, "
+          "max<=50, >=25/s, >=0.8x")
+    for key, _title, _h, r in rows:
+        ok = (r["p99"] <= 16, r["max"] <= 50, r["fps"] >= 25, r["ratio"] >= 0.8)
+        print(f"({key})   {r['p99']:6.1f}  {r['max']:6.1f}  {r['fps']:9.1f}  {r['ratio']:17.2f}"
+              f"   {' '.join('met' if o else 'MISSED' for o in ok)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,268 @@
+"""The window's side of training: the Train/Pause/Step/Stop/Reset actions, the status
+bar figures, and what happens to each batch of snapshots (plots, diagram, gradient
+diagnostics, card marks), to the end of a run (divergence message), and to edits made
+while a run is live (settings pass through; structural edits ask to stop first).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+
+from core.diagnostics import WINDOW, gradient_health, health_hint
+from core.edit import all_paths, layer_at, runtime_name
+from core.progress import ProgressBatch
+from core.spec import Design
+from core.training import RunEnd
+
+from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
+from .dataset_state import DatasetState
+from .document import Document
+
+# Settings a live run cannot take (they need a new run); see Trainer.apply_config.
+_FIXED_TRAINING = ("loss", "optimizer", "dtype", "seed", "batch_size")
+
+
+def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Legend labels for runtime layer names: "layers.0 · Dense 8"."""
+    by_name = {runtime_name(p): layer_at(design.network, p) for p in all_paths(design.network)}
+    return tuple(f"{n} · {by_name[n].summary()}" if n in by_name else n for n in names)
+
+
+class TrainingUi(QObject):
+    """Connects a ``TrainingController`` to the window's widgets."""
+
+    def __init__(self, window, document: Document, dataset_state: DatasetState,
+                 plots, diagram, editor, banner_setter, show_plots) -> None:
+        super().__init__(window)
+        self._window = window
+        self._doc = document
+        self._data = dataset_state
+        self._plots = plots
+        self._diagram = diagram
+        self._editor = editor
+        self._banner = banner_setter
+        self._show_plots = show_plots
+        self.controller = TrainingController(self)
+        self._ready, self._reason = False, ""
+        self._names: tuple[str, ...] = ()
+        self._labels: dict[str, str] = {}
+        self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
+        self._first: np.ndarray | None = None
+        self._last_health: dict[str, str] = {}
+        self._build_actions(window)
+        self.status = QLabel("Ready")
+        self.status.setToolTip("Epoch, step, training speed and the latest batch loss")
+        # A fixed width: a label that resizes with its text re-lays out the status bar.
+        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("x" * 64))
+        window.statusBar().addPermanentWidget(self.status)
+        c = self.controller
+        c.state_changed.connect(self._on_state_changed)
+        c.batch_received.connect(self._on_batch_received)
+        c.run_finished.connect(self._on_run_finished)
+        c.run_failed.connect(self._on_run_failed)
+        c.state_changed.connect(self._on_state_for_plots)
+        document.designChanged.connect(self._on_design_changed)
+        document.edit_guard = self._guard_edit
+        self._on_state_changed(IDLE)
+
+    # ---------------------------------------------------------------- actions
+    def _make(self, window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
+        action = QAction(text, window)
+        action.setShortcut(QKeySequence(keys))
+        action.setToolTip(f"{tip} ({keys})")
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self, window: QWidget) -> None:
+        self.train_action = self._make(window, "&Train", "F5",
+                                       "Train the network from its initial weights", self.train)
+        self.pause_action = self._make(window, "&Pause", "F6",
+                                       "Pause the run; press again to resume",
+                                       self.pause_or_resume)
+        self.step_action = self._make(window, "&Step", "F10",
+                                      "Run exactly one mini-batch, then pause", self.step)
+        self.stop_action = self._make(window, "St&op", "Shift+F5", "Stop the run", self.stop)
+        self.reset_action = self._make(window, "&Reset", "Ctrl+R",
+                                       "Draw the initial weights again from the seed and "
+                                       "clear the plots", self.reset)
+        self.actions = (self.train_action, self.pause_action, self.step_action,
+                        self.stop_action, self.reset_action)
+
+    def set_readiness(self, ready: bool, reason: str) -> None:
+        """From the network check: training may start only when there are no problems."""
+        self._ready, self._reason = ready, reason
+        self._on_state_changed(self.controller.state)
+
+    # --------------------------------------------------------------- commands
+    def _start(self, paused: bool = False, steps: int = 0) -> bool:
+        dataset = self._data.dataset
+        if not self._ready or dataset is None:
+            self._window.statusBar().showMessage(self._reason or "Choose a dataset first.",
+                                                 8000)
+            return False
+        design = self._doc.design
+        self._banner("")
+        self._names = ()  # the first batch starts the plots afresh
+        self._recent.clear()
+        self._first = None
+        self._last_health = {}
+        self._editor.set_notes({})
+        self._diagram.set_weights(None)
+        self._show_plots()
+        return self.controller.start(design, dataset, paused=paused, steps=steps)
+
+    def train(self) -> None:
+        c = self.controller
+        if c.state == PAUSED:
+            c.resume()
+        elif c.state == IDLE:
+            self._start()
+
+    def pause_or_resume(self) -> None:
+        c = self.controller
+        if c.state == RUNNING:
+            c.pause()
+        elif c.state == PAUSED:
+            c.resume()
+
+    def step(self) -> None:
+        c = self.controller
+        if c.state == IDLE:
+            self._start(paused=True, steps=1)
+        else:
+            c.step()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def reset(self) -> None:
+        c = self.controller
+        self._recent.clear()
+        self._first = None
+        self._editor.set_notes({})
+        self._plots.set_diagnostics({})
+        self._plots.set_hint("")
+        if c.state in (RUNNING, PAUSED):
+            self._plots.start_run(self._names, tuple(self._labels.get(n, n)
+                                                     for n in self._names),
+                                  self._data.dataset.task, self._data.dataset)
+            c.reinitialise()
+        elif c.state == IDLE:
+            self._diagram.set_weights(None)
+            self._plots.start_run((), (), self._data.dataset.task if self._data.dataset
+                                  else "classification", self._data.dataset)
+            self.status.setText("Ready")
+
+    def shutdown(self) -> bool:
+        """Stop a live run and wait for it (closing the window)."""
+        self._doc.edit_guard = None
+        return self.controller.shutdown()
+
+    # ------------------------------------------------------------------ edits
+    def _guard_edit(self, old: Design, new: Design) -> bool:
+        c = self.controller
+        if c.state == IDLE:
+            return True
+        live_ok = (old.network == new.network and old.dataset == new.dataset and all(
+            getattr(old.training, k) == getattr(new.training, k) for k in _FIXED_TRAINING))
+        if live_ok:
+            return True
+        answer = QMessageBox.question(
+            self._window, "Stop training?",
+            "This change needs a new run (the network, the dataset, or the loss, "
+            "optimizer, batch size, precision or seed). Stop the current run and make the "
+            "change?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        c.shutdown()
+        return True
+
+    def _on_design_changed(self) -> None:
+        c = self.controller
+        if c.state in (RUNNING, PAUSED):
+            c.apply_settings(self._doc.design.training)
+
+    # ------------------------------------------------------------- run events
+    def _on_state_changed(self, state: str) -> None:
+        idle = state == IDLE
+        can_train = self._ready and self._data.dataset is not None
+        self.train_action.setEnabled((idle and can_train) or state == PAUSED)
+        self.train_action.setText("&Resume" if state == PAUSED else "&Train")
+        tip = (self._reason if not can_train and idle else
+               "Continue the paused run" if state == PAUSED else
+               "Train the network from its initial weights")
+        self.train_action.setToolTip(f"{tip} (F5)")
+        self.pause_action.setEnabled(state in (RUNNING, PAUSED))
+        self.pause_action.setText("Res&ume" if state == PAUSED else "&Pause")
+        self.step_action.setEnabled((idle and can_train) or state in (RUNNING, PAUSED))
+        self.stop_action.setEnabled(state in (RUNNING, PAUSED))
+        self.reset_action.setEnabled(state != STOPPING)
+        if state == PAUSED:
+            self._window.statusBar().showMessage("Paused: Step (F10) runs one mini-batch, "
+                                                 "Resume (F5/F6) continues", 5000)
+
+    def _on_state_for_plots(self, state: str) -> None:
+        self._plots.driven = state in (RUNNING, STOPPING)
+        if state == IDLE:
+            self._plots.redraw()  # everything left over, on every page
+
+    def _on_batch_received(self, batch: ProgressBatch) -> None:
+        if batch.layer_names != self._names:  # the first batch of a run
+            self._names = batch.layer_names
+            design = self.controller.design or self._doc.design
+            labels = layer_labels(design, self._names)
+            self._labels = dict(zip(self._names, labels, strict=True))
+            dataset = self._data.dataset
+            self._plots.start_run(self._names, labels,
+                                  dataset.task if dataset else "classification", dataset)
+        self._plots.add_batch(batch)
+        if batch.weights is not None:
+            self._diagram.set_weights(batch.weights)
+        if batch.grad_norms.shape[0]:
+            if self._first is None:
+                self._first = batch.grad_norms[0].copy()
+            for row in batch.grad_norms[-WINDOW:]:
+                self._recent.append(row)
+            self._update_health()
+        self._plots.redraw_visible()
+        last = batch.last_step
+        if last is not None:
+            speed = (f" · {batch.samples_per_second:,.0f} samples/s"
+                     if batch.samples_per_second else "")
+            self.status.setText(f"epoch {last.epoch + 1} · step {last.step:,}{speed} · loss "
+                                f"{last.loss:.4g}")
+
+    def _update_health(self) -> None:
+        health = gradient_health(self._names, np.array(self._recent), self._first)
+        if health == self._last_health:
+            return
+        self._last_health = health
+        self._plots.set_diagnostics(health)
+        self._plots.set_hint(health_hint(health, self._labels))
+        paths = {runtime_name(p): p for p in all_paths(self._doc.design.network)}
+        notes = {paths[n]: f"gradient {s}: see the hint above the gradient plot"
+                 for n, s in health.items() if s != "ok" and n in paths}
+        self._editor.set_notes(notes)
+
+    def _on_run_finished(self, end: RunEnd | None) -> None:
+        bar = self._window.statusBar()
+        if end is None:
+            return
+        if end.reason == "diverged":
+            self._banner(end.message)
+            if end.what == "gradient" and end.layer:
+                health = dict.fromkeys(self._names, "ok")
+                health[end.layer] = "exploding"
+                self._plots.set_diagnostics(health)
+            return
+        bar.showMessage(end.message, 15000)
+
+    def _on_run_failed(self, message: str) -> None:
+        self._banner(f"Training could not start: {message}")

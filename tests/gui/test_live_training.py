@@ -1,0 +1,110 @@
+"""Training in the window: the actions, status, diagnostics, divergence message and edits
+made while a run is live."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from core import DenseSpec
+from core.edit import insert_layer
+from gui.controller import IDLE, PAUSED, RUNNING
+from gui.layer_model import PROBLEMS_ROLE
+from gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.training.shutdown()
+
+
+def wait_steps(qtbot, window, n: int, timeout: int = 15000) -> None:
+    qtbot.waitUntil(lambda: window.plots.history_points() >= n, timeout=timeout)
+
+
+def test_train_is_enabled_only_without_problems(window):
+    window.open_example("xor.json")
+    assert window.training.train_action.isEnabled()
+    d = window.document.design
+    window.document.set_design(replace(d, network=insert_layer(d.network, (6,),
+                                                                DenseSpec(3))), "Add")
+    assert not window.training.train_action.isEnabled()
+    assert "Cannot train" in window.training.train_action.toolTip()
+    window.document.undo()
+    assert window.training.train_action.isEnabled()
+
+
+def test_train_pause_step_stop_from_the_actions(qtbot, window):
+    window.open_example("spiral.json")
+    window.training.train_action.trigger()
+    assert window.training.controller.state == RUNNING
+    assert window.views.currentWidget() is window.plots
+    wait_steps(qtbot, window, 20)
+    assert "step" in window.training.status.text() and "loss" in window.training.status.text()
+    window.training.pause_action.trigger()
+    assert window.training.controller.state == PAUSED
+    assert window.training.train_action.text() == "&Resume"
+    window.training.step_action.trigger()
+    with qtbot.waitSignal(window.training.controller.run_finished, timeout=10000):
+        window.training.stop_action.trigger()
+    assert window.training.controller.state == IDLE
+    assert window.diagram.has_weights
+
+
+def test_deep_sigmoid_marks_vanishing_layers(qtbot, window):
+    window.open_example("deep_sigmoid.json")
+    window.training.train()
+    qtbot.waitUntil(lambda: window.training._last_health.get("layers.0") == "vanishing",
+                    timeout=15000)
+    assert "vanishing" in window.plots.legend_label("layers.0")
+    assert "ReLU" in window.plots.hint_label.text()
+    card = window.editor.model.index_of((0,))
+    assert any("vanishing" in p for p in card.data(PROBLEMS_ROLE))
+
+
+def test_divergence_shows_a_message_and_stops(qtbot, window):
+    window.open_example("sine_regression.json")
+    d = window.document.design
+    window.document.set_design(replace(d, training=replace(d.training, optimizer="sgd",
+                                                           learning_rate=1000.0)), "lr")
+    with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
+        window.training.train()
+    assert not window.banner.isHidden()
+    assert "diverged" in window.banner.text() and "clipping" in window.banner.text()
+
+
+def test_settings_pass_through_but_structural_edits_ask(qtbot, window, monkeypatch):
+    window.open_example("xor.json")
+    d = window.document.design
+    window.document.set_design(replace(d, training=replace(d.training, epochs=100000)), "e")
+    window.training.train()
+    wait_steps(qtbot, window, 10)
+    # A learning-rate change is taken by the live run.
+    d = window.document.design
+    window.document.set_design(replace(d, training=replace(d.training, learning_rate=0.0321)),
+                               "Change learning rate")
+    got = []
+    window.training.controller.batch_received.connect(got.append)
+    qtbot.waitUntil(lambda: any(b.learning_rates.size and b.learning_rates[-1] == 0.0321
+                                for b in got), timeout=5000)
+    # A structural edit asks; "No" keeps the design and the run.
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    before = window.document.design
+    new_net = insert_layer(before.network, (0,), DenseSpec(4))
+    window.document.set_design(replace(before, network=new_net), "Add layer")
+    assert window.document.design == before
+    assert window.training.controller.active
+    # "Yes" stops the run, then makes the edit.
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.document.set_design(replace(before, network=new_net), "Add layer")
+    assert window.document.design.network == new_net
+    assert not window.training.controller.active

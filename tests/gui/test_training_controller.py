@@ -1,0 +1,153 @@
+"""The background training run driven from the GUI thread: start, pause, step, resume,
+stop, reset, live settings, divergence, and shutdown.
+
+Every wait is on a signal the controller emits from the GUI thread (see the platform
+notes: waiting on worker-thread signals is unsafe)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.datasets import DatasetSpec, load_dataset
+from core.io import load_design
+from gui.controller import IDLE, PAUSED, RUNNING, TrainingController
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def example(name: str, **training):
+    design = load_design(ROOT / "resources" / "examples" / name)
+    if training:
+        design = replace(design, training=replace(design.training, **training))
+    return design, load_dataset(DatasetSpec.from_dict(design.dataset))
+
+
+@pytest.fixture
+def controller(qtbot):
+    c = TrainingController()
+    batches = []
+    c.batch_received.connect(batches.append)
+    c.batches = batches
+    yield c
+    c.shutdown()
+
+
+def steps_in(batches) -> list[int]:
+    return [int(s) for b in batches for s in b.steps]
+
+
+def test_start_delivers_batches_then_finishes(qtbot, controller):
+    design, data = example("xor.json", epochs=3)
+    with qtbot.waitSignal(controller.run_finished, timeout=20000) as done:
+        assert controller.start(design, data)
+        assert controller.state == RUNNING
+    end = done.args[0]
+    assert end.reason == "finished"
+    steps = steps_in(controller.batches)
+    assert steps == list(range(1, steps[-1] + 1))  # every step, in order, none twice
+    assert controller.state == IDLE and not controller.active
+    assert any(b.weights is not None for b in controller.batches)
+    assert any(b.surface is not None for b in controller.batches)
+    assert sum(len(b.epoch_snapshots) for b in controller.batches) == 3
+
+
+def test_pause_step_resume_stop(qtbot, controller):
+    design, data = example("xor.json", epochs=100000)
+    with qtbot.waitSignal(controller.batch_received, timeout=10000):
+        controller.start(design, data)
+    controller.pause()
+    assert controller.state == PAUSED
+    qtbot.wait(300)  # let anything in flight arrive
+    seen = len(steps_in(controller.batches))
+    qtbot.wait(400)
+    assert len(steps_in(controller.batches)) == seen  # nothing while paused
+    last = steps_in(controller.batches)[-1]
+    with qtbot.waitSignal(controller.batch_received, timeout=5000):
+        controller.step()
+    qtbot.wait(300)
+    assert steps_in(controller.batches)[-1] == last + 1  # exactly one step
+    assert len(steps_in(controller.batches)) == seen + 1
+    controller.resume()
+    assert controller.state == RUNNING
+    qtbot.waitUntil(lambda: steps_in(controller.batches)[-1] > last + 50, timeout=10000)
+    with qtbot.waitSignal(controller.run_finished, timeout=5000) as done:
+        controller.stop()
+    assert done.args[0].reason == "stopped"
+    # Stopped within one step: no step arrived after the RunEnd's step.
+    assert steps_in(controller.batches)[-1] == done.args[0].step
+
+
+def test_step_from_idle_runs_one_step(qtbot, controller):
+    design, data = example("spiral.json")
+    with qtbot.waitSignal(controller.batch_received, timeout=10000):
+        controller.start(design, data, paused=True, steps=1)
+    qtbot.wait(300)
+    assert steps_in(controller.batches) == [1]
+    assert controller.state == PAUSED
+
+
+def test_learning_rate_change_reaches_the_next_step(qtbot, controller):
+    design, data = example("xor.json", epochs=100000)
+    with qtbot.waitSignal(controller.batch_received, timeout=10000):
+        controller.start(design, data, paused=True, steps=1)
+    qtbot.wait(200)
+    controller.apply_settings(replace(design.training, learning_rate=0.0123))
+    with qtbot.waitSignal(controller.batch_received, timeout=5000) as got:
+        controller.step()
+    assert got.args[0].learning_rates[-1] == pytest.approx(0.0123)
+
+
+def test_reinitialise_restarts_from_step_one(qtbot, controller):
+    design, data = example("xor.json", epochs=100000)
+    with qtbot.waitSignal(controller.batch_received, timeout=10000):
+        controller.start(design, data, paused=True, steps=3)
+    qtbot.waitUntil(lambda: steps_in(controller.batches)[-1:] == [3], timeout=5000)
+    first_loss = controller.batches[0].losses[0]
+    controller.reinitialise()
+    with qtbot.waitSignal(controller.batch_received, timeout=5000) as got:
+        controller.step()
+    assert got.args[0].steps[-1] == 1
+    assert got.args[0].losses[-1] == first_loss  # same seed, same first batch
+
+
+def test_divergence_stops_with_a_message(qtbot, controller):
+    design, data = example("sine_regression.json", learning_rate=1000.0, optimizer="sgd")
+    with qtbot.waitSignal(controller.run_finished, timeout=20000) as done:
+        controller.start(design, data)
+    end = done.args[0]
+    assert end.reason == "diverged"
+    assert "step" in end.message and "clipping" in end.message
+
+
+def test_closing_the_window_during_a_run_exits_cleanly():
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from gui.main_window import MainWindow
+w = MainWindow()
+w.open_example("spiral.json")
+w.show()
+w.training.train()
+def close():
+    assert w.training.controller.active, "the run should still be going"
+    w.close()
+    app.quit()
+QTimer.singleShot(1500, close)
+sys.exit(app.exec())
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env["HOME"] = str(ROOT / ".pytest_cache")  # keep QSettings out of the user's home
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                         text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert "QThread" not in out.stderr
+    assert "Traceback" not in out.stderr
