@@ -145,6 +145,8 @@ def window_run(app: QApplication, design: Design, dataset, seconds: float) -> di
 
     timer.timeout.connect(tick)
     window.training.train()
+    if os.environ.get("BENCH_TAB") == "diagram":
+        window.views.setCurrentWidget(window.diagram)
     if not window.training.controller.active:
         raise SystemExit(f"training did not start: {window.check_panel.reason}")
     # Let the run settle (the first batches build the plots), then measure, in the real

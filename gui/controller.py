@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEventLoop,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 
 from core.spec import Design, TrainConfig
-from core.training import RunEnd, TrainingControl
+from core.training import TrainingControl
 
 from .worker import FrameGate, TrainingWorker
 
@@ -52,6 +61,7 @@ class TrainingController(QObject):
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._on_frame_timeout)
         self.frame_seconds = 0.0  # the GUI's time for the last frame (for measuring)
+        self._in_frame = False
         self.design: Design | None = None
 
     # ----------------------------------------------------------------- queries
@@ -77,8 +87,6 @@ class TrainingController(QObject):
         worker.moveToThread(thread)
         queued = Qt.ConnectionType.QueuedConnection
         thread.started.connect(worker.run)
-        worker.finished.connect(self._on_worker_finished, queued)
-        worker.failed.connect(self._on_worker_failed, queued)
         thread.finished.connect(self._on_thread_finished, queued)
         self._thread, self._worker, self._control = thread, worker, control
         self.design = design
@@ -136,7 +144,8 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------- slots
     def _on_frame_timeout(self) -> None:
-        self._deliver(hold_worker=True)
+        if not self._in_frame:
+            self._deliver(hold_worker=True)
 
     def _deliver(self, hold_worker: bool) -> None:
         """Pull the worker's progress and hand it to the receivers, with the worker held
@@ -148,50 +157,43 @@ class TrainingController(QObject):
         if hold_worker and self.state == RUNNING:
             self._gate.request()
             self._gate.wait_aside(ASIDE_WAIT)
+        self._in_frame = True
         try:
             batch = worker.take_batch()
             if batch is not None and (batch.steps.size or batch.epoch_snapshots
                                       or batch.end is not None or batch.weights is not None):
                 self.batch_received.emit(batch)
+                # Paint what the receivers changed now, while the worker is held: the
+                # plots' scene updates and paint requests are posted events. Timers and
+                # input wait for the normal loop (no re-entry into this frame).
+                QCoreApplication.sendPostedEvents()
+                QCoreApplication.processEvents(
+                    QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+                    | QEventLoop.ProcessEventsFlag.ExcludeSocketNotifiers)
         finally:
-            # Release after Qt has painted what the receivers changed: paint requests are
-            # posted events, handled before this zero-time timer fires.
-            QTimer.singleShot(0, self._release_gate)
-        self._frame_t0 = t0
-
-    def _release_gate(self) -> None:
-        self._gate.release()
-        self.frame_seconds = time.perf_counter() - getattr(self, "_frame_t0", 0.0)
-
-    @Slot(object)
-    def _on_worker_finished(self, end: RunEnd | None) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-        self._frame.stop()
-        self._deliver(hold_worker=False)  # the last steps, before the end is announced
-        self._pending_end = end
-
-    @Slot(str)
-    def _on_worker_failed(self, message: str) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-        self._frame.stop()
-        self._pending_end = None
-        self.run_failed.emit(message)
+            self._in_frame = False
+            self._gate.release()
+        self.frame_seconds = time.perf_counter() - t0
 
     @Slot()
     def _on_thread_finished(self) -> None:
         thread, worker = self._thread, self._worker
         if thread is None:
             return
+        if self._in_frame:  # arrived while a frame paints: finish right after it
+            QTimer.singleShot(0, self._on_thread_finished)
+            return
         self._frame.stop()
+        self._deliver(hold_worker=False)  # the last steps, before the end is announced
         self._thread = self._worker = self._control = None
+        end = worker.end if worker is not None else None
+        error = worker.error if worker is not None else ""
         if worker is not None:
             worker.deleteLater()
         thread.deleteLater()
-        end = getattr(self, "_pending_end", None)
-        self._pending_end = None
         self._set_state(IDLE)
+        if error:
+            self.run_failed.emit(error)
         self.run_finished.emit(end)
 
     def _set_state(self, state: str) -> None:

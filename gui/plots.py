@@ -352,6 +352,8 @@ class TrainingPlots(QWidget):
         self._epoch_buf = DecimatingBuffer(EPOCH_CAPACITY, 5)  # step, losses, metrics
         self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, 3)
         self._axis_labels: dict[tuple[int, str], object] = {}
+        self._following: dict[int, bool] = {}
+        self._ranges: dict[int, tuple[float, float, float, float]] = {}
         self._drawn_at: dict[str, float] = {}
         self._epoch_drawn = -1  # epoch-buffer appends at the last epoch-curve update
         # True while a training run calls redraw_visible() each frame: the widget's own
@@ -383,7 +385,45 @@ class TrainingPlots(QWidget):
     def _new_plot(self, title: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
         widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
         widget.setMinimumSize(200, 120)
-        return widget, _style_plot(widget, title)
+        plot = _style_plot(widget, title)
+        # The plot follows its data (see _follow) until the user pans or zooms; the
+        # plot's "A" button returns to following.
+        key = id(plot)
+        plot.getViewBox().sigRangeChangedManually.connect(
+            lambda *_a, k=key: self._following.__setitem__(k, False))
+        plot.autoBtn.clicked.connect(lambda *_a, k=key: self._resume_following(k))
+        return widget, plot
+
+    def _resume_following(self, key: int) -> None:
+        self._following[key] = True
+        self._ranges.pop(key, None)
+
+    def _follow(self, plot: pg.PlotItem) -> None:
+        """Fit the view to the visible curves ourselves, before painting. pyqtgraph's
+        auto-range would do it while painting and then paint a second time."""
+        key = id(plot)
+        if not self._following.get(key, True):
+            return
+        xs: list[float] = []
+        ys: list[float] = []
+        for item in plot.listDataItems():
+            if not item.isVisible():
+                continue
+            bx, by = item.dataBounds(0), item.dataBounds(1)
+            if bx is None or by is None or None in bx or None in by:
+                continue
+            xs += [float(v) for v in bx]
+            ys += [float(v) for v in by]
+        finite = [v for v in xs + ys if np.isfinite(v)]
+        if len(finite) < len(xs) + len(ys) or not xs:
+            return
+        rng = (min(xs), max(xs), min(ys), max(ys))
+        if rng == self._ranges.get(key):
+            return
+        self._ranges[key] = rng
+        x0, x1, y0, y1 = rng
+        plot.getViewBox().setRange(xRange=(x0, x1 if x1 > x0 else x0 + 1),
+                                   yRange=(y0, y1 if y1 > y0 else y0 + 1e-9), padding=0.03)
 
     def _build_loss_page(self) -> None:
         self.loss_widget, self.loss_plot = self._new_plot("Loss")
@@ -496,6 +536,8 @@ class TrainingPlots(QWidget):
         self.layer_names = tuple(layer_names)
         self.layer_labels = tuple(layer_labels)
         self._axis_labels = {}
+        self._following = {}
+        self._ranges = {}
         self._drawn_at = {}
         self._epoch_drawn = -1
         self.task = task
@@ -653,7 +695,7 @@ class TrainingPlots(QWidget):
 
     def _on_log_loss_toggled(self, checked: bool) -> None:
         self.loss_plot.setLogMode(y=checked)
-        self.loss_plot.enableAutoRange()
+        self._resume_following(id(self.loss_plot))
         self._dirty.add("loss")
         self.redraw()
 
@@ -700,15 +742,6 @@ class TrainingPlots(QWidget):
         for part in due:
             self._drawn_at[part] = now
         self._redraw(due)
-        # Paint the changed views now, while the trainer is held aside, rather than in a
-        # later pass of the event loop where painting would fight it for the GIL.
-        views = {"loss": (self.loss_widget,), "metric": (self.metric_widget,),
-                 "model": (self.model_view,), "grad": (self.grad_widget,),
-                 "weights": (self.weight_widget, self.ratio_widget)}
-        for part in due:
-            for widget in views[part]:
-                widget.viewport().repaint() if hasattr(widget, "viewport") else \
-                    widget.repaint()
 
     def _on_timer_timeout(self) -> None:
         if not self.isVisible():
@@ -739,6 +772,14 @@ class TrainingPlots(QWidget):
                 self.model_view.set_fit(pending["fit"])
             if "confusion" in pending:
                 self.model_view.set_confusion(pending["confusion"])
+        follow = {"loss": (self.loss_plot,), "grad": (self.grad_plot,),
+                  "weights": (self.weight_plot, self.ratio_plot)}
+        for part in parts:
+            for plot in follow.get(part, ()):
+                self._follow(plot)
+                # Settle the view's transform and axes now: done during the paint, it
+                # changes the scene again and Qt paints the plot a second time.
+                plot.scene().prepareForPaint()
         self._dirty -= parts
 
     def _epoch_xy(self) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ import threading
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Slot
 
 from core import StudioError
 from core.progress import (
@@ -73,12 +73,10 @@ class FrameGate:
 class TrainingWorker(QObject):
     """Runs one training run. Create, move to a QThread, connect, then start the thread.
 
-    The GUI pulls progress with ``take_batch()`` (thread-safe). Signals: ``finished``
-    (RunEnd or None) once at the end, ``failed(str)`` if the run could not start.
+    The GUI pulls progress with ``take_batch()`` (thread-safe). When the thread has
+    finished, ``end`` holds the ``RunEnd`` (None if the run could not start, and then
+    ``error`` says why).
     """
-
-    finished = Signal(object)
-    failed = Signal(str)
 
     def __init__(self, design: Design, dataset, control: TrainingControl, gate: FrameGate,
                  detail_every: int = 1) -> None:
@@ -96,6 +94,8 @@ class TrainingWorker(QObject):
         self._samples = 0
         self._rate = (0.0, 0)  # (time, samples) at the last speed reading
         self._speed = 0.0
+        self.end: RunEnd | None = None
+        self.error = ""
 
     # --------------------------------------------------------------- GUI side
     def take_batch(self) -> ProgressBatch | None:
@@ -137,17 +137,15 @@ class TrainingWorker(QObject):
             try:
                 trainer = Trainer(self._design, self._dataset, self._detail_every)
             except StudioError as exc:
-                self.failed.emit(str(exc))
+                self.error = str(exc)
                 return
             with self._lock:
                 self._trainer = trainer
                 self._batcher = ProgressBatcher(trainer.layer_names)
             try:
-                end = self._loop(trainer)
+                self.end = self._loop(trainer)
             except Exception as exc:  # a bug must end the run with a message, not hang it
-                self.failed.emit(f"Training stopped by an internal error: {exc!r}")
-                return
-            self.finished.emit(end)
+                self.error = f"Training stopped by an internal error: {exc!r}"
 
     def _loop(self, trainer: Trainer) -> RunEnd | None:
         batcher, lock, gate, control = self._batcher, self._lock, self._gate, self._control
