@@ -23,8 +23,10 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -522,3 +524,17 @@ class FieldForm(QWidget):
 
     def is_field_visible(self, name: str) -> bool:
         return name in self.rows and not self.rows[name].isHidden()
+
+
+def fill_with_scroll_area(owner: QWidget, content: QWidget) -> QScrollArea:
+    """Make ``content`` the vertically scrolling, frameless body of ``owner`` (a panel
+    taller than its dock scrolls instead of being squeezed)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    outer = QVBoxLayout(owner)
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.addWidget(scroll)
+    return scroll

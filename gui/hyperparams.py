@@ -16,14 +16,20 @@ import dataclasses
 from functools import cache
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core import OPTIMIZERS, SCHEDULES, NetworkSpec, TrainConfig
 from core.spec import field_infos
 
 from .document import Document
-from .field_editors import ChoiceCombo, FieldEditor, FieldForm, lower_first
+from .field_editors import (
+    ChoiceCombo,
+    FieldEditor,
+    FieldForm,
+    fill_with_scroll_area,
+    lower_first,
+)
 from .log_slider import LogSlider
 
 # How the fields are grouped; the optimizer's and the schedule's own settings are found
@@ -114,14 +120,7 @@ class TrainingSettingsPanel(QWidget):
         layout.setContentsMargins(10, 6, 10, 10)
         layout.addWidget(self.form)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scroll_area(self, content)
 
         document.designChanged.connect(self._on_document_design_changed)
         self.refresh()

@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from core import INITIALIZERS, LAYER_KINDS, LayerSpec, NetworkSpec
 from core.analysis import layer_rows
@@ -27,7 +27,13 @@ from core.spec import field_infos
 from .colors import WARNING, kind_color
 from .dataset_state import DatasetState
 from .document import Document, LayerSelection
-from .field_editors import ChoiceCombo, FieldEditor, FieldForm, lower_first
+from .field_editors import (
+    ChoiceCombo,
+    FieldEditor,
+    FieldForm,
+    fill_with_scroll_area,
+    lower_first,
+)
 
 HINT = "Select a layer to edit it"
 
@@ -81,14 +87,7 @@ class LayerInspector(QWidget):
         self._form_index = self._content_layout.count()
         self._content_layout.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        fill_with_scroll_area(self, content)
 
         document.designChanged.connect(self._on_document_design_changed)
         selection.changed.connect(self._on_selection_changed)

@@ -60,6 +60,16 @@ def _light(color: QColor, strength: float = HEAT_STRENGTH) -> np.ndarray:
     return 255.0 - strength * (255.0 - rgb)
 
 
+def _fixed_plot() -> tuple[pg.GraphicsLayoutWidget, pg.PlotItem]:
+    """A styled plot the mouse cannot pan or zoom (these views show a whole picture)."""
+    graphics = pg.GraphicsLayoutWidget()
+    graphics.setBackground(PLOT_BG)
+    plot = graphics.addPlot(row=0, col=0)
+    _style_plot(plot)
+    plot.setMouseEnabled(x=False, y=False)
+    return graphics, plot
+
+
 def _style_plot(plot: pg.PlotItem) -> None:
     plot.setMenuEnabled(False)
     plot.hideButtons()
@@ -86,11 +96,7 @@ class SurfaceView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(PLOT_BG)
-        self.plot = self.graphics.addPlot(row=0, col=0)
-        _style_plot(self.plot)
-        self.plot.setMouseEnabled(x=False, y=False)
+        self.graphics, self.plot = _fixed_plot()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.plot.addItem(self.image)
@@ -285,11 +291,7 @@ class ConfusionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(PLOT_BG)
-        self.plot = self.graphics.addPlot(row=0, col=0)
-        _style_plot(self.plot)
-        self.plot.setMouseEnabled(x=False, y=False)
+        self.graphics, self.plot = _fixed_plot()
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "predicted class", color=TEXT)
