@@ -2,13 +2,16 @@
 
 Sub-commands that need no display (``train``, ``gradcheck``, ``datasets``...) are in
 ``core.cli`` and never import Qt; only the default (no sub-command, or a file to open)
-imports the GUI.
+imports the GUI. ``--self-test`` runs the packaged-app check in ``gui.self_test``.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
+
+STARTED = time.perf_counter()  # ``--startup-time`` measures from here
 
 # One BLAS thread unless the user says otherwise: on a two-core machine a second
 # OpenBLAS thread collapses whenever the other core is busy (the window, another
@@ -20,6 +23,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] == "--self-test":
+        from gui.self_test import run_self_test
+
+        return run_self_test(args[1:])
     from core.cli import HEADLESS_COMMANDS, run_headless
 
     if args and args[0] in HEADLESS_COMMANDS:
@@ -28,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(args)
     from gui.app import run_gui
 
-    return run_gui(args)
+    return run_gui(args, started=STARTED)
 
 
 if __name__ == "__main__":

@@ -4,23 +4,78 @@ command line (or the built-in example), and errors shown in the window."""
 from __future__ import annotations
 
 import sys
+import time
 
 APP_NAME = "Backprop Studio"
+# The .desktop file's name (packaging/backprop-studio.desktop): lets Wayland compositors
+# match the window to the launcher entry and its icon.
+DESKTOP_FILE_NAME = "backprop-studio"
+ICON_FILES = ("backprop-studio.svg", "backprop-studio.png")
+STARTUP_TIME_FLAG = "--startup-time"
+
+
+def app_icon():  # -> QIcon
+    """The application icon from ``resources/icons`` (SVG, with the 256 px PNG as a
+    fallback where Qt's SVG image plugin is missing). Null if neither file is there."""
+    from PySide6.QtGui import QIcon
+
+    from core.resources import resource_path
+
+    icon = QIcon()
+    for name in ICON_FILES:
+        path = resource_path("icons", name)
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
 
 
 def configure_application(app) -> None:  # app: QApplication
-    """Names used by QSettings (layout, recent files) and the window system."""
+    """Names used by QSettings (layout, recent files) and the window system, and the
+    icon every window gets."""
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("Backprop Studio")
     app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setWindowIcon(app_icon())
 
 
-def run_gui(argv: list[str]) -> int:
-    """Open the main window on ``argv[0]`` if given, else the built-in example."""
+def _report_startup(app, window, started: float) -> None:
+    """For ``--startup-time``: on the main window's first paint, print the seconds since
+    ``started`` (and the banner, if a file could not be opened), then close the window."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__(window)
+            self.seen = False
+
+        def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+            if not self.seen and event.type() == QEvent.Type.Paint:
+                self.seen = True
+                print(f"startup: window shown after {time.perf_counter() - started:.3f} s",
+                      flush=True)
+                if not window.banner.isHidden():
+                    print("banner: " + window.banner.text().replace("\n", " "), flush=True)
+                QTimer.singleShot(0, window.close)
+            return False
+
+    window.installEventFilter(FirstPaint())
+    app.setQuitOnLastWindowClosed(True)
+
+
+def run_gui(argv: list[str], started: float | None = None) -> int:
+    """Open the main window on ``argv[0]`` if given, else the built-in example.
+
+    With ``--startup-time`` anywhere in ``argv`` the program prints the seconds from
+    ``started`` (a ``time.perf_counter()`` taken at the top of ``main.py``) to the main
+    window's first paint, and exits (``packaging/measure_startup.py`` uses it).
+    """
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
 
+    report = STARTUP_TIME_FLAG in argv
+    argv = [a for a in argv if a != STARTUP_TIME_FLAG]
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     configure_application(app)
     window = MainWindow()
@@ -28,5 +83,7 @@ def run_gui(argv: list[str]) -> int:
         window.open_startup_file(argv[0])
     else:
         window.open_example()
+    if report:
+        _report_startup(app, window, time.perf_counter() if started is None else started)
     window.show()
     return app.exec()
