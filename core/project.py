@@ -23,6 +23,7 @@ import numpy as np
 from .build import build_network
 from .errors import FileFormatError, StudioError
 from .io import MAX_JSON_BYTES, atomic_write_bytes, parse_json, read_bytes
+from .runs import RunRecord
 from .safetensors_format import MAX_FILE_BYTES, decode, encode
 from .spec import Design
 
@@ -38,13 +39,16 @@ class Project:
 
     ``weights`` maps dotted parameter names to arrays (None before training);
     ``history`` is one dict per epoch with ``HISTORY_KEYS`` (NaN where not measured);
-    ``steps`` is (n, 2) float64 of [step, batch loss], possibly thinned.
+    ``steps`` is (n, 2) float64 of [step, batch loss], possibly thinned; ``runs`` the
+    run history (``core.runs.RunRecord``), saved in the JSON body under "runs" (files
+    without it load with no runs).
     """
 
     design: Design
     weights: dict[str, np.ndarray] | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    runs: list[RunRecord] = field(default_factory=list)
 
 
 def _json_number(v: float) -> float | None:
@@ -58,6 +62,8 @@ def project_bytes(project: Project) -> bytes:
         "history": [{k: _json_number(row.get(k, math.nan)) for k in HISTORY_KEYS}
                     for row in project.history],
     }
+    if project.runs:
+        body["runs"] = [run.to_dict() for run in project.runs]
     tensors = {f"weights.{k}": np.asarray(v) for k, v in (project.weights or {}).items()}
     steps = np.asarray(project.steps, dtype=np.float64).reshape(-1, 2)
     tensors["history.steps"] = steps
@@ -92,8 +98,9 @@ def parse_project(data: bytes, source: str) -> Project:
         raise _fail(source, "project description is too large")
     # A JSON "\ud800" escape leaves a lone surrogate; parse_json then reports bad UTF-8.
     body = parse_json(text.encode("utf-8", "surrogatepass"), source)
-    if not isinstance(body, dict) or set(body) - {"design", "history"}:
-        raise _fail(source, "project description must be an object with design and history")
+    if not isinstance(body, dict) or set(body) - {"design", "history", "runs"}:
+        raise _fail(source, "project description must be an object with design and history "
+                            "(and optionally runs)")
     try:
         design = Design.from_dict(body.get("design"))
     except StudioError as exc:
@@ -116,7 +123,20 @@ def parse_project(data: bytes, source: str) -> Project:
     weights = {k[len("weights."):]: v for k, v in tensors.items()} or None
     if weights is not None:
         _check_weights(design, weights, source)
-    return Project(design, weights, history, steps)
+    return Project(design, weights, history, steps, _parse_runs(body.get("runs", []), source))
+
+
+def _parse_runs(items: Any, source: str) -> list[RunRecord]:
+    if not isinstance(items, list):
+        raise _fail(source, "runs must be a list")
+    try:
+        runs = [RunRecord.from_dict(item, f"runs[{i}]") for i, item in enumerate(items)]
+    except FileFormatError as exc:
+        raise _fail(source, str(exc)) from None
+    ids = [run.id for run in runs]
+    if len(set(ids)) != len(ids):
+        raise _fail(source, "runs: two runs have the same id")
+    return runs
 
 
 def _parse_history(rows: Any, source: str) -> list[dict[str, float]]:

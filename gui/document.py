@@ -59,6 +59,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self._design = Design()
         self.path: Path | None = None
+        self._extra_modified = False
         # Asked before any change (edit, undo, redo): (old, new) -> allowed? A live
         # training run uses it to ask before the network changes under it.
         self.edit_guard: Callable[[Design, Design], bool] | None = None
@@ -70,7 +71,13 @@ class Document(QObject):
 
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean()
+        return not self.undo_stack.isClean() or self._extra_modified
+
+    def mark_modified(self) -> None:
+        """Record a change that is not a design edit (a new or renamed run)."""
+        if not self._extra_modified:
+            self._extra_modified = True
+            self.pathChanged.emit()
 
     def set_design(self, design: Design, text: str, merge_key: str | None = None) -> None:
         """Make ``design`` current as one undoable step described by ``text``."""
@@ -100,12 +107,14 @@ class Document(QObject):
         """Start over with ``design`` (opened or new): empty history, unmodified."""
         self.undo_stack.clear()
         self.path = path
+        self._extra_modified = False
         self._replace(design)
         self.undo_stack.setClean()
         self.pathChanged.emit()
 
     def mark_saved(self, path: Path) -> None:
         self.path = path
+        self._extra_modified = False
         self.undo_stack.setClean()
         self.pathChanged.emit()
 

@@ -44,6 +44,10 @@ class FileActions(QObject):
         self._parent = parent_widget
         self.project: Project | None = None
         self.last_error = ""
+        # The window's run history, saved into project files, and the latest run's
+        # (network spec, weights, epoch history, step losses) (both set by the window).
+        self.runs_provider = lambda: []
+        self.trained_provider = lambda: None
 
     # ------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
@@ -148,9 +152,13 @@ class FileActions(QObject):
 
     def _project_for(self, design: Design) -> Project:
         old = self.project
-        weights = old.weights if old is not None and old.design.network == design.network \
-            else None
-        history = old.history if weights is not None else []
-        steps = old.steps if weights is not None else np.zeros((0, 2))
-        self.project = Project(design, weights, history, steps)
+        trained = self.trained_provider()
+        if trained is not None and trained[0] == design.network:
+            _, weights, history, steps = trained  # the latest run in this window
+        elif old is not None and old.weights is not None \
+                and old.design.network == design.network:
+            weights, history, steps = old.weights, old.history, old.steps
+        else:
+            weights, history, steps = None, [], np.zeros((0, 2))
+        self.project = Project(design, weights, history, steps, list(self.runs_provider()))
         return self.project

@@ -9,6 +9,7 @@ the arrangement is remembered between runs (QSettings).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QToolBar,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 from core import Design, NetworkSpec, StudioError
 from core.datasets import DatasetSpec
 from core.io import load_design
+from core.lessons import LESSONS
 from core.resources import resource_path
 
 from .check_panel import NetworkCheckPanel
@@ -40,11 +43,17 @@ from .files import FileActions
 from .hyperparams import TrainingSettingsPanel
 from .inspector import LayerInspector
 from .layer_stack import LayerStackEditor
+from .lesson_panel import LessonPanel
 from .palette import LayerPalette
 from .plots import TrainingPlots
 from .run_ui import TrainingUi
+from .runs_panel import RunsPanel
+from .stepthrough_panel import StepThroughPanel
 
 DEFAULT_EXAMPLE = "xor.json"
+# Bump when docks are added or renamed: a layout saved by an older version is ignored
+# rather than restored with the new docks in odd places.
+LAYOUT_VERSION = 2
 
 
 def example_paths() -> list[Path]:
@@ -72,7 +81,10 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
                                    self.diagram, self.editor, self.show_banner,
-                                   lambda: self.views.setCurrentWidget(self.plots))
+                                   lambda: self.views.setCurrentWidget(self.plots),
+                                   self.runs_panel)
+        self.files.runs_provider = self.runs_panel.runs
+        self.files.trained_provider = self.training.trained
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -142,6 +154,31 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
         self.check_dock = self._dock("Network check", self.check_panel,
                                      Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
+        self.runs_panel = RunsPanel()
+        runs_scroll = QScrollArea()  # the comparison plots must not force the window taller
+        runs_scroll.setWidgetResizable(True)
+        runs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        runs_scroll.setWidget(self.runs_panel)
+        self.runs_dock = self._dock("Runs", runs_scroll,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea, "runs_dock")
+        self.tabifyDockWidget(self.check_dock, self.runs_dock)
+        self.check_dock.raise_()
+        self.runs_panel.runs_changed.connect(self.document.mark_modified)
+        self.runs_panel.restore_requested.connect(self._on_restore_requested)
+        self.runs_panel.baseline_changed.connect(self.plots.set_baseline)
+        self.stepthrough = StepThroughPanel()
+        self.stepthrough_dock = self._dock("Backprop step by step", self.stepthrough, right,
+                                           "stepthrough_dock")
+        self.tabifyDockWidget(self.inspector_dock, self.stepthrough_dock)
+        self.inspector_dock.raise_()
+        self.lessons = LessonPanel()
+        self.lessons_dock = self._dock("Lessons", self.lessons, right, "lessons_dock")
+        self.tabifyDockWidget(self.inspector_dock, self.lessons_dock)
+        self.inspector_dock.raise_()
+        self.lessons.variant_requested.connect(self._on_lesson_variant_requested)
+        self.stepthrough_dock.visibilityChanged.connect(self._refresh_stepthrough)
+        doc.designChanged.connect(self._refresh_stepthrough)
+        data.changed.connect(self._refresh_stepthrough)
         self.resizeDocks([self.palette_dock, self.dataset_dock], [300, 520],
                          Qt.Orientation.Vertical)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [330, 340],
@@ -218,6 +255,13 @@ class MainWindow(QMainWindow):
         for action in self.training.actions:
             train_menu.addAction(action)
 
+        lessons_menu = bar.addMenu("&Lessons")
+        for i, (key, lesson) in enumerate(LESSONS.items(), start=1):
+            action = QAction(f"&{i % 10} {lesson.title}" if i <= 10 else lesson.title, self)
+            action.setStatusTip(lesson.claim)
+            action.triggered.connect(lambda _checked=False, k=key: self.open_lesson(k))
+            lessons_menu.addAction(action)
+
         examples = bar.addMenu("E&xamples")
         for path in example_paths():
             try:
@@ -232,7 +276,8 @@ class MainWindow(QMainWindow):
 
         view = bar.addMenu("&View")
         for dock in (self.palette_dock, self.dataset_dock, self.inspector_dock,
-                     self.training_dock, self.check_dock):
+                     self.training_dock, self.stepthrough_dock, self.lessons_dock,
+                     self.check_dock, self.runs_dock):
             view.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
@@ -289,11 +334,46 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text.splitlines()[0], 15000)
 
     def _on_document_opened(self) -> None:
+        project = self.files.project
+        self.runs_panel.set_runs(list(project.runs) if project is not None else [])
+        if not self.training.controller.active:
+            self.training.reset()  # the plots and diagram weights were the old design's
         self.selection.select(None)
         self.show_banner("")
         name = self.document.path.name if self.document.path else (
             self.document.design.name or "example")
         self.statusBar().showMessage(f"Opened {name}", 5000)
+
+    def open_lesson(self, key: str) -> bool:
+        """Show lesson ``key`` and load its first variant."""
+        lesson = self.lessons.open_lesson(key)
+        self.lessons_dock.raise_()
+        return self._on_lesson_variant_requested(lesson, lesson.variants[0])
+
+    def _on_lesson_variant_requested(self, lesson, variant) -> bool:
+        design = replace(variant.design, name=f"{lesson.title}: {variant.name}")
+        runs = self.runs_panel.runs()  # a lesson compares its variants: keep their runs
+        if not self.files.new(design):
+            return False
+        if runs:
+            self.runs_panel.set_runs(runs)
+            self.document.mark_modified()
+        self.statusBar().showMessage(f"{lesson.title}: “{variant.name}” loaded. Press Train "
+                                     "(F5).", 10000)
+        if lesson.key == "forward_backward":
+            self.stepthrough_dock.raise_()
+        return True
+
+    def _on_restore_requested(self, record) -> None:
+        """Put a recorded run's design and settings back into the editor (undoable)."""
+        self.document.set_design(record.design, f"Restore design of {record.name}")
+        self.statusBar().showMessage(f"Restored the design of {record.name} (Ctrl+Z undoes "
+                                     "it)", 8000)
+
+    def _refresh_stepthrough(self, *_args) -> None:
+        # Only while visible: building the walk-through costs a forward and backward pass.
+        if self.stepthrough_dock.isVisible() and not self.stepthrough.visibleRegion().isEmpty():
+            self.stepthrough.set_design(self.document.design, self.dataset_state.dataset)
 
     def _on_new(self) -> None:
         self.files.new(new_design())
@@ -346,7 +426,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if not self.files.maybe_save():
@@ -356,5 +436,5 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         event.accept()

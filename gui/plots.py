@@ -41,6 +41,7 @@ __all__ = ["STATUS_TEXT", "TrainingPlots"]
 
 TEXT = "#333333"
 AXIS = "#888888"
+BASELINE_COLOR = QColor("#555555")
 BATCH_COLOR = QColor("#9DB9D8")  # light: the noisy per-step loss stays in the background
 TRAIN_COLOR = QColor("#1F4E8C")
 VAL_COLOR = QColor("#D55E00")
@@ -433,6 +434,10 @@ class TrainingPlots(QWidget):
             pen=pg.mkPen(PENALTY_COLOR, width=1, style=Qt.PenStyle.DashLine))
         self.train_loss_curve = self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
         self.val_loss_curve = self.loss_plot.plot(pen=pg.mkPen(VAL_COLOR, width=2))
+        # A pinned baseline run, drawn dashed under the live run (set_baseline).
+        baseline_pen = pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine)
+        self.baseline_loss_curve = self.loss_plot.plot(pen=baseline_pen)
+        self.baseline_loss_curve.setZValue(-5)
         self.loss_legend = Legend(vertical=False)
         self.loss_legend.set_entries([
             LegendEntry("batch", "batch loss (each step)", pg.mkPen(BATCH_COLOR, width=2),
@@ -451,6 +456,9 @@ class TrainingPlots(QWidget):
         self.metric_widget, self.metric_plot = self._new_plot("Accuracy")
         self.train_metric_curve = self.metric_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
         self.val_metric_curve = self.metric_plot.plot(pen=pg.mkPen(VAL_COLOR, width=2))
+        self.baseline_metric_curve = self.metric_plot.plot(
+            pen=pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
+        self.baseline_metric_curve.setZValue(-5)
         self.metric_legend = Legend(vertical=False)
         self.metric_legend.set_entries([
             LegendEntry("train", "training", pg.mkPen(TRAIN_COLOR, width=2), "filled"),
@@ -623,6 +631,32 @@ class TrainingPlots(QWidget):
         if self._dirty and not self._timer.isActive() and not self.driven:
             self._timer.start()
 
+    # --------------------------------------------------------------- baseline
+    def set_baseline(self, record) -> None:
+        """Show a recorded run (``core.runs.RunRecord``, or None to clear) dashed under
+        the live curves: its batch loss per step and its validation metric per epoch."""
+        self.baseline = record
+        if record is None or len(record.loss_curve) == 0:
+            self.baseline_loss_curve.setData([], [])
+            self.baseline_metric_curve.setData([], [])
+            return
+        self._draw_baseline()
+        self._ranges.clear()  # refit the views to include it
+
+    def _draw_baseline(self) -> None:
+        record = getattr(self, "baseline", None)
+        if record is None or len(record.loss_curve) == 0:
+            return
+        x, _label = self._steps_to_x(record.loss_curve[:, 0])
+        self.baseline_loss_curve.setData(x, record.loss_curve[:, 1])
+        rows = [(r["step"], r["val_metric"]) for r in record.history
+                if np.isfinite(r["val_metric"])]
+        if rows:
+            steps, values = (np.array(v, dtype=np.float64) for v in zip(*rows, strict=True))
+            self.baseline_metric_curve.setData(self._steps_to_x(steps)[0], values)
+        else:
+            self.baseline_metric_curve.setData([], [])
+
     # ------------------------------------------------------------ diagnostics
     def set_diagnostics(self, statuses: dict[str, str]) -> None:
         """Mark layers: ``statuses`` maps a layer name to "ok", "vanishing" or
@@ -690,6 +724,7 @@ class TrainingPlots(QWidget):
         self.log_loss_box.setChecked(on)
 
     def _on_epoch_axis_toggled(self, _checked: bool) -> None:
+        self._draw_baseline()
         self._dirty |= {"loss", "metric", "grad", "weights"}
         self.redraw()
 

@@ -6,7 +6,9 @@ while a run is live (settings pass through; structural edits ask to stop first).
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from datetime import datetime
 
 import numpy as np
 from PySide6.QtCore import QObject
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from core.diagnostics import WINDOW, gradient_health, health_hint
 from core.edit import all_paths, layer_at, runtime_name
 from core.progress import ProgressBatch
+from core.runs import RunRecord, RunRecorder
 from core.spec import Design
 from core.training import RunEnd
 
@@ -37,7 +40,7 @@ class TrainingUi(QObject):
     """Connects a ``TrainingController`` to the window's widgets."""
 
     def __init__(self, window, document: Document, dataset_state: DatasetState,
-                 plots, diagram, editor, banner_setter, show_plots) -> None:
+                 plots, diagram, editor, banner_setter, show_plots, runs_panel=None) -> None:
         super().__init__(window)
         self._window = window
         self._doc = document
@@ -54,6 +57,11 @@ class TrainingUi(QObject):
         self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
         self._first: np.ndarray | None = None
         self._last_health: dict[str, str] = {}
+        self._runs = runs_panel
+        self._recorder: RunRecorder | None = None
+        self._run_started = (datetime.now(), 0.0)
+        self.last_weights: dict | None = None
+        self.last_record: RunRecord | None = None
         self._build_actions(window)
         self.status = QLabel("Ready")
         self.status.setToolTip("Epoch, step, training speed and the latest batch loss")
@@ -109,6 +117,9 @@ class TrainingUi(QObject):
         design = self._doc.design
         self._banner("")
         self._names = ()  # the first batch starts the plots afresh
+        self._recorder = None
+        self.last_weights = None
+        self._run_started = (datetime.now(), time.perf_counter())
         self._recent.clear()
         self._first = None
         self._last_health = {}
@@ -223,7 +234,11 @@ class TrainingUi(QObject):
             self._plots.start_run(self._names, labels,
                                   dataset.task if dataset else "classification", dataset)
         self._plots.add_batch(batch)
+        if self._recorder is None:
+            self._recorder = RunRecorder(batch.layer_names)
+        self._recorder.add(batch)
         if batch.weights is not None:
+            self.last_weights = batch.weights
             self._diagram.set_weights(batch.weights)
         if batch.grad_norms.shape[0]:
             if self._first is None:
@@ -251,8 +266,29 @@ class TrainingUi(QObject):
                  for n, s in health.items() if s != "ok" and n in paths}
         self._editor.set_notes(notes)
 
+    def trained(self):
+        """(network spec, weights, epoch history, step losses) of the latest run, for
+        saving a project, or None before the first run."""
+        record = self.last_record
+        if record is None or self.last_weights is None:
+            return None
+        history = [dict(row) for row in record.history]
+        return record.design.network, self.last_weights, history, record.loss_curve
+
+    def _record_run(self, end: RunEnd | None) -> None:
+        if self._recorder is None or self.controller.design is None:
+            return
+        started, t0 = self._run_started
+        record = self._recorder.finish(end, self.controller.design, started,
+                                       time.perf_counter() - t0)
+        self._recorder = None
+        self.last_record = record
+        if self._runs is not None:
+            self._runs.add_run(record)
+
     def _on_run_finished(self, end: RunEnd | None) -> None:
         bar = self._window.statusBar()
+        self._record_run(end)
         if end is None:
             return
         if end.reason == "diverged":

@@ -108,3 +108,44 @@ def test_settings_pass_through_but_structural_edits_ask(qtbot, window, monkeypat
     window.document.set_design(replace(before, network=new_net), "Add layer")
     assert window.document.design.network == new_net
     assert not window.training.controller.active
+
+
+def test_runs_are_recorded_restored_and_saved_with_the_project(qtbot, window, tmp_path,
+                                                              monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from core.project import load_project
+
+    window.open_example("xor.json")
+    d = window.document.design
+    window.document.set_design(replace(d, training=replace(d.training, epochs=3)), "e")
+    with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
+        window.training.train()
+    first = window.document.design
+    runs = window.runs_panel.runs()
+    assert len(runs) == 1 and runs[0].end_reason == "finished" and runs[0].epochs == 3
+    assert runs[0].design == first
+    # A second run with another learning rate; restore the first run's design (undoable).
+    window.document.set_design(replace(first, training=replace(first.training,
+                                                               learning_rate=0.05)), "lr")
+    with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
+        window.training.train()
+    assert len(window.runs_panel.runs()) == 2
+    window.runs_panel.restore_requested.emit(window.runs_panel.runs()[0])
+    assert window.document.design == first
+    window.document.undo()
+    assert window.document.design.training.learning_rate == 0.05
+    # Pinning a run as the baseline draws it under the live curves.
+    window.runs_panel.set_baseline(window.runs_panel.runs()[0])
+    assert window.plots.baseline_loss_curve.xData is not None
+    # The project keeps the runs and the latest run's weights.
+    target = tmp_path / "runs.bpsproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.files.save_as()
+    project = load_project(target)
+    assert [r.name for r in project.runs] == [r.name for r in window.runs_panel.runs()]
+    assert project.weights is not None and project.history
+    window.new_action.trigger()
+    assert window.runs_panel.runs() == []
+    assert window.open_path(target)
+    assert len(window.runs_panel.runs()) == 2
