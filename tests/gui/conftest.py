@@ -15,3 +15,20 @@ def isolated_settings(qapp, tmp_path, monkeypatch):
     QSettings().clear()
     yield
     QSettings().clear()
+
+
+@pytest.fixture
+def shown_window(qtbot, monkeypatch):
+    """The real main window, shown; unsaved-changes questions answer Discard, and any
+    training run is stopped and joined at the end."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.main_window import MainWindow
+
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: QMessageBox.StandardButton.Discard)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.training.shutdown()

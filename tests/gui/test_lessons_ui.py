@@ -4,21 +4,13 @@ the step-through view for the forward/backward lesson."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from core.lessons import LESSONS
-from gui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.training.shutdown()
+def window(shown_window):
+    return shown_window
 
 
 def test_lessons_menu_lists_every_lesson(window):

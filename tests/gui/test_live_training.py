@@ -12,18 +12,11 @@ from core import DenseSpec
 from core.edit import insert_layer
 from gui.controller import IDLE, PAUSED, RUNNING
 from gui.layer_model import PROBLEMS_ROLE
-from gui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch):
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    yield w
-    w.training.shutdown()
+def window(shown_window):
+    return shown_window
 
 
 def wait_steps(qtbot, window, n: int, timeout: int = 15000) -> None:
