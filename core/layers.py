@@ -32,41 +32,33 @@ class ParamDecl:
     init: Initializer
 
 
-class _Buffers:
-    """Output buffers keyed by batch size (training sees at most two sizes per epoch)."""
+class _PerBatch:
+    """Arrays keyed by batch size, made on first use (training sees at most two sizes
+    per epoch: full batches and the last, shorter one)."""
 
-    __slots__ = ("_by_n", "_dtype", "_width")
+    __slots__ = ("_by_n", "_make")
 
-    def __init__(self, width: int, dtype: np.dtype) -> None:
+    def __init__(self, make: Callable[[int], np.ndarray]) -> None:
         self._by_n: dict[int, np.ndarray] = {}
-        self._width = width
-        self._dtype = dtype
+        self._make = make
 
     def get(self, n: int) -> np.ndarray:
         buf = self._by_n.get(n)
         if buf is None:
             if len(self._by_n) > 4:
                 self._by_n.clear()
-            buf = self._by_n[n] = np.empty((n, self._width), dtype=self._dtype)
+            buf = self._by_n[n] = self._make(n)
         return buf
 
 
-class _Ones:
+def _Buffers(width: int, dtype: np.dtype) -> _PerBatch:  # noqa: N802 - reads as a type
+    """Output buffers of shape (batch, width)."""
+    return _PerBatch(lambda n: np.empty((n, width), dtype=dtype))
+
+
+def _Ones(dtype: np.dtype) -> _PerBatch:  # noqa: N802 - reads as a type
     """Vectors of ones by length, for summing over the batch with one BLAS call."""
-
-    __slots__ = ("_by_n", "_dtype")
-
-    def __init__(self, dtype: np.dtype) -> None:
-        self._by_n: dict[int, np.ndarray] = {}
-        self._dtype = dtype
-
-    def get(self, n: int) -> np.ndarray:
-        ones = self._by_n.get(n)
-        if ones is None:
-            if len(self._by_n) > 4:
-                self._by_n.clear()
-            ones = self._by_n[n] = np.ones(n, dtype=self._dtype)
-        return ones
+    return _PerBatch(lambda n: np.ones(n, dtype=dtype))
 
 
 class Layer:

@@ -28,6 +28,8 @@ from .step import TrainStep
 from .targets import accuracy, encode_targets, r2_score
 
 EVAL_CHUNK = 4096
+# Settings a live run cannot change: they need a new run (a new network or optimizer).
+FIXED_SETTINGS = ("loss", "optimizer", "dtype", "seed", "batch_size")
 DIVERGENCE_HINT = ("Try a lower learning rate, gradient clipping (clip norm), batch "
                    "normalisation, or a smaller initial gain.")
 
@@ -257,9 +259,8 @@ class Trainer:
         problems = config.validate()
         if problems:
             raise DesignError(problems)
-        fixed = ("loss", "optimizer", "dtype", "seed", "batch_size")
-        ignored = [k for k in fixed if getattr(config, k) != getattr(self.config, k)]
-        keep = {k: getattr(self.config, k) for k in fixed}
+        ignored = [k for k in FIXED_SETTINGS if getattr(config, k) != getattr(self.config, k)]
+        keep = {k: getattr(self.config, k) for k in FIXED_SETTINGS}
         self.config = replace(config, **keep)
         self.stepper.apply_settings(self.config)
         return ignored

@@ -20,14 +20,11 @@ from core.edit import all_paths, layer_at, runtime_name
 from core.progress import ProgressBatch
 from core.runs import RunRecord, RunRecorder
 from core.spec import Design
-from core.training import RunEnd
+from core.training import FIXED_SETTINGS, RunEnd
 
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .dataset_state import DatasetState
 from .document import Document
-
-# Settings a live run cannot take (they need a new run); see Trainer.apply_config.
-_FIXED_TRAINING = ("loss", "optimizer", "dtype", "seed", "batch_size")
 
 
 def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -181,7 +178,7 @@ class TrainingUi(QObject):
         if c.state == IDLE:
             return True
         live_ok = (old.network == new.network and old.dataset == new.dataset and all(
-            getattr(old.training, k) == getattr(new.training, k) for k in _FIXED_TRAINING))
+            getattr(old.training, k) == getattr(new.training, k) for k in FIXED_SETTINGS))
         if live_ok:
             return True
         answer = QMessageBox.question(

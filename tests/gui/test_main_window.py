@@ -29,14 +29,9 @@ def messages(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot, messages, monkeypatch):
-    # pytest-qt closes the window before fixtures end: never leave a modal question up.
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *a, **k: QMessageBox.StandardButton.Discard)
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.open_example()
-    return w
+def window(shown_window, messages):
+    shown_window.open_example()
+    return shown_window
 
 
 def add_layer(window: MainWindow) -> None:
