@@ -11,6 +11,7 @@ confusion counts); the grid itself is computed on the training side.
 
 from __future__ import annotations
 
+import functools
 import html
 
 import numpy as np
@@ -79,10 +80,19 @@ def _style_plot(plot: pg.PlotItem) -> None:
         axis.setTextPen(pg.mkPen(TEXT))
 
 
+@functools.cache
 def _regression_cmap() -> pg.ColorMap:
     # The yellow end of viridis is faint on white: the darker 90 % of the scale (as the
     # dataset preview colours regression targets).
     return pg.colormap.get("viridis").getSubset(0.0, 0.9)
+
+
+@functools.cache
+def _probability_cmap() -> pg.ColorMap:
+    # Built once: a ColorMap costs a few milliseconds, and the surface updates often.
+    c0, c1 = class_color(0), class_color(1)
+    return pg.ColorMap([0.0, 0.5, 1.0], [QColor(*_light(c0).astype(int)), QColor("#ffffff"),
+                                         QColor(*_light(c1).astype(int))])
 
 
 class SurfaceView(QWidget):
@@ -190,10 +200,7 @@ class SurfaceView(QWidget):
         self.surface = surface
         values = np.asarray(surface.values, dtype=np.float64)
         if surface.kind == "probability":
-            c0, c1 = class_color(0), class_color(1)
-            cmap = pg.ColorMap([0.0, 0.5, 1.0], [QColor(*_light(c0).astype(int)),
-                                                 QColor("#ffffff"),
-                                                 QColor(*_light(c1).astype(int))])
+            cmap = _probability_cmap()
             rgb = cmap.map(np.clip(values, 0.0, 1.0), mode="byte")
             self._ensure_color_bar("probability", cmap, (0.0, 1.0), self._class_label(1))
         elif surface.kind == "classes":

@@ -34,8 +34,10 @@ from PySide6.QtWidgets import (
 
 from core.progress import ProgressBatch
 from gui.colors import WARNING, series_color
+from gui.live_label import LiveLabel
 from gui.model_views import ModelView
 from gui.plot_buffers import DecimatingBuffer
+from gui.view_range import follow_range
 
 __all__ = ["STATUS_TEXT", "TrainingPlots"]
 
@@ -355,6 +357,7 @@ class TrainingPlots(QWidget):
         self._axis_labels: dict[tuple[int, str], object] = {}
         self._following: dict[int, bool] = {}
         self._ranges: dict[int, tuple[float, float, float, float]] = {}
+        self._markers: dict[int, bool] = {}  # curve id -> drawn with markers
         self._drawn_at: dict[str, float] = {}
         self._epoch_drawn = -1  # epoch-buffer appends at the last epoch-curve update
         # True while a training run calls redraw_visible() each frame: the widget's own
@@ -373,7 +376,8 @@ class TrainingPlots(QWidget):
         self.log_loss_box.setToolTip("Show the loss on a logarithmic axis, where slow "
                                      "late progress is still visible.")
         self.log_loss_box.toggled.connect(self._on_log_loss_toggled)
-        self.summary = QLabel()
+        self.summary = LiveLabel("step 10,000,000 · epoch 1,000,000 · 10,000,000 samples/s",
+                                 align=Qt.AlignmentFlag.AlignRight)
         self.summary.setStyleSheet(f"color: {TEXT};")
         self.summary.setToolTip("The newest step and epoch received from the trainer.")
         self._toolbar = QHBoxLayout()
@@ -400,8 +404,9 @@ class TrainingPlots(QWidget):
         self._ranges.pop(key, None)
 
     def _follow(self, plot: pg.PlotItem) -> None:
-        """Fit the view to the visible curves ourselves, before painting. pyqtgraph's
-        auto-range would do it while painting and then paint a second time."""
+        """Fit the view to the visible curves ourselves, before painting (pyqtgraph's
+        auto-range would do it while painting and then paint a second time), and only
+        when the data outgrows the view (see ``view_range``)."""
         key = id(plot)
         if not self._following.get(key, True):
             return
@@ -418,13 +423,12 @@ class TrainingPlots(QWidget):
         finite = [v for v in xs + ys if np.isfinite(v)]
         if len(finite) < len(xs) + len(ys) or not xs:
             return
-        rng = (min(xs), max(xs), min(ys), max(ys))
-        if rng == self._ranges.get(key):
+        rng = follow_range((min(xs), max(xs), min(ys), max(ys)), self._ranges.get(key))
+        if rng is None:
             return
         self._ranges[key] = rng
         x0, x1, y0, y1 = rng
-        plot.getViewBox().setRange(xRange=(x0, x1 if x1 > x0 else x0 + 1),
-                                   yRange=(y0, y1 if y1 > y0 else y0 + 1e-9), padding=0.03)
+        plot.getViewBox().setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
     def _build_loss_page(self) -> None:
         self.loss_widget, self.loss_plot = self._new_plot("Loss")
@@ -822,16 +826,22 @@ class TrainingPlots(QWidget):
         x = ex if self.x_axis == "epoch" and self._steps_per_epoch > 0 else ey[:, 0]
         return x, ey
 
-    @staticmethod
-    def _set_epoch_curve(curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray,
+    def _set_epoch_curve(self, curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray,
                          color: QColor, filled: bool) -> None:
         finite = np.isfinite(y)
         x, y = x[finite], y[finite]
-        if len(x) <= MARKER_LIMIT:
-            curve.setData(x, y, symbol="o", symbolSize=6, symbolPen=pg.mkPen(color, width=1.4),
-                          symbolBrush=color if filled else QColor("#ffffff"))
-        else:
-            curve.setData(x, y, symbol=None)
+        markers = len(x) <= MARKER_LIMIT
+        # Symbol options only when they change: setting them re-renders every marker.
+        if self._markers.get(id(curve)) != markers:
+            self._markers[id(curve)] = markers
+            if markers:
+                curve.setSymbolPen(pg.mkPen(color, width=1.4))
+                curve.setSymbolBrush(color if filled else QColor("#ffffff"))
+                curve.setSymbolSize(6)
+                curve.setSymbol("o")
+            else:
+                curve.setSymbol(None)
+        curve.setData(x, y)
 
     def _set_axis_label(self, plot: pg.PlotItem, side: str, text: str) -> None:
         # setLabel re-lays the whole plot out and repaints it: only when the text changes.

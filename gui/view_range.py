@@ -1,0 +1,34 @@
+"""How a live plot's view follows growing data without moving on every frame.
+
+Every change of a pyqtgraph view range regenerates the axes' ticks and labels, which
+costs more than drawing the curves (measured in ``bench/gui_latency.py``). So the view
+keeps its range while the data stays well inside it and, when the data leaves it (or
+shrinks to a small part of it), jumps to a new range with headroom in the direction the
+data grows. Ranges are in view coordinates (log10 of the value on a log axis).
+"""
+
+from __future__ import annotations
+
+Range = tuple[float, float, float, float]  # x0, x1, y0, y1
+
+X_HEADROOM = 0.25  # room to the right, as a fraction of the data's x span
+Y_MARGIN = 0.08  # room above and below, as a fraction of the data's y span
+MIN_FILL = 0.5  # refit when the data fills less than this fraction of an axis
+
+
+def _fits(lo: float, hi: float, view_lo: float, view_hi: float) -> bool:
+    span = view_hi - view_lo
+    return (view_lo <= lo and hi <= view_hi
+            and (hi - lo) >= MIN_FILL * span)
+
+
+def follow_range(data: Range, view: Range | None) -> Range | None:
+    """The view range to set for data bounds ``data``, or None to keep ``view``."""
+    x0, x1, y0, y1 = data
+    if view is not None and _fits(x0, x1, view[0], view[1]) and _fits(y0, y1, view[2],
+                                                                       view[3]):
+        return None
+    x_span = x1 - x0 if x1 > x0 else max(abs(x0), 1.0)
+    y_span = y1 - y0 if y1 > y0 else max(abs(y0) * 0.1, 1e-9)
+    margin = Y_MARGIN * y_span
+    return x0, x1 + X_HEADROOM * x_span, y0 - margin, y1 + margin
