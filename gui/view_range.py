@@ -16,19 +16,25 @@ Y_MARGIN = 0.08  # room above and below, as a fraction of the data's y span
 MIN_FILL = 0.5  # refit when the data fills less than this fraction of an axis
 
 
-def _fits(lo: float, hi: float, view_lo: float, view_hi: float) -> bool:
-    span = view_hi - view_lo
-    return (view_lo <= lo and hi <= view_hi
-            and (hi - lo) >= MIN_FILL * span)
-
-
-def follow_range(data: Range, view: Range | None) -> Range | None:
-    """The view range to set for data bounds ``data``, or None to keep ``view``."""
+def _fit(data: Range) -> Range:
     x0, x1, y0, y1 = data
-    if view is not None and _fits(x0, x1, view[0], view[1]) and _fits(y0, y1, view[2],
-                                                                       view[3]):
-        return None
     x_span = x1 - x0 if x1 > x0 else max(abs(x0), 1.0)
     y_span = y1 - y0 if y1 > y0 else max(abs(y0) * 0.1, 1e-9)
     margin = Y_MARGIN * y_span
     return x0, x1 + X_HEADROOM * x_span, y0 - margin, y1 + margin
+
+
+def _keeps(lo: float, hi: float, fit_lo: float, fit_hi: float, view_lo: float,
+           view_hi: float) -> bool:
+    """The data [lo, hi] is inside the view, and a fresh fit would not be much tighter."""
+    return (view_lo <= lo and hi <= view_hi
+            and fit_hi - fit_lo >= MIN_FILL * (view_hi - view_lo))
+
+
+def follow_range(data: Range, view: Range | None) -> Range | None:
+    """The view range to set for data bounds ``data``, or None to keep ``view``."""
+    fit = _fit(data)
+    if view is not None and _keeps(data[0], data[1], fit[0], fit[1], view[0], view[1]) \
+            and _keeps(data[2], data[3], fit[2], fit[3], view[2], view[3]):
+        return None
+    return fit
