@@ -128,6 +128,9 @@ class ProgressBatcher:
                               d_steps, grads.reshape(-1, n_layers),
                               weights.reshape(-1, n_layers), ratios.reshape(-1, n_layers),
                               self._epochs, self._end)
+        confusions = [e.val_confusion for e in self._epochs if e.val_confusion is not None]
+        if confusions:
+            batch.confusion = confusions[-1]
         self._reset()
         return batch
 
@@ -181,10 +184,3 @@ def fit_curve(network: Network, dataset, points: int = 200) -> FitCurve | None:
     return FitCurve(x[:, 0].copy(), y[:, 0].astype(np.float64))
 
 
-def confusion_matrix(outputs: np.ndarray, labels: np.ndarray, n_classes: int,
-                     logits: bool) -> np.ndarray:
-    """Counts (n_classes, n_classes): rows are true classes, columns predicted ones."""
-    pred = predicted_classes(outputs, logits)
-    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(matrix, (labels.astype(np.int64), pred), 1)
-    return matrix

@@ -71,3 +71,12 @@ def r2_score(output: np.ndarray, target: np.ndarray) -> float:
     safe = np.where(ss_tot > 0, ss_tot, 1.0)
     scores = np.where(ss_tot > 0, 1.0 - ss_res / safe, 0.0)
     return float(np.mean(scores))
+
+
+def confusion_matrix(outputs: np.ndarray, labels: np.ndarray, n_classes: int,
+                     logits: bool) -> np.ndarray:
+    """Counts (n_classes, n_classes): rows are true classes, columns predicted ones."""
+    pred = predicted_classes(outputs, logits)
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (labels.astype(np.int64), pred), 1)
+    return matrix

@@ -25,7 +25,7 @@ from .network import Network
 from .schedules import SCHEDULES
 from .spec import Design, TrainConfig
 from .step import TrainStep
-from .targets import accuracy, encode_targets, r2_score
+from .targets import accuracy, confusion_matrix, encode_targets, r2_score
 
 EVAL_CHUNK = 4096
 # Settings a live run cannot change: they need a new run (a new network or optimizer).
@@ -88,6 +88,9 @@ class EpochSnapshot:
     metric_name: str
     learning_rate: float
     elapsed: float
+    # Multi-class classification with a validation split: counts (classes, classes) of
+    # true (rows) against predicted (columns) validation classes, from the same outputs.
+    val_confusion: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -308,12 +311,17 @@ class Trainer:
     def _epoch_snapshot(self, lr: float, started: float) -> EpochSnapshot:
         train_loss, out = self.evaluate(self.X, self.Y)
         val_loss, out_v = self.evaluate(self.Xv, self.Yv)
-        metric = "accuracy" if self.dataset.task == "classification" else "r2"
+        data = self.dataset
+        metric = "accuracy" if data.task == "classification" else "r2"
+        confusion = None
+        if data.task == "classification" and data.n_classes > 2 and out_v.shape[0]:
+            confusion = confusion_matrix(out_v, data.y_val, data.n_classes,
+                                         self.stepper.logits)
         return EpochSnapshot(
             self.epoch, self.step_count, train_loss, val_loss,
-            self._metric(out, self.Y, self.dataset.y_train),
-            self._metric(out_v, self.Yv, self.dataset.y_val),
-            metric, lr, time.perf_counter() - started)
+            self._metric(out, self.Y, data.y_train),
+            self._metric(out_v, self.Yv, data.y_val),
+            metric, lr, time.perf_counter() - started, confusion)
 
     # --------------------------------------------------------------- divergence
     def _locate_forward(self, X: np.ndarray) -> str:

@@ -25,7 +25,6 @@ from core import StudioError
 from core.progress import (
     ProgressBatch,
     ProgressBatcher,
-    confusion_matrix,
     fit_curve,
     surface_grid,
 )
@@ -111,7 +110,6 @@ class TrainingWorker(QObject):
             batch.weights = views.get("weights")
             batch.surface = views.get("surface")
             batch.fit = views.get("fit")
-            batch.confusion = views.get("confusion")
         batch.samples_per_second = speed
         return batch
 
@@ -165,9 +163,7 @@ class TrainingWorker(QObject):
                     end = snap
                     break
                 if isinstance(snap, EpochSnapshot):
-                    if self._dataset.task == "classification":
-                        self._publish_views()
-                    continue
+                    continue  # it carries the validation confusion counts itself
                 self._samples += batch_size
                 gate.park_if_requested()
                 now = time.perf_counter()
@@ -194,9 +190,6 @@ class TrainingWorker(QObject):
         logits = trainer.stepper.logits
         views = {"weights": {k: v.copy() for k, v in net.parameters().items()},
                  "surface": surface_grid(net, data, logits), "fit": fit_curve(net, data)}
-        if data.task == "classification" and data.n_classes > 2 and data.x_val.shape[0]:
-            _, out = trainer.evaluate(trainer.Xv, trainer.Yv)
-            views["confusion"] = confusion_matrix(out, data.y_val, data.n_classes, logits)
         with self._lock:
             self._views = views
             if speed is not None:

@@ -267,3 +267,35 @@ def test_mismatched_outputs_and_inputs_are_named():
         Trainer(xor_design(), bad)
     with pytest.raises(DesignError, match="does not fit a regression"):
         Trainer(xor_design(), regression_data())
+
+
+def test_multiclass_epochs_carry_the_validation_confusion_counts():
+    from core.datasets import DatasetSpec, load_dataset
+    from core.progress import ProgressBatcher
+    from core.targets import confusion_matrix
+
+    data = load_dataset(DatasetSpec.builtin("iris", seed=1, val_fraction=0.25))
+    assert data.n_classes > 2
+    design = Design(NetworkSpec(data.n_features, (DenseSpec(8), ActivationSpec("relu"),
+                                    DenseSpec(data.n_classes), ActivationSpec("softmax"))),
+                    TrainConfig(loss="softmax_cross_entropy", epochs=2, batch_size=16))
+    trainer = Trainer(design, data)
+    batcher = ProgressBatcher(trainer.layer_names)
+    epochs = []
+    for snap in trainer.run(TrainingControl()):
+        batcher.add(snap)
+        if isinstance(snap, EpochSnapshot):
+            epochs.append(snap)
+    last = epochs[-1].val_confusion
+    _, out = trainer.evaluate(trainer.Xv, trainer.Yv)
+    expected = confusion_matrix(out, data.y_val, data.n_classes, trainer.stepper.logits)
+    np.testing.assert_array_equal(last, expected)
+    assert last.sum() == data.x_val.shape[0]
+    np.testing.assert_array_equal(batcher.take().confusion, last)  # the newest epoch's
+
+
+def test_binary_and_regression_epochs_carry_no_confusion_counts():
+    data = xor_data()
+    epochs = [s for s in Trainer(xor_design(epochs=1), data).run(TrainingControl())
+              if isinstance(s, EpochSnapshot)]
+    assert epochs and all(e.val_confusion is None for e in epochs)

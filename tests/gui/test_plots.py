@@ -21,11 +21,11 @@ from core.progress import (
     ProgressBatch,
     ProgressBatcher,
     SurfaceGrid,
-    confusion_matrix,
     fit_curve,
     surface_grid,
 )
 from core.resources import resource_path
+from core.targets import confusion_matrix
 from core.training import EpochSnapshot, StepSnapshot, Trainer
 from gui.colors import series_color
 from gui.plots import LAYER_POINTS, LOSS_POINTS, TrainingPlots
