@@ -134,6 +134,9 @@ def _style_plot(widget: pg.PlotWidget, title: str) -> pg.PlotItem:
         axis.setTextPen(pg.mkPen(TEXT))
         # A "(x0.001)" scale in the title is easy to miss next to log-scale labels.
         axis.enableAutoSIPrefix(False)
+        # Ticks outside the data area: an inward tick makes the axis overlap the view,
+        # so every curve update would repaint the axes as well.
+        axis.setStyle(tickLength=5)
     return plot
 
 
@@ -863,19 +866,19 @@ class TrainingPlots(QWidget):
         self.batch_curve.setData(x, ys[:, 0])
         if self._penalty_seen:
             self.penalty_curve.setData(x, ys[:, 1])
-        else:
+        elif self.penalty_curve.xData is not None and len(self.penalty_curve.xData):
             self.penalty_curve.setData([], [])
         self.loss_legend.set_visible_entry("penalty", self._penalty_seen)
-        # Per-epoch markers change only when an epoch ends (or the x axis changes).
-        stamp = (self._epoch_buf.appended, self.x_axis, label)
-        if stamp != self._epoch_drawn:
-            self._epoch_drawn = stamp
-            ex, ey = self._epoch_xy()
-            self._set_epoch_curve(self.train_loss_curve, ex, ey[:, 1], TRAIN_COLOR, True)
-            self._set_epoch_curve(self.val_loss_curve, ex, ey[:, 2], VAL_COLOR, False)
 
     def _redraw_metric(self) -> None:
+        """The per-epoch figures: the metric plot, and the epoch losses on the loss plot
+        (redrawn at the metric's slower pace, not every frame)."""
         ex, ey = self._epoch_xy()
+        stamp = (self._epoch_buf.appended, self.x_axis, self._steps_per_epoch > 0)
+        if stamp != self._epoch_drawn:
+            self._epoch_drawn = stamp
+            self._set_epoch_curve(self.train_loss_curve, ex, ey[:, 1], TRAIN_COLOR, True)
+            self._set_epoch_curve(self.val_loss_curve, ex, ey[:, 2], VAL_COLOR, False)
         self._set_epoch_curve(self.train_metric_curve, ex, ey[:, 3], TRAIN_COLOR, True)
         self._set_epoch_curve(self.val_metric_curve, ex, ey[:, 4], VAL_COLOR, False)
         has_epoch = self.x_axis == "epoch" and self._steps_per_epoch > 0
