@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -35,6 +35,9 @@ from core.lessons import LESSONS
 from core.resources import resource_path
 
 from .check_panel import NetworkCheckPanel
+from .compare_dialog import CompareDialog
+from .compare_runner import CompareRunner
+from .controller import IDLE
 from .dataset_panel import DatasetPanel
 from .dataset_state import DatasetState
 from .diagram import NetworkDiagram
@@ -54,6 +57,7 @@ DEFAULT_EXAMPLE = "xor.json"
 # Bump when docks are added or renamed: a layout saved by an older version is ignored
 # rather than restored with the new docks in odd places.
 LAYOUT_VERSION = 2
+RUNS_OVERLAY_HEIGHT = 400  # pixels the Runs dock gets to show a comparison's overlay
 
 
 def example_paths() -> list[Path]:
@@ -85,6 +89,9 @@ class MainWindow(QMainWindow):
                                    self.runs_panel)
         self.files.runs_provider = self.runs_panel.runs
         self.files.trained_provider = self.training.trained
+        self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
+                                            self._raise_runs)
+        self.compare_dialog: CompareDialog | None = None
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -155,7 +162,8 @@ class MainWindow(QMainWindow):
         self.check_dock = self._dock("Network check", self.check_panel,
                                      Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
         self.runs_panel = RunsPanel()
-        runs_scroll = QScrollArea()  # the comparison plots must not force the window taller
+        # The comparison plots must not force the window taller.
+        self.runs_scroll = runs_scroll = QScrollArea()
         runs_scroll.setWidgetResizable(True)
         runs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         runs_scroll.setWidget(self.runs_panel)
@@ -227,6 +235,15 @@ class MainWindow(QMainWindow):
             lambda text: self.redo_action.setText(f"&Redo {text}".rstrip()))
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
+        self.compare_action = self._action(
+            "&Compare Settings…", self.open_compare_dialog, QKeySequence("Ctrl+Shift+T"),
+            "Train this design with settings A and B, one run after the other from the "
+            "same seed, and overlay the two runs")
+        self.compare_action.setToolTip(f"{self.compare_action.toolTip()} (Ctrl+Shift+T)")
+        self.training.train_action.changed.connect(self._sync_compare_action)
+        self.training.controller.state_changed.connect(self._sync_compare_action)
+        self.compare_runner.stage_changed.connect(self._sync_compare_action)
+        self._sync_compare_action()
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -254,6 +271,8 @@ class MainWindow(QMainWindow):
         train_menu = bar.addMenu("&Train")
         for action in self.training.actions:
             train_menu.addAction(action)
+        train_menu.addSeparator()
+        train_menu.addAction(self.compare_action)
 
         lessons_menu = bar.addMenu("&Lessons")
         for i, (key, lesson) in enumerate(LESSONS.items(), start=1):
@@ -289,6 +308,8 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for action in self.training.actions:
             bar.addAction(action)
+        bar.addSeparator()
+        bar.addAction(self.compare_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.training_toolbar = bar
 
@@ -370,6 +391,51 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Restored the design of {record.name} (Ctrl+Z undoes "
                                      "it)", 8000)
 
+    # ---------------------------------------------------------------- compare
+    def open_compare_dialog(self) -> CompareDialog | None:
+        """Show the Compare settings dialog (window-modal, not blocking); Run in it starts
+        the comparison. Returns the dialog, or None if no run can start now."""
+        if not self.compare_action.isEnabled():
+            return None
+        dialog = CompareDialog(self.document.design, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_compare_accepted(dialog))
+        dialog.destroyed.connect(self._on_compare_dialog_destroyed)
+        self.compare_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_compare_accepted(self, dialog: CompareDialog) -> None:
+        variant = dialog.variant()
+        if variant is not None:
+            self.compare_runner.start(dialog.design_a, variant)
+
+    def _on_compare_dialog_destroyed(self, *_args) -> None:
+        self.compare_dialog = None
+
+    def _sync_compare_action(self, *_args) -> None:
+        # Only from idle (Train is enabled then exactly when the design can be trained).
+        idle = self.training.controller.state == IDLE and not self.compare_runner.active
+        ok = idle and self.training.train_action.isEnabled()
+        self.compare_action.setEnabled(ok)
+
+    def _raise_runs(self) -> None:
+        """Bring the Runs panel forward with the overlaid curves in view: as tall as the
+        side docks allow (the bottom docks start about 90 pixels tall, room for the
+        table only), scrolled to the comparison if it still does not fit."""
+        self.runs_dock.show()
+        self.runs_dock.raise_()
+        want = min(RUNS_OVERLAY_HEIGHT, self.height() // 2)
+        if not self.runs_dock.isFloating() and self.runs_dock.height() < want:
+            self.resizeDocks([self.runs_dock], [want], Qt.Orientation.Vertical)
+        # After the dock's new size is laid out: the comparison's top (its legend names
+        # the runs' colours) at the top of the view.
+        QTimer.singleShot(0, self._scroll_runs_to_comparison)
+
+    def _scroll_runs_to_comparison(self) -> None:
+        top = self.runs_panel.compare.mapTo(self.runs_panel, QPoint(0, 0)).y()
+        self.runs_scroll.verticalScrollBar().setValue(top)
+
     def _refresh_stepthrough(self, *_args) -> None:
         # Only while visible: building the walk-through costs a forward and backward pass.
         if self.stepthrough_dock.isVisible() and not self.stepthrough.visibleRegion().isEmpty():
@@ -432,7 +498,9 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             event.ignore()
             return
-        # Stop a live run cooperatively and wait for its thread before Qt tears down.
+        # Stop a live run cooperatively and wait for its thread before Qt tears down;
+        # a comparison must not start its next run meanwhile.
+        self.compare_runner.cancel()
         self.training.shutdown()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())

@@ -2,6 +2,10 @@
 bar figures, and what happens to each batch of snapshots (plots, diagram, gradient
 diagnostics, card marks), to the end of a run (divergence message), and to edits made
 while a run is live (settings pass through; structural edits ask to stop first).
+
+A run normally trains the document's design; ``start_design`` trains another one (compare
+mode's A and B runs) under a given run name. Such a run is detached from the document's
+training settings: edits to them neither reach it nor stop it.
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from collections import deque
 from datetime import datetime
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.diagnostics import WINDOW, gradient_health, health_hint
 from core.edit import all_paths, layer_at, runtime_name
@@ -25,6 +29,7 @@ from core.training import FIXED_SETTINGS, RunEnd
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .dataset_state import DatasetState
 from .document import Document
+from .live_label import LiveLabel
 
 
 def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -34,7 +39,14 @@ def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class TrainingUi(QObject):
-    """Connects a ``TrainingController`` to the window's widgets."""
+    """Connects a ``TrainingController`` to the window's widgets.
+
+    ``run_recorded(record, end)`` fires at the end of every run, after the run (a
+    ``RunRecord``, or None if it recorded nothing) went into the Runs panel, with the
+    ``RunEnd`` (None if the run failed to start).
+    """
+
+    run_recorded = Signal(object, object)
 
     def __init__(self, window, document: Document, dataset_state: DatasetState,
                  plots, diagram, editor, banner_setter, show_plots, runs_panel=None) -> None:
@@ -57,13 +69,15 @@ class TrainingUi(QObject):
         self._runs = runs_panel
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
+        self._run_name = ""  # the name of the live run's record ("" -> "Run N")
+        self._detached = False  # the live run trains a design other than the document's
         self.last_weights: dict | None = None
         self.last_record: RunRecord | None = None
         self._build_actions(window)
-        self.status = QLabel("Ready")
+        self.status = LiveLabel("epoch 100,000 · step 10,000,000 · 10,000,000 samples/s · "
+                                "loss 1.2345e-05")
+        self.status.setText("Ready")
         self.status.setToolTip("Epoch, step, training speed and the latest batch loss")
-        # A fixed width: a label that resizes with its text re-lays out the status bar.
-        self.status.setMinimumWidth(self.status.fontMetrics().horizontalAdvance("x" * 64))
         window.statusBar().addPermanentWidget(self.status)
         c = self.controller
         c.state_changed.connect(self._on_state_changed)
@@ -105,13 +119,16 @@ class TrainingUi(QObject):
         self._on_state_changed(self.controller.state)
 
     # --------------------------------------------------------------- commands
-    def _start(self, paused: bool = False, steps: int = 0) -> bool:
+    def _start(self, paused: bool = False, steps: int = 0, design: Design | None = None,
+               run_name: str = "") -> bool:
         dataset = self._data.dataset
         if not self._ready or dataset is None:
             self._window.statusBar().showMessage(self._reason or "Choose a dataset first.",
                                                  8000)
             return False
-        design = self._doc.design
+        self._detached = design is not None
+        self._run_name = run_name
+        design = design if design is not None else self._doc.design
         self._banner("")
         self._names = ()  # the first batch starts the plots afresh
         self._recorder = None
@@ -124,6 +141,20 @@ class TrainingUi(QObject):
         self._diagram.set_weights(None)
         self._show_plots()
         return self.controller.start(design, dataset, paused=paused, steps=steps)
+
+    def start_design(self, design: Design, run_name: str = "") -> bool:
+        """Train ``design`` (not the document's) from its initial weights; its record is
+        named ``run_name``. It must have the document's network and dataset (the loaded
+        data and the diagram are the document's). False if it could not start (the
+        status bar says why)."""
+        doc = self._doc.design
+        if self.controller.active:
+            return False
+        if design.network != doc.network or design.dataset != doc.dataset:
+            self._window.statusBar().showMessage(
+                "The design in the editor has another network or dataset now.", 8000)
+            return False
+        return self._start(design=design, run_name=run_name)
 
     def train(self) -> None:
         c = self.controller
@@ -177,8 +208,10 @@ class TrainingUi(QObject):
         c = self.controller
         if c.state == IDLE:
             return True
-        live_ok = (old.network == new.network and old.dataset == new.dataset and all(
-            getattr(old.training, k) == getattr(new.training, k) for k in FIXED_SETTINGS))
+        # A detached run (compare mode) does not take the document's settings at all.
+        live_ok = (old.network == new.network and old.dataset == new.dataset and (
+            self._detached or all(getattr(old.training, k) == getattr(new.training, k)
+                                  for k in FIXED_SETTINGS)))
         if live_ok:
             return True
         answer = QMessageBox.question(
@@ -194,7 +227,7 @@ class TrainingUi(QObject):
 
     def _on_design_changed(self) -> None:
         c = self.controller
-        if c.state in (RUNNING, PAUSED):
+        if c.state in (RUNNING, PAUSED) and not self._detached:
             c.apply_settings(self._doc.design.training)
 
     # ------------------------------------------------------------- run events
@@ -272,30 +305,31 @@ class TrainingUi(QObject):
         history = [dict(row) for row in record.history]
         return record.design.network, self.last_weights, history, record.loss_curve
 
-    def _record_run(self, end: RunEnd | None) -> None:
+    def _record_run(self, end: RunEnd | None) -> RunRecord | None:
         if self._recorder is None or self.controller.design is None:
-            return
+            return None
         started, t0 = self._run_started
         record = self._recorder.finish(end, self.controller.design, started,
-                                       time.perf_counter() - t0)
+                                       time.perf_counter() - t0, name=self._run_name)
         self._recorder = None
         self.last_record = record
         if self._runs is not None:
             self._runs.add_run(record)
+        return record
 
     def _on_run_finished(self, end: RunEnd | None) -> None:
         bar = self._window.statusBar()
-        self._record_run(end)
-        if end is None:
-            return
-        if end.reason == "diverged":
+        record = self._record_run(end)
+        self._detached = False
+        if end is not None and end.reason == "diverged":
             self._banner(end.message)
             if end.what == "gradient" and end.layer:
                 health = dict.fromkeys(self._names, "ok")
                 health[end.layer] = "exploding"
                 self._plots.set_diagnostics(health)
-            return
-        bar.showMessage(end.message, 15000)
+        elif end is not None:
+            bar.showMessage(end.message, 15000)
+        self.run_recorded.emit(record, end)
 
     def _on_run_failed(self, message: str) -> None:
         self._banner(f"Training could not start: {message}")
