@@ -23,6 +23,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -392,6 +393,10 @@ class TrainingPlots(QWidget):
 
     def _new_plot(self, title: str) -> tuple[pg.PlotWidget, pg.PlotItem]:
         widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
+        # Qt widens each repainted area by 2 px for antialiasing, which reaches into the
+        # axes beside the data area; our curves are drawn without antialiasing.
+        widget.setOptimizationFlag(
+            QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         widget.setMinimumSize(200, 120)
         plot = _style_plot(widget, title)
         # The plot follows its data (see _follow) until the user pans or zooms; the

@@ -12,6 +12,8 @@ from __future__ import annotations
 Range = tuple[float, float, float, float]  # x0, x1, y0, y1
 
 X_HEADROOM = 0.25  # room to the right, as a fraction of the data's x span
+# Room to the left: a curve touching the left edge would also repaint the axis there.
+X_MARGIN = 0.02
 Y_MARGIN = 0.08  # room above and below, as a fraction of the data's y span
 MIN_FILL = 0.5  # refit when the data fills less than this fraction of an axis
 
@@ -21,7 +23,7 @@ def _fit(data: Range) -> Range:
     x_span = x1 - x0 if x1 > x0 else max(abs(x0), 1.0)
     y_span = y1 - y0 if y1 > y0 else max(abs(y0) * 0.1, 1e-9)
     margin = Y_MARGIN * y_span
-    return x0, x1 + X_HEADROOM * x_span, y0 - margin, y1 + margin
+    return x0 - X_MARGIN * x_span, x1 + X_HEADROOM * x_span, y0 - margin, y1 + margin
 
 
 def _keeps(lo: float, hi: float, fit_lo: float, fit_hi: float, view_lo: float,

@@ -11,7 +11,7 @@ from gui.view_range import X_HEADROOM, follow_range
 
 def test_first_fit_leaves_headroom_to_the_right_and_margins_in_y():
     x0, x1, y0, y1 = follow_range((0.0, 100.0, 1.0, 3.0), None)
-    assert (x0, x1) == (0.0, 100.0 + X_HEADROOM * 100.0)
+    assert x0 < 0.0 and x1 == 100.0 + X_HEADROOM * 100.0
     assert y0 < 1.0 and y1 > 3.0
 
 
