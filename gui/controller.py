@@ -28,7 +28,7 @@ from core.training import TrainingControl
 from .worker import FrameGate, TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
-FRAME_MS = 33  # the window pulls and draws progress about 30 times a second
+FRAME_MS = 37  # the window pulls and draws progress about 27 times a second
 ASIDE_WAIT = 0.004  # seconds the GUI waits for the worker to park before drawing anyway
 
 

@@ -864,8 +864,14 @@ class TrainingPlots(QWidget):
             self._axis_labels[key] = (lo, hi)
             plot.setYRange(lo, hi, padding=0)
 
+    @staticmethod
+    def _points(widget: QWidget, limit: int, per_pixel: int = 2) -> int:
+        """Points to draw in ``widget``: more than its pixels (a min and a max per pixel
+        for the noisy batch loss) cost painting time and show nothing more."""
+        return max(100, min(limit, per_pixel * widget.width()))
+
     def _redraw_loss(self) -> None:
-        xs, ys = self._loss_buf.xy(LOSS_POINTS)
+        xs, ys = self._loss_buf.xy(self._points(self.loss_widget, LOSS_POINTS))
         x, label = self._steps_to_x(xs)
         self._set_axis_label(self.loss_plot, "bottom", label)
         self.batch_curve.setData(x, ys[:, 0])
@@ -901,7 +907,7 @@ class TrainingPlots(QWidget):
         n = len(self.layer_names)
         if not n:
             return
-        xs, logs = self._detail_buf.mean_xy(LAYER_POINTS)
+        xs, logs = self._detail_buf.mean_xy(self._points(self.grad_widget, LAYER_POINTS, 1))
         x, label = self._steps_to_x(xs)
         ys = 10.0 ** logs
         groups = []

@@ -31,6 +31,8 @@ from .dataset_state import DatasetState
 from .document import Document
 from .live_label import LiveLabel
 
+HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
+
 
 def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
     """Legend labels for runtime layer names: "layers.0 · Dense 8"."""
@@ -66,6 +68,7 @@ class TrainingUi(QObject):
         self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
         self._first: np.ndarray | None = None
         self._last_health: dict[str, str] = {}
+        self._health_at = 0.0  # when the gradient health was last judged
         self._runs = runs_panel
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
@@ -137,6 +140,7 @@ class TrainingUi(QObject):
         self._recent.clear()
         self._first = None
         self._last_health = {}
+        self._health_at = 0.0
         self._editor.set_notes({})
         self._diagram.set_weights(None)
         self._show_plots()
@@ -275,7 +279,12 @@ class TrainingUi(QObject):
                 self._first = batch.grad_norms[0].copy()
             for row in batch.grad_norms[-WINDOW:]:
                 self._recent.append(row)
-            self._update_health()
+            # A few checks a second are plenty for a judgement over WINDOW steps.
+            now = time.perf_counter()
+            if (now - self._health_at >= HEALTH_INTERVAL or batch.end is not None
+                    or self.controller.state != RUNNING):
+                self._health_at = now
+                self._update_health()
         self._plots.redraw_visible()
         last = batch.last_step
         if last is not None:
