@@ -184,3 +184,28 @@ def fit_curve(network: Network, dataset, points: int = 200) -> FitCurve | None:
     return FitCurve(x[:, 0].copy(), y[:, 0].astype(np.float64))
 
 
+
+
+def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
+    """One batch holding everything of ``batches`` (in order): step and detail rows
+    concatenated, all epoch snapshots, the last end, the newest model views and speed.
+    None for an empty list."""
+    if not batches:
+        return None
+    if len(batches) == 1:
+        return batches[0]
+    first, last = batches[0], batches[-1]
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(b, name) for b in batches])
+
+    merged = ProgressBatch(
+        first.layer_names, cat("steps"), cat("epochs"), cat("losses"), cat("penalties"),
+        cat("learning_rates"), cat("detail_steps"), cat("grad_norms"), cat("weight_norms"),
+        cat("update_ratios"), [e for b in batches for e in b.epoch_snapshots],
+        next((b.end for b in reversed(batches) if b.end is not None), None))
+    for name in ("weights", "surface", "fit", "confusion"):
+        setattr(merged, name, next((getattr(b, name) for b in reversed(batches)
+                                    if getattr(b, name) is not None), None))
+    merged.samples_per_second = last.samples_per_second
+    return merged

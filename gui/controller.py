@@ -1,35 +1,27 @@
 """One training run at a time: start, pause, step, resume, stop, reset, and shutdown.
 
-The controller lives in the GUI thread. It builds a ``TrainingWorker`` on a fresh
-QThread for each run, forwards the worker's batches as its own signals (so receivers
-run in the GUI thread), passes live setting changes to the run, and on shutdown stops
-the worker cooperatively and waits for its thread: a QThread is never destroyed while
-running and never terminated.
+The controller lives in the GUI thread. The trainer runs in a child process
+(``core.remote.TrainerProcess``, kept for later runs); for each run the controller sends
+it the design and data, builds a ``TrainingWorker`` on a fresh QThread to receive the
+progress, forwards it as its own signals once per frame (so receivers run in the GUI
+thread), and passes commands and live setting changes to the process. On shutdown it
+stops the run cooperatively and waits for the thread: a QThread is never destroyed
+while running and never terminated.
 """
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QEventLoop,
-    QObject,
-    Qt,
-    QThread,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from core.remote import TrainerProcess
 from core.spec import Design, TrainConfig
-from core.training import TrainingControl
 
-from .worker import FrameGate, TrainingWorker
+from .worker import TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
-FRAME_MS = 37  # the window pulls and draws progress about 27 times a second
-ASIDE_WAIT = 0.004  # seconds the GUI waits for the worker to park before drawing anyway
+FRAME_MS = 33  # the window pulls and draws progress about 30 times a second
 
 
 class TrainingController(QObject):
@@ -37,9 +29,9 @@ class TrainingController(QObject):
 
     Signals (all emitted in the GUI thread): ``state_changed(str)``,
     ``run_started(object)`` with the design being trained, ``batch_received(object)``
-    with a ``ProgressBatch`` (once per frame with progress; receivers redraw then, while
-    the worker is held aside), ``run_finished(object)`` with the ``RunEnd`` (None if the
-    run failed to start), ``run_failed(str)``.
+    with a ``ProgressBatch`` (at most once per frame, with everything since the last),
+    ``run_finished(object)`` with the ``RunEnd`` (None if the run failed to start),
+    ``run_failed(str)``.
     """
 
     state_changed = Signal(str)
@@ -52,16 +44,14 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.state = IDLE
         self.detail_every = detail_every
+        self.process = TrainerProcess()
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
-        self._control: TrainingControl | None = None
-        self._gate = FrameGate()
         self._frame = QTimer(self)
         self._frame.setTimerType(Qt.TimerType.PreciseTimer)
         self._frame.setInterval(FRAME_MS)
-        self._frame.timeout.connect(self._on_frame_timeout)
+        self._frame.timeout.connect(self._deliver)
         self.frame_seconds = 0.0  # the GUI's time for the last frame (for measuring)
-        self._in_frame = False
         self.design: Design | None = None
 
     # ----------------------------------------------------------------- queries
@@ -76,103 +66,97 @@ class TrainingController(QObject):
         it waits before the first step; ``steps`` lets that many run first."""
         if self.active:
             return False
-        control = TrainingControl()
-        if paused:
-            control.pause()
-            if steps:
-                control.step(steps)
-        worker = TrainingWorker(design, dataset, control, self._gate, self.detail_every)
+        process = self.process
+        process.ensure_started()
+        if not process.send(("run", design, dataset, self.detail_every, paused, steps)):
+            process.discard()  # a child that died while idle: one more try, a new one
+            process.ensure_started()
+            if not process.send(("run", design, dataset, self.detail_every, paused,
+                                 steps)):
+                self.run_failed.emit("The training process could not be started.")
+                return False
+        worker = TrainingWorker(process)
         thread = QThread(self)
         thread.setObjectName("training")
         worker.moveToThread(thread)
         queued = Qt.ConnectionType.QueuedConnection
         thread.started.connect(worker.run)
         thread.finished.connect(self._on_thread_finished, queued)
-        self._thread, self._worker, self._control = thread, worker, control
+        self._thread, self._worker = thread, worker
         self.design = design
-        self._gate.release()
         thread.start()
         self._frame.start()
         self._set_state(PAUSED if paused else RUNNING)
         self.run_started.emit(design)
         return True
 
+    def _command(self, *message) -> None:
+        self.process.send(message)
+
     def pause(self) -> None:
-        if self._control is not None and self.state == RUNNING:
-            self._control.pause()
+        if self.active and self.state == RUNNING:
+            self._command("pause")
             self._set_state(PAUSED)
 
     def resume(self) -> None:
-        if self._control is not None and self.state == PAUSED:
-            self._control.resume()
+        if self.active and self.state == PAUSED:
+            self._command("resume")
             self._set_state(RUNNING)
 
     def step(self, n: int = 1) -> None:
         """Run exactly ``n`` more mini-batches, then stay paused."""
-        if self._control is not None and self.state in (PAUSED, RUNNING):
-            self._control.step(n)
+        if self.active and self.state in (PAUSED, RUNNING):
+            self._command("step", n)
             self._set_state(PAUSED)
 
     def stop(self) -> None:
         """Ask the run to stop before its next step (returns at once)."""
-        if self._control is not None and self.state != STOPPING:
-            self._control.stop()
-            self._gate.release()
+        if self.active and self.state != STOPPING:
+            self._command("stop")
             self._set_state(STOPPING)
 
     def reinitialise(self) -> None:
         """Restart the live run from freshly drawn initial weights (same seed)."""
-        if self._control is not None and self.state in (RUNNING, PAUSED):
-            self._control.reinitialise()
+        if self.active and self.state in (RUNNING, PAUSED):
+            self._command("reinit")
 
     def apply_settings(self, config: TrainConfig) -> None:
         """Pass new training settings to the live run (taken at its next step)."""
-        if self._control is not None and self.state in (RUNNING, PAUSED):
-            self._control.set_config(config)
+        if self.active and self.state in (RUNNING, PAUSED):
+            self._command("config", config)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run and wait for its thread to end (for closing the window)."""
+        """Stop any run and wait for its thread to end (for closing the window, or an
+        edit that needs a new run). The training process stays for the next run."""
         thread = self._thread
         if thread is None:
             return True
         self.stop()
         self._frame.stop()
-        self._gate.release()
         finished = thread.wait(timeout_ms)
+        if not finished:  # a child that does not answer is ended, which ends the thread
+            self.process.discard()
+            finished = thread.wait(2000)
         self._on_thread_finished()
         return finished
 
-    # ------------------------------------------------------------------- slots
-    def _on_frame_timeout(self) -> None:
-        if not self._in_frame:
-            self._deliver(hold_worker=True)
+    def close(self) -> bool:
+        """``shutdown()``, then end the training process (the window is closing)."""
+        finished = self.shutdown()
+        self.process.close()
+        return finished
 
-    def _deliver(self, hold_worker: bool) -> None:
-        """Pull the worker's progress and hand it to the receivers, with the worker held
-        between two steps (so the redraw has the interpreter to itself)."""
+    # ------------------------------------------------------------------- slots
+    def _deliver(self) -> None:
+        """Hand everything received since the last frame to the receivers."""
         worker = self._worker
         if worker is None:
             return
         t0 = time.perf_counter()
-        if hold_worker and self.state == RUNNING:
-            self._gate.request()
-            self._gate.wait_aside(ASIDE_WAIT)
-        self._in_frame = True
-        try:
-            batch = worker.take_batch()
-            if batch is not None and (batch.steps.size or batch.epoch_snapshots
-                                      or batch.end is not None or batch.weights is not None):
-                self.batch_received.emit(batch)
-                # Paint what the receivers changed now, while the worker is held: the
-                # plots' scene updates and paint requests are posted events. Timers and
-                # input wait for the normal loop (no re-entry into this frame).
-                QCoreApplication.sendPostedEvents()
-                QCoreApplication.processEvents(
-                    QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
-                    | QEventLoop.ProcessEventsFlag.ExcludeSocketNotifiers)
-        finally:
-            self._in_frame = False
-            self._gate.release()
+        batch = worker.take_batch()
+        if batch is not None and (batch.steps.size or batch.epoch_snapshots
+                                  or batch.end is not None or batch.weights is not None):
+            self.batch_received.emit(batch)
         self.frame_seconds = time.perf_counter() - t0
 
     @Slot()
@@ -180,12 +164,9 @@ class TrainingController(QObject):
         thread, worker = self._thread, self._worker
         if thread is None:
             return
-        if self._in_frame:  # arrived while a frame paints: finish right after it
-            QTimer.singleShot(0, self._on_thread_finished)
-            return
         self._frame.stop()
-        self._deliver(hold_worker=False)  # the last steps, before the end is announced
-        self._thread = self._worker = self._control = None
+        self._deliver()  # the last steps, before the end is announced
+        self._thread = self._worker = None
         end = worker.end if worker is not None else None
         error = worker.error if worker is not None else ""
         if worker is not None:

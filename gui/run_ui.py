@@ -203,9 +203,10 @@ class TrainingUi(QObject):
             self.status.setText("Ready")
 
     def shutdown(self) -> bool:
-        """Stop a live run and wait for it (closing the window)."""
+        """Stop a live run, wait for it, and end the training process (closing the
+        window)."""
         self._doc.edit_guard = None
-        return self.controller.shutdown()
+        return self.controller.close()
 
     # ------------------------------------------------------------------ edits
     def _guard_edit(self, old: Design, new: Design) -> bool:
