@@ -39,4 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # The trainer runs in a spawned child process (core.remote); in the packaged app the
+    # child is this executable again, and this call turns it into the trainer.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

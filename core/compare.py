@@ -9,7 +9,7 @@ training settings at all. :func:`compare_names` labels the two runs by what diff
 (``A: lr 0.1`` / ``B: lr 1.0``); :func:`record_run` trains one design through
 :class:`core.training.Trainer` and records it with :class:`core.runs.RunRecorder`, as
 the window does; :func:`compare` does both runs and returns the two records. The window
-runs the same two designs on its background thread (``gui.compare_runner``).
+runs the same two designs in its training process (``gui.compare_runner``).
 """
 
 from __future__ import annotations

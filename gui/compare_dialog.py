@@ -108,7 +108,7 @@ class CompareDialog(QDialog):
         self.diff_label.setToolTip("How B differs from A, as the Runs panel will show it.")
         self.buttons = QDialogButtonBox()
         self.run_button = QPushButton("Run A, then B")
-        self.run_button.setToolTip("Train A to its end, then B, on the background thread; "
+        self.run_button.setToolTip("Train A to its end, then B, in the training process; "
                                    "while B trains, A is drawn dashed on the live plots. "
                                    "Both runs go into the Runs panel, overlaid.")
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

@@ -12,7 +12,7 @@ from a checkout (``python main.py --self-test``). It starts the real main window
    checkout");
 4. a corrupt and a missing file given as the startup file open the example instead and
    show why in the window's banner;
-5. the XOR example trains on the background thread for at least ``MIN_STEPS`` steps, then
+5. the XOR example trains in the training process for at least ``MIN_STEPS`` steps, then
    is stopped;
 6. a project (``.bpsproj``) with the trained weights is saved into a temporary folder,
    opened in the window, saved again through the window and read back: the design and
@@ -331,9 +331,9 @@ class SelfTest(QObject):
                        f"{self.steps} steps")
             return
         if not self.thread_seen or self.weights is None:
-            self._fail("no progress with weights arrived from the training thread")
+            self._fail("no progress with weights arrived from the training process")
             return
-        _say(f"trained {self.steps} steps on the background thread ({end.message}); "
+        _say(f"trained {self.steps} steps in the training process ({end.message}); "
              f"batch loss {self.first_loss:.4g} -> {self.last_loss:.4g}")
         QTimer.singleShot(0, lambda: self._guarded("project round trip",
                                                    self._round_trip))
