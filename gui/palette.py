@@ -113,12 +113,13 @@ class LayerPalette(QWidget):
         row_h = max(self.view.sizeHintForRow(0), 28) + 2 * self.view.spacing()
         self.view.setMinimumHeight(rows * row_h + 2 * self.view.frameWidth() + 4)
         self.view.activated.connect(self._on_view_activated)
-        hint = QLabel("Drag a layer into the network, or double-click it to append it "
-                      "(inside the selected residual block, if any).", self)
-        hint.setWordWrap(True)
+        # One line: a wrapped label's second line is not in the dock's minimum height,
+        # and in a short window it would be drawn over the list.
+        hint = QLabel("Drag into the network, or double-click to append.", self)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        hint.setToolTip("New layers start with default settings; edit them in the "
-                        "inspector.")
+        hint.setToolTip("Drag a layer to where it should go in the network, or double-click "
+                        "it to append it (inside the selected residual block, if any). New "
+                        "layers start with default settings; edit them in the inspector.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.view, 1)

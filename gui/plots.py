@@ -380,7 +380,8 @@ class TrainingPlots(QWidget):
         self.log_loss_box.setToolTip("Show the loss on a logarithmic axis, where slow "
                                      "late progress is still visible.")
         self.log_loss_box.toggled.connect(self._on_log_loss_toggled)
-        self.summary = LiveLabel("step 10,000,000 · epoch 1,000,000 · 10,000,000 samples/s",
+        # Samples per second are in the status bar; a wider label would squeeze the editor.
+        self.summary = LiveLabel("step 10,000,000 · epoch 100,000",
                                  align=Qt.AlignmentFlag.AlignRight)
         self.summary.setStyleSheet(f"color: {TEXT};")
         self.summary.setToolTip("The newest step and epoch received from the trainer.")
@@ -636,10 +637,7 @@ class TrainingPlots(QWidget):
                 self._model_pending[key] = value
                 self._dirty.add("model")
         if batch.steps.size or batch.epoch_snapshots:
-            rate = (f" · {batch.samples_per_second:,.0f} samples/s"
-                    if batch.samples_per_second > 0 else "")
-            self.summary.setText(f"step {self._last_step:,} · epoch {self._last_epoch:,}"
-                                 f"{rate}")
+            self.summary.setText(f"step {self._last_step:,} · epoch {self._last_epoch:,}")
         if self._dirty and not self._timer.isActive() and not self.driven:
             self._timer.start()
 
