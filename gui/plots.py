@@ -365,8 +365,7 @@ class TrainingPlots(QWidget):
         self._drawn_at: dict[str, float] = {}
         self._epoch_drawn = -1  # epoch-buffer appends at the last epoch-curve update
         # True while a training run calls redraw_visible() each frame: the widget's own
-        # timer then stays off, so no redraw happens outside the frames the trainer
-        # steps aside for.
+        # timer then stays off, so the plots are redrawn once per frame, not twice.
         self.driven = False
         self.start_run((), (), "classification", None)
 

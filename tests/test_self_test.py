@@ -26,7 +26,7 @@ def test_self_test_trains_and_round_trips_a_project(tmp_path):
     result = run_main(["--self-test"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    steps = re.search(r"trained (\d+) steps on the background thread", out)
+    steps = re.search(r"trained (\d+) steps in the training process", out)
     assert steps is not None, out
     assert int(steps.group(1)) >= 300
     assert "project round trip" in out and "design and 6 weight arrays equal" in out
