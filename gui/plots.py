@@ -65,6 +65,8 @@ LAYER_WIDTH = 1.0
 MARKED_WIDTH = 2.6
 # Epoch curves show markers while there are few enough of them to tell apart.
 MARKER_LIMIT = 60
+# Points per layer of a pinned baseline run's gradient curves.
+BASELINE_GRAD_POINTS = 200
 # Buffer capacities (rows kept in memory, whatever the run's length).
 LOSS_CAPACITY = 4000
 DETAIL_CAPACITY = 2000
@@ -362,6 +364,7 @@ class TrainingPlots(QWidget):
         self._following: dict[int, bool] = {}
         self._ranges: dict[int, tuple[float, float, float, float]] = {}
         self._markers: dict[int, bool] = {}  # curve id -> drawn with markers
+        self.baseline_grad_curves: list[pg.PlotDataItem] = []
         self._drawn_at: dict[str, float] = {}
         self._epoch_drawn = -1  # epoch-buffer appends at the last epoch-curve update
         # True while a training run calls redraw_visible() each frame: the widget's own
@@ -587,6 +590,8 @@ class TrainingPlots(QWidget):
             self.weight_curves[name] = self.weight_plot.plot(pen=pen)
             self.ratio_curves[name] = self.ratio_plot.plot(pen=pen)
         self._refresh_layer_legends()
+        self.baseline_grad_curves = []  # removed with the other curves just above
+        self._draw_baseline()
 
         metric = "R²" if task == "regression" else "Accuracy"
         self.metric_plot.setTitle(metric, color=TEXT, size="10pt")
@@ -643,18 +648,20 @@ class TrainingPlots(QWidget):
     # --------------------------------------------------------------- baseline
     def set_baseline(self, record) -> None:
         """Show a recorded run (``core.runs.RunRecord``, or None to clear) dashed under
-        the live curves: its batch loss per step and its validation metric per epoch."""
+        the live curves: its batch loss per step, its validation metric per epoch, and
+        each layer's gradient norm (in that layer's colour)."""
         self.baseline = record
-        if record is None or len(record.loss_curve) == 0:
-            self.baseline_loss_curve.setData([], [])
-            self.baseline_metric_curve.setData([], [])
-            return
         self._draw_baseline()
-        self._ranges.clear()  # refit the views to include it
+        self._ranges.clear()  # refit the views to include it (or to forget it)
 
     def _draw_baseline(self) -> None:
         record = getattr(self, "baseline", None)
+        for curve in self.baseline_grad_curves:
+            self.grad_plot.removeItem(curve)
+        self.baseline_grad_curves = []
         if record is None or len(record.loss_curve) == 0:
+            self.baseline_loss_curve.setData([], [])
+            self.baseline_metric_curve.setData([], [])
             return
         x, _label = self._steps_to_x(record.loss_curve[:, 0])
         self.baseline_loss_curve.setData(x, record.loss_curve[:, 1])
@@ -665,6 +672,18 @@ class TrainingPlots(QWidget):
             self.baseline_metric_curve.setData(self._steps_to_x(steps)[0], values)
         else:
             self.baseline_metric_curve.setData([], [])
+        grads = record.grad_curves
+        if grads.shape[0] and grads.shape[1] > 1:
+            # Thinned: these are redrawn with the live curves every frame.
+            rows_kept = grads[::max(1, grads.shape[0] // BASELINE_GRAD_POINTS)]
+            gx = self._steps_to_x(rows_kept[:, 0])[0]
+            for i in range(grads.shape[1] - 1):
+                y = rows_kept[:, 1 + i]
+                y = np.where(y > 0, y, np.nan)  # log axis: no zero or negative norms
+                pen = pg.mkPen(series_color(i), width=1, style=Qt.PenStyle.DashLine)
+                curve = self.grad_plot.plot(gx, y, pen=pen, connect="finite")
+                curve.setZValue(-5)
+                self.baseline_grad_curves.append(curve)
 
     # ------------------------------------------------------------ diagnostics
     def set_diagnostics(self, statuses: dict[str, str]) -> None:

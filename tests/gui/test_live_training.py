@@ -131,6 +131,12 @@ def test_runs_are_recorded_restored_and_saved_with_the_project(qtbot, window, tm
     # Pinning a run as the baseline draws it under the live curves.
     window.runs_panel.set_baseline(window.runs_panel.runs()[0])
     assert window.plots.baseline_loss_curve.xData is not None
+    baseline_grads = window.plots.baseline_grad_curves  # one dashed curve per layer
+    assert len(baseline_grads) == len(window.runs_panel.runs()[0].layer_names) > 0
+    assert all(c in window.plots.grad_plot.listDataItems() for c in baseline_grads)
+    assert all(c.xData is not None and len(c.xData) for c in baseline_grads)
+    window.runs_panel.set_baseline(None)
+    assert window.plots.baseline_grad_curves == []
     # The project keeps the runs and the latest run's weights.
     target = tmp_path / "runs.bpsproj"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
