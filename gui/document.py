@@ -92,15 +92,18 @@ class Document(QObject):
         return self.edit_guard is None or self.edit_guard(self._design, design)
 
     def undo(self) -> None:
-        """Undo the last edit (if the guard allows the design it returns to)."""
+        """Undo the last step (a design edit only if the guard allows the design it
+        returns to; other steps, such as deleting runs, always)."""
         cmd = self.undo_stack.command(self.undo_stack.index() - 1)
-        if isinstance(cmd, _ReplaceDesign) and self._allowed(cmd._old):
+        if cmd is not None and (not isinstance(cmd, _ReplaceDesign)
+                                or self._allowed(cmd._old)):
             self.undo_stack.undo()
 
     def redo(self) -> None:
-        """Redo the next edit (if the guard allows it)."""
+        """Redo the next step (a design edit only if the guard allows it)."""
         cmd = self.undo_stack.command(self.undo_stack.index())
-        if isinstance(cmd, _ReplaceDesign) and self._allowed(cmd._new):
+        if cmd is not None and (not isinstance(cmd, _ReplaceDesign)
+                                or self._allowed(cmd._new)):
             self.undo_stack.redo()
 
     def load(self, design: Design, path: Path | None) -> None:

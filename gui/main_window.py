@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.check_dock, self.runs_dock)
         self.check_dock.raise_()
         self.runs_panel.runs_changed.connect(self.document.mark_modified)
+        self.runs_panel.undo_stack = self.document.undo_stack
         self.runs_panel.restore_requested.connect(self._on_restore_requested)
         self.runs_panel.baseline_changed.connect(self.plots.set_baseline)
         self.stepthrough = StepThroughPanel()

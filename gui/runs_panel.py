@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtGui import QAction, QFont, QKeySequence, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -184,6 +184,12 @@ class RunTableModel(QAbstractTableModel):
         self.records.append(record)
         self.endInsertRows()
 
+    def insert(self, row: int, record: RunRecord) -> None:
+        row = min(max(row, 0), len(self.records))
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.records.insert(row, record)
+        self.endInsertRows()
+
     def remove_rows(self, rows: list[int]) -> None:
         for row in sorted(set(rows), reverse=True):
             self.beginRemoveRows(QModelIndex(), row, row)
@@ -192,6 +198,23 @@ class RunTableModel(QAbstractTableModel):
 
     def row_changed(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(RUN_COLUMNS) - 1))
+
+
+class _DeleteRuns(QUndoCommand):
+    """Deleting runs as one undoable step: undo puts them back where they were (and
+    pins the baseline again if it was among them)."""
+
+    def __init__(self, panel: RunsPanel, removed: list[tuple[int, RunRecord]],
+                 baseline_id: str | None) -> None:
+        n = len(removed)
+        super().__init__(f"Delete {n} run{'s' if n != 1 else ''}")
+        self._panel, self._removed, self._baseline_id = panel, removed, baseline_id
+
+    def redo(self) -> None:
+        self._panel._remove_runs({r.id for _, r in self._removed})
+
+    def undo(self) -> None:
+        self._panel._insert_runs(self._removed, self._baseline_id)
 
 
 class _SortProxy(QSortFilterProxyModel):
@@ -217,6 +240,8 @@ class RunsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._baseline: RunRecord | None = None
+        # Deletions go here as undoable steps (the window sets its document's stack).
+        self.undo_stack: QUndoStack | None = None
         self.model = RunTableModel(self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -368,15 +393,33 @@ class RunsPanel(QWidget):
 
     # ---------------------------------------------------------------- actions
     def delete_selected(self) -> None:
-        """Remove the selected runs (no confirmation and no undo)."""
+        """Remove the selected runs; undoable through ``undo_stack`` when one is set."""
         runs = self.selected_runs()
         if not runs:
             return
         ids = {r.id for r in runs}
+        removed = [(i, r) for i, r in enumerate(self.model.records) if r.id in ids]
+        baseline_id = self._baseline.id if self._baseline is not None else None
+        command = _DeleteRuns(self, removed, baseline_id)
+        if self.undo_stack is not None:
+            self.undo_stack.push(command)  # runs redo()
+        else:
+            command.redo()
+
+    def _remove_runs(self, ids: set[str]) -> None:
         self.model.remove_rows([i for i, r in enumerate(self.model.records) if r.id in ids])
         if self._baseline is not None and self._baseline.id in ids:
             self._set_baseline(None)
         self._on_selection_changed()
+        self.runs_changed.emit()
+
+    def _insert_runs(self, removed: list[tuple[int, RunRecord]],
+                     baseline_id: str | None) -> None:
+        for row, record in sorted(removed, key=lambda item: item[0]):
+            self.model.insert(row, record)
+            if record.id == baseline_id:
+                self._set_baseline(record)
+        self.select_runs([r for _, r in removed])
         self.runs_changed.emit()
 
     def export_csv(self) -> None:

@@ -181,3 +181,35 @@ def test_export_cancelled_writes_nothing(panel, tmp_path, monkeypatch):
                         staticmethod(lambda *a, **k: ("", "")))
     panel.export_csv()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_delete_is_undoable_in_place_with_the_baseline(panel, qtbot):
+    from PySide6.QtGui import QUndoStack
+
+    panel.undo_stack = stack = QUndoStack(panel)
+    first, second, third = panel.runs()
+    panel.set_baseline(second)
+    panel.select_runs([first, second])
+    with qtbot.waitSignal(panel.runs_changed):
+        panel.delete_selected()
+    assert panel.runs() == [third] and panel.baseline() is None
+    assert stack.undoText() == "Delete 2 runs"
+    with qtbot.waitSignal(panel.runs_changed):
+        stack.undo()
+    assert panel.runs() == [first, second, third]  # back where they were
+    assert panel.baseline() is second
+    assert panel.selected_runs() == [first, second]
+    stack.redo()
+    assert panel.runs() == [third] and panel.baseline() is None
+
+
+def test_deleted_runs_come_back_with_edit_undo_in_the_window(shown_window, xor):
+    window = shown_window
+    run = make_run(xor, 0.3, 0.01)
+    window.runs_panel.add_run(run)
+    window.runs_panel.select_runs([run])
+    window.runs_panel.delete_selected()
+    assert window.runs_panel.runs() == []
+    assert window.undo_action.isEnabled() and "Delete 1 run" in window.undo_action.text()
+    window.undo_action.trigger()
+    assert window.runs_panel.runs() == [run]
