@@ -67,14 +67,18 @@ class TrainingController(QObject):
         if self.active:
             return False
         process = self.process
-        process.ensure_started()
-        if not process.send(("run", design, dataset, self.detail_every, paused, steps)):
-            process.discard()  # a child that died while idle: one more try, a new one
+        message = ("run", design, dataset, self.detail_every, paused, steps)
+        try:
             process.ensure_started()
-            if not process.send(("run", design, dataset, self.detail_every, paused,
-                                 steps)):
-                self.run_failed.emit("The training process could not be started.")
-                return False
+            if not process.send(message):
+                process.discard()  # a child that died while idle: one more try, a new one
+                process.ensure_started()
+                if not process.send(message):
+                    raise OSError("it does not accept work")
+        except Exception as exc:  # no process, or data that cannot be sent to one
+            self.run_failed.emit(f"Training could not be handed to the training process: "
+                                 f"{exc}")
+            return False
         worker = TrainingWorker(process)
         thread = QThread(self)
         thread.setObjectName("training")

@@ -35,7 +35,8 @@ def controller(qtbot):
     c.batch_received.connect(batches.append)
     c.batches = batches
     yield c
-    c.shutdown()
+    c.close()
+    assert not c.process.alive
 
 
 def steps_in(batches) -> list[int]:
@@ -123,6 +124,32 @@ def test_divergence_stops_with_a_message(qtbot, controller):
     end = done.args[0]
     assert end.reason == "diverged"
     assert "step" in end.message and "clipping" in end.message
+
+
+def test_data_that_cannot_reach_the_process_fails_with_a_message(qtbot, controller):
+    design, data = example("xor.json", epochs=3)
+    object.__setattr__(data, "unsendable", lambda: None)  # a lambda cannot be pickled
+    with qtbot.waitSignal(controller.run_failed) as failed:
+        assert not controller.start(design, data)
+    assert "could not be handed to the training process" in failed.args[0]
+    assert controller.state == IDLE and not controller.active
+
+
+def test_a_training_process_that_dies_ends_the_run_and_is_replaced(qtbot, controller):
+    design, data = example("xor.json", epochs=100_000)
+    with qtbot.waitSignal(controller.batch_received, timeout=20000):
+        assert controller.start(design, data)
+    failures, ends = [], []
+    controller.run_failed.connect(failures.append)
+    controller.run_finished.connect(ends.append)
+    with qtbot.waitSignal(controller.run_finished, timeout=20000):
+        controller.process._process.kill()
+    assert len(failures) == 1 and "ended unexpectedly" in failures[0] and ends == [None]
+    assert controller.state == IDLE
+    design, data = example("xor.json", epochs=2)
+    with qtbot.waitSignal(controller.run_finished, timeout=20000) as done:
+        assert controller.start(design, data)  # a new process
+    assert done.args[0].reason == "finished"
 
 
 def test_closing_the_window_during_a_run_exits_cleanly():
