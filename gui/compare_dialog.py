@@ -42,7 +42,7 @@ from .field_editors import (
     parse_number,
     tooltip_for,
 )
-from .hyperparams import _SECTIONS, all_schedule_settings, optimizer_settings, schedule_settings
+from .hyperparams import SECTIONS, all_schedule_settings, optimizer_settings, schedule_settings
 
 __all__ = ["CompareDialog"]
 
@@ -152,7 +152,7 @@ class CompareDialog(QDialog):
         grid.setRowMinimumHeight(0, grid.itemAtPosition(0, 0).widget().sizeHint().height() + 6)
         extras = {"optimizer": self._optimizer_fields, "schedule": self._schedule_fields}
         row, placed = 1, set(FIXED_FOR_COMPARE)
-        sections = list(_SECTIONS)
+        sections = list(SECTIONS)
         rest = tuple(n for n in self._infos if not any(n in names for _, _, names in sections)
                      and n not in self._optimizer_fields and n not in self._schedule_fields)
         if rest:

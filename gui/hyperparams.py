@@ -34,7 +34,7 @@ from .log_slider import LogSlider
 
 # How the fields are grouped; the optimizer's and the schedule's own settings are found
 # from the engine's tables, and any field not named here still gets an editor ("Other").
-_SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Loss and optimizer", "What the network is trained to make small, and how gradients "
      "become weight updates.", ("loss", "optimizer", "learning_rate")),
     ("Batches", "How the training set is fed to the optimizer.", ("batch_size", "epochs")),
@@ -93,7 +93,7 @@ class TrainingSettingsPanel(QWidget):
 
         self.learning_rate = LogSlider(train_infos["learning_rate"])
         placed: set[str] = set()
-        sections = list(_SECTIONS)
+        sections = list(SECTIONS)
         rest = tuple(n for n in train_infos if not any(n in names for _, _, names in sections)
                      and n not in self._optimizer_fields and n not in self._schedule_fields)
         if rest:
