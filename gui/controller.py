@@ -11,8 +11,6 @@ while running and never terminated.
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from core.remote import TrainerProcess
@@ -51,7 +49,6 @@ class TrainingController(QObject):
         self._frame.setTimerType(Qt.TimerType.PreciseTimer)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._deliver)
-        self.frame_seconds = 0.0  # the GUI's time for the last frame (for measuring)
         self.design: Design | None = None
 
     # ----------------------------------------------------------------- queries
@@ -156,12 +153,10 @@ class TrainingController(QObject):
         worker = self._worker
         if worker is None:
             return
-        t0 = time.perf_counter()
         batch = worker.take_batch()
         if batch is not None and (batch.steps.size or batch.epoch_snapshots
                                   or batch.end is not None or batch.weights is not None):
             self.batch_received.emit(batch)
-        self.frame_seconds = time.perf_counter() - t0
 
     @Slot()
     def _on_thread_finished(self) -> None:
