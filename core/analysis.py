@@ -30,6 +30,9 @@ class DataShape:
     task: str
     n_features: int
     n_outputs: int  # classes for classification, targets for regression
+    # (precision, message) per training precision the data cannot be trained in
+    # (``core.datasets.precision_problem``), e.g. a target too large for float32.
+    precision_problems: tuple[tuple[str, str], ...] = ()
 
 
 def layer_rows(design: Design) -> list[LayerRow]:
@@ -54,6 +57,9 @@ def check(design: Design, data: DataShape | None) -> list[Problem]:
     if data is None:
         problems.append(Problem("dataset", "no dataset is chosen"))
         return problems
+    unfit = dict(data.precision_problems).get(design.training.dtype)
+    if unfit:
+        problems.append(Problem("training.dtype", unfit))
     if net.inputs != data.n_features:
         problems.append(Problem("network.inputs", f"the network takes {net.inputs} inputs but "
                                 f"the dataset has {data.n_features} features"))

@@ -223,6 +223,11 @@ class Trainer:
         self.config = design.training
         cfg = self.config
         self.dtype = np.dtype(cfg.dtype)
+        # Values that overflow in this precision (a 1e39 target in float32) are refused by
+        # line and column before anything is built (deferred: the datasets package is large).
+        from .datasets.cells import check_precision
+
+        check_precision(dataset, self.dtype)
         self.network: Network = build_network(design.network, seed=cfg.seed, dtype=self.dtype)
         self.dataset = dataset
         n_features = dataset.x_train.shape[1]
