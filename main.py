@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "--self-test":
+        if code := _qt_missing():
+            return code
         from gui.self_test import run_self_test
 
         return run_self_test(args[1:])
@@ -33,9 +35,23 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(args)
     if args and args[0] in ("-h", "--help"):
         return run_headless(args)
+    if code := _qt_missing():
+        return code
     from gui.app import run_gui
 
     return run_gui(args, started=STARTED)
+
+
+def _qt_missing() -> int:
+    """0 if Qt loads; else print which system packages are missing (one line, no
+    traceback) and return the exit code for it (4)."""
+    from gui.system_libraries import EXIT_NO_QT, qt_problem
+
+    problem = qt_problem()
+    if not problem:
+        return 0
+    print(problem, file=sys.stderr)
+    return EXIT_NO_QT
 
 
 if __name__ == "__main__":
