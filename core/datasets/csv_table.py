@@ -47,7 +47,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 
 #: Rows handed on per chunk (and between two progress calls) by :func:`read_rows`.
-CHUNK_ROWS = 32_768
+CHUNK_ROWS = 8_192
 
 #: ``progress(fraction) -> keep_going``: called with the share of the file read so far
 #: (0 to 1); returning False cancels the read.
