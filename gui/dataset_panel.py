@@ -19,8 +19,6 @@ state.
 from __future__ import annotations
 
 import html
-import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -55,25 +53,25 @@ from core.datasets import (
     Dataset,
     DatasetSpec,
     precision_problem,
-    read_csv_table,
 )
 from core.datasets.features import check_derived
 
 from .colors import ERROR
+from .csv_jobs import PREVIEW_ROWS, bad_cells, file_stamp, import_job, read_preview_table
 from .dataset_preview import DatasetPreview
 from .dataset_state import (
     BackgroundCall,
     DatasetState,
     ImportProgress,
     load_now,
-    load_quietly,
     resolve_csv_path,
 )
 from .document import Document
 from .import_progress_bar import ImportProgressBar
 
+__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]
+
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
-PREVIEW_ROWS = 20
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
 _GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
 _TASK_TIPS = {
@@ -83,7 +81,6 @@ _TASK_TIPS = {
     "regression": "Predict the target column's numbers.",
 }
 _MAX_SEED = 2**31 - 1
-_CELL_REF = re.compile(r"line (\d+), column (\d+)")
 
 
 def feature_label(name: str) -> str:
@@ -96,42 +93,10 @@ def _raw_inputs(name: str) -> int:
     return info.n_features if info is not None else 2
 
 
-def _read_table(path: Path) -> tuple[CsvTable | None, str]:
-    try:
-        return read_csv_table(path, max_rows=PREVIEW_ROWS), ""
-    except StudioError as exc:
-        return None, str(exc)
-
-
-def _import_job(spec: DatasetSpec, base_dir: str | None, need_table: bool,
-                progress: ImportProgress) -> tuple[CsvTable | None, str, Dataset | None, str]:
-    """Worker-thread job: read the preview rows (if wanted), then load the whole file."""
-    table, table_error = None, ""
-    if need_table:
-        table, table_error = _read_table(resolve_csv_path(spec, base_dir))
-        if table is None:
-            return None, table_error, None, table_error
-    dataset, error = load_quietly(spec, base_dir, progress)
-    return table, table_error, dataset, error
-
-
 def _set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
     # Only when it differs: re-setting the value being typed would disturb the editor.
     if abs(spin.value() - value) > 1e-9:
         spin.setValue(value)
-
-
-def bad_cells(message: str) -> frozenset[tuple[int, int]]:
-    """The (line, column) pairs a CSV error message names ("line 3, column 2 ...")."""
-    return frozenset((int(line), int(col)) for line, col in _CELL_REF.findall(message))
-
-
-def _file_stamp(path: Path) -> tuple:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (str(path), None)
-    return (str(path), st.st_size, st.st_mtime_ns)
 
 
 @dataclass
@@ -370,7 +335,7 @@ class DatasetPanel(QWidget):
         progress = ImportProgress()
         self.import_progress.follow(progress, Path(spec.path).name)
         self._import_call.start(
-            _import_job, spec, base_dir, need_table, progress,
+            import_job, spec, base_dir, need_table, progress,
             done=lambda result: self._on_import_done(spec, base_dir, text, merge_key,
                                                      progress, *result))
         self._refresh()
@@ -391,7 +356,7 @@ class DatasetPanel(QWidget):
                         dataset: Dataset | None, error: str) -> None:
         self.import_progress.finish()
         if table is not None or table_error:
-            self._remember_table(_file_stamp(resolve_csv_path(spec, base_dir)),
+            self._remember_table(file_stamp(resolve_csv_path(spec, base_dir)),
                                  (table, table_error))
         if progress.cancelled:
             self._pending = None
@@ -551,7 +516,7 @@ class DatasetPanel(QWidget):
         self.error_label.setVisible(bool(text))
 
     def _table_for(self, spec: DatasetSpec) -> tuple[CsvTable | None, str] | None:
-        return self._tables.get(_file_stamp(self._csv_path(spec)))
+        return self._tables.get(file_stamp(self._csv_path(spec)))
 
     def _refresh(self) -> None:
         """Show the current spec in the controls (without echoing edits), then the error,
@@ -687,10 +652,10 @@ class DatasetPanel(QWidget):
         if spec is not None and spec.kind == "csv":
             cached = self._table_for(spec)
             if cached is None:
-                key = _file_stamp(self._csv_path(spec))
+                key = file_stamp(self._csv_path(spec))
                 if not self._table_call.busy:
                     self._table_call.start(
-                        _read_table, self._csv_path(spec),
+                        read_preview_table, self._csv_path(spec),
                         done=lambda result: self._on_table_read(key, result))
                 self.preview.show_message(f"Reading {Path(spec.path).name}…")
                 return
