@@ -152,7 +152,8 @@ def _decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape",
                             newline="")
     for number, line in enumerate(text, 1):
-        _check_line(line, number, name)
+        if not line.isascii() or "\x00" in line:  # the common case costs two C calls
+            _check_line(line, number, name)
         yield line
 
 
