@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import StudioError
+from .errors import StudioError, printable
 from .io import load_design
 
 EXIT_OK = 0
@@ -31,7 +31,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         n = out
     problems = design.validate()
     for p in problems:
-        print(f"problem: {p}", file=sys.stderr)
+        print(f"problem: {printable(str(p))}", file=sys.stderr)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
@@ -42,7 +42,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     problems = design.validate()
     if problems:
         for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
+            print(f"problem: {printable(str(p))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     rows = check_design(design, samples=args.samples, seed=args.seed)
     worst = 0.0
@@ -129,7 +129,8 @@ def run_headless(argv: list[str]) -> int:
     try:
         return args.func(args)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Messages quote user content (CSV cells, names): no raw escape sequences.
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

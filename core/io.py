@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import DesignError, FileFormatError
+from .errors import MAX_INT_DIGITS, DesignError, FileFormatError, HugeNumber
 from .spec import Design
 
 MAX_JSON_BYTES = 20 * 1024 * 1024
@@ -69,8 +71,22 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _parse_int(text: str) -> int | HugeNumber:
+    # Python refuses more than 4300 digits inside json.loads, where no field path is known.
+    return int(text) if len(text) <= MAX_INT_DIGITS + 1 else HugeNumber(text)
+
+
+def _parse_float(text: str) -> float | HugeNumber:
+    value = float(text)
+    return value if math.isfinite(value) else HugeNumber(text)
+
+
 def parse_json(data: bytes, source: str) -> Any:
-    """Parse JSON strictly: UTF-8, no NaN/Infinity, no duplicate keys, bounded size."""
+    """Parse JSON strictly: UTF-8, no NaN/Infinity, no duplicate keys, bounded size.
+
+    Numbers too large for any setting (over ``MAX_INT_DIGITS`` digits, or beyond a float's
+    range such as ``1e400``) become ``HugeNumber`` for the field checks to report; a lone
+    surrogate left by a ``\\ud800`` escape becomes U+FFFD."""
     if len(data) > MAX_JSON_BYTES:
         raise FileFormatError(f"{source}: file is {len(data):,} bytes, more than the "
                               f"{MAX_JSON_BYTES:,}-byte limit for a design")
@@ -80,7 +96,11 @@ def parse_json(data: bytes, source: str) -> Any:
         raise FileFormatError(
             f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        value = json.loads(text, parse_constant=_reject_constant,
+                           object_pairs_hook=_no_duplicates, parse_int=_parse_int,
+                           parse_float=_parse_float)
+        # Only a "\\udXXX" escape can leave a lone surrogate (UTF-8 decoding refuses them).
+        return _no_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, "
                               f"column {exc.colno}") from None
@@ -88,6 +108,25 @@ def parse_json(data: bytes, source: str) -> Any:
         raise FileFormatError(f"{source}: {exc}") from None
     except RecursionError:
         raise FileFormatError(f"{source}: JSON nested too deeply") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
+
+    A lone surrogate from a JSON escape loads as a Python string but cannot be encoded
+    as UTF-8: writing it anywhere later (a CSV export, a label) fails far from here.
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_no_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_lone_surrogates(k): _no_lone_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def read_bytes(path: str | os.PathLike[str], limit: int) -> bytes:

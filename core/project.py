@@ -96,8 +96,7 @@ def parse_project(data: bytes, source: str) -> Project:
     text = meta.get("project", "")
     if len(text) > MAX_JSON_BYTES:
         raise _fail(source, "project description is too large")
-    # A JSON "\ud800" escape leaves a lone surrogate; parse_json then reports bad UTF-8.
-    body = parse_json(text.encode("utf-8", "surrogatepass"), source)
+    body = parse_json(text.encode("utf-8"), source)  # no lone surrogates: parse_json replaced them
     if not isinstance(body, dict) or set(body) - {"design", "history", "runs"}:
         raise _fail(source, "project description must be an object with design and history "
                             "(and optionally runs)")

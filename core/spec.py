@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .activations import ACTIVATIONS
-from .errors import DesignError, Problem
+from .errors import DesignError, HugeNumber, Problem
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
@@ -63,6 +63,8 @@ class FieldInfo:
             if not isinstance(value, bool):
                 return f"must be true or false, got {_show(value)}"
             return None
+        if isinstance(value, HugeNumber) and t in ("int", "float"):
+            return f"must be {_range_words(self)}, got {value!r}"
         if t == "int" and (isinstance(value, bool) or not isinstance(value, int)):
             return f"must be an integer, got {_show(value)}"
         if t == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):

@@ -431,7 +431,10 @@ class RunsPanel(QWidget):
         if not path:
             return
         try:
-            atomic_write_bytes(path, runs_to_csv(self.model.records).encode("utf-8"))
+            # "replace": a character UTF-8 cannot hold (a lone surrogate) becomes "?"
+            # instead of an exception out of this slot.
+            data = runs_to_csv(self.model.records).encode("utf-8", "replace")
+            atomic_write_bytes(path, data)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed",
                                 f"Could not write {path}:\n{exc.strerror or exc}")
