@@ -59,6 +59,7 @@ from .colors import ERROR
 from .dataset_preview import DatasetPreview
 from .dataset_state import BackgroundCall, DatasetState, load_now, load_quietly, resolve_csv_path
 from .document import Document
+from .plain_text import plain
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
 PREVIEW_ROWS = 20
@@ -187,7 +188,7 @@ class DatasetPanel(QWidget):
         self.dataset_combo.setModel(model)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
 
-        self.description = QLabel()
+        self.description = plain(QLabel())  # names the user's CSV file
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555555;")
 

@@ -44,6 +44,8 @@ from core.io import atomic_write_bytes
 from core.runs import RUN_COLUMNS, RunRecord, next_run_name, run_row, runs_to_csv
 from gui.run_compare import RunCompareView
 
+from .plain_text import box_text
+
 __all__ = ["RunTableModel", "RunsPanel"]
 
 NAME_COLUMN = 0
@@ -437,7 +439,7 @@ class RunsPanel(QWidget):
             atomic_write_bytes(path, data)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed",
-                                f"Could not write {path}:\n{exc.strerror or exc}")
+                                box_text(f"Could not write {path}:\n{exc.strerror or exc}"))
 
     # ------------------------------------------------------------------ slots
     def _set_baseline(self, record: RunRecord | None) -> None:

@@ -24,3 +24,60 @@ def test_export_csv_with_a_lone_surrogate_in_a_run_name(qtbot, tmp_path, monkeyp
     panel.export_csv()
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert [r["name"] for r in rows] == ["bad ? name"] and rows[0]["note"] == "note ?"
+
+
+MARKUP_NAME = "<h1>BIG<h1>.json"
+
+
+def test_banner_shows_a_markup_file_name_as_plain_text(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from gui.main_window import MainWindow
+
+    bad = tmp_path / MARKUP_NAME
+    bad.write_text("{not json")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.resize(1100, 700)
+    w.show()
+    w.open_startup_file(bad)
+    qtbot.waitUntil(lambda: w.banner.isVisible())
+    banner = w.banner
+    assert banner.textFormat() == Qt.TextFormat.PlainText
+    assert f"Could not open {bad}" in banner.text()
+    # As rich text the <h1> would make the rest of the banner a heading: taller.
+    rich = QLabel(banner.text())
+    rich.setTextFormat(Qt.TextFormat.RichText)
+    rich.setWordWrap(True)
+    rich.setFont(banner.font())
+    assert banner.heightForWidth(1000) < rich.heightForWidth(1000)
+    banner.grab().save(str(tmp_path.parent / "hostile_banner.png"))
+
+
+def test_message_boxes_show_a_markup_file_name_verbatim(shown_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda parent, title, text, *a: shown.append(text))
+    bad = tmp_path / "<b>bold<b>.json"
+    bad.write_text("{not json")
+    assert shown_window.open_path(bad) is False
+    text = shown[-1]
+    assert "&lt;b&gt;bold&lt;b&gt;.json" in text and "<b>" not in text
+    # Qt displays it as the original characters.
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(text)
+    assert "<b>bold<b>.json" in doc.toPlainText()
+
+
+def test_design_name_with_markup_is_escaped_in_the_inspector(shown_window):
+    from dataclasses import replace
+
+    w = shown_window
+    w.document.set_design(replace(w.document.design, name="<h1>Big</h1> & co"), "Rename")
+    w.selection.select(None)
+    assert w.inspector.title_label.text() == "&lt;h1&gt;Big&lt;/h1&gt; &amp; co"
