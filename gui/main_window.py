@@ -48,7 +48,7 @@ from .inspector import LayerInspector
 from .layer_stack import LayerStackEditor
 from .lesson_panel import LessonPanel
 from .palette import LayerPalette
-from .plain_text import box_text, plain
+from .plain_text import plain, verbatim
 from .plots import TrainingPlots
 from .run_ui import TrainingUi
 from .runs_panel import RunsPanel
@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
             self.diagram.save_image(path)
         except (OSError, ValueError) as exc:
             QMessageBox.warning(self, "Could not export",
-                                box_text(f"Could not write {path}: {exc}"))
+                                verbatim(f"Could not write {path}: {exc}"))
             return
         self.statusBar().showMessage(f"Diagram saved to {path}", 5000)
 

@@ -4,8 +4,8 @@ plain text, never interpreted as HTML.
 A ``QLabel`` or ``QMessageBox`` guesses rich text from the text itself, so a file named
 ``<h1>BIG<h1>.json`` would render as a heading. Labels that show user text are set to
 ``Qt.PlainText``; message boxes (shown through ``QMessageBox``'s static functions, which
-cannot take a text format) get the text HTML-escaped inside an explicit rich-text
-wrapper, which displays exactly the characters given.
+cannot take a text format) and tooltips get the text HTML-escaped inside an explicit
+rich-text wrapper (``verbatim``), which displays exactly the characters given.
 """
 
 from __future__ import annotations
@@ -22,6 +22,6 @@ def plain(label: QLabel) -> QLabel:
     return label
 
 
-def box_text(text: str) -> str:
-    """``text`` for a ``QMessageBox``: shown as written, line breaks kept."""
+def verbatim(text: str) -> str:
+    """``text`` for a ``QMessageBox`` or a tooltip: shown as written, line breaks kept."""
     return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"

@@ -44,7 +44,7 @@ from core.io import atomic_write_bytes
 from core.runs import RUN_COLUMNS, RunRecord, next_run_name, run_row, runs_to_csv
 from gui.run_compare import RunCompareView
 
-from .plain_text import box_text
+from .plain_text import verbatim
 
 __all__ = ["RunTableModel", "RunsPanel"]
 
@@ -145,12 +145,12 @@ class RunTableModel(QAbstractTableModel):
             return str(value).casefold()
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "ended":
-                return run.end_message or run.ended
+                return verbatim(run.end_message or run.ended)
             if key == "name":
                 tip = f"Started {run.started.replace('T', ' ')}" if run.started else run.name
                 if run.id == self.baseline_id:
                     tip += "\nPinned as the baseline."
-                return f"{tip}\n{run.note}" if run.note else tip
+                return verbatim(f"{tip}\n{run.note}" if run.note else tip)  # user text
             return _COLUMN_HELP[key]
         if role == Qt.ItemDataRole.FontRole and run.id == self.baseline_id:
             font = QFont()
@@ -439,7 +439,7 @@ class RunsPanel(QWidget):
             atomic_write_bytes(path, data)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed",
-                                box_text(f"Could not write {path}:\n{exc.strerror or exc}"))
+                                verbatim(f"Could not write {path}:\n{exc.strerror or exc}"))
 
     # ------------------------------------------------------------------ slots
     def _set_baseline(self, record: RunRecord | None) -> None:

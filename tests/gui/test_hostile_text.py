@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from core.io import load_design
 from core.resources import resource_path
-from core.runs import RunRecord
+from core.runs import RUN_COLUMNS, RunRecord
 from gui.runs_panel import RunsPanel
 
 
@@ -81,3 +81,21 @@ def test_design_name_with_markup_is_escaped_in_the_inspector(shown_window):
     w.document.set_design(replace(w.document.design, name="<h1>Big</h1> & co"), "Rename")
     w.selection.select(None)
     assert w.inspector.title_label.text() == "&lt;h1&gt;Big&lt;/h1&gt; &amp; co"
+
+
+def test_run_tooltips_show_markup_names_and_notes_verbatim(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTextDocument
+
+    panel = RunsPanel()
+    qtbot.addWidget(panel)
+    xor = load_design(resource_path("examples", "xor.json"))
+    panel.add_run(RunRecord(xor, name="<h1>Big</h1>", note="<i>why</i> & how",
+                            end_message="<b>done</b>"))
+    for column, wanted in ((0, "<h1>Big</h1>\n<i>why</i> & how"), (None, "<b>done</b>")):
+        if column is None:
+            column = [key for key, _ in RUN_COLUMNS].index("ended")
+        tip = panel.proxy.index(0, column).data(Qt.ItemDataRole.ToolTipRole)
+        doc = QTextDocument()
+        doc.setHtml(tip)
+        assert doc.toPlainText() == wanted
