@@ -74,7 +74,7 @@ class FieldInfo:
         if t == "choice" and self.choices is not None:
             names = self.choices()
             if value not in names:
-                return f"unknown choice {value!r}; choose one of {', '.join(names)}"
+                return f"unknown choice {_show(value)}; choose one of {', '.join(names)}"
         if t in ("int", "float"):
             if t == "float" and not _finite(value):
                 return f"must be a finite number, got {value}"
@@ -96,8 +96,9 @@ def _finite(value: int | float) -> bool:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, str):  # a file may hold megabytes where a name belongs
+        return repr(value) if len(value) <= 60 else \
+            f"{value[:40]!r}… ({len(value):,} characters)"
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -398,3 +398,13 @@ def test_reads_are_bounded_whatever_the_size_on_disk_says(tmp_path):
     with pytest.raises(FileFormatError, match="larger than the limit"):
         read_bytes(proc, 100)
     assert len(read_bytes(proc, 10_000_000)) > 100
+
+
+def test_a_megabyte_name_is_not_quoted_back_whole(tmp_path):
+    d = xor_dict()
+    d["network"]["layers"][1]["function"] = "x" * 1_000_000
+    d["network"]["layers"][3]["kind"] = "y" * 1_000_000
+    problems = design_problems(tmp_path, json.dumps(d))
+    assert "1,000,000 characters" in problems["network.layers[1].function"]
+    assert "1,000,000 characters" in problems["network.layers[3].kind"]
+    assert all(len(m) < 400 for m in problems.values())
