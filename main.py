@@ -2,7 +2,8 @@
 
 Sub-commands that need no display (``train``, ``gradcheck``, ``datasets``...) are in
 ``core.cli`` and never import Qt; only the default (no sub-command, or a file to open)
-imports the GUI. ``--self-test`` runs the packaged-app check in ``gui.self_test``.
+imports the GUI. Any other first word is a usage error, as argparse reports it (exit 2).
+``--self-test`` runs the packaged-app check in ``gui.self_test``.
 """
 
 from __future__ import annotations
