@@ -99,3 +99,28 @@ def test_run_tooltips_show_markup_names_and_notes_verbatim(qtbot):
         doc = QTextDocument()
         doc.setHtml(tip)
         assert doc.toPlainText() == wanted
+
+
+def test_huge_project_as_startup_file_is_reported_in_the_banner(qtbot, tmp_path):
+    import json
+
+    import numpy as np
+
+    from core.project import Project, project_bytes
+    from core.safetensors_format import decode, encode
+    from core.spec import Design
+    from gui.main_window import MainWindow
+
+    d = json.loads(resource_path("examples", "xor.json").read_text())
+    d["network"]["layers"] = [{"kind": "dense", "units": 100_000} for _ in range(3)] + [
+        {"kind": "dense", "units": 1}, {"kind": "activation", "function": "sigmoid"}]
+    meta = decode(project_bytes(Project(Design.from_dict(d))), "x")[1]
+    path = tmp_path / "huge.bpsproj"
+    path.write_bytes(encode({"weights.layers.0.weight": np.zeros((2, 100_000), np.float32),
+                             "history.steps": np.zeros((0, 2))}, meta))
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.open_startup_file(path)
+    assert not w.banner.isHidden()
+    assert "more than the cap of 50,000,000" in w.banner.text()
+    assert w.document.design.network.parameter_count() < 1000  # the example instead
