@@ -59,6 +59,7 @@ from .colors import ERROR
 from .dataset_preview import DatasetPreview
 from .dataset_state import BackgroundCall, DatasetState, load_now, load_quietly, resolve_csv_path
 from .document import Document
+from .plain_text import plain, verbatim
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
 PREVIEW_ROWS = 20
@@ -187,7 +188,7 @@ class DatasetPanel(QWidget):
         self.dataset_combo.setModel(model)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
 
-        self.description = QLabel()
+        self.description = plain(QLabel())  # names the user's CSV file
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555555;")
 
@@ -556,8 +557,8 @@ class DatasetPanel(QWidget):
             assert spec is not None
             self.path_edit.setText(spec.path)
             self.path_edit.setCursorPosition(len(spec.path))  # show the file name end
-            self.path_edit.setToolTip(f"{self._csv_path(spec)}\n\nRelative paths are "
-                                      "relative to the design file's folder.")
+            self.path_edit.setToolTip(verbatim(f"{self._csv_path(spec)}\n\nRelative paths "
+                                               "are relative to the design file's folder."))
             self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(spec.task)))
             self.target_combo.clear()
             cached = self._table_for(spec)

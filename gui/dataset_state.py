@@ -154,7 +154,8 @@ class DatasetState(QObject):
         d = self.dataset
         if d is None:
             return None
-        return DataShape(d.task, d.n_features, d.n_outputs)
+        return DataShape(d.task, d.n_features, d.n_outputs,
+                         max(len(d.x_train), len(d.x_val)))
 
     @property
     def loading(self) -> bool:

@@ -14,7 +14,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.errors import DatasetError
+from core.errors import DatasetError, FileFormatError
+from core.io import read_bytes
 
 __all__ = ["DEFAULT_MAX_BYTES", "DELIMITERS", "CsvTable", "column_label", "read_csv_table"]
 
@@ -65,18 +66,20 @@ def _size_text(n_bytes: int) -> str:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    # The one bounded reader of user files: refuses /dev/zero, pipes and folders, and
+    # reads at most max_bytes + 1 whatever the size on disk claims.
     try:
-        if path.is_dir():
-            raise DatasetError(f"{path} is a folder, not a CSV file")
-        size = path.stat().st_size
+        size = path.stat().st_size if path.is_file() else 0  # a hint for an early refusal
         if size > max_bytes:
             raise DatasetError(
                 f"{path.name} is {_size_text(size)}, larger than the limit of "
                 f"{_size_text(max_bytes)}"
             )
-        return path.read_bytes()
+        return read_bytes(path, max_bytes)
     except OSError as exc:
         raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except FileFormatError as exc:
+        raise DatasetError(f"cannot read {exc}") from None
 
 
 def _decode(data: bytes, name: str) -> str:
