@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import StudioError
+from .errors import StudioError, printable
 from .io import load_design
 
 EXIT_OK = 0
@@ -19,19 +19,21 @@ EXIT_DIVERGED = 3
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from .analysis import check, layer_rows
+
     design = load_design(args.design)
     net = design.network
-    print(f"{Path(args.design).name}: {net.inputs} inputs -> {net.outputs} outputs, "
-          f"{net.parameter_count():,} parameters")
-    n = net.inputs
-    for i, layer in enumerate(net.layers):
-        out = layer.output_features(n)
-        print(f"  layers[{i}]  {layer.summary():<28} {n:>6} -> {out:<6} "
-              f"{layer.parameter_count(n):>10,} params")
-        n = out
-    problems = design.validate()
+    print(f"{printable(Path(args.design).name)}: {net.inputs} inputs -> {net.outputs} "
+          f"outputs, {net.parameter_count():,} parameters")
+    for row in layer_rows(design):
+        where = "".join(f"layers[{i}]" if not k else f".layers[{i}]"
+                        for k, i in enumerate(row.path))
+        print(f"  {where}  {row.summary:<28} {row.inputs:>6} -> {row.outputs:<6} "
+              f"{row.parameters:>10,} params")
+    # The window's network check, with the size caps; the dataset is checked by train.
+    problems = check(design, None, need_dataset=False)
     for p in problems:
-        print(f"problem: {p}", file=sys.stderr)
+        print(f"problem: {printable(str(p))}", file=sys.stderr)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 
@@ -42,7 +44,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     problems = design.validate()
     if problems:
         for p in problems:
-            print(f"problem: {p}", file=sys.stderr)
+            print(f"problem: {printable(str(p))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     rows = check_design(design, samples=args.samples, seed=args.seed)
     worst = 0.0
@@ -129,7 +131,8 @@ def run_headless(argv: list[str]) -> int:
     try:
         return args.func(args)
     except StudioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Messages quote user content (CSV cells, names): no raw escape sequences.
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .build import build_network
 from .errors import DesignError
+from .limits import size_problems
 from .network import Network
 from .schedules import SCHEDULES
 from .spec import Design, TrainConfig
@@ -217,6 +218,8 @@ class Trainer:
 
     def __init__(self, design: Design, dataset: DatasetLike, detail_every: int = 1) -> None:
         problems = design.validate(task=dataset.task)
+        if not problems:  # the size caps, before anything is allocated
+            problems = size_problems(design, max(len(dataset.x_train), len(dataset.x_val)))
         if problems:
             raise DesignError(problems)
         self.design = design

@@ -68,6 +68,7 @@ from .dataset_state import (
 )
 from .document import Document
 from .import_progress_bar import ImportProgressBar
+from .plain_text import plain, verbatim
 
 __all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]
 
@@ -166,7 +167,7 @@ class DatasetPanel(QWidget):
         self.dataset_combo.setModel(model)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
 
-        self.description = QLabel()
+        self.description = plain(QLabel())  # names the user's CSV file
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555555;")
 
@@ -569,8 +570,8 @@ class DatasetPanel(QWidget):
             assert spec is not None
             self.path_edit.setText(spec.path)
             self.path_edit.setCursorPosition(len(spec.path))  # show the file name end
-            self.path_edit.setToolTip(f"{self._csv_path(spec)}\n\nRelative paths are "
-                                      "relative to the design file's folder.")
+            self.path_edit.setToolTip(verbatim(f"{self._csv_path(spec)}\n\nRelative paths "
+                                               "are relative to the design file's folder."))
             self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(spec.task)))
             self.target_combo.clear()
             cached = self._table_for(spec)

@@ -176,7 +176,9 @@ class DatasetState(QObject):
         d = self.dataset
         if d is None:
             return None
-        return DataShape(d.task, d.n_features, d.n_outputs, self._precision_problems(d))
+        return DataShape(d.task, d.n_features, d.n_outputs,
+                         n_samples=max(len(d.x_train), len(d.x_val)),
+                         precision_problems=self._precision_problems(d))
 
     def _precision_problems(self, dataset: Dataset) -> tuple[tuple[str, str], ...]:
         """(precision, message) for each precision the data overflows in; computed once

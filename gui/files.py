@@ -16,6 +16,7 @@ from core.io import load_design, save_design
 from core.project import PROJECT_SUFFIX, Project, load_project, save_project
 
 from .document import Document
+from .plain_text import verbatim
 
 MAX_RECENT = 8
 FILE_FILTER = (f"Backprop Studio files (*.json *{PROJECT_SUFFIX});;Designs (*.json);;"
@@ -74,7 +75,7 @@ class FileActions(QObject):
         name = self._doc.path.name if self._doc.path else "Untitled"
         answer = QMessageBox.question(
             self._parent, "Unsaved changes",
-            f"“{name}” has unsaved changes. Save them first?",
+            verbatim(f"“{name}” has unsaved changes. Save them first?"),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
@@ -106,7 +107,7 @@ class FileActions(QObject):
             design, project = read_document(path)
         except StudioError as exc:
             self.last_error = str(exc)
-            QMessageBox.warning(self._parent, "Could not open the file", str(exc))
+            QMessageBox.warning(self._parent, "Could not open the file", verbatim(str(exc)))
             return False
         self.project = project
         self._doc.load(design, None if as_copy else Path(path))
@@ -143,8 +144,9 @@ class FileActions(QObject):
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             self.last_error = f"Could not save {path.name}: {reason}"
-            QMessageBox.warning(self._parent, "Could not save", f"{self.last_error}\n\nThe "
-                                "document is still open and unsaved; try another folder.")
+            QMessageBox.warning(self._parent, "Could not save", verbatim(
+                f"{self.last_error}\n\nThe document is still open and unsaved; try another "
+                "folder."))
             return False
         self._doc.mark_saved(path)
         self._remember(path)

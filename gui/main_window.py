@@ -48,6 +48,7 @@ from .inspector import LayerInspector
 from .layer_stack import LayerStackEditor
 from .lesson_panel import LessonPanel
 from .palette import LayerPalette
+from .plain_text import plain, verbatim
 from .plots import TrainingPlots
 from .run_ui import TrainingUi
 from .runs_panel import RunsPanel
@@ -115,7 +116,7 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         doc, sel, data = self.document, self.selection, self.dataset_state
-        self.banner = QLabel()
+        self.banner = plain(QLabel())  # it quotes file names and their content
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setStyleSheet("background:#fdecea; color:#8a1c1c; padding:8px; "
@@ -470,7 +471,8 @@ class MainWindow(QMainWindow):
         try:
             self.diagram.save_image(path)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not export", f"Could not write {path}: {exc}")
+            QMessageBox.warning(self, "Could not export",
+                                verbatim(f"Could not write {path}: {exc}"))
             return
         self.statusBar().showMessage(f"Diagram saved to {path}", 5000)
 

@@ -30,6 +30,7 @@ from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .dataset_state import DatasetState
 from .document import Document
 from .live_label import LiveLabel
+from .plain_text import verbatim
 
 HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
 
@@ -244,7 +245,7 @@ class TrainingUi(QObject):
         tip = (self._reason if not can_train and idle else
                "Continue the paused run" if state == PAUSED else
                "Train the network from its initial weights")
-        self.train_action.setToolTip(f"{tip} (F5)")
+        self.train_action.setToolTip(verbatim(f"{tip} (F5)"))  # tip may quote the design
         self.pause_action.setEnabled(state in (RUNNING, PAUSED))
         self.pause_action.setText("Res&ume" if state == PAUSED else "&Pause")
         self.step_action.setEnabled((idle and can_train) or state in (RUNNING, PAUSED))

@@ -14,6 +14,7 @@ cancel the read (:class:`ImportCancelled`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -24,7 +25,8 @@ from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
-from core.errors import DatasetError
+from core.errors import DatasetError, FileFormatError
+from core.io import open_user_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -94,23 +96,52 @@ def _size_text(n_bytes: int) -> str:
     return f"{n_bytes / (1024 * 1024):.1f} MB ({n_bytes:,} bytes)"
 
 
-def open_csv(path: Path, max_bytes: int) -> BinaryIO:
-    """Open ``path`` as a binary stream, refusing folders and files over ``max_bytes``.
+class _Bounded(io.RawIOBase):
+    """Reads a file and refuses more than ``limit`` bytes, whatever its size on disk says."""
 
-    The one place a CSV file is opened; everything after it reads from the stream.
+    def __init__(self, fh: BinaryIO, limit: int, name: str) -> None:
+        super().__init__()
+        self._fh, self._limit, self._name, self._read = fh, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        n = self._fh.readinto(buffer)  # type: ignore[attr-defined]
+        self._read += n or 0
+        if self._read > self._limit:
+            raise DatasetError(f"{self._name} is larger than the limit of "
+                               f"{_size_text(self._limit)}")
+        return n
+
+    def tell(self) -> int:
+        return self._read
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+
+@contextlib.contextmanager
+def open_csv(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
+    """Open ``path`` as a binary stream that ends with an error past ``max_bytes``.
+
+    The one place a CSV file is opened, through the bounded reader of user files
+    (``core.io.open_user_file``): folders, devices (``/dev/zero``) and pipes are refused
+    before any byte is read, and the size on disk is only a hint for an early refusal.
+    Everything after it reads from the stream, so the file is never held whole.
     """
     try:
-        if path.is_dir():
-            raise DatasetError(f"{path} is a folder, not a CSV file")
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DatasetError(
-                f"{path.name} is {_size_text(size)}, larger than the limit of "
-                f"{_size_text(max_bytes)}"
-            )
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        with open_user_file(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise DatasetError(
+                    f"{path.name} is {_size_text(size)}, larger than the limit of "
+                    f"{_size_text(max_bytes)}"
+                )
+            with io.BufferedReader(_Bounded(fh, max_bytes, path.name)) as stream:
+                yield stream  # type: ignore[misc]
+    except FileFormatError as exc:
+        raise DatasetError(f"cannot read {exc}") from None
 
 
 def stream_size(stream: BinaryIO) -> int | None:

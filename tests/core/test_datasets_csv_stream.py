@@ -129,3 +129,11 @@ def test_peak_memory_stays_under_8x_the_file_size(tmp_path, task):
     # Measured about 5x (tracemalloc counts NumPy buffers and Python objects); the
     # issue's goal is 8x. Before streaming it was about 33x.
     assert peak < 7 * size, peak / size
+
+
+def test_the_stream_is_bounded_whatever_the_size_on_disk_says():
+    proc = Path("/proc/self/maps")  # a regular file whose st_size is 0
+    if not proc.is_file() or proc.stat().st_size != 0:
+        pytest.skip("needs Linux /proc")
+    with pytest.raises(DatasetError, match="maps is larger than the limit of 0.0 MB"):
+        load_csv(proc, max_bytes=100)

@@ -97,11 +97,17 @@ def test_learning_rate_change_reaches_the_next_step(qtbot, controller):
     design, data = example("xor.json", epochs=100000)
     with qtbot.waitSignal(controller.batch_received, timeout=10000):
         controller.start(design, data, paused=True, steps=1)
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: steps_in(controller.batches) == [1], timeout=5000)
     controller.apply_settings(replace(design.training, learning_rate=0.0123))
-    with qtbot.waitSignal(controller.batch_received, timeout=5000) as got:
-        controller.step()
-    assert got.args[0].learning_rates[-1] == pytest.approx(0.0123)
+    controller.step()
+    # Wait for the step itself, not the next batch: applying settings while paused
+    # wakes the trainer, which sends fresh model views (a batch with no step) first;
+    # under load that batch arrives in a frame of its own.
+    qtbot.waitUntil(lambda: steps_in(controller.batches)[-1] == 2, timeout=5000)
+    stepped = [b for b in controller.batches if 2 in b.steps]
+    assert len(stepped) == 1
+    rates = stepped[0].learning_rates[list(stepped[0].steps).index(2)]
+    assert rates == pytest.approx(0.0123)
 
 
 def test_reinitialise_restarts_from_step_one(qtbot, controller):
