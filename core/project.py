@@ -3,7 +3,10 @@ history, in one safetensors file.
 
 The project's JSON (design, dataset choice, per-epoch history) sits in the safetensors
 ``__metadata__``; the weights are tensors named ``weights.<dotted name>`` and the step
-history is the tensor ``history.steps`` (steps, 2) of [step, loss]. PyTorch's safetensors
+history is the tensor ``history.steps`` (steps, 2) of [step, loss]. Version 2 adds where
+the run stands (``core.train_state``): counters and random streams under "train_state"
+in the JSON, the optimizer's arrays as tensors ``optimizer.<slot>``; a project without
+it is still written as version 1, and version 1 files load. PyTorch's safetensors
 loader reads the weights directly. Loading checks everything (format, version, design,
 dataset choice, every weight's name and shape against the design) before returning, and
 raises only ``FileFormatError``.
@@ -26,9 +29,10 @@ from .io import MAX_JSON_BYTES, atomic_write_bytes, parse_json, read_bytes
 from .runs import RunRecord
 from .safetensors_format import MAX_FILE_BYTES, decode, encode
 from .spec import Design
+from .train_state import OPTIMIZER_PREFIX, TrainState, state_from_parts, state_to_parts
 
 PROJECT_FORMAT = "backprop-studio-project"
-PROJECT_VERSION = 1
+PROJECT_VERSION = 2  # the newest this program reads; 1 is written when it is enough
 PROJECT_SUFFIX = ".bpsproj"
 HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
 
@@ -41,7 +45,8 @@ class Project:
     ``history`` is one dict per epoch with ``HISTORY_KEYS`` (NaN where not measured);
     ``steps`` is (n, 2) float64 of [step, batch loss], possibly thinned; ``runs`` the
     run history (``core.runs.RunRecord``), saved in the JSON body under "runs" (files
-    without it load with no runs).
+    without it load with no runs). ``train_state`` (needs ``weights``; its own
+    ``weights`` are these) lets training continue where it stood; None in older files.
     """
 
     design: Design
@@ -49,6 +54,7 @@ class Project:
     history: list[dict[str, float]] = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     runs: list[RunRecord] = field(default_factory=list)
+    train_state: TrainState | None = None
 
 
 def _json_number(v: float) -> float | None:
@@ -67,7 +73,12 @@ def project_bytes(project: Project) -> bytes:
     tensors = {f"weights.{k}": np.asarray(v) for k, v in (project.weights or {}).items()}
     steps = np.asarray(project.steps, dtype=np.float64).reshape(-1, 2)
     tensors["history.steps"] = steps
-    meta = {"format": PROJECT_FORMAT, "version": str(PROJECT_VERSION),
+    version = 1
+    if project.train_state is not None and project.weights is not None:
+        body["train_state"], optimizer = state_to_parts(project.train_state)
+        tensors.update(optimizer)
+        version = 2
+    meta = {"format": PROJECT_FORMAT, "version": str(version),
             "project": json.dumps(body, allow_nan=False)}
     return encode(tensors, meta)
 
@@ -98,9 +109,9 @@ def parse_project(data: bytes, source: str) -> Project:
         raise _fail(source, "project description is too large")
     # A JSON "\ud800" escape leaves a lone surrogate; parse_json then reports bad UTF-8.
     body = parse_json(text.encode("utf-8", "surrogatepass"), source)
-    if not isinstance(body, dict) or set(body) - {"design", "history", "runs"}:
+    if not isinstance(body, dict) or set(body) - {"design", "history", "runs", "train_state"}:
         raise _fail(source, "project description must be an object with design and history "
-                            "(and optionally runs)")
+                            "(and optionally runs and train_state)")
     try:
         design = Design.from_dict(body.get("design"))
     except StudioError as exc:
@@ -117,13 +128,26 @@ def parse_project(data: bytes, source: str) -> Project:
     if steps.ndim != 2 or steps.shape[1] != 2 or steps.dtype != np.float64:
         raise _fail(source, f"history.steps must be (n, 2) float64, got {steps.shape} "
                             f"{steps.dtype}")
+    optimizer = {k: tensors.pop(k) for k in list(tensors) if k.startswith(OPTIMIZER_PREFIX)}
     unknown = [k for k in tensors if not k.startswith("weights.")]
     if unknown:
         raise _fail(source, f"unknown tensor {unknown[0]!r}")
     weights = {k[len("weights."):]: v for k, v in tensors.items()} or None
     if weights is not None:
         _check_weights(design, weights, source)
-    return Project(design, weights, history, steps, _parse_runs(body.get("runs", []), source))
+    if optimizer and "train_state" not in body:
+        raise _fail(source, f"unknown tensor {next(iter(optimizer))!r} (optimizer state "
+                            f"without a train_state)")
+    state = None
+    if "train_state" in body:
+        if weights is None:
+            raise _fail(source, "train_state needs the weights, and the file has none")
+        try:
+            state = state_from_parts(body.get("train_state"), optimizer, weights, design)
+        except FileFormatError as exc:
+            raise _fail(source, str(exc)) from None
+    return Project(design, weights, history, steps, _parse_runs(body.get("runs", []), source),
+                   state)
 
 
 def _parse_runs(items: Any, source: str) -> list[RunRecord]:
