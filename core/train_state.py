@@ -41,10 +41,10 @@ class TrainState:
 
     epoch: int
     step: int
-    weights: dict[str, np.ndarray]
+    weights: dict[str, np.ndarray] = field(repr=False)
     optimizer: str = ""
     iterations: int = 0
-    optimizer_state: dict[str, np.ndarray] = field(default_factory=dict)
+    optimizer_state: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     position: int = 0
     shuffle_rng: dict[str, Any] | None = None
     dropout_rng: dict[str, Any] | None = None

@@ -215,6 +215,13 @@ class TrainingControl:
 # ----------------------------------------------------------------------- trainer
 
 
+def resume_offset(state: TrainState, config: TrainConfig) -> int:
+    """Epochs a run continued from ``state`` counts from: 0 while the state has epochs
+    of ``config.epochs`` left (it trains to ``config.epochs``), else the state's epoch
+    (it trains ``config.epochs`` more)."""
+    return state.epoch if state.position == 0 and state.epoch >= config.epochs else 0
+
+
 @dataclass
 class _Best:
     loss: float = math.inf
@@ -327,8 +334,7 @@ class Trainer:
             dropout.bit_generator.state = state.dropout_rng
         self.epoch, self.step_count = state.epoch, state.step
         self._pos = state.position
-        if state.position == 0 and state.epoch >= self.config.epochs:
-            self.epoch_offset = state.epoch
+        self.epoch_offset = resume_offset(state, self.config)
 
     # --------------------------------------------------------------- settings
     def apply_config(self, config: TrainConfig) -> list[str]:
@@ -390,15 +396,22 @@ class Trainer:
         val_loss, out_v = self.evaluate(self.Xv, self.Yv)
         data = self.dataset
         metric = "accuracy" if data.task == "classification" else "r2"
-        confusion = None
-        if data.task == "classification" and data.n_classes > 2 and out_v.shape[0]:
-            confusion = confusion_matrix(out_v, data.y_val, data.n_classes,
-                                         self.stepper.logits)
         return EpochSnapshot(
             self.epoch, self.step_count, train_loss, val_loss,
             self._metric(out, self.Y, data.y_train),
             self._metric(out_v, self.Yv, data.y_val),
-            metric, lr, time.perf_counter() - started, confusion)
+            metric, lr, time.perf_counter() - started, self.confusion(out_v))
+
+    def confusion(self, out_v: np.ndarray | None = None) -> np.ndarray | None:
+        """Counts (classes, classes) of true (rows) against predicted (columns) validation
+        classes for multi-class classification, else None; ``out_v`` are the validation
+        outputs if already computed."""
+        data = self.dataset
+        if data.task != "classification" or data.n_classes <= 2 or not self.Xv.shape[0]:
+            return None
+        if out_v is None:
+            out_v = self.evaluate(self.Xv, self.Yv)[1]
+        return confusion_matrix(out_v, data.y_val, data.n_classes, self.stepper.logits)
 
     # --------------------------------------------------------------- divergence
     def _locate_forward(self, X: np.ndarray) -> str:
