@@ -97,8 +97,9 @@ class EpochSnapshot:
 @dataclass(frozen=True)
 class RunEnd:
     """The run is over. ``reason``: finished, stopped, target_reached, early_stopped or
-    diverged. For divergence ``what`` says what went non-finite, ``layer`` where first,
-    and ``hint`` what to try; the weights are left at their last finite values."""
+    diverged (or unfinished: a window saved a live run as it stood). For divergence
+    ``what`` says what went non-finite, ``layer`` where first, and ``hint`` what to try;
+    the weights are left at their last finite values."""
 
     reason: str
     epoch: int
