@@ -354,6 +354,7 @@ class RunRecorder:
         self._grads = _Thinned(1 + len(self.layer_names), GRAD_ROWS)
         self._epochs = _Thinned(len(HISTORY_KEYS), EPOCH_ROWS)
         self._last_epoch: np.ndarray | None = None
+        self._last_loss: np.ndarray | None = None  # [step, loss] of the newest step
         self._last_step = -1.0
         self.metric_name = ""
         self.end = None
@@ -365,6 +366,7 @@ class RunRecorder:
         if batch.steps.size:
             self._loss.extend(np.column_stack([batch.steps, batch.losses]))
             self._last_step = float(batch.steps[-1])
+            self._last_loss = np.array([batch.steps[-1], batch.losses[-1]], dtype=np.float64)
         if batch.grad_norms.shape[0] and batch.grad_norms.shape[1] == len(self.layer_names):
             self._grads.extend(np.column_stack([batch.detail_steps, batch.grad_norms]))
         if batch.epoch_snapshots:
@@ -395,6 +397,7 @@ class RunRecorder:
             self._last_epoch = rows[-1]
         if np.shape(steps)[0]:
             self._last_step = float(steps[-1][0])
+            self._last_loss = np.asarray(steps[-1], dtype=np.float64)
         self.metric_name = metric_name
 
     def finish(self, end, design: Design, started: str | datetime, duration: float,
@@ -414,6 +417,11 @@ class RunRecorder:
         if isinstance(started, datetime):
             started = started.isoformat(timespec="seconds")
         loss = self._loss.array()
+        if self._last_loss is not None and (loss.shape[0] == 0
+                                            or loss[-1, 0] != self._last_loss[0]):
+            # Likewise the last step: a reopened run shows where it ended.
+            loss = np.concatenate([loss[1:] if loss.shape[0] >= LOSS_ROWS else loss,
+                                   self._last_loss[None, :]])
         return RunRecord(
             design=design, **({"id": run_id} if run_id else {}), name=name, note=note,
             seed=int(design.training.seed),
