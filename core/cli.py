@@ -97,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_gradcheck)
     p = sub.add_parser("train", help="train a design headless; writes metrics, steps, "
                                      "weights and a project file")
-    p.add_argument("design", help="design file (.json)")
+    p.add_argument("design", help="design (.json) or project (.bpsproj) file")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in the project file (its weights, "
+                        "optimizer state and step count) instead of starting from the seed")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--dataset", metavar="NAME", help="a built-in dataset (see 'datasets'); "
                                                       "default: the design's own dataset")

@@ -17,6 +17,7 @@ import numpy as np
 
 from .network import Network
 from .targets import predicted_classes
+from .train_state import TrainState
 from .training import EpochSnapshot, RunEnd, StepSnapshot
 
 GRID_RESOLUTION = 64
@@ -73,6 +74,8 @@ class ProgressBatch:
     fit: FitCurve | None = None
     confusion: np.ndarray | None = None
     samples_per_second: float = 0.0
+    # Where the run stands after the batch's last step (only when asked for, and last).
+    train_state: TrainState | None = None
 
     @property
     def last_step(self) -> StepSnapshot | None:
@@ -204,7 +207,7 @@ def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
         cat("learning_rates"), cat("detail_steps"), cat("grad_norms"), cat("weight_norms"),
         cat("update_ratios"), [e for b in batches for e in b.epoch_snapshots],
         next((b.end for b in reversed(batches) if b.end is not None), None))
-    for name in ("weights", "surface", "fit", "confusion"):
+    for name in ("weights", "surface", "fit", "confusion", "train_state"):
         setattr(merged, name, next((getattr(b, name) for b in reversed(batches)
                                     if getattr(b, name) is not None), None))
     merged.samples_per_second = last.samples_per_second

@@ -3,7 +3,10 @@ history, in one safetensors file.
 
 The project's JSON (design, dataset choice, per-epoch history) sits in the safetensors
 ``__metadata__``; the weights are tensors named ``weights.<dotted name>`` and the step
-history is the tensor ``history.steps`` (steps, 2) of [step, loss]. PyTorch's safetensors
+history is the tensor ``history.steps`` (steps, 2) of [step, loss]. Version 2 adds where
+the run stands (``core.train_state``): counters and random streams under "train_state"
+in the JSON, the optimizer's arrays as tensors ``optimizer.<slot>``; a project without
+it is still written as version 1, and version 1 files load. PyTorch's safetensors
 loader reads the weights directly. Loading checks everything (format, version, design,
 dataset choice, every weight's name, shape and dtype against the design, finite values in
 the design's precision) before returning, and raises only ``FileFormatError``. The header
@@ -36,9 +39,10 @@ from .safetensors_format import (
     read_safetensors,
 )
 from .spec import Design
+from .train_state import OPTIMIZER_PREFIX, TrainState, state_from_parts, state_to_parts
 
 PROJECT_FORMAT = "backprop-studio-project"
-PROJECT_VERSION = 1
+PROJECT_VERSION = 2  # the newest this program reads; 1 is written when it is enough
 PROJECT_SUFFIX = ".bpsproj"
 HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
 
@@ -51,7 +55,8 @@ class Project:
     ``history`` is one dict per epoch with ``HISTORY_KEYS`` (NaN where not measured);
     ``steps`` is (n, 2) float64 of [step, batch loss], possibly thinned; ``runs`` the
     run history (``core.runs.RunRecord``), saved in the JSON body under "runs" (files
-    without it load with no runs).
+    without it load with no runs). ``train_state`` (needs ``weights``; its own
+    ``weights`` are these) lets training continue where it stood; None in older files.
     """
 
     design: Design
@@ -59,6 +64,7 @@ class Project:
     history: list[dict[str, float]] = field(default_factory=list)
     steps: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     runs: list[RunRecord] = field(default_factory=list)
+    train_state: TrainState | None = None
 
 
 def _json_number(v: float) -> float | None:
@@ -77,7 +83,12 @@ def project_bytes(project: Project) -> bytes:
     tensors = {f"weights.{k}": np.asarray(v) for k, v in (project.weights or {}).items()}
     steps = np.asarray(project.steps, dtype=np.float64).reshape(-1, 2)
     tensors["history.steps"] = steps
-    meta = {"format": PROJECT_FORMAT, "version": str(PROJECT_VERSION),
+    version = 1
+    if project.train_state is not None and project.weights is not None:
+        body["train_state"], optimizer = state_to_parts(project.train_state)
+        tensors.update(optimizer)
+        version = 2
+    meta = {"format": PROJECT_FORMAT, "version": str(version),
             "project": json.dumps(body, allow_nan=False)}
     return encode(tensors, meta)
 
@@ -106,9 +117,9 @@ def _parse_body(metadata: dict[str, str], source: str) -> tuple[Design, dict[str
     if len(text) > MAX_JSON_BYTES:
         raise _fail(source, "project description is too large")
     body = parse_json(text.encode("utf-8"), source)  # parse_json left no lone surrogates
-    if not isinstance(body, dict) or set(body) - {"design", "history", "runs"}:
+    if not isinstance(body, dict) or set(body) - {"design", "history", "runs", "train_state"}:
         raise _fail(source, "project description must be an object with design and history "
-                            "(and optionally runs)")
+                            "(and optionally runs and train_state)")
     try:
         design = Design.from_dict(body.get("design"))
     except StudioError as exc:
@@ -132,7 +143,8 @@ def _check_declared(design: Design, header: Header, source: str) -> None:
                               or steps.dtype != np.float64):
         raise _fail(source, f"history.steps must be (n, 2) float64, got {steps.shape} "
                             f"{steps.dtype}")
-    unknown = [k for k in entries if k != "history.steps" and not k.startswith("weights.")]
+    unknown = [k for k in entries if k != "history.steps" and not k.startswith("weights.")
+               and not k.startswith(OPTIMIZER_PREFIX)]
     if unknown:
         raise _fail(source, f"unknown tensor {unknown[0]!r}")
     weights = {k[len("weights."):]: e for k, e in entries.items() if k.startswith("weights.")}
@@ -192,8 +204,21 @@ def _project_from(design: Design, body: dict[str, Any], tensors: dict[str, np.nd
                   source: str) -> Project:
     history = _parse_history(body.get("history", []), source)
     steps = tensors.pop("history.steps", np.zeros((0, 2)))
+    optimizer = {k: tensors.pop(k) for k in list(tensors) if k.startswith(OPTIMIZER_PREFIX)}
     weights = _finite_weights(design, tensors, source)
-    return Project(design, weights, history, steps, _parse_runs(body.get("runs", []), source))
+    if optimizer and "train_state" not in body:
+        raise _fail(source, f"unknown tensor {next(iter(optimizer))!r} (optimizer state "
+                            f"without a train_state)")
+    state = None
+    if "train_state" in body:
+        if weights is None:
+            raise _fail(source, "train_state needs the weights, and the file has none")
+        try:
+            state = state_from_parts(body.get("train_state"), optimizer, weights, design)
+        except FileFormatError as exc:
+            raise _fail(source, str(exc)) from None
+    return Project(design, weights, history, steps, _parse_runs(body.get("runs", []), source),
+                   state)
 
 
 def parse_project(data: bytes, source: str) -> Project:

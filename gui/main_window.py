@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
                                    self.runs_panel)
         self.files.runs_provider = self.runs_panel.runs
         self.files.trained_provider = self.training.trained
+        self.files.has_run_provider = self.training.has_run
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
                                             self._raise_runs)
         self.compare_dialog: CompareDialog | None = None
@@ -218,8 +219,9 @@ class MainWindow(QMainWindow):
                                         "Save the design (atomic: the old file stays intact "
                                         "if saving fails)")
         self.save_as_action = self._action("Save &As…", self.files.save_as, sk.SaveAs,
-                                           "Save under a new name; choose .bpsproj to keep "
-                                           "trained weights and history too")
+                                           "Save under a new name: a project (.bpsproj) keeps "
+                                           "the runs and weights, a design (.json) the "
+                                           "network and settings only")
         self.export_action = self._action("&Export Diagram Image…", self._on_export_diagram,
                                           None, "Save the network diagram as PNG or SVG")
         self.quit_action = self._action("&Quit", self.close, sk.Quit)
@@ -361,6 +363,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.set_runs(list(project.runs) if project is not None else [])
         if not self.training.controller.active:
             self.training.reset()  # the plots and diagram weights were the old design's
+            self.training.show_saved(project)  # a project's run, as it was saved
         self.selection.select(None)
         self.show_banner("")
         name = self.document.path.name if self.document.path else (

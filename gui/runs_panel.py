@@ -64,8 +64,8 @@ _COLUMN_HELP = {
     "final_val_loss": "Loss on the validation set after the last epoch.",
     "best_val_metric": "Best validation accuracy (classification) or R² (regression).",
     "duration": "Wall-clock time the run took.",
-    "ended": "How the run ended: finished, stopped, target reached, stopped early or "
-             "diverged.",
+    "ended": "How the run ended: finished, stopped, target reached, stopped early, "
+             "diverged, or unfinished (saved while it was still training).",
 }
 
 

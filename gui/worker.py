@@ -36,6 +36,10 @@ class TrainingWorker(QObject):
         self._pending: list[ProgressBatch] = []
         self.end: RunEnd | None = None
         self.error = ""
+        # Set when a batch with the run's TrainState arrives, or the run is over (so a
+        # window waiting for the state to save never waits for nothing).
+        self.state_arrived = threading.Event()
+        self.done = threading.Event()  # nothing more will arrive
 
     def take_batch(self) -> ProgressBatch | None:
         """Everything received since the last call, as one batch (None if nothing)."""
@@ -57,11 +61,20 @@ class TrainingWorker(QObject):
     def _receive(self) -> None:
         process = self._process
         try:
+            self._receive_messages(process)
+        finally:
+            self.done.set()
+            self.state_arrived.set()
+
+    def _receive_messages(self, process: TrainerProcess) -> None:
+        try:
             while True:
                 message = process.recv()
                 if message[0] == "batch":
                     with self._lock:
                         self._pending.append(message[1])
+                    if message[1].train_state is not None:
+                        self.state_arrived.set()
                 elif message[0] == "done":
                     _, self.end, self.error = message
                     process.touch()

@@ -401,3 +401,33 @@ def test_design_with_a_relative_csv_path_trains_and_records_where_the_file_is(
     assert rc == 0, err
     assert (tmp_path / "run2" / "steps.csv").read_bytes() == \
         (tmp_path / "run" / "steps.csv").read_bytes()
+
+
+def test_resume_continues_a_saved_project_with_the_uninterrupted_steps(capsys, tmp_path,
+                                                                       xor_run):
+    first, _ = xor_run  # 3 epochs of 32 steps
+    rc, out, err = run(capsys, "train", first / "project.bpsproj", "--resume", "--quiet",
+                       "--out", tmp_path / "more")
+    assert rc == 0, err
+    rc, _, err = run(capsys, "train", XOR, "--epochs", "6", "--quiet",
+                     "--out", tmp_path / "whole")
+    assert rc == 0, err
+    _, more = read_csv(tmp_path / "more" / "steps.csv")
+    _, whole = read_csv(tmp_path / "whole" / "steps.csv")
+    assert [int(r["step"]) for r in more] == list(range(97, 193))
+    np.testing.assert_allclose([float(r["loss"]) for r in more],
+                               [float(r["loss"]) for r in whole[96:]], rtol=1e-5)
+    project = load_project(tmp_path / "more" / "project.bpsproj")
+    assert project.train_state.step == 192 and project.train_state.epoch == 6
+    assert [r["epoch"] for r in project.history] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_needs_a_project_with_weights(capsys, tmp_path):
+    rc, _, err = run(capsys, "train", XOR, "--resume", "--out", tmp_path / "x")
+    assert rc == 2 and "--resume continues the run saved in a project file" in err
+    from core.project import Project, save_project
+
+    save_project(Project(load_design(XOR)), tmp_path / "empty.bpsproj")
+    rc, _, err = run(capsys, "train", tmp_path / "empty.bpsproj", "--resume",
+                     "--out", tmp_path / "y")
+    assert rc == 2 and "holds no trained weights" in err

@@ -169,7 +169,7 @@ def test_steps_must_be_n_by_2_float64(project, steps):
 @pytest.mark.parametrize("meta_change,words", [
     ({"format": "something-else"}, ["not a Backprop Studio project"]),
     ({"format": None}, ["not a Backprop Studio project"]),
-    ({"version": "2"}, ["unknown project version '2'", "reads version 1"]),
+    ({"version": "3"}, ["unknown project version '3'", "reads version 2"]),
     ({"version": "0"}, ["unknown project version '0'"]),
     ({"version": "1.0"}, ["unknown project version"]),
     ({"version": "-1"}, ["unknown project version"]),
