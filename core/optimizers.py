@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .norms import stable_norm
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:
@@ -257,7 +259,7 @@ def clip_gradients(grads: np.ndarray, max_norm: float, max_value: float,
     global L2 norm ``max_norm`` (0 disables either). Returns the norm before clipping;
     pass ``norm`` when it is already known."""
     if norm is None:
-        norm = math.sqrt(float(np.dot(grads, grads)))
+        norm = stable_norm(grads)
     if max_value:
         np.clip(grads, -max_value, max_value, out=grads)
     if max_norm and norm > max_norm:

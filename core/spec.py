@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .activations import ACTIVATIONS
+from .blowup import BLOW_UP_ACTIONS
 from .errors import DesignError, HugeNumber, Problem
 from .initializers import INITIALIZERS
 from .losses import LOSSES
@@ -476,6 +477,10 @@ class TrainConfig:
     restore_best: bool = _f(True, FieldInfo("Restore best", "When stopping early, go back to "
                                             "the weights with the best validation loss.",
                                             "bool"))
+    blow_up: str = _f("stop", FieldInfo(
+        "Loss blow-up", "When the smoothed loss stays above 100× its starting value for 20 "
+        "steps the run is diverging, even with every number still finite: stop it, warn, "
+        "or do nothing.", "choice", choices=lambda: BLOW_UP_ACTIONS))
     seed: int = _f(0, FieldInfo("Seed", "Fixes the initial weights, dropout masks and "
                                 "shuffling: the same seed gives the same run.", "int", 0,
                                 2**32 - 1))

@@ -1,7 +1,9 @@
 """The trainer: mini-batch training as a stream of small immutable snapshots.
 
 ``Trainer.run(control)`` is a generator: it yields a ``StepSnapshot`` after every step, an
-``EpochSnapshot`` after every epoch and one ``RunEnd`` last, and between steps obeys a
+``EpochSnapshot`` after every epoch, a ``RunWarning`` when the loss blows up under the
+``blow_up="warn"`` setting (see ``core.blowup``), and one ``RunEnd`` last; between steps
+it obeys a
 ``TrainingControl`` (stop, pause, single step, new settings, re-initialise) that another
 thread may drive. Snapshots hold Python floats and tuples, never live arrays, so they
 can cross threads and be kept. The same design, data and seed give bit-identical
@@ -19,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .blowup import START_ROWS, BlowUpWatch
 from .build import build_network
 from .errors import DesignError
 from .limits import size_problems
@@ -111,7 +114,20 @@ class RunEnd:
     hint: str = ""
 
 
-Snapshot = StepSnapshot | EpochSnapshot | RunEnd
+@dataclass(frozen=True)
+class RunWarning:
+    """The run goes on but is diverging (the blow-up rule, ``blow_up="warn"``): the
+    message says since which step, the layer with the largest relative weight updates,
+    and what to try (``hint``)."""
+
+    epoch: int
+    step: int
+    message: str
+    layer: str = ""
+    hint: str = ""
+
+
+Snapshot = StepSnapshot | EpochSnapshot | RunWarning | RunEnd
 
 
 # ----------------------------------------------------------------------- control
@@ -296,6 +312,15 @@ class Trainer:
         self._pos = 0  # samples of the current epoch's order trained; 0 at a boundary
         self._best = _Best()
         self._since_best = 0
+        self.blow_up: BlowUpWatch | None = None  # made when the run starts
+
+    def _watch_blow_up(self) -> BlowUpWatch:
+        """A fresh blow-up watch whose reference is the loss of the weights as they are
+        now (the run's start) on the first ``START_ROWS`` training rows."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            start, _ = self.evaluate(self.X[:START_ROWS], self.Y[:START_ROWS])
+        self.blow_up = BlowUpWatch(start)
+        return self.blow_up
 
     # ------------------------------------------------------------ continuing
     def _dropout_rng(self) -> np.random.Generator | None:
@@ -433,12 +458,42 @@ class Trainer:
                 return layer.name
         return self.network.layers[-1].name
 
-    def _diverged(self, what: str, layer: str, lr: float) -> RunEnd:
+    def _diverged(self, what: str, layers: list[str], lr: float) -> RunEnd:
+        """The end of a run whose ``what`` became non-finite, first in ``layers[0]``."""
+        layer = layers[0] if layers else ""
         where = f" in {layer}" if layer else ""
+        if len(layers) > 1:
+            others = len(layers) - 1
+            where += f" (and {others} more layer{'s' if others > 1 else ''})"
         msg = (f"Training diverged at step {self.step_count + 1} (epoch {self.epoch + 1}): "
                f"the {what} became non-finite{where} (learning rate {lr:g}). "
                f"The weights are left at their last finite values. {DIVERGENCE_HINT}")
         return RunEnd("diverged", self.epoch, self.step_count, msg, what, layer, DIVERGENCE_HINT)
+
+    def _blew_up(self, delta: np.ndarray, lr: float,
+                 watch: BlowUpWatch) -> RunEnd | RunWarning:
+        """The blow-up rule fired at this step: a ``RunEnd`` (setting "stop") or a
+        ``RunWarning`` ("warn") naming the layer whose weights moved most relative to
+        their size in this step."""
+        net = self.network
+        layer = ""
+        if self.layer_names:
+            wn = net.group_norms(net.flat_params)
+            ratios = np.divide(net.group_norms(delta), wn, out=np.full_like(wn, np.inf),
+                               where=wn > 0)
+            layer = self.layer_names[int(np.argmax(ratios))]
+        where = (f"; the largest weight updates relative to the weights are in {layer}"
+                 if layer else "")
+        stop = self.config.blow_up == "stop"
+        what = (f"at step {self.step_count} (epoch {self.epoch + 1}): "
+                f"{watch.describe()} (learning rate {lr:g}){where}.")
+        if stop:
+            msg = (f"Training diverged {what} The run was stopped (setting Loss blow-up: "
+                   f"stop). {DIVERGENCE_HINT}")
+            return RunEnd("diverged", self.epoch, self.step_count, msg, "smoothed loss",
+                          layer, DIVERGENCE_HINT)
+        msg = f"Training is diverging {what} {DIVERGENCE_HINT}"
+        return RunWarning(self.epoch, self.step_count, msg, layer, DIVERGENCE_HINT)
 
     # ---------------------------------------------------------------------- run
     def run(self, control: TrainingControl | None = None) -> Iterator[Snapshot]:
@@ -457,6 +512,7 @@ class Trainer:
             np.take(self.Y, perm, axis=0, out=Ys)
             pos = self._pos
         lr = self.learning_rate_for(self.epoch)
+        watch = self._watch_blow_up()
         while True:
             if pos >= n and self.epoch >= self.epoch_offset + self.config.epochs:
                 yield RunEnd("finished", self.epoch, self.step_count,
@@ -466,6 +522,7 @@ class Trainer:
             if reinit:
                 self.reinitialise()
                 pos = n
+                watch = self._watch_blow_up()
             if cfg is not None:
                 self.apply_config(cfg)
                 lr = self.learning_rate_for(self.epoch)
@@ -492,23 +549,31 @@ class Trainer:
             self._pos = pos if pos < n else 0  # for state() between steps
             loss, penalty, gnorm = stepper.compute_gradients(xb, yb)
             if not math.isfinite(loss):
-                yield self._diverged("loss", self._locate_forward(xb), lr)
+                yield self._diverged("loss", [self._locate_forward(xb)], lr)
                 return
-            if not math.isfinite(gnorm):
-                norms = net.group_norms(net.flat_grads)
-                bad = [name for name, v in zip(self.layer_names, norms, strict=True)
-                       if not math.isfinite(v)]
+            if not math.isfinite(gnorm):  # the norm is finite for finite gradients
+                bad = net.nonfinite_groups(net.flat_grads)
                 # Backpropagation runs output to input: the last bad layer went first.
-                yield self._diverged("gradient", bad[-1] if bad else "", lr)
+                yield self._diverged("gradient", bad[::-1], lr)
                 return
             delta = stepper.optimizer.compute_update(net.flat_grads)
+            # One cheap dot on the hot path; it overflows long before an element does, so
+            # only then are the update and the new weights themselves checked.
             if not math.isfinite(float(np.dot(delta, delta))):
-                yield self._diverged("weight update", "", lr)
-                return
+                bad = net.nonfinite_groups(delta)
+                if bad:
+                    yield self._diverged("weight update", bad, lr)
+                    return
+                moved = net.flat_params + delta
+                bad = net.nonfinite_groups(moved)
+                if bad:
+                    yield self._diverged("weights", bad, lr)
+                    return
             np.add(net.flat_params, delta, out=net.flat_params)
             self.step_count += 1
+            blew_up = self.config.blow_up != "off" and watch.update(loss)
             if self.step_count % self.detail_every == 0:
-                gn = np.sqrt(stepper.last_grad_sq)
+                gn = stepper.last_grad_norms
                 wn = net.group_norms(net.flat_params)
                 dn = net.group_norms(delta)
                 ratios = np.divide(dn, wn, out=np.zeros_like(dn), where=wn > 0)
@@ -517,6 +582,11 @@ class Trainer:
                                    tuple(ratios.tolist()))
             else:
                 yield StepSnapshot(self.epoch, self.step_count, loss, penalty, lr, gnorm)
+            if blew_up:
+                event = self._blew_up(delta, lr, watch)
+                yield event
+                if isinstance(event, RunEnd):
+                    return
             if pos >= n:
                 self.epoch += 1
                 snap = self._epoch_snapshot(lr, started)

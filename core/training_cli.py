@@ -27,7 +27,7 @@ from .io import save_design
 from .project import Project, save_project
 from .safetensors_format import save_safetensors
 from .spec import Design
-from .training import EpochSnapshot, RunEnd, StepSnapshot, Trainer
+from .training import EpochSnapshot, RunEnd, RunWarning, StepSnapshot, Trainer
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -77,6 +77,13 @@ class _Progress:
         self.stream.write(f"\r[{bar:<30}] epoch {snap.epoch + 1}/{self.epochs} step "
                           f"{snap.step} loss {snap.loss:.4g}")
         self.stream.flush()
+
+    def warn(self, message: str) -> None:
+        """A warning on stderr, on a line of its own (clear of the progress bar)."""
+        if self.tty and not self.quiet:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+        print(f"warning: {message}", file=sys.stderr)
 
     def epoch(self, snap: EpochSnapshot) -> None:
         if self.quiet:
@@ -200,6 +207,8 @@ def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace,
                                     "train_metric": snap.train_metric,
                                     "val_metric": snap.val_metric})
                     progress.epoch(snap)
+                elif isinstance(snap, RunWarning):  # blow_up "warn": say it, go on
+                    progress.warn(snap.message)
                 else:
                     end = snap
         except KeyboardInterrupt:

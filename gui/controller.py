@@ -175,7 +175,8 @@ class TrainingController(QObject):
             return
         batch = worker.take_batch()
         if batch is not None and (batch.steps.size or batch.epoch_snapshots
-                                  or batch.end is not None or batch.weights is not None):
+                                  or batch.end is not None or batch.weights is not None
+                                  or batch.warning is not None):
             self.batch_received.emit(batch)
 
     @Slot()

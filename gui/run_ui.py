@@ -386,6 +386,8 @@ class TrainingUi(QObject):
             self._plots.start_run(self._names, labels,
                                   dataset.task if dataset else "classification", dataset)
         self._plots.add_batch(batch)
+        if batch.warning is not None:  # the blow-up rule under "warn": the run goes on
+            self._banner(batch.warning.message)
         if self._recorder is None:
             self._recorder = RunRecorder(batch.layer_names)
         self._recorder.add(batch)
