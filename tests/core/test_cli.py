@@ -431,3 +431,18 @@ def test_resume_needs_a_project_with_weights(capsys, tmp_path):
     rc, _, err = run(capsys, "train", tmp_path / "empty.bpsproj", "--resume",
                      "--out", tmp_path / "y")
     assert rc == 2 and "holds no trained weights" in err
+
+
+def test_regression_with_validation_share_0_trains_and_says_so(capsys, tmp_path):
+    # Before: exit 1 with a traceback ("cannot reshape array of size 0", core/targets.py).
+    d = json.loads(Path(SINE).read_text())
+    d["dataset"]["val_fraction"] = 0.0
+    d["training"]["epochs"] = 3
+    (tmp_path / "noval.json").write_text(json.dumps(d))
+    rc, out, err = run(capsys, "train", tmp_path / "noval.json", "--out", tmp_path / "run")
+    assert rc == 0 and err == ""
+    assert "val loss" not in out
+    assert "no validation set (validation share 0)" in out.strip().splitlines()[-1]
+    _, rows = read_csv(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 3 and all(r["val_loss"] == "nan" for r in rows)
+    assert all(np.isfinite(float(r["train_metric"])) for r in rows)

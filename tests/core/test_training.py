@@ -300,3 +300,19 @@ def test_binary_and_regression_epochs_carry_no_confusion_counts():
     epochs = [s for s in Trainer(xor_design(epochs=1), data).run(TrainingControl())
               if isinstance(s, EpochSnapshot)]
     assert epochs and all(e.val_confusion is None for e in epochs)
+
+
+@pytest.mark.parametrize("targets", [1, 3])
+def test_regression_with_an_empty_validation_split_trains(targets):
+    # Before: encode_targets raised "cannot reshape array of size 0" for (0, 1) targets.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    data = SimpleNamespace(task="regression", x_train=X, y_train=np.repeat(X[:, :1], targets, 1),
+                           x_val=np.zeros((0, 2)), y_val=np.zeros((0, targets)), n_classes=0)
+    net = NetworkSpec(2, (DenseSpec(8), ActivationSpec("tanh"), DenseSpec(targets)))
+    design = Design(net, TrainConfig(loss="mse", learning_rate=0.05, batch_size=8, epochs=3))
+    snaps = list(Trainer(design, data).run())
+    epochs = [s for s in snaps if isinstance(s, EpochSnapshot)]
+    assert snaps[-1].reason == "finished" and len(epochs) == 3
+    assert all(math.isnan(e.val_loss) and math.isnan(e.val_metric) for e in epochs)
+    assert all(math.isfinite(e.train_loss) and math.isfinite(e.train_metric) for e in epochs)
