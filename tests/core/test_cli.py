@@ -125,17 +125,21 @@ def test_gradcheck_on_xor_prints_every_parameter(capsys):
     assert rc == 0 and err == ""
     params = build_network(load_design(XOR).network).parameters()
     for name, p in params.items():
-        m = re.search(rf"^{re.escape(name)}\s+(\d+)\s+(\S+)$", out, re.M)
+        m = re.search(rf"^{re.escape(name)}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)$",
+                      out, re.M)
         assert m, (name, out)
-        assert int(m.group(1)) == p.size
-        assert 0 <= float(m.group(2)) < 1e-5
+        assert int(m.group(1)) == p.size and int(m.group(2)) == min(p.size, 50)
+        assert int(m.group(3)) == 0  # tanh has no kinks
+        assert 0 <= float(m.group(4)) < 1e-11 and 0 <= float(m.group(5)) < 1e-5
     assert out.strip().splitlines()[-1].startswith("OK: largest relative error")
 
 
-def test_gradcheck_fails_with_exit_1_above_the_tolerance(capsys):
-    rc, out, err = run(capsys, "gradcheck", XOR, "--tolerance", "1e-300")
+def test_gradcheck_fails_with_exit_1_above_both_tolerances(capsys):
+    rc, out, err = run(capsys, "gradcheck", XOR, "--tolerance", "1e-300", "--atol", "1e-300")
     assert rc == 1
-    assert "<-- above tolerance" in out and "FAILED" in out.strip().splitlines()[-1]
+    assert "<-- above both tolerances" in out and "FAILED" in out.strip().splitlines()[-1]
+    # Either tolerance alone lets a parameter pass.
+    assert run(capsys, "gradcheck", XOR, "--tolerance", "1e-300")[0] == 0
 
 
 # --------------------------------------------------------------------------- train
