@@ -30,6 +30,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -133,7 +134,7 @@ def serve(commands: Connection, progress: Connection) -> None:
         except (BrokenPipeError, EOFError, ConnectionError):
             return  # the window has gone
         except Exception as exc:  # a bug must end the run with a message, not hang it
-            error = f"Training stopped by an internal error: {exc!r}"
+            error = f"an internal error ({exc!r})"
         try:
             progress.send(("done", end, error))
         except (BrokenPipeError, OSError):
@@ -190,6 +191,18 @@ def _train(design, dataset, detail_every: int, control: TrainingControl,
 # ----------------------------------------------------------------- parent side
 
 
+def describe_exit(code: int | None) -> str:
+    """An exit status in words; multiprocessing reports death by signal N as -N."""
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 class TrainerProcess:
     """The window's handle on its training child. ``send`` from one thread (the GUI's),
     ``recv`` from one other (the run's reader); ``close`` ends the child."""
@@ -211,6 +224,18 @@ class TrainerProcess:
     @property
     def exitcode(self) -> int | None:
         return None if self._process is None else self._process.exitcode
+
+    def how_it_ended(self, wait: float = 2.0) -> str:
+        """How the child ended, in words: "killed by signal SIGKILL", "exit code 1"; ""
+        if it is still running after ``wait`` seconds or there is none.
+
+        Its end of the pipe closes as it dies, a moment before its exit status can be
+        read: polling ``exitcode`` at once often found None, so wait for it (a join)."""
+        process = self._process
+        if process is None:
+            return ""
+        process.join(wait)
+        return describe_exit(process.exitcode)
 
     def ensure_started(self) -> None:
         """Start a child unless a live one is waiting. One idle for most of ``IDLE_EXIT``

@@ -30,8 +30,9 @@ class TrainingController(QObject):
     Signals (all emitted in the GUI thread): ``state_changed(str)``,
     ``run_started(object)`` with the design being trained, ``batch_received(object)``
     with a ``ProgressBatch`` (at most once per frame, with everything since the last),
-    ``run_finished(object)`` with the ``RunEnd`` (None if the run failed to start),
-    ``run_failed(str)``.
+    ``run_finished(object)`` with the ``RunEnd`` (None if the run failed to start or
+    broke off), ``run_failed(str)`` with a sentence for the user (whether the run
+    started, at which step it stopped, and why).
     """
 
     state_changed = Signal(str)
@@ -77,8 +78,8 @@ class TrainingController(QObject):
                 if not process.send(message):
                     raise OSError("it does not accept work")
         except Exception as exc:  # no process, or data that cannot be sent to one
-            self.run_failed.emit(f"Training could not be handed to the training process: "
-                                 f"{exc}")
+            self.run_failed.emit(f"Training could not start: it could not be handed to the "
+                                 f"training process: {exc}")
             return False
         worker = TrainingWorker(process)
         thread = QThread(self)

@@ -494,4 +494,4 @@ class TrainingUi(QObject):
         self.run_recorded.emit(record, end)
 
     def _on_run_failed(self, message: str) -> None:
-        self._banner(f"Training could not start: {message}")
+        self._banner(message)  # a whole sentence: whether the run started, and why not

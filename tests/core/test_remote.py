@@ -116,6 +116,8 @@ def test_a_dead_child_is_reported_and_replaced(xor):
     with pytest.raises((EOFError, OSError)):
         while True:
             process.recv()
+    # Read as soon as the pipe breaks, the exit status was often not there yet.
+    assert process.how_it_ended() == "killed by signal SIGKILL"
     process.discard()
     process.ensure_started()  # a new child
     process.send(("run", design(), xor, 1, False, 0))
@@ -164,3 +166,12 @@ def test_a_paused_run_answers_a_state_request_and_a_run_continues_from_it(child,
     rest = merge_batches(collect(child)[0])
     assert rest.steps[0] == 8
     np.testing.assert_allclose(rest.losses, whole[7:], rtol=1e-5)
+
+
+def test_exit_statuses_in_words():
+    from core.remote import describe_exit
+
+    assert describe_exit(-9) == "killed by signal SIGKILL"
+    assert describe_exit(-11) == "killed by signal SIGSEGV"
+    assert describe_exit(1) == "exit code 1"
+    assert describe_exit(None) == ""
