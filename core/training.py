@@ -553,8 +553,14 @@ class Trainer:
                 return
             if not math.isfinite(gnorm):  # the norm is finite for finite gradients
                 bad = net.nonfinite_groups(net.flat_grads)
+                what = "gradient"
+                if not bad:  # float64 elements near 1e308: only their norm overflowed
+                    norms = stepper.last_grad_norms
+                    bad = [n for n, v in zip(self.layer_names, norms, strict=True)
+                           if not math.isfinite(v)]
+                    what = "gradient norm"
                 # Backpropagation runs output to input: the last bad layer went first.
-                yield self._diverged("gradient", bad[::-1], lr)
+                yield self._diverged(what, bad[::-1], lr)
                 return
             delta = stepper.optimizer.compute_update(net.flat_grads)
             # One cheap dot on the hot path; it overflows long before an element does, so

@@ -102,3 +102,20 @@ def test_every_divergence_at_learning_rate_1e4_names_a_layer(example, optimizer)
     assert end.layer in names
     assert f"non-finite in {end.layer}" in end.message
     assert np.all(np.isfinite(trainer.network.flat_params))
+
+
+def test_a_float64_gradient_whose_norm_overflows_is_named_by_layer():
+    # Every element finite (1.5e308), but the norm of the last layer's gradient is beyond
+    # float64: the message names that layer and says it was the norm.
+    data = SimpleNamespace(task="regression", x_train=np.full((4, 2), 1.5e308),
+                           y_train=np.zeros((4, 1)), x_val=np.zeros((0, 2)),
+                           y_val=np.zeros((0, 1)), n_classes=0)
+    design = Design(NetworkSpec(2, (DenseSpec(1),)),
+                    TrainConfig(loss="mae", batch_size=4, epochs=1, dtype="float64",
+                                blow_up="off"))
+    trainer = Trainer(design, data)
+    trainer.network.flat_params[:] = 1e-300  # outputs ~3e8: a finite loss
+    with np.errstate(over="ignore", invalid="ignore"):
+        end = list(trainer.run())[-1]
+    assert end.reason == "diverged", end.message
+    assert end.layer == "layers.0" and "non-finite in layers.0" in end.message
