@@ -515,8 +515,11 @@ class Trainer:
         watch = self._watch_blow_up()
         while True:
             if pos >= n and self.epoch >= self.epoch_offset + self.config.epochs:
+                no_val = (" There is no validation set (validation share 0), so no "
+                          "validation loss or metric was computed."
+                          if self.Xv.shape[0] == 0 else "")
                 yield RunEnd("finished", self.epoch, self.step_count,
-                             f"Finished {self.epoch} epochs ({self.step_count} steps).")
+                             f"Finished {self.epoch} epochs ({self.step_count} steps).{no_val}")
                 return
             go, run_step, cfg, reinit = control.wait_turn()
             if reinit:

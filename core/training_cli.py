@@ -227,7 +227,5 @@ def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace,
         print(f"error: {end.message}", file=sys.stderr)
         return EXIT_DIVERGED
     if not args.quiet:
-        no_val = (" There is no validation set (validation share 0), so no validation "
-                  "loss or metric was computed." if trainer.Xv.shape[0] == 0 else "")
-        print(f"{end.message}{no_val} Files written to {out}/")
+        print(f"{end.message} Files written to {out}/")
     return EXIT_OK

@@ -314,5 +314,6 @@ def test_regression_with_an_empty_validation_split_trains(targets):
     snaps = list(Trainer(design, data).run())
     epochs = [s for s in snaps if isinstance(s, EpochSnapshot)]
     assert snaps[-1].reason == "finished" and len(epochs) == 3
+    assert "no validation set (validation share 0)" in snaps[-1].message
     assert all(math.isnan(e.val_loss) and math.isnan(e.val_metric) for e in epochs)
     assert all(math.isfinite(e.train_loss) and math.isfinite(e.train_metric) for e in epochs)

@@ -174,6 +174,7 @@ def test_regression_without_a_validation_share_trains_to_the_end(qtbot, window):
     assert len(record.history) == 5
     assert all(row["val_loss"] != row["val_loss"] for row in record.history)  # NaN
     assert window.plots.loss_legend.entry("val").visible is False
+    assert "no validation set" in window.statusBar().currentMessage()
     assert window.plots.metric_legend.entry("val").visible is False
     window.grab().save("/tmp/numerics_noval.png")
 
