@@ -5,8 +5,9 @@ With a learning rate of 1e4 the loss of XOR, spiral or the deep sigmoid network 
 from about 0.7 to 1e3-1e5 within a step or two and stays there, accuracy at chance,
 without ever overflowing. The rule (numbers shown to users in the README):
 
-- the *starting loss* is the loss of the run's initial weights on (up to
-  ``START_ROWS`` of) the training set in evaluation mode, at least ``START_FLOOR``
+- the *starting loss* is the loss of the weights the run starts from (initial, or
+  saved when it continues a run) on (up to ``START_ROWS`` of) the training set in
+  evaluation mode, at least ``START_FLOOR``
   (a run that starts almost perfect is not called diverging over a loss of 1e-3);
 - the *smoothed loss* is a moving geometric mean of the batch losses: an exponential
   moving average of their logarithms (``EMA_WEIGHT`` on each new step, about a ten-step

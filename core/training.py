@@ -559,7 +559,7 @@ class Trainer:
                 what = "gradient"
                 if not bad:  # float64 elements near 1e308: only their norm overflowed
                     norms = stepper.last_grad_norms
-                    bad = [n for n, v in zip(self.layer_names, norms, strict=True)
+                    bad = [name for name, v in zip(self.layer_names, norms, strict=True)
                            if not math.isfinite(v)]
                     what = "gradient norm"
                 # Backpropagation runs output to input: the last bad layer went first.

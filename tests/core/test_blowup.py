@@ -169,3 +169,21 @@ def test_the_lessons_meant_to_diverge_still_do():
         design = LESSONS[key].variant(name).design
         _, snaps = _run(design, load_dataset(DatasetSpec.from_dict(design.dataset)))
         assert snaps[-1].reason == "diverged"
+
+
+def test_a_continued_run_measures_its_start_from_the_weights_it_continues():
+    # A well-trained XOR continued: its start is its own (small) loss, at least the floor,
+    # and continuing healthily does not fire.
+    design, data = _hot("xor", "stop", lr=0.3, epochs=30)
+    first = Trainer(design, data)
+    with np.errstate(over="ignore", invalid="ignore"):
+        list(first.run())
+    trained_start = first.blow_up.start
+    more = dataclasses.replace(design, training=dataclasses.replace(design.training,
+                                                                    epochs=3))
+    second = Trainer(more, data, resume=first.state())
+    with np.errstate(over="ignore", invalid="ignore"):
+        snaps = list(second.run())
+    assert snaps[-1].reason == "finished"
+    assert second.blow_up.start < 0.5 * trained_start  # measured from the trained weights
+    assert second.blow_up.start >= START_FLOOR
