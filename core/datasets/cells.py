@@ -180,9 +180,9 @@ def precision_problem(dataset: Dataset | Any, dtype: str | np.dtype) -> str:
         return ""
     limit = float(np.sqrt(finfo.max)) / TARGET_HEADROOM
     for part, _, y, origin, _ in parts:
-        y2 = np.asarray(y).reshape(y.shape[0], -1)
-        if y2.shape[0] == 0:
+        if y.shape[0] == 0:  # an empty validation split: reshape(0, -1) cannot be resolved
             continue
+        y2 = np.asarray(y).reshape(y.shape[0], -1)
         largest = np.abs(y2).max(axis=0)
         if (largest > limit).any():
             column = int(np.argmax(largest > limit))
