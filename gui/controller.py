@@ -139,7 +139,7 @@ class TrainingController(QObject):
             worker.state_arrived.set()
         self._command("state")
         answered = worker.state_arrived.wait(timeout)
-        self._deliver()
+        self._deliver(through_state=True)
         return answered and worker.error == ""
 
     def apply_settings(self, config: TrainConfig) -> None:
@@ -169,12 +169,13 @@ class TrainingController(QObject):
         return finished
 
     # ------------------------------------------------------------------- slots
-    def _deliver(self) -> None:
-        """Hand everything received since the last frame to the receivers."""
+    def _deliver(self, through_state: bool = False) -> None:
+        """Hand everything received since the last frame to the receivers (with
+        ``through_state``, up to the batch answering a state request)."""
         worker = self._worker
         if worker is None:
             return
-        batch = worker.take_batch()
+        batch = worker.take_batch(through_state)
         if batch is not None and (batch.steps.size or batch.epoch_snapshots
                                   or batch.end is not None or batch.weights is not None
                                   or batch.warning is not None):

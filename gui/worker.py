@@ -43,10 +43,16 @@ class TrainingWorker(QObject):
         self.done = threading.Event()  # nothing more will arrive
         self.last_step = 0  # the newest step received
 
-    def take_batch(self) -> ProgressBatch | None:
-        """Everything received since the last call, as one batch (None if nothing)."""
+    def take_batch(self, through_state: bool = False) -> ProgressBatch | None:
+        """Everything received since the last call, as one batch (None if nothing).
+        With ``through_state``, only up to the first batch carrying a ``TrainState``: a
+        saved run must end where its state stands, not at steps that arrived after it."""
         with self._lock:
-            pending, self._pending = self._pending, []
+            cut = len(self._pending)
+            if through_state:
+                cut = next((i + 1 for i, b in enumerate(self._pending)
+                            if b.train_state is not None), cut)
+            pending, self._pending = self._pending[:cut], self._pending[cut:]
         return merge_batches(pending)
 
     @Slot()
