@@ -19,6 +19,8 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
+LOCKS_WORK = fcntl is not None  # whether ``lock_fd`` can say "held by someone else"
+
 
 def lock_fd(fd: int, wait: bool = False) -> bool:
     """Take an exclusive lock on open file ``fd``; False if another open file holds it
