@@ -115,6 +115,14 @@ class FileActions(QObject):
         self.opened.emit()
         return True
 
+    def open_recovered(self, project: Project, original: Path | None) -> None:
+        """Open a crash-recovery copy: its design, runs and weights, as an unsaved
+        document that still saves to ``original`` (its file before the crash, if any)."""
+        self.project = project
+        self._doc.load(project.design, original)
+        self.opened.emit()
+        self._doc.mark_modified()
+
     # ----------------------------------------------------------------- saving
     def save(self) -> bool:
         if self._doc.path is None:
@@ -151,6 +159,12 @@ class FileActions(QObject):
         return True
 
     def _project_for(self, design: Design) -> Project:
+        self.project = self.current_project(design)
+        return self.project
+
+    def current_project(self, design: Design) -> Project:
+        """What saving ``design`` as a project writes now (the autosave writes the same);
+        changes nothing."""
         old = self.project
         trained = self.trained_provider()
         if trained is not None and trained[0] == design.network:
@@ -160,5 +174,4 @@ class FileActions(QObject):
             weights, history, steps = old.weights, old.history, old.steps
         else:
             weights, history, steps = None, [], np.zeros((0, 2))
-        self.project = Project(design, weights, history, steps, list(self.runs_provider()))
-        return self.project
+        return Project(design, weights, history, steps, list(self.runs_provider()))
