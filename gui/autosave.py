@@ -1,12 +1,14 @@
 """Autosave: every minute, and after each finished run, the open document goes to this
 instance's crash-recovery copy (``core.recovery``).
 
-The document is serialised on the GUI thread by the one project serialiser
-(``FileActions.current_project`` + ``core.project.project_bytes``: what Save would
-write), then written, fsynced and renamed by one worker thread, so the window never
-waits for the disk. Nothing is written while the document has no unsaved changes, nor
-when the bytes are those of the last copy. Saving the document (or closing the window
-normally) removes the copy.
+On the GUI thread a tick only takes a snapshot (``FileActions.current_project``: what
+Save would write, by reference); one worker thread serialises it with the one project
+serialiser (``core.project.project_bytes``), writes, fsyncs and renames, so the window
+never waits for the disk. A tick does nothing while the document has no unsaved changes
+or nothing changed since the last copy (edits, runs and opened files mark it changed; a
+live run counts as changing), and the worker writes nothing when the bytes are those of
+the copy already on disk. Saving the document, or closing the window normally, removes
+the copy.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -41,11 +42,13 @@ class AutoSaver(QObject):
     """Keeps ``session``'s copy up to date with ``window``'s document.
 
     Signals (always on the GUI thread): ``written(path)`` after a copy is on disk,
-    ``cleared()`` after it was removed, ``failed(message)`` if writing failed (the next
-    tick tries again).
+    ``unchanged()`` when a tick found the copy on disk already up to date, ``cleared()``
+    after the copy was removed, ``failed(message)`` if writing failed (the next tick tries
+    again).
     """
 
     written = Signal(str)
+    unchanged = Signal()
     cleared = Signal()
     failed = Signal(str)
     _done = Signal(object)  # emitted by the worker; queued to _on_done on the GUI thread
@@ -55,68 +58,88 @@ class AutoSaver(QObject):
         self._window = window
         self.session = session
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
-        self._digest: bytes | None = None  # of the copy on disk (or queued), None if none
+        self._changed = True  # since the last snapshot (GUI thread)
+        self._on_disk: bytes | None = None  # digest of the copy on disk (worker thread)
         self._closing = False
         self._done.connect(self._on_done)
         self.timer = QTimer(self)
         self.timer.setInterval(round(interval_s * 1000))
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
+        doc = window.document
+        for signal in (doc.designChanged, window.runs_panel.runs_changed,
+                       window.files.opened):
+            signal.connect(self.mark_changed)
+        doc.pathChanged.connect(self._on_document_state)
         window.training.run_recorded.connect(self._on_run_recorded)
-        window.document.pathChanged.connect(self._on_document_state)
+
+    def mark_changed(self, *_args) -> None:
+        """Something the copy holds changed: the next tick takes a snapshot."""
+        self._changed = True
 
     # ---------------------------------------------------------------- writing
     def autosave(self) -> bool:
-        """Queue a write of the document if it has unsaved changes that differ from the
-        last copy; True if a write was queued."""
+        """Queue a snapshot of the document for writing if it has unsaved changes and
+        something changed since the last one (always during a live run); True if queued."""
         doc = self._window.document
-        if self._closing or not doc.modified:
+        live = self._window.training.controller.active
+        if self._closing or not doc.modified or not (self._changed or live):
             return False
-        data = project_bytes(self._window.files.current_project(doc.design))
+        self._changed = False
+        project = self._window.files.current_project(doc.design)
         name = doc.path.name if doc.path else (doc.design.name or "Untitled")
         original = str(doc.path) if doc.path else None
-        digest = hashlib.sha256(data + repr((name, original)).encode()).digest()
-        if digest == self._digest:
-            return False  # nothing new since the last copy
-        self._digest = digest
 
-        def write() -> None:
+        def write() -> str:  # on the worker thread
+            data = project_bytes(project)
+            digest = hashlib.sha256(data + repr((name, original)).encode()).digest()
+            if digest == self._on_disk:
+                return "unchanged"
+            self._on_disk = None  # until both files are written
             self.session.write(data, RecoveryInfo(name, original, time.time()))
+            self._on_disk = digest
+            return "written"
 
-        self._submit("written", write, digest)
+        self._submit(write)
         return True
 
     def _on_run_recorded(self, *_args) -> None:
         # After the Runs panel has the run and the window its weights.
+        self._changed = True
         QTimer.singleShot(0, self.autosave)
 
     def _on_document_state(self) -> None:
-        if not self._window.document.modified and self._digest is not None:
-            self._digest = None  # saved (or opened anew): the copy is not needed
-            self._submit("cleared", self.session.clear, None)
+        self._changed = True
+        if not self._window.document.modified:  # saved, or opened anew: copy not needed
 
-    def _submit(self, kind: str, work: Callable[[], None], digest: bytes | None) -> None:
+            def clear() -> str:
+                self.session.clear()
+                self._on_disk = None
+                return "cleared"
+
+            self._submit(clear)
+
+    def _submit(self, work: Callable[[], str]) -> None:
         if self._closing:
             return
 
         def run() -> None:  # on the worker thread
             try:
-                work()
+                self._done.emit((work(), None))
             except (OSError, ValueError) as exc:
-                self._done.emit((kind, digest, getattr(exc, "strerror", None) or str(exc)))
-            else:
-                self._done.emit((kind, digest, None))
+                self._done.emit(("failed", getattr(exc, "strerror", None) or str(exc)))
 
         self._pool.submit(run)
 
-    def _on_done(self, result: tuple[str, bytes | None, str | None]) -> None:
-        kind, digest, error = result
-        if error is not None:
-            if kind == "written" and self._digest == digest:
-                self._digest = None  # try again at the next tick
+    def _on_done(self, result: tuple[str, str | None]) -> None:
+        kind, error = result
+        if kind == "failed":
+            self._changed = True  # try again at the next tick
             self.failed.emit(f"Autosave failed: {self.session.folder}: {error}")
         elif kind == "written":
             self.written.emit(str(self.session.project_path))
+        elif kind == "unchanged":
+            self.unchanged.emit()
         else:
             self.cleared.emit()
 
@@ -128,13 +151,16 @@ class AutoSaver(QObject):
         if project is None:
             raise ValueError(entry.error or "unreadable recovery copy")
         original = entry.original_path
-        self._window.files.open_recovered(project, original)
         info = RecoveryInfo(entry.document, str(original) if original else None,
                             entry.saved_at)
-        # Through the worker, after any queued write; waited for (a rename and a small
-        # file): the restored work must be this session's before anything else happens.
-        self._pool.submit(self.session.adopt, entry, info).result()
-        self._digest = b"adopted"  # on disk, though not byte-for-byte ours yet
+        self._window.files.open_recovered(project, original)
+        # Through the worker, after what opening queued (clearing our empty copy), and
+        # waited for (a rename and a small file): the restored work is on disk again.
+        try:
+            self._pool.submit(self.session.adopt, entry, info).result()
+        except OSError:
+            entry.release()  # the leftover stays where it is; write our own copy now
+            self.autosave()
 
     # ---------------------------------------------------------------- closing
     def close(self) -> None:
@@ -145,7 +171,3 @@ class AutoSaver(QObject):
         self.timer.stop()
         self._pool.submit(self.session.close)
         self._pool.shutdown(wait=True)
-
-    @property
-    def folder(self) -> Path:
-        return self.session.folder

@@ -75,6 +75,12 @@ def test_nothing_is_written_without_unsaved_changes_or_with_nothing_new(qtbot, w
         assert saver.autosave() is True
     assert written_copy(saver).design == window.document.design
     assert saver.autosave() is False  # nothing new since
+    mtime = saver.session.project_path.stat().st_mtime_ns
+    edit(window, 0.5)
+    edit(window, 0.123)  # changed, and changed back: the same bytes
+    with qtbot.waitSignal(saver.unchanged, timeout=10000):
+        assert saver.autosave() is True
+    assert saver.session.project_path.stat().st_mtime_ns == mtime
     edit(window, 0.5)
     with qtbot.waitSignal(saver.written, timeout=10000):
         assert saver.autosave() is True
@@ -174,8 +180,10 @@ def test_restore_brings_back_design_runs_and_weights_unsaved_with_the_original_p
     for k, v in saved.weights.items():
         np.testing.assert_array_equal(kept.weights[k], v)
     # The copy is now this instance's: not offered to another, and not lost.
+    qtbot.wait(200)  # whatever opening queued has run
     assert RecoveryStore(folder).leftovers() == []
     assert files(folder) == [".bpsproj", ".json", ".lock"]
+    assert written_copy(window.autosaver).design == saved.design
     window.grab().save(str(SHOTS / "recovery_restored_window.png"))
     # Saving writes the user's file and removes the copy.
     with qtbot.waitSignal(window.autosaver.cleared, timeout=10000):
