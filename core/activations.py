@@ -47,6 +47,9 @@ class ActivationInfo:
     forward: _Forward
     backward: _Backward
     output_only: bool = False
+    # The slope jumps at x = 0 (ReLU family): a finite difference stepping across 0 is
+    # not the derivative, so gradient checks flag such entries instead of failing them.
+    kink: bool = False
 
 
 def _sigmoid(x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -197,12 +200,12 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
             "relu", "ReLU",
             "max(0, x): cheap, does not saturate for positive inputs, the usual choice for "
             "hidden layers of deep networks. Units stuck below zero stop learning ('dead').",
-            _relu, _relu_back,
+            _relu, _relu_back, kink=True,
         ),
         ActivationInfo(
             "leaky_relu", "Leaky ReLU",
             f"Like ReLU but with slope {LEAKY_SLOPE} for negative inputs, so no unit dies.",
-            _leaky, _leaky_back,
+            _leaky, _leaky_back, kink=True,
         ),
         ActivationInfo(
             "elu", "ELU",

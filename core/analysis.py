@@ -1,5 +1,6 @@
 """The network check ("analyse" before training): shapes, parameter counts and every
-problem of a design together with its dataset, as the builder window lists them.
+problem of a design together with its dataset, as the builder window lists them and the
+command line's ``check`` prints them (the size caps of ``core.limits`` included).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 from .edit import LayerPath, all_paths, input_features, layer_at
 from .errors import Problem
+from .limits import size_problems
 from .losses import LOSSES
 from .spec import DenseSpec, Design
 
@@ -30,6 +32,10 @@ class DataShape:
     task: str
     n_features: int
     n_outputs: int  # classes for classification, targets for regression
+    n_samples: int | None = None  # rows of the larger split, when known (memory check)
+    # (precision, message) per training precision the data cannot be trained in
+    # (``core.datasets.precision_problem``), e.g. a target too large for float32.
+    precision_problems: tuple[tuple[str, str], ...] = ()
 
 
 def layer_rows(design: Design) -> list[LayerRow]:
@@ -47,13 +53,20 @@ def layer_rows(design: Design) -> list[LayerRow]:
     return rows
 
 
-def check(design: Design, data: DataShape | None) -> list[Problem]:
-    """Every problem that keeps ``design`` from training on ``data`` (None: no dataset)."""
+def check(design: Design, data: DataShape | None, need_dataset: bool = True) -> list[Problem]:
+    """Every problem that keeps ``design`` from training on ``data`` (None: no dataset,
+    itself a problem when ``need_dataset``), the size caps included."""
     problems = design.validate(task=data.task if data else None)
+    if not problems:  # the caps are computed from a well-formed design only
+        problems += size_problems(design, data.n_samples if data else None)
     net = design.network
     if data is None:
-        problems.append(Problem("dataset", "no dataset is chosen"))
+        if need_dataset:
+            problems.append(Problem("dataset", "no dataset is chosen"))
         return problems
+    unfit = dict(data.precision_problems).get(design.training.dtype)
+    if unfit:
+        problems.append(Problem("training.dtype", unfit))
     if net.inputs != data.n_features:
         problems.append(Problem("network.inputs", f"the network takes {net.inputs} inputs but "
                                 f"the dataset has {data.n_features} features"))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .errors import DesignError
+from .errors import DesignError, Problem
 from .initializers import INITIALIZERS
 from .layers import Activation, BatchNorm, Dense, Dropout, Initializer, Layer, Residual
+from .limits import parameter_problems
 from .losses import LOSSES
 from .network import Network, ParamGroup
 from .spec import (
@@ -45,6 +46,10 @@ def build_network(spec: NetworkSpec, seed: int = 0,
     Raises ``DesignError`` listing every problem if the spec is not trainable.
     """
     problems = spec.validate()
+    if not problems:  # before anything is allocated
+        # The parameter cap; paths relative to the network, like validate()'s.
+        problems = [Problem(p.path.removeprefix("network."), p.message)
+                    for p in parameter_problems(spec)]
     if problems:
         raise DesignError(problems)
     dt = np.dtype(dtype)

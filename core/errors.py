@@ -53,3 +53,47 @@ class FileFormatError(StudioError):
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         self.problems: list[Problem] = list(problems or [])
         super().__init__(message)
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that is not printable escaped (``\\x1b``, ``\\r``,
+    ``\\u202e``, a lone surrogate ``\\ud800``...); line breaks and tabs are kept.
+
+    Messages quote user content (CSV cells, names, file names); printed raw, an escape
+    sequence from a file could clear or rewrite the user's terminal.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+MAX_INT_DIGITS = 40  # longer integers are no count, size or seed this program takes
+
+
+class HugeNumber:
+    """A JSON number too large for any setting: an integer of more than
+    ``MAX_INT_DIGITS`` digits, or a number that overflows a float to infinity (``1e400``).
+
+    ``core.io.parse_json`` keeps it as its text instead of failing inside the JSON parser
+    with no location, so the checks that read the field report it with its path. It is
+    neither an ``int`` nor a ``float``: type checks refuse it.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        digits = sum(ch.isdigit() for ch in self.text)
+        shown = self.text if len(self.text) <= 24 else f"{self.text[:10]}…{self.text[-6:]}"
+        if self.text.lstrip("-").isdigit():
+            return f"{shown} (a {digits}-digit integer, far out of range)"
+        return f"{shown} (beyond the range of a float: it overflows to infinity)"

@@ -188,7 +188,7 @@ def run_variant(variant: LessonVariant, epochs: int | None = None,
                     steps_per_epoch = snap.step
             elif isinstance(snap, EpochSnapshot):
                 snaps_epoch.append(snap)
-            else:
+            elif isinstance(snap, RunEnd):
                 end = snap
     assert end is not None
     return LessonResult(

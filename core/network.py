@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .layers import Activation, BatchNorm, Layer, Residual
+from .norms import stable_norm
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,8 @@ class Network:
     def group_sq_norms(self, flat: np.ndarray) -> np.ndarray:
         """Sum of squares of each parameter group's slice of ``flat`` (n,) -> (groups,)
         float64. Their total is the squared global norm, so clipping and the per-layer
-        norms share one pass."""
+        norms share one pass. The fast path: in float32 it overflows to inf once a
+        layer's norm passes about 1.8e19 (``group_norms`` then recomputes it)."""
         if not self.groups:
             return np.zeros(0)
         if flat.size > 65_536:
@@ -196,8 +198,23 @@ class Network:
         return np.add.reduceat(sq, self._group_starts).astype(np.float64)
 
     def group_norms(self, flat: np.ndarray) -> np.ndarray:
-        """L2 norm of each parameter group's slice of ``flat`` (n,) -> (groups,) float64."""
-        return np.sqrt(self.group_sq_norms(flat))
+        """L2 norm of each parameter group's slice of ``flat`` (n,) -> (groups,) float64.
+
+        Finite for every group whose elements are finite: a sum of squares that overflowed
+        the fast path is recomputed for that group with ``stable_norm``."""
+        sq = self.group_sq_norms(flat)
+        norms = np.sqrt(sq)
+        if not np.isfinite(sq).all():
+            for i in np.flatnonzero(~np.isfinite(sq)):
+                a, b = self._slices[i]
+                norms[i] = stable_norm(flat[a:b])
+        return norms
+
+    def nonfinite_groups(self, flat: np.ndarray) -> list[str]:
+        """Names of the layers whose slice of ``flat`` (n,) holds a NaN or infinite
+        element, input side first (for divergence messages; not for the hot path)."""
+        return [g.layer for g, (a, b) in zip(self.groups, self._slices, strict=True)
+                if not np.isfinite(flat[a:b]).all()]
 
     def layer_grad_norms(self) -> dict[str, float]:
         """L2 norm of each layer's gradients, by layer name (layers with parameters only)."""

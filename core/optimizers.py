@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .norms import stable_norm
+
 
 @dataclass(frozen=True)
 class OptimizerInfo:
@@ -32,6 +34,8 @@ class Optimizer:
     """
 
     name = "base"
+    # Per-parameter state saved with a project, as {name in the file: attribute}.
+    state_slots: dict[str, str] = {}
 
     def __init__(
         self,
@@ -63,6 +67,28 @@ class Optimizer:
         """Forget accumulated state (velocities, moments), e.g. after re-initialising."""
         self.iterations = 0
         self._init_state(self._tmp.size, self._tmp.dtype)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Copies of the per-parameter state arrays (n,) by ``state_slots`` name; with
+        ``iterations`` they are all a continued run needs (SGD has none)."""
+        return {k: getattr(self, attr).copy() for k, attr in self.state_slots.items()}
+
+    def load_state(self, iterations: int, arrays: dict[str, np.ndarray]) -> None:
+        """Restore ``state()`` output. Checks names and shapes before changing anything;
+        ``ValueError`` names what does not fit."""
+        if set(arrays) != set(self.state_slots):
+            raise ValueError(f"{self.name} keeps {sorted(self.state_slots) or 'no state'}, "
+                             f"got {sorted(arrays) or 'none'}")
+        for k, v in arrays.items():
+            if np.shape(v) != self._tmp.shape:
+                raise ValueError(f"optimizer.{k}: shape {np.shape(v)} does not match the "
+                                 f"network's {self._tmp.shape}")
+        if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+            raise ValueError(f"optimizer iterations must be a non-negative integer, got "
+                             f"{iterations!r}")
+        self.iterations = iterations
+        for k, v in arrays.items():
+            np.copyto(getattr(self, self.state_slots[k]), np.asarray(v), casting="unsafe")
 
     def compute_update(self, grads: np.ndarray) -> np.ndarray:
         """The update Δw (n,) for ``grads`` (n,), advancing the optimizer's state but not
@@ -96,6 +122,7 @@ class Momentum(Optimizer):
     """Heavy-ball momentum v = μv - α g, Δw = v; Nesterov looks ahead: Δw = μv - α g."""
 
     name = "momentum"
+    state_slots = {"velocity": "_velocity"}
 
     def _init_state(self, size: int, dtype: np.dtype) -> None:
         self._velocity = np.zeros(size, dtype=dtype)
@@ -116,6 +143,7 @@ class RMSprop(Optimizer):
     """s = ρ s + (1-ρ) g², Δw = -α g / (√s + ε)."""
 
     name = "rmsprop"
+    state_slots = {"sq": "_sq"}
 
     def _init_state(self, size: int, dtype: np.dtype) -> None:
         self._sq = np.zeros(size, dtype=dtype)
@@ -136,6 +164,7 @@ class Adam(Optimizer):
     """Adam with bias correction: moments m, v of g and g²."""
 
     name = "adam"
+    state_slots = {"m": "_m", "v": "_v"}
 
     def _init_state(self, size: int, dtype: np.dtype) -> None:
         self._m = np.zeros(size, dtype=dtype)
@@ -230,7 +259,7 @@ def clip_gradients(grads: np.ndarray, max_norm: float, max_value: float,
     global L2 norm ``max_norm`` (0 disables either). Returns the norm before clipping;
     pass ``norm`` when it is already known."""
     if norm is None:
-        norm = math.sqrt(float(np.dot(grads, grads)))
+        norm = stable_norm(grads)
     if max_value:
         np.clip(grads, -max_value, max_value, out=grads)
     if max_norm and norm > max_norm:

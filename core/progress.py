@@ -17,7 +17,8 @@ import numpy as np
 
 from .network import Network
 from .targets import predicted_classes
-from .training import EpochSnapshot, RunEnd, StepSnapshot
+from .train_state import TrainState
+from .training import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
 
 GRID_RESOLUTION = 64
 
@@ -53,7 +54,8 @@ class ProgressBatch:
     Step arrays have one entry per step: ``steps``, ``epochs``, ``losses``,
     ``penalties``, ``learning_rates`` (k,). Detail arrays have one row per step that
     recorded per-layer figures: ``detail_steps`` (m,), ``grad_norms``, ``weight_norms``,
-    ``update_ratios`` (m, layers), columns in ``layer_names`` order.
+    ``update_ratios`` (m, layers), columns in ``layer_names`` order. ``warning`` is set
+    when the run started to diverge (the blow-up rule under ``blow_up="warn"``).
     """
 
     layer_names: tuple[str, ...]
@@ -73,6 +75,9 @@ class ProgressBatch:
     fit: FitCurve | None = None
     confusion: np.ndarray | None = None
     samples_per_second: float = 0.0
+    # Where the run stands after the batch's last step (only when asked for, and last).
+    train_state: TrainState | None = None
+    warning: RunWarning | None = None
 
     @property
     def last_step(self) -> StepSnapshot | None:
@@ -96,8 +101,9 @@ class ProgressBatcher:
                                  tuple[float, ...]]] = []
         self._epochs: list[EpochSnapshot] = []
         self._end: RunEnd | None = None
+        self._warning: RunWarning | None = None
 
-    def add(self, snap: StepSnapshot | EpochSnapshot | RunEnd) -> None:
+    def add(self, snap: StepSnapshot | EpochSnapshot | RunWarning | RunEnd) -> None:
         if isinstance(snap, StepSnapshot):
             self._steps.append((snap.step, snap.epoch, snap.loss, snap.penalty,
                                 snap.learning_rate))
@@ -106,12 +112,15 @@ class ProgressBatcher:
                                      snap.update_ratios))
         elif isinstance(snap, EpochSnapshot):
             self._epochs.append(snap)
+        elif isinstance(snap, RunWarning):
+            self._warning = snap
         else:
             self._end = snap
 
     @property
     def pending(self) -> int:
-        return len(self._steps) + len(self._epochs) + (self._end is not None)
+        return (len(self._steps) + len(self._epochs) + (self._end is not None)
+                + (self._warning is not None))
 
     def take(self) -> ProgressBatch:
         n_layers = len(self.layer_names)
@@ -127,7 +136,7 @@ class ProgressBatcher:
         batch = ProgressBatch(self.layer_names, s[:, 0], s[:, 1], s[:, 2], s[:, 3], s[:, 4],
                               d_steps, grads.reshape(-1, n_layers),
                               weights.reshape(-1, n_layers), ratios.reshape(-1, n_layers),
-                              self._epochs, self._end)
+                              self._epochs, self._end, warning=self._warning)
         confusions = [e.val_confusion for e in self._epochs if e.val_confusion is not None]
         if confusions:
             batch.confusion = confusions[-1]
@@ -188,7 +197,8 @@ def fit_curve(network: Network, dataset, points: int = 200) -> FitCurve | None:
 
 def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
     """One batch holding everything of ``batches`` (in order): step and detail rows
-    concatenated, all epoch snapshots, the last end, the newest model views and speed.
+    concatenated, all epoch snapshots, the last end, the newest model views, warning and
+    speed.
     None for an empty list."""
     if not batches:
         return None
@@ -204,7 +214,7 @@ def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
         cat("learning_rates"), cat("detail_steps"), cat("grad_norms"), cat("weight_norms"),
         cat("update_ratios"), [e for b in batches for e in b.epoch_snapshots],
         next((b.end for b in reversed(batches) if b.end is not None), None))
-    for name in ("weights", "surface", "fit", "confusion"):
+    for name in ("weights", "surface", "fit", "confusion", "train_state", "warning"):
         setattr(merged, name, next((getattr(b, name) for b in reversed(batches)
                                     if getattr(b, name) is not None), None))
     merged.samples_per_second = last.samples_per_second

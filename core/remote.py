@@ -11,12 +11,16 @@ the trainer has an interpreter (and a core) of its own.
 The window keeps one child (``TrainerProcess``) and reuses it for later runs. The
 protocol, over two one-way pipes:
 
-- commands, parent to child: ``("run", design, dataset, detail_every, paused, steps)``,
-  ``("pause",)``, ``("resume",)``, ``("step", n)``, ``("stop",)``, ``("config",
-  TrainConfig)``, ``("reinit",)``, ``("quit",)``;
+- commands, parent to child: ``("run", design, dataset, detail_every, paused, steps,
+  resume)`` (``resume``: a ``TrainState`` to continue from, or None; it may be left
+  out), ``("pause",)``, ``("resume",)``, ``("step", n)``, ``("stop",)``, ``("config",
+  TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the run's ``TrainState`` before
+  the next step, also when paused), ``("quit",)``;
 - progress, child to parent: ``("batch", ProgressBatch)`` about ``PUSH_INTERVAL`` apart
-  (the model views every ``VIEW_INTERVAL``), and ``("done", RunEnd | None, error)`` when
-  a run is over (error is "" or why the run could not start or went wrong).
+  (the model views every ``VIEW_INTERVAL``; ``train_state`` set in the batch answering
+  a "state" command and in the run's last batch), and ``("done", RunEnd | None,
+  error)`` when a run is over (error is "" or why the run could not start or went
+  wrong).
 
 Everything here is NumPy and the standard library; the window's side is ``gui.worker``.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 from multiprocessing.connection import Connection
@@ -35,6 +40,7 @@ import numpy as np
 
 from .errors import StudioError
 from .progress import ProgressBatch, ProgressBatcher, fit_curve, surface_grid
+from .train_state import TrainState
 from .training import RunEnd, StepSnapshot, Trainer, TrainingControl
 
 PUSH_INTERVAL = 0.02  # seconds between progress messages (the window draws ~27 a second)
@@ -68,6 +74,8 @@ def _apply(control: TrainingControl, message: tuple) -> None:
         control.set_config(message[1])
     elif kind == "reinit":
         control.reinitialise()
+    elif kind == "state":
+        control.request_state()
 
 
 def _read_commands(commands: Connection, jobs: queue.Queue) -> None:
@@ -90,7 +98,7 @@ def _read_commands(commands: Connection, jobs: queue.Queue) -> None:
             if control is not None:
                 control.stop()
             control = TrainingControl()
-            _, _design, _dataset, _detail, paused, steps = message
+            paused, steps = message[4], message[5]
             if paused:
                 control.pause()
                 if steps:
@@ -114,17 +122,19 @@ def serve(commands: Connection, progress: Connection) -> None:
             return
         if job is None:
             return
-        (_, design, dataset, detail_every, _paused, _steps), control = job
+        message, control = job
+        design, dataset, detail_every = message[1:4]
+        resume = message[6] if len(message) > 6 else None
         end: RunEnd | None = None
         error = ""
         try:
-            end = _train(design, dataset, detail_every, control, progress)
+            end = _train(design, dataset, detail_every, control, progress, resume)
         except StudioError as exc:
             error = str(exc)
         except (BrokenPipeError, EOFError, ConnectionError):
             return  # the window has gone
         except Exception as exc:  # a bug must end the run with a message, not hang it
-            error = f"Training stopped by an internal error: {exc!r}"
+            error = f"an internal error ({exc!r})"
         try:
             progress.send(("done", end, error))
         except (BrokenPipeError, OSError):
@@ -132,14 +142,14 @@ def serve(commands: Connection, progress: Connection) -> None:
 
 
 def _train(design, dataset, detail_every: int, control: TrainingControl,
-           progress: Connection) -> RunEnd | None:
-    trainer = Trainer(design, dataset, detail_every)
+           progress: Connection, resume: TrainState | None = None) -> RunEnd | None:
+    trainer = Trainer(design, dataset, detail_every, resume=resume)
     batcher = ProgressBatcher(trainer.layer_names)
     batch_size = trainer.config.batch_size
     clock = {"view": 0.0, "t0": time.perf_counter(), "s0": 0, "speed": 0.0}
     samples = 0
 
-    def push(with_views: bool) -> None:
+    def push(with_views: bool, with_state: bool = False) -> None:
         now = time.perf_counter()
         if now - clock["t0"] >= SPEED_WINDOW:
             clock["speed"] = (samples - clock["s0"]) / (now - clock["t0"])
@@ -150,11 +160,14 @@ def _train(design, dataset, detail_every: int, control: TrainingControl,
             batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
                                                        views["fit"])
             clock["view"] = time.perf_counter()
+        if with_state:
+            batch.train_state = trainer.state()
         batch.samples_per_second = clock["speed"]
         progress.send(("batch", batch))
 
     # While paused, deliver what was gathered (a single step shows at once).
     control.before_wait = lambda: push(True)
+    control.state_hook = lambda: push(True, with_state=True)
     end: RunEnd | None = None
     next_push = time.perf_counter() + PUSH_INTERVAL
     # Overflow warnings are expected when a run diverges; the trainer detects divergence.
@@ -170,12 +183,24 @@ def _train(design, dataset, detail_every: int, control: TrainingControl,
             if now >= next_push:
                 push(now - clock["view"] >= VIEW_INTERVAL)
                 next_push = time.perf_counter() + PUSH_INTERVAL
-        control.before_wait = None
-        push(True)
+        control.before_wait = control.state_hook = None
+        push(True, with_state=True)  # where the run ended: a saved project continues it
     return end
 
 
 # ----------------------------------------------------------------- parent side
+
+
+def describe_exit(code: int | None) -> str:
+    """An exit status in words; multiprocessing reports death by signal N as -N."""
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 class TrainerProcess:
@@ -199,6 +224,18 @@ class TrainerProcess:
     @property
     def exitcode(self) -> int | None:
         return None if self._process is None else self._process.exitcode
+
+    def how_it_ended(self, wait: float = 2.0) -> str:
+        """How the child ended, in words: "killed by signal SIGKILL", "exit code 1"; ""
+        if it is still running after ``wait`` seconds or there is none.
+
+        Its end of the pipe closes as it dies, a moment before its exit status can be
+        read: polling ``exitcode`` at once often found None, so wait for it (a join)."""
+        process = self._process
+        if process is None:
+            return ""
+        process.join(wait)
+        return describe_exit(process.exitcode)
 
     def ensure_started(self) -> None:
         """Start a child unless a live one is waiting. One idle for most of ``IDLE_EXIT``

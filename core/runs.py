@@ -54,6 +54,8 @@ END_REASONS = {
     "target_reached": "target reached",
     "early_stopped": "stopped early",
     "diverged": "diverged",
+    # Saved while it was still training; the file holds it as it stood then.
+    "unfinished": "unfinished",
 }
 METRIC_NAMES = ("accuracy", "r2", "")
 # The run table's columns (also the CSV's), as (key, heading).
@@ -352,6 +354,7 @@ class RunRecorder:
         self._grads = _Thinned(1 + len(self.layer_names), GRAD_ROWS)
         self._epochs = _Thinned(len(HISTORY_KEYS), EPOCH_ROWS)
         self._last_epoch: np.ndarray | None = None
+        self._last_loss: np.ndarray | None = None  # [step, loss] of the newest step
         self._last_step = -1.0
         self.metric_name = ""
         self.end = None
@@ -363,6 +366,7 @@ class RunRecorder:
         if batch.steps.size:
             self._loss.extend(np.column_stack([batch.steps, batch.losses]))
             self._last_step = float(batch.steps[-1])
+            self._last_loss = np.array([batch.steps[-1], batch.losses[-1]], dtype=np.float64)
         if batch.grad_norms.shape[0] and batch.grad_norms.shape[1] == len(self.layer_names):
             self._grads.extend(np.column_stack([batch.detail_steps, batch.grad_norms]))
         if batch.epoch_snapshots:
@@ -374,10 +378,34 @@ class RunRecorder:
         if batch.end is not None:
             self.end = batch.end
 
+    @property
+    def last_step(self) -> int:
+        """The newest step recorded (0 before any)."""
+        return int(max(self._last_step, 0))
+
+    def continue_from(self, steps: np.ndarray, grad_curves: np.ndarray,
+                      history: list[dict[str, float]], metric_name: str) -> None:
+        """Start with a saved run's curves (``RunRecord`` fields): a run continued from
+        it records on from there, and its record holds the whole history."""
+        self._loss.extend(steps)
+        if grad_curves.ndim == 2 and grad_curves.shape[1] == 1 + len(self.layer_names):
+            self._grads.extend(grad_curves)
+        rows = np.array([[row[k] for k in HISTORY_KEYS] for row in history],
+                        dtype=np.float64).reshape(-1, len(HISTORY_KEYS))
+        self._epochs.extend(rows)
+        if rows.shape[0]:
+            self._last_epoch = rows[-1]
+        if np.shape(steps)[0]:
+            self._last_step = float(steps[-1][0])
+            self._last_loss = np.asarray(steps[-1], dtype=np.float64)
+        self.metric_name = metric_name
+
     def finish(self, end, design: Design, started: str | datetime, duration: float,
-               name: str = "", note: str = "") -> RunRecord:
+               name: str = "", note: str = "", run_id: str = "") -> RunRecord:
         """The run as a record. ``end`` is the ``core.training.RunEnd`` (None: the one
-        seen in the batches, else "stopped"); ``started`` an ISO time or a datetime."""
+        seen in the batches, else "stopped"); ``started`` an ISO time or a datetime;
+        ``run_id`` the record's id (default: a new one). Does not change the recorder,
+        so a live run can be recorded as it stands and recorded again at its end."""
         end = end if end is not None else self.end
         epochs = self._epochs.array()
         if self._last_epoch is not None and (
@@ -389,8 +417,14 @@ class RunRecorder:
         if isinstance(started, datetime):
             started = started.isoformat(timespec="seconds")
         loss = self._loss.array()
+        if self._last_loss is not None and (loss.shape[0] == 0
+                                            or loss[-1, 0] != self._last_loss[0]):
+            # Likewise the last step: a reopened run shows where it ended.
+            loss = np.concatenate([loss[1:] if loss.shape[0] >= LOSS_ROWS else loss,
+                                   self._last_loss[None, :]])
         return RunRecord(
-            design=design, name=name, note=note, seed=int(design.training.seed),
+            design=design, **({"id": run_id} if run_id else {}), name=name, note=note,
+            seed=int(design.training.seed),
             started=started, duration=float(duration),
             end_reason=end.reason if end is not None else "stopped",
             end_message=end.message if end is not None else "",

@@ -14,12 +14,14 @@ import json
 import math
 import os
 import struct
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .errors import FileFormatError
-from .io import atomic_write_bytes, parse_json, read_bytes
+from .io import atomic_write_bytes, open_user_file, parse_json, read_at_most
 
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
@@ -49,31 +51,57 @@ def encode(tensors: dict[str, np.ndarray], metadata: dict[str, str] | None = Non
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
 
 
-def decode(data: bytes, source: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Parse safetensors ``data``; returns (tensors, metadata). ``FileFormatError`` names
-    what is wrong (truncated, header too large, offsets outside the file...)."""
-    if len(data) < 8:
-        raise FileFormatError(f"{source}: file is truncated ({len(data)} bytes; a weights file "
-                              "starts with an 8-byte header length)")
-    (n,) = struct.unpack("<Q", data[:8])
+@dataclass(frozen=True)
+class TensorEntry:
+    """One tensor as a file's header declares it: checked, but not yet read."""
+
+    name: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    begin: int  # byte offsets into the data after the header
+    end: int
+
+
+@dataclass(frozen=True)
+class Header:
+    """A checked header: the tensors it declares (contiguous, in file order), the string
+    metadata, where the data starts and how many bytes of data it declares."""
+
+    entries: dict[str, TensorEntry]
+    metadata: dict[str, str]
+    data_start: int
+    data_bytes: int
+
+
+def _header_length(prefix: bytes, available: int | None, source: str) -> int:
+    if len(prefix) < 8:
+        raise FileFormatError(f"{source}: file is truncated ({len(prefix)} bytes; a weights "
+                              "file starts with an 8-byte header length)")
+    (n,) = struct.unpack("<Q", prefix[:8])
     if n > MAX_HEADER_BYTES:
         raise FileFormatError(f"{source}: header claims {n:,} bytes, more than the "
                               f"{MAX_HEADER_BYTES:,}-byte limit (corrupt or not a weights file)")
-    if 8 + n > len(data):
+    if available is not None and 8 + n > available:
         raise FileFormatError(f"{source}: header claims {n:,} bytes but the file has only "
-                              f"{len(data) - 8:,} after the length (truncated?)")
+                              f"{available - 8:,} after the length (truncated?)")
+    return n
+
+
+def decode_header(data: bytes, source: str) -> Header:
+    """Parse and check the header at the start of ``data`` (the file's first bytes; the
+    tensor data need not follow). Every dtype, shape and offset is checked, and the
+    tensors must tile the data exactly, before any array is made."""
+    n = _header_length(data, len(data), source)
     header = parse_json(data[8:8 + n], source)
     if not isinstance(header, dict):
         raise FileFormatError(f"{source}: header is not a JSON object")
-    buffer = memoryview(data)[8 + n:]
     metadata = header.pop("__metadata__", None)
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
         raise FileFormatError(f"{source}: __metadata__ must map strings to strings")
-    tensors: dict[str, np.ndarray] = {}
-    spans = []
+    entries: dict[str, TensorEntry] = {}
     for name, info in header.items():
         where = f"{source}: tensor {name!r}"
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
@@ -94,22 +122,65 @@ def decode(data: bytes, source: str) -> tuple[dict[str, np.ndarray], dict[str, s
         if not 0 <= begin <= end or end - begin != expected:
             raise FileFormatError(f"{where}: data_offsets {offs} do not fit shape {shape} of "
                                   f"{info['dtype']} ({expected} bytes)")
-        if end > len(buffer):
-            raise FileFormatError(f"{where}: data ends at byte {end:,} but the file holds only "
-                                  f"{len(buffer):,} bytes of data (truncated?)")
-        spans.append((begin, end))
-        tensors[name] = np.frombuffer(buffer[begin:end], dtype=dt).reshape(shape).copy()
-    spans.sort()
+        entries[name] = TensorEntry(name, dt, tuple(shape), begin, end)
     pos = 0
-    for begin, end in spans:
-        if begin != pos:
+    for entry in sorted(entries.values(), key=lambda e: (e.begin, e.end)):
+        if entry.begin != pos:
             raise FileFormatError(f"{source}: tensor data overlaps or leaves a gap at byte "
                                   f"{pos:,}")
-        pos = end
-    if pos != len(buffer):
-        raise FileFormatError(f"{source}: {len(buffer) - pos:,} bytes after the last tensor "
-                              "(corrupt file)")
-    return tensors, metadata
+        pos = entry.end
+    return Header(entries, metadata, 8 + n, pos)
+
+
+def decode_tensors(header: Header, buffer: bytes | memoryview,
+                   source: str) -> dict[str, np.ndarray]:
+    """The arrays of a checked ``header`` from ``buffer``, the file's bytes after the
+    header; ``FileFormatError`` if it is shorter (truncated) or longer than declared."""
+    for entry in header.entries.values():
+        if entry.end > len(buffer):
+            raise FileFormatError(f"{source}: tensor {entry.name!r}: data ends at byte "
+                                  f"{entry.end:,} but the file holds only {len(buffer):,} "
+                                  "bytes of data (truncated?)")
+    if len(buffer) != header.data_bytes:
+        raise FileFormatError(f"{source}: {len(buffer) - header.data_bytes:,} bytes after the "
+                              "last tensor (corrupt file)")
+    view = memoryview(buffer)
+    return {e.name: np.frombuffer(view[e.begin:e.end], dtype=e.dtype).reshape(e.shape).copy()
+            for e in header.entries.values()}
+
+
+def decode(data: bytes, source: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Parse safetensors ``data``; returns (tensors, metadata). ``FileFormatError`` names
+    what is wrong (truncated, header too large, offsets outside the file...)."""
+    header = decode_header(data, source)
+    return decode_tensors(header, memoryview(data)[header.data_start:], source), \
+        header.metadata
+
+
+def read_safetensors(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES,
+                     check: Callable[[Header], None] | None = None,
+                     source: str | None = None,
+                     ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a safetensors file header first: ``check(header)`` (which may raise) runs
+    before any tensor byte is read, so a file is refused for what it declares without
+    reading or allocating its data. At most ``limit`` bytes are read in all. Messages
+    name the file as ``source`` (default: the path)."""
+    source = str(path) if source is None else source
+    with open_user_file(path) as fh:
+        prefix = read_at_most(fh, 8, source)
+        n = _header_length(prefix, None, source)
+        rest = read_at_most(fh, n, source)
+        if len(rest) < n:
+            raise FileFormatError(f"{source}: header claims {n:,} bytes but the file has only "
+                                  f"{len(rest):,} after the length (truncated?)")
+        header = decode_header(prefix + rest, source)
+        if check is not None:
+            check(header)
+        if header.data_start + header.data_bytes > limit:
+            raise FileFormatError(f"{source}: declares {header.data_bytes:,} bytes of tensor "
+                                  f"data, more than the {limit:,}-byte limit")
+        data = read_at_most(fh, header.data_bytes + 1, source)
+    return decode_tensors(header, data, source), header.metadata
 
 
 def save_safetensors(path: str | os.PathLike[str], tensors: dict[str, np.ndarray],
@@ -121,4 +192,4 @@ def save_safetensors(path: str | os.PathLike[str], tensors: dict[str, np.ndarray
 def load_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray],
                                                             dict[str, str]]:
     """Read and check a safetensors file; ``FileFormatError`` on any problem."""
-    return decode(read_bytes(path, MAX_FILE_BYTES), str(path))
+    return read_safetensors(path)

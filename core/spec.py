@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .activations import ACTIVATIONS
-from .errors import DesignError, Problem
+from .blowup import BLOW_UP_ACTIONS
+from .errors import DesignError, HugeNumber, Problem
 from .initializers import INITIALIZERS
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
@@ -63,6 +64,8 @@ class FieldInfo:
             if not isinstance(value, bool):
                 return f"must be true or false, got {_show(value)}"
             return None
+        if isinstance(value, HugeNumber) and t in ("int", "float"):
+            return f"must be {_range_words(self)}, got {value!r}"
         if t == "int" and (isinstance(value, bool) or not isinstance(value, int)):
             return f"must be an integer, got {_show(value)}"
         if t == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -72,7 +75,7 @@ class FieldInfo:
         if t == "choice" and self.choices is not None:
             names = self.choices()
             if value not in names:
-                return f"unknown choice {value!r}; choose one of {', '.join(names)}"
+                return f"unknown choice {_show(value)}; choose one of {', '.join(names)}"
         if t in ("int", "float"):
             if t == "float" and not _finite(value):
                 return f"must be a finite number, got {value}"
@@ -94,8 +97,9 @@ def _finite(value: int | float) -> bool:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    if isinstance(value, str):  # a file may hold megabytes where a name belongs
+        return repr(value) if len(value) <= 60 else \
+            f"{value[:40]!r}… ({len(value):,} characters)"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -473,6 +477,10 @@ class TrainConfig:
     restore_best: bool = _f(True, FieldInfo("Restore best", "When stopping early, go back to "
                                             "the weights with the best validation loss.",
                                             "bool"))
+    blow_up: str = _f("stop", FieldInfo(
+        "Loss blow-up", "When the smoothed loss stays above 100× its starting value for 20 "
+        "steps the run is diverging, even with every number still finite: stop it, warn, "
+        "or do nothing.", "choice", choices=lambda: BLOW_UP_ACTIONS))
     seed: int = _f(0, FieldInfo("Seed", "Fixes the initial weights, dropout masks and "
                                 "shuffling: the same seed gives the same run.", "int", 0,
                                 2**32 - 1))

@@ -14,6 +14,7 @@ import numpy as np
 
 from .losses import get_loss
 from .network import Network
+from .norms import combine_norms
 from .optimizers import Optimizer, apply_penalties, clip_gradients, make_optimizer
 from .spec import TrainConfig
 
@@ -61,8 +62,18 @@ class TrainStep:
         self.clip_value = config.clip_value
         self.last_delta: np.ndarray | None = None
         # Per-layer squared gradient norms of the last step, before clipping (so an
-        # exploding layer stays visible even when clipping tames the update).
-        self.last_grad_sq = np.zeros(len(network.groups))
+        # exploding layer stays visible even when clipping tames the update); when their
+        # fast sum overflowed, the exactly recomputed norms instead (``last_grad_norms``).
+        self._grad_sq = np.zeros(len(network.groups))
+        self._grad_norms: np.ndarray | None = None
+
+    @property
+    def last_grad_norms(self) -> np.ndarray:
+        """Each layer's gradient L2 norm (groups,) float64 in the last step, before
+        clipping; finite for finite gradients."""
+        if self._grad_norms is not None:
+            return self._grad_norms
+        return np.sqrt(self._grad_sq)
 
     def apply_settings(self, config: TrainConfig) -> None:
         """Take new optimizer, penalty and clipping settings for the next step (the
@@ -85,9 +96,16 @@ class TrainStep:
             penalty = apply_penalties(net.flat_params, net.flat_grads, net.decay_mask,
                                       self.l2, self.l1)
         sq = net.group_sq_norms(net.flat_grads)
-        self.last_grad_sq = sq
+        self._grad_sq = sq
         total = float(sq.sum())
-        norm = math.sqrt(total) if total < math.inf else math.inf
+        if total < math.inf:  # the fast path: not NaN, no overflow
+            self._grad_norms = None
+            norm = math.sqrt(total)
+        else:
+            # Overflowed or non-finite: scaled norms are finite for finite gradients, so
+            # clipping still works and only real infinities and NaNs end the run.
+            self._grad_norms = net.group_norms(net.flat_grads)
+            norm = combine_norms(self._grad_norms)
         if self.clip_norm or self.clip_value:
             clip_gradients(net.flat_grads, self.clip_norm, self.clip_value, norm)
         return loss, penalty, norm

@@ -23,7 +23,8 @@ def encode_targets(y: np.ndarray, task: str, n_classes: int, outputs: int, loss:
     """
     n = y.shape[0]
     if task == "regression":
-        targets = y.reshape(n, -1)
+        # Not reshape(n, -1): with no rows (an empty validation split) -1 is ambiguous.
+        targets = y.reshape(n, int(np.prod(y.shape[1:], dtype=np.int64)))
         if targets.shape[1] != outputs:
             raise DesignError(Problem(path, f"the dataset has {targets.shape[1]} target(s) "
                                       f"but the network has {outputs} output(s); set the "

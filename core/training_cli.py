@@ -3,7 +3,9 @@
 Writes to the output folder: ``design.json`` (the design as trained, with the dataset
 choice), ``steps.csv`` (one row per step, streamed to disk so memory stays flat, with
 every layer's gradient norm), ``metrics.csv`` (one row per epoch), ``weights.safetensors``
-and ``project.bpsproj`` (design, weights and thinned history in one file).
+and ``project.bpsproj`` (design, weights, thinned history and where the run stood, in
+one file). ``train PROJECT.bpsproj --resume`` continues the project's saved run: from its
+weights, optimizer state and step count, with the same steps an uninterrupted run takes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .io import save_design
 from .project import Project, save_project
 from .safetensors_format import save_safetensors
 from .spec import Design
-from .training import EpochSnapshot, RunEnd, StepSnapshot, Trainer
+from .training import EpochSnapshot, RunEnd, RunWarning, StepSnapshot, Trainer
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -76,6 +78,13 @@ class _Progress:
                           f"{snap.step} loss {snap.loss:.4g}")
         self.stream.flush()
 
+    def warn(self, message: str) -> None:
+        """A warning on stderr, on a line of its own (clear of the progress bar)."""
+        if self.tty and not self.quiet:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+        print(f"warning: {message}", file=sys.stderr)
+
     def epoch(self, snap: EpochSnapshot) -> None:
         if self.quiet:
             return
@@ -89,12 +98,25 @@ class _Progress:
         self.stream.flush()
 
 
+def _load(args: argparse.Namespace) -> tuple[Design, Project | None]:
+    """The design to train, and the project it came from (None for a design file)."""
+    from .io import load_design
+    from .project import PROJECT_SUFFIX, load_project
+
+    if Path(args.design).suffix == PROJECT_SUFFIX:
+        project = load_project(args.design)
+        return project.design, project
+    if args.resume:
+        raise DesignError(f"--resume continues the run saved in a project file "
+                          f"({PROJECT_SUFFIX}); {Path(args.design).name} is a design")
+    return load_design(args.design), None
+
+
 def train_from_args(args: argparse.Namespace) -> int:
     """Run the ``train`` sub-command; returns the exit code."""
     from .datasets import load_dataset
-    from .io import load_design
 
-    design = load_design(args.design)
+    design, project = _load(args)
     overrides = {}
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
@@ -116,21 +138,41 @@ def train_from_args(args: argparse.Namespace) -> int:
         network = dataclasses.replace(network, inputs=dataset.n_features)
     design = dataclasses.replace(design, network=network, training=training,
                                  dataset=spec.to_dict())
-    trainer = Trainer(design, dataset)  # DesignError names any mismatch
+    saved = None
+    resume = None
+    if args.resume:
+        from .saved_run import plan_continue, saved_run
+
+        saved = saved_run(project) if project is not None else None
+        if saved is None:
+            raise DesignError(f"{Path(args.design).name} holds no trained weights to "
+                              f"continue from")
+        resume, words = plan_continue(saved, design)
+        if resume is None:
+            raise DesignError(f"cannot continue the saved run: {words}")
+        if not args.quiet:
+            print(words)
+    trainer = Trainer(design, dataset, resume=resume)  # DesignError names any mismatch
     out = Path(args.out) if args.out else Path("runs") / Path(args.design).stem
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StudioError(f"cannot create the output folder {out}: {exc.strerror}") from None
     save_design(design, out / "design.json")
-    return _run(trainer, design, out, args)
+    return _run(trainer, design, out, args, saved)
 
 
-def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace) -> int:
+def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace,
+         saved=None) -> int:
     names = trainer.layer_names
-    progress = _Progress(sys.stdout, design.training.epochs, args.quiet)
+    progress = _Progress(sys.stdout, trainer.epoch_offset + design.training.epochs,
+                         args.quiet)
     steps_hist = ThinnedSeries(2, capacity=10_000)
     history: list[dict[str, float]] = []
+    if saved is not None:  # a continued run's project holds the whole history
+        for row in saved.steps:
+            steps_hist.append((row[0], row[1]))
+        history = [dict(row) for row in saved.history]
     end: RunEnd | None = None
     interrupted = False
     # The trainer detects non-finite values itself and ends with "diverged": the overflow
@@ -165,14 +207,17 @@ def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace) 
                                     "train_metric": snap.train_metric,
                                     "val_metric": snap.val_metric})
                     progress.epoch(snap)
+                elif isinstance(snap, RunWarning):  # blow_up "warn": say it, go on
+                    progress.warn(snap.message)
                 else:
                     end = snap
         except KeyboardInterrupt:
             interrupted = True
-    weights = trainer.network.state_dict()
+    state = trainer.state()
+    weights = state.weights
     save_safetensors(out / "weights.safetensors", weights,
                      {"format": "backprop-studio-weights", "design": "design.json"})
-    save_project(Project(design, weights, history, steps_hist.array()),
+    save_project(Project(design, weights, history, steps_hist.array(), train_state=state),
                  out / "project.bpsproj")
     if interrupted:
         print(f"\ninterrupted: weights so far saved in {out}", file=sys.stderr)

@@ -20,6 +20,7 @@ from core.errors import Problem
 from .colors import ERROR
 from .dataset_state import DatasetState
 from .document import Document, LayerSelection
+from .plain_text import verbatim
 
 _LAYER_PATH = re.compile(r"network\.layers((?:\[\d+\](?:\.layers)?)+)")
 
@@ -73,7 +74,7 @@ class NetworkCheckPanel(QWidget):
             item = QListWidgetItem(f"⚠  {p}")
             item.setForeground(QBrush(ERROR))
             item.setData(Qt.ItemDataRole.UserRole, problem_layer_path(p))
-            item.setToolTip(str(p))
+            item.setToolTip(verbatim(str(p)))
             self.list.addItem(item)
         ready = not self.problems
         if ready:

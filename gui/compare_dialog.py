@@ -43,6 +43,7 @@ from .field_editors import (
     tooltip_for,
 )
 from .hyperparams import SECTIONS, all_schedule_settings, optimizer_settings, schedule_settings
+from .plain_text import plain
 
 __all__ = ["CompareDialog"]
 
@@ -102,7 +103,7 @@ class CompareDialog(QDialog):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(grid_host)
 
-        self.diff_label = QLabel()
+        self.diff_label = plain(QLabel())  # quotes settings and problems
         self.diff_label.setWordWrap(True)
         self.diff_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.diff_label.setToolTip("How B differs from A, as the Runs panel will show it.")

@@ -15,11 +15,13 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
 from core.remote import TrainerProcess
 from core.spec import Design, TrainConfig
+from core.train_state import TrainState
 
 from .worker import TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 FRAME_MS = 33  # the window pulls and draws progress about 30 times a second
+STATE_TIMEOUT = 5.0  # seconds to wait for a live run's state when saving
 
 
 class TrainingController(QObject):
@@ -28,8 +30,9 @@ class TrainingController(QObject):
     Signals (all emitted in the GUI thread): ``state_changed(str)``,
     ``run_started(object)`` with the design being trained, ``batch_received(object)``
     with a ``ProgressBatch`` (at most once per frame, with everything since the last),
-    ``run_finished(object)`` with the ``RunEnd`` (None if the run failed to start),
-    ``run_failed(str)``.
+    ``run_finished(object)`` with the ``RunEnd`` (None if the run failed to start or
+    broke off), ``run_failed(str)`` with a sentence for the user (whether the run
+    started, at which step it stopped, and why).
     """
 
     state_changed = Signal(str)
@@ -58,13 +61,15 @@ class TrainingController(QObject):
         return self._thread is not None
 
     # ---------------------------------------------------------------- commands
-    def start(self, design: Design, dataset, paused: bool = False, steps: int = 0) -> bool:
+    def start(self, design: Design, dataset, paused: bool = False, steps: int = 0,
+              resume: TrainState | None = None) -> bool:
         """Start a new run of ``design`` on ``dataset`` (a core Dataset). With ``paused``
-        it waits before the first step; ``steps`` lets that many run first."""
+        it waits before the first step; ``steps`` lets that many run first. With
+        ``resume`` the run continues from that state (see ``core.train_state``)."""
         if self.active:
             return False
         process = self.process
-        message = ("run", design, dataset, self.detail_every, paused, steps)
+        message = ("run", design, dataset, self.detail_every, paused, steps, resume)
         try:
             process.ensure_started()
             if not process.send(message):
@@ -73,8 +78,8 @@ class TrainingController(QObject):
                 if not process.send(message):
                     raise OSError("it does not accept work")
         except Exception as exc:  # no process, or data that cannot be sent to one
-            self.run_failed.emit(f"Training could not be handed to the training process: "
-                                 f"{exc}")
+            self.run_failed.emit(f"Training could not start: it could not be handed to the "
+                                 f"training process: {exc}")
             return False
         worker = TrainingWorker(process)
         thread = QThread(self)
@@ -121,6 +126,22 @@ class TrainingController(QObject):
         if self.active and self.state in (RUNNING, PAUSED):
             self._command("reinit")
 
+    def capture_state(self, timeout: float = STATE_TIMEOUT) -> bool:
+        """Bring the live run's progress up to now, ending with a batch that carries its
+        ``TrainState`` (delivered through ``batch_received`` before this returns).
+        Blocks the GUI thread for about one training step; False if no answer came
+        within ``timeout`` seconds (a training process that has died)."""
+        worker = self._worker
+        if worker is None:
+            return False
+        worker.state_arrived.clear()
+        if worker.done.is_set():  # over already: its last batch carried the state
+            worker.state_arrived.set()
+        self._command("state")
+        answered = worker.state_arrived.wait(timeout)
+        self._deliver()
+        return answered and worker.error == ""
+
     def apply_settings(self, config: TrainConfig) -> None:
         """Pass new training settings to the live run (taken at its next step)."""
         if self.active and self.state in (RUNNING, PAUSED):
@@ -155,7 +176,8 @@ class TrainingController(QObject):
             return
         batch = worker.take_batch()
         if batch is not None and (batch.steps.size or batch.epoch_snapshots
-                                  or batch.end is not None or batch.weights is not None):
+                                  or batch.end is not None or batch.weights is not None
+                                  or batch.warning is not None):
             self.batch_received.emit(batch)
 
     @Slot()

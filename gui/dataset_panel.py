@@ -7,17 +7,18 @@ CSV file its path, target column and task), any error in red, a one-line summary
 preview (``gui.dataset_preview``).
 
 Every choice is loaded *before* it is committed: built-in sets load at once, a CSV file
-on a worker thread. Only a choice that loaded becomes an undoable design edit, together
+on a worker thread, with a progress bar and Cancel (cancelling keeps the design's
+dataset). Only a choice that loaded becomes an undoable design edit, together
 with the network's input size (the dataset's feature count) in the same step, so a bad
-CSV file shows its error here and the design keeps its previous dataset. While a CSV file
-that is not (yet) in the design is shown, the panel is in a *pending* state.
+CSV file shows its error here and the design keeps its previous dataset. So does a file
+with values that overflow in the design's training precision (``precision_problem``).
+While a CSV file that is not (yet) in the design is shown, the panel is in a *pending*
+state.
 """
 
 from __future__ import annotations
 
 import html
-import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -51,17 +52,27 @@ from core.datasets import (
     CsvTable,
     Dataset,
     DatasetSpec,
-    read_csv_table,
+    precision_problem,
 )
 from core.datasets.features import check_derived
 
 from .colors import ERROR
+from .csv_jobs import PREVIEW_ROWS, bad_cells, file_stamp, import_job, read_preview_table
 from .dataset_preview import DatasetPreview
-from .dataset_state import BackgroundCall, DatasetState, load_now, load_quietly, resolve_csv_path
+from .dataset_state import (
+    BackgroundCall,
+    DatasetState,
+    ImportProgress,
+    load_now,
+    resolve_csv_path,
+)
 from .document import Document
+from .import_progress_bar import ImportProgressBar
+from .plain_text import plain, verbatim
+
+__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
-PREVIEW_ROWS = 20
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
 _GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
 _TASK_TIPS = {
@@ -71,7 +82,6 @@ _TASK_TIPS = {
     "regression": "Predict the target column's numbers.",
 }
 _MAX_SEED = 2**31 - 1
-_CELL_REF = re.compile(r"line (\d+), column (\d+)")
 
 
 def feature_label(name: str) -> str:
@@ -84,42 +94,10 @@ def _raw_inputs(name: str) -> int:
     return info.n_features if info is not None else 2
 
 
-def _read_table(path: Path) -> tuple[CsvTable | None, str]:
-    try:
-        return read_csv_table(path, max_rows=PREVIEW_ROWS), ""
-    except StudioError as exc:
-        return None, str(exc)
-
-
-def _import_job(spec: DatasetSpec, base_dir: str | None, need_table: bool
-                ) -> tuple[CsvTable | None, str, Dataset | None, str]:
-    """Worker-thread job: read the preview rows (if wanted), then load the whole file."""
-    table, table_error = None, ""
-    if need_table:
-        table, table_error = _read_table(resolve_csv_path(spec, base_dir))
-        if table is None:
-            return None, table_error, None, table_error
-    dataset, error = load_quietly(spec, base_dir)
-    return table, table_error, dataset, error
-
-
 def _set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
     # Only when it differs: re-setting the value being typed would disturb the editor.
     if abs(spin.value() - value) > 1e-9:
         spin.setValue(value)
-
-
-def bad_cells(message: str) -> frozenset[tuple[int, int]]:
-    """The (line, column) pairs a CSV error message names ("line 3, column 2 ...")."""
-    return frozenset((int(line), int(col)) for line, col in _CELL_REF.findall(message))
-
-
-def _file_stamp(path: Path) -> tuple:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return (str(path), None)
-    return (str(path), st.st_size, st.st_mtime_ns)
 
 
 @dataclass
@@ -148,6 +126,8 @@ class DatasetPanel(QWidget):
         self._doc, self._state = document, dataset_state
         self._pending: _Pending | None = None
         self._seen_choice: object = object()  # never equal to a design's dataset
+        self._seen_dtype = document.design.training.dtype
+        self._cancelled_name = ""  # a file whose import was just cancelled, for the summary
         self._tables: dict[tuple, tuple[CsvTable | None, str]] = {}
         self._import_call = BackgroundCall(self)
         self._table_call = BackgroundCall(self)
@@ -187,7 +167,7 @@ class DatasetPanel(QWidget):
         self.dataset_combo.setModel(model)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
 
-        self.description = QLabel()
+        self.description = plain(QLabel())  # names the user's CSV file
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555555;")
 
@@ -287,6 +267,7 @@ class DatasetPanel(QWidget):
         self.error_label.setSizePolicy(QSizePolicy.Policy.Preferred,
                                        QSizePolicy.Policy.Minimum)
         self.error_label.hide()
+        self.import_progress = ImportProgressBar()
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -302,6 +283,7 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.description)
         layout.addLayout(self.form)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.import_progress)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.preview, 1)
 
@@ -346,25 +328,51 @@ class DatasetPanel(QWidget):
             else:  # not expected for built-in sets; say why rather than fail silently
                 self._set_error(error)
             return
+        self._stop_import()  # a superseded read stops at its next chunk
         self._pending = _Pending(spec)
+        self._cancelled_name = ""
         base_dir = self._state.base_dir()
         need_table = self._table_for(spec) is None
+        progress = ImportProgress()
+        self.import_progress.follow(progress, Path(spec.path).name)
         self._import_call.start(
-            _import_job, spec, base_dir, need_table,
-            done=lambda result: self._on_import_done(spec, base_dir, text, merge_key, *result))
+            import_job, spec, base_dir, need_table, progress,
+            done=lambda result: self._on_import_done(spec, base_dir, text, merge_key,
+                                                     progress, *result))
         self._refresh()
 
+    def cancel_import(self) -> None:
+        """Stop reading the CSV file being imported; the design keeps its dataset."""
+        self.import_progress.cancel()
+
+    def _stop_import(self) -> None:
+        """Drop the import under way, if any, and tell its reader to stop."""
+        self.import_progress.cancel()
+        self.import_progress.finish()
+        self._import_call.cancel()
+
     def _on_import_done(self, spec: DatasetSpec, base_dir: str | None, text: str,
-                        merge_key: str | None, table: CsvTable | None, table_error: str,
+                        merge_key: str | None, progress: ImportProgress,
+                        table: CsvTable | None, table_error: str,
                         dataset: Dataset | None, error: str) -> None:
+        self.import_progress.finish()
         if table is not None or table_error:
-            self._remember_table(_file_stamp(resolve_csv_path(spec, base_dir)),
+            self._remember_table(file_stamp(resolve_csv_path(spec, base_dir)),
                                  (table, table_error))
+        if progress.cancelled:
+            self._pending = None
+            self._cancelled_name = Path(spec.path).name
+            self._refresh()
+            return
+        if dataset is not None:
+            self._state.cache.put(spec, base_dir, dataset)
+            unfit = precision_problem(dataset, self._doc.design.training.dtype)
+            if unfit:
+                dataset, error = None, unfit
         if dataset is None:
             self._pending = _Pending(spec, loading=False, error=error)
             self._refresh()
             return
-        self._state.cache.put(spec, base_dir, dataset)
         self._pending = None
         if spec.to_dict() == self._doc.design.dataset:
             self._refresh()  # e.g. a re-import of the file already chosen
@@ -479,8 +487,14 @@ class DatasetPanel(QWidget):
             # The design's dataset changed (a commit, undo, redo, open): a pending import
             # no longer applies.
             self._seen_choice = dict(choice) if choice is not None else None
+            self._seen_dtype = self._doc.design.training.dtype
             self._pending = None
-            self._import_call.cancel()
+            self._cancelled_name = ""
+            self._stop_import()
+            self._refresh()
+        elif self._doc.design.training.dtype != self._seen_dtype:
+            # The precision decides whether the data's values fit (precision_error).
+            self._seen_dtype = self._doc.design.training.dtype
             self._refresh()
 
     def _on_state_changed(self) -> None:
@@ -503,7 +517,7 @@ class DatasetPanel(QWidget):
         self.error_label.setVisible(bool(text))
 
     def _table_for(self, spec: DatasetSpec) -> tuple[CsvTable | None, str] | None:
-        return self._tables.get(_file_stamp(self._csv_path(spec)))
+        return self._tables.get(file_stamp(self._csv_path(spec)))
 
     def _refresh(self) -> None:
         """Show the current spec in the controls (without echoing edits), then the error,
@@ -556,8 +570,8 @@ class DatasetPanel(QWidget):
             assert spec is not None
             self.path_edit.setText(spec.path)
             self.path_edit.setCursorPosition(len(spec.path))  # show the file name end
-            self.path_edit.setToolTip(f"{self._csv_path(spec)}\n\nRelative paths are "
-                                      "relative to the design file's folder.")
+            self.path_edit.setToolTip(verbatim(f"{self._csv_path(spec)}\n\nRelative paths "
+                                               "are relative to the design file's folder."))
             self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(spec.task)))
             self.target_combo.clear()
             cached = self._table_for(spec)
@@ -584,18 +598,22 @@ class DatasetPanel(QWidget):
             name = Path(pending.spec.path).name
             self._set_error(pending.error)
             if pending.loading:
-                self.summary_label.setText(f"Reading {html.escape(name)}…")
+                self.summary_label.setText(f"Reading {html.escape(name)}… The design keeps "
+                                           f"its dataset ({html.escape(self._choice_text())})"
+                                           " until the file has loaded.")
             else:
                 choice = self._design_spec()
                 keeps = ("The design has no dataset yet." if choice is None else
                          f"The design keeps its dataset: {html.escape(self._choice_text())}.")
                 self.summary_label.setText(f"<b>Not imported.</b> {keeps}")
         else:
-            self._set_error(state.error)
+            self._set_error(state.error or state.precision_error())
             if state.loading and spec is not None:
                 self.summary_label.setText(f"Loading {html.escape(Path(spec.path).name)}…")
             elif state.dataset is not None:
-                self.summary_label.setText(self.summary_text(state.dataset))
+                cancelled = (f"<b>Import of {html.escape(self._cancelled_name)} cancelled.</b> "
+                             "The design keeps its dataset.<br>" if self._cancelled_name else "")
+                self.summary_label.setText(cancelled + self.summary_text(state.dataset))
             elif spec is None:
                 self.summary_label.setText("")
             else:
@@ -635,10 +653,10 @@ class DatasetPanel(QWidget):
         if spec is not None and spec.kind == "csv":
             cached = self._table_for(spec)
             if cached is None:
-                key = _file_stamp(self._csv_path(spec))
+                key = file_stamp(self._csv_path(spec))
                 if not self._table_call.busy:
                     self._table_call.start(
-                        _read_table, self._csv_path(spec),
+                        read_preview_table, self._csv_path(spec),
                         done=lambda result: self._on_table_read(key, result))
                 self.preview.show_message(f"Reading {Path(spec.path).name}…")
                 return

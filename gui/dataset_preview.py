@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from core.datasets import CsvTable, Dataset
 
+from .plain_text import plain
+
 # Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
 # even a 20-class CSV gets distinct colours before they repeat.
 _CLASS_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377",
@@ -361,7 +363,7 @@ class DatasetPreview(QStackedWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel()
+        self.message = plain(QLabel())  # names the user's CSV file
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #666666;")

@@ -21,13 +21,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from core import StudioError
 from core.analysis import DataShape
-from core.datasets import Dataset, DatasetSpec, load_dataset
+from core.datasets import Dataset, DatasetSpec, load_dataset, precision_problem
+from core.spec import TrainConfig, field_infos
 
 from .document import Document
 
 # Two workers: a superseded load may still be running when the next one starts.
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dataset-load")
 _POLL_MS = 25
+# The training precisions the settings offer (the dtype field's choices).
+_PRECISIONS = tuple(field_infos(TrainConfig)["dtype"].choices())  # type: ignore[misc]
 
 def resolve_csv_path(spec: DatasetSpec, base_dir: str | None) -> Path:
     """The file a CSV spec names: relative paths are relative to the design's folder."""
@@ -37,11 +40,29 @@ def resolve_csv_path(spec: DatasetSpec, base_dir: str | None) -> Path:
     return path
 
 
-def load_quietly(spec: DatasetSpec, base_dir: str | None) -> tuple[Dataset | None, str]:
+class ImportProgress:
+    """Shared by the GUI thread and a worker reading a CSV file: the worker's reader calls
+    it with the fraction read (``core.datasets.Progress``) and stops once ``cancel`` was
+    called. Plain attributes: each is written by one thread only."""
+
+    def __init__(self) -> None:
+        self.fraction = 0.0
+        self.cancelled = False
+
+    def __call__(self, fraction: float) -> bool:
+        self.fraction = fraction
+        return not self.cancelled
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def load_quietly(spec: DatasetSpec, base_dir: str | None,
+                 progress: ImportProgress | None = None) -> tuple[Dataset | None, str]:
     """Load ``spec``: (dataset, "") or (None, message); never raises, so it can run on a
-    worker thread."""
+    worker thread. ``progress`` follows (and can cancel) the reading of a CSV file."""
     try:
-        return load_dataset(spec, base_dir), ""
+        return load_dataset(spec, base_dir, progress), ""
     except StudioError as exc:
         return None, str(exc)
     except (MemoryError, OSError, ValueError) as exc:  # not expected; say so plainly
@@ -144,6 +165,7 @@ class DatasetState(QObject):
         self.dataset: Dataset | None = None
         self.error = ""
         self.cache = DatasetCache()
+        self._precision: tuple[Dataset | None, tuple[tuple[str, str], ...]] = (None, ())
         self._call = BackgroundCall(self)
         document.designChanged.connect(self._on_design_changed)
         document.pathChanged.connect(self._on_design_changed)
@@ -154,7 +176,25 @@ class DatasetState(QObject):
         d = self.dataset
         if d is None:
             return None
-        return DataShape(d.task, d.n_features, d.n_outputs)
+        return DataShape(d.task, d.n_features, d.n_outputs,
+                         n_samples=max(len(d.x_train), len(d.x_val)),
+                         precision_problems=self._precision_problems(d))
+
+    def _precision_problems(self, dataset: Dataset) -> tuple[tuple[str, str], ...]:
+        """(precision, message) for each precision the data overflows in; computed once
+        per dataset (a pass over its arrays)."""
+        if self._precision[0] is not dataset:
+            found = tuple((dtype, message) for dtype in _PRECISIONS
+                          if (message := precision_problem(dataset, dtype)))
+            self._precision = (dataset, found)
+        return self._precision[1]
+
+    def precision_error(self) -> str:
+        """Why the loaded data cannot train in the design's precision, or ""."""
+        if self.dataset is None:
+            return ""
+        problems = dict(self._precision_problems(self.dataset))
+        return problems.get(self._doc.design.training.dtype, "")
 
     @property
     def loading(self) -> bool:

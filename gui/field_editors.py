@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from core.spec import FieldInfo
 
 from .colors import ERROR
+from .plain_text import plain
 
 _NUMBER_TYPES = ("int", "float")
 
@@ -356,7 +357,7 @@ class FieldEditor(QWidget):
         if not isinstance(self.control, ChoiceCombo):  # a combo explains its choice itself
             self.control.setToolTip(tooltip_for(info))
         self._value: Any = None
-        self.error_label = QLabel()
+        self.error_label = plain(QLabel())  # may quote the value entered
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(f"color: {ERROR.name()};")
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -1,10 +1,15 @@
 """Opening and saving documents: designs (.json) and projects (.bpsproj), recent files,
 and the unsaved-changes question. Every failure is shown as a message and leaves the
 open document exactly as it was.
+
+A design file keeps the network and settings only; a project also keeps the runs, the
+latest run's weights and where it stood (to continue it). Once a document has runs or
+weights, Save As proposes a project, and saving one as a design asks first.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +21,27 @@ from core.io import load_design, save_design
 from core.project import PROJECT_SUFFIX, Project, load_project, save_project
 
 from .document import Document
+from .plain_text import verbatim
 
 MAX_RECENT = 8
 FILE_FILTER = (f"Backprop Studio files (*.json *{PROJECT_SUFFIX});;Designs (*.json);;"
                f"Projects (*{PROJECT_SUFFIX});;All files (*)")
+PROJECT_FILTER = f"Project with runs and weights (*{PROJECT_SUFFIX})"
+DESIGN_FILTER = "Design only: network and settings, no runs or weights (*.json)"
+SAVE_FILTER = f"{PROJECT_FILTER};;{DESIGN_FILTER}"
+
+
+def save_as_default(path: Path | None, design_name: str, has_work: bool) -> tuple[str, str]:
+    """What Save As proposes: (file name or path, selected filter). A document with runs
+    or weights is proposed as a project (also when it was opened from a design file);
+    otherwise the format it has, a design for a new one."""
+    project = has_work or (path is not None and path.suffix == PROJECT_SUFFIX)
+    suffix = PROJECT_SUFFIX if project else ".json"
+    if path is not None:
+        name = str(path.with_suffix(suffix))
+    else:
+        name = (design_name or "untitled").replace(" ", "_") + suffix
+    return name, PROJECT_FILTER if project else DESIGN_FILTER
 
 
 def read_document(path: str | Path) -> tuple[Design, Project | None]:
@@ -45,9 +67,12 @@ class FileActions(QObject):
         self.project: Project | None = None
         self.last_error = ""
         # The window's run history, saved into project files, and the latest run's
-        # (network spec, weights, epoch history, step losses) (both set by the window).
+        # (RunRecord, weights, TrainState or None), a live one as it stands (both set by
+        # the window).
         self.runs_provider = lambda: []
         self.trained_provider = lambda: None
+        self.has_run_provider = lambda: False  # a run exists (cheap: no live capture)
+        self._design_only_ok: Path | None = None  # the user chose to drop runs here
 
     # ------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:
@@ -74,7 +99,7 @@ class FileActions(QObject):
         name = self._doc.path.name if self._doc.path else "Untitled"
         answer = QMessageBox.question(
             self._parent, "Unsaved changes",
-            f"“{name}” has unsaved changes. Save them first?",
+            verbatim(f"“{name}” has unsaved changes. Save them first?"),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
@@ -106,7 +131,7 @@ class FileActions(QObject):
             design, project = read_document(path)
         except StudioError as exc:
             self.last_error = str(exc)
-            QMessageBox.warning(self._parent, "Could not open the file", str(exc))
+            QMessageBox.warning(self._parent, "Could not open the file", verbatim(str(exc)))
             return False
         self.project = project
         self._doc.load(design, None if as_copy else Path(path))
@@ -129,20 +154,51 @@ class FileActions(QObject):
             return self.save_as()
         return self._write(self._doc.path)
 
+    def has_work(self) -> bool:
+        """Whether the document has runs or trained weights (what a design file loses)."""
+        return bool(self.runs_provider()) or self.has_run_provider() or (
+            self.project is not None and self.project.weights is not None)
+
     def save_as(self) -> bool:
-        name = self._doc.path.name if self._doc.path else (
-            (self._doc.design.name or "untitled").replace(" ", "_") + ".json")
-        start = str(self._doc.path.parent / name) if self._doc.path else name
-        path, chosen = QFileDialog.getSaveFileName(self._parent, "Save As", start, FILE_FILTER)
+        start, selected = save_as_default(self._doc.path, self._doc.design.name,
+                                          self.has_work())
+        path, chosen = QFileDialog.getSaveFileName(self._parent, "Save As", start,
+                                                   SAVE_FILTER, selected)
         if not path:
             return False
         p = Path(path)
         if not p.suffix:
-            p = p.with_suffix(PROJECT_SUFFIX if "Projects" in chosen else ".json")
+            p = p.with_suffix(".json" if chosen == DESIGN_FILTER else PROJECT_SUFFIX)
         return self._write(p)
+
+    def ask_design_only(self, path: Path) -> str | None:
+        """Saving a document with runs or weights as a design: "project" (save a project
+        next to it instead), "design" (drop them) or None (cancel)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Runs and weights will not be saved",
+                          f"“{path.name}” is a design file: it keeps the network and the "
+                          "settings, but not the runs or the trained weights.",
+                          parent=self._parent)
+        box.setObjectName("design_only_box")
+        box.setInformativeText(f"Save a project (“{path.with_suffix(PROJECT_SUFFIX).name}”) "
+                               "to keep them.")
+        project = box.addButton("Save as Project", QMessageBox.ButtonRole.AcceptRole)
+        design = box.addButton("Save Design Only", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(project)
+        box.exec()
+        clicked = box.clickedButton()
+        return "project" if clicked is project else "design" if clicked is design else None
 
     def _write(self, path: Path) -> bool:
         design = self._doc.design
+        if path.suffix != PROJECT_SUFFIX and path != self._design_only_ok and self.has_work():
+            answer = self.ask_design_only(path)
+            if answer is None:
+                return False
+            if answer == "project":
+                path = path.with_suffix(PROJECT_SUFFIX)
+            else:
+                self._design_only_ok = path  # asked once per file, not on every Ctrl+S
         try:
             if path.suffix == PROJECT_SUFFIX:
                 save_project(self._project_for(design), path)
@@ -151,8 +207,9 @@ class FileActions(QObject):
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             self.last_error = f"Could not save {path.name}: {reason}"
-            QMessageBox.warning(self._parent, "Could not save", f"{self.last_error}\n\nThe "
-                                "document is still open and unsaved; try another folder.")
+            QMessageBox.warning(self._parent, "Could not save", verbatim(
+                f"{self.last_error}\n\nThe document is still open and unsaved; try another "
+                "folder."))
             return False
         self._doc.mark_saved(path)
         self._remember(path)
@@ -163,15 +220,25 @@ class FileActions(QObject):
         return self.project
 
     def current_project(self, design: Design) -> Project:
-        """What saving ``design`` as a project writes now (the autosave writes the same);
-        changes nothing."""
+        """The whole document as a project: the design, every run, and the latest run's
+        weights and state (a live run as it stands now, among the runs as unfinished).
+        What Save writes, and what the autosave writes (from its worker thread: nothing
+        in it may be changed in place afterwards); changes nothing here."""
         old = self.project
+        runs = list(self.runs_provider())
         trained = self.trained_provider()
-        if trained is not None and trained[0] == design.network:
-            _, weights, history, steps = trained  # the latest run in this window
+        state = None
+        if trained is not None and trained[0].design.network == design.network:
+            record, weights, state = trained  # the latest run in this window
+            history, steps = [dict(row) for row in record.history], record.loss_curve
+            if state is not None:
+                state = replace(state, weights=weights, run_id=record.id)
+            if all(run.id != record.id for run in runs):
+                runs.append(record)  # live: not in the Runs panel before it ends
         elif old is not None and old.weights is not None \
                 and old.design.network == design.network:
             weights, history, steps = old.weights, old.history, old.steps
+            state = old.train_state
         else:
             weights, history, steps = None, [], np.zeros((0, 2))
-        return Project(design, weights, history, steps, list(self.runs_provider()))
+        return Project(design, weights, history, steps, runs, state)

@@ -43,7 +43,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Learning-rate schedule", "How the learning rate changes during the run.",
      ("schedule",)),
     ("Stopping", "When a run ends before its last epoch.",
-     ("target_loss", "patience", "restore_best")),
+     ("target_loss", "patience", "restore_best", "blow_up")),
     ("Weights and precision", "How the run starts and the numbers it computes with.",
      ("default_init", "seed", "dtype")),
 )

@@ -13,6 +13,7 @@ refresh never echoes an edit back.
 from __future__ import annotations
 
 import dataclasses
+import html
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker
@@ -173,7 +174,8 @@ class LayerInspector(QWidget):
     def _show_network(self) -> None:
         design = self._doc.design
         net = design.network
-        self.title_label.setText(design.name or "Network")
+        # The label is rich text (a layer's colour swatch): escape the design's name.
+        self.title_label.setText(html.escape(design.name) or "Network")
         self.title_label.setToolTip("The whole network: nothing is selected.")
         count = len(net.layers)
         try:

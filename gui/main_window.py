@@ -48,6 +48,7 @@ from .inspector import LayerInspector
 from .layer_stack import LayerStackEditor
 from .lesson_panel import LessonPanel
 from .palette import LayerPalette
+from .plain_text import plain, verbatim
 from .plots import TrainingPlots
 from .run_ui import TrainingUi
 from .runs_panel import RunsPanel
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
                                    self.runs_panel)
         self.files.runs_provider = self.runs_panel.runs
         self.files.trained_provider = self.training.trained
+        self.files.has_run_provider = self.training.has_run
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
                                             self._raise_runs)
         self.compare_dialog: CompareDialog | None = None
@@ -116,7 +118,7 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self) -> None:
         doc, sel, data = self.document, self.selection, self.dataset_state
-        self.banner = QLabel()
+        self.banner = plain(QLabel())  # it quotes file names and their content
         self.banner.setWordWrap(True)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setStyleSheet("background:#fdecea; color:#8a1c1c; padding:8px; "
@@ -218,8 +220,9 @@ class MainWindow(QMainWindow):
                                         "Save the design (atomic: the old file stays intact "
                                         "if saving fails)")
         self.save_as_action = self._action("Save &As…", self.files.save_as, sk.SaveAs,
-                                           "Save under a new name; choose .bpsproj to keep "
-                                           "trained weights and history too")
+                                           "Save under a new name: a project (.bpsproj) keeps "
+                                           "the runs and weights, a design (.json) the "
+                                           "network and settings only")
         self.export_action = self._action("&Export Diagram Image…", self._on_export_diagram,
                                           None, "Save the network diagram as PNG or SVG")
         self.quit_action = self._action("&Quit", self.close, sk.Quit)
@@ -361,6 +364,7 @@ class MainWindow(QMainWindow):
         self.runs_panel.set_runs(list(project.runs) if project is not None else [])
         if not self.training.controller.active:
             self.training.reset()  # the plots and diagram weights were the old design's
+            self.training.show_saved(project)  # a project's run, as it was saved
         self.selection.select(None)
         self.show_banner("")
         name = self.document.path.name if self.document.path else (
@@ -471,7 +475,8 @@ class MainWindow(QMainWindow):
         try:
             self.diagram.save_image(path)
         except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not export", f"Could not write {path}: {exc}")
+            QMessageBox.warning(self, "Could not export",
+                                verbatim(f"Could not write {path}: {exc}"))
             return
         self.statusBar().showMessage(f"Diagram saved to {path}", 5000)
 

@@ -598,6 +598,10 @@ class TrainingPlots(QWidget):
         self.metric_plot.setLabel("left", "R² (1 is a perfect fit)" if task == "regression"
                                   else "accuracy", color=TEXT)
         self.loss_legend.set_visible_entry("penalty", False)
+        # A validation share of 0: no validation curves, so no legend entries for them.
+        has_val = dataset is None or getattr(dataset, "x_val", np.zeros((1, 1))).shape[0] > 0
+        self.loss_legend.set_visible_entry("val", has_val)
+        self.metric_legend.set_visible_entry("val", has_val)
         self.model_view.set_dataset(dataset)
         self.set_hint("")
         self.summary.setText("")

@@ -6,11 +6,16 @@ while a run is live (settings pass through; structural edits ask to stop first).
 A run normally trains the document's design; ``start_design`` trains another one (compare
 mode's A and B runs) under a given run name. Such a run is detached from the document's
 training settings: edits to them neither reach it nor stop it.
+
+A reopened project's run is shown as it was saved (``show_saved``), and Train or Step then
+asks whether to continue it or to start again from the seed. ``trained`` gives the latest
+run for saving; a live one is brought up to the moment and recorded as unfinished.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import deque
 from datetime import datetime
 
@@ -22,14 +27,17 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from core.diagnostics import WINDOW, gradient_health, health_hint
 from core.edit import all_paths, layer_at, runtime_name
 from core.progress import ProgressBatch
-from core.runs import RunRecord, RunRecorder
+from core.runs import RunRecord, RunRecorder, next_run_name
+from core.saved_run import SavedRun, plan_continue, replay_batch, saved_run
 from core.spec import Design
+from core.train_state import TrainState
 from core.training import FIXED_SETTINGS, RunEnd
 
 from .controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from .dataset_state import DatasetState
 from .document import Document
 from .live_label import LiveLabel
+from .plain_text import verbatim
 
 HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
 
@@ -73,9 +81,15 @@ class TrainingUi(QObject):
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
         self._run_name = ""  # the name of the live run's record ("" -> "Run N")
+        self._run_id = ""  # the live run's record id (the same when saved mid-run)
+        self._run_note = ""
         self._detached = False  # the live run trains a design other than the document's
         self.last_weights: dict | None = None
         self.last_record: RunRecord | None = None
+        self.last_state: TrainState | None = None  # where the latest run stood at its end
+        # A reopened project's run, shown until a run starts; Train offers to continue it.
+        self.saved: SavedRun | None = None
+        self._saved_with_data = False  # its model view has been drawn (data loaded)
         self._build_actions(window)
         self.status = LiveLabel("epoch 100,000 · step 10,000,000 · 10,000,000 samples/s · "
                                 "loss 1.2345e-05")
@@ -90,6 +104,7 @@ class TrainingUi(QObject):
         c.state_changed.connect(self._on_state_for_plots)
         document.designChanged.connect(self._on_design_changed)
         document.edit_guard = self._guard_edit
+        dataset_state.changed.connect(self._on_data_changed)
         self._on_state_changed(IDLE)
 
     # ---------------------------------------------------------------- actions
@@ -129,22 +144,121 @@ class TrainingUi(QObject):
             self._window.statusBar().showMessage(self._reason or "Choose a dataset first.",
                                                  8000)
             return False
+        resume: TrainState | None = None
+        saved = self.saved
+        if design is None and saved is not None:
+            choice = self._continue_or_restart(saved)
+            if choice is False:
+                return False
+            resume = choice or None
         self._detached = design is not None
         self._run_name = run_name
+        self._run_id = uuid.uuid4().hex
+        self._run_note = ""
         design = design if design is not None else self._doc.design
         self._banner("")
-        self._names = ()  # the first batch starts the plots afresh
-        self._recorder = None
-        self.last_weights = None
+        self.saved = None
+        self.last_state = None
         self._run_started = (datetime.now(), time.perf_counter())
+        self._health_at = 0.0
+        if resume is not None and saved is not None:
+            # The plots keep the saved curves and the new steps follow them; the record
+            # holds the whole history.
+            self._recorder = RunRecorder(self._names)
+            self._recorder.continue_from(saved.steps, saved.grad_curves, saved.history,
+                                         saved.record.metric_name if saved.record else "")
+            source = saved.record.name if saved.record is not None else "the saved weights"
+            self._run_note = f"Continued from {source} at step {resume.step:,}."
+        else:
+            self._names = ()  # the first batch starts the plots afresh
+            self._recorder = None
+            self.last_weights = None
+            self._recent.clear()
+            self._first = None
+            self._last_health = {}
+            self._editor.set_notes({})
+            self._diagram.set_weights(None)
+        self._show_plots()
+        return self.controller.start(design, dataset, paused=paused, steps=steps,
+                                     resume=resume)
+
+    def _continue_or_restart(self, saved: SavedRun) -> TrainState | None | bool:
+        """Ask whether to continue the reopened run: its state, None (from the seed) or
+        False (cancelled). A run the design cannot continue starts from the seed."""
+        state, words = plan_continue(saved, self._doc.design)
+        if state is None:
+            self._window.statusBar().showMessage(
+                f"Training from the initial weights: {words}.", 8000)
+            return None
+        answer = self.ask_continue(words)
+        if answer is None:
+            return False
+        return state if answer == "continue" else None
+
+    def ask_continue(self, words: str) -> str | None:
+        """The question Train asks about a reopened run: "continue", "restart" or None
+        (cancelled)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Continue training?",
+                          "This project holds a trained run. Continue training it, or "
+                          "start again from the initial weights?", parent=self._window)
+        box.setObjectName("continue_box")
+        box.setInformativeText(
+            f"{words}\n\nStart again draws the initial weights from the seed "
+            f"({self._doc.design.training.seed}) and trains from step 0.")
+        go_on = box.addButton("Continue", QMessageBox.ButtonRole.AcceptRole)
+        again = box.addButton("Start again", QMessageBox.ButtonRole.ResetRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(go_on)
+        box.exec()
+        clicked = box.clickedButton()
+        return "continue" if clicked is go_on else "restart" if clicked is again else None
+
+    # ------------------------------------------------------------ saved runs
+    def show_saved(self, project) -> None:
+        """Show a reopened project's run as it ended: the diagram coloured by its
+        weights, its curves in the plots, the model view computed from the weights; Train
+        then offers to continue it. ``project``: a ``core.project.Project`` or None."""
+        saved = saved_run(project) if project is not None else None
+        self.saved = saved
+        if saved is None:
+            return
+        self.last_record = saved.record
+        self.last_weights = saved.state.weights
+        self.last_state = saved.state if saved.record is not None else None
+        self._draw_saved()
+        self._on_state_changed(self.controller.state)
+
+    def _draw_saved(self) -> None:
+        saved, dataset = self.saved, self._data.dataset
+        if saved is None:
+            return
+        self._saved_with_data = dataset is not None
+        batch = replay_batch(saved, self._doc.design, dataset)
+        self._names = batch.layer_names
+        labels = layer_labels(self._doc.design, self._names)
+        self._labels = dict(zip(self._names, labels, strict=True))
+        self._plots.start_run(self._names, labels,
+                              dataset.task if dataset else "classification", dataset)
+        self._plots.add_batch(batch)
+        self._plots.redraw()
+        self._diagram.set_weights(batch.weights)
         self._recent.clear()
         self._first = None
-        self._last_health = {}
-        self._health_at = 0.0
-        self._editor.set_notes({})
-        self._diagram.set_weights(None)
-        self._show_plots()
-        return self.controller.start(design, dataset, paused=paused, steps=steps)
+        if batch.grad_norms.shape[0]:
+            self._first = batch.grad_norms[0].copy()
+            self._recent.extend(batch.grad_norms[-WINDOW:])
+            self._update_health()
+        state = saved.state
+        loss = f" · loss {batch.losses[-1]:.4g}" if batch.losses.size else ""
+        ended = f" ({saved.record.ended})" if saved.record is not None else ""
+        self.status.setText(f"saved run{ended} · epoch {state.epoch:,} · step "
+                            f"{state.step:,}{loss}")
+
+    def _on_data_changed(self) -> None:
+        # A CSV dataset loads in the background: draw the model view once it is there.
+        if (self.saved is not None and not self._saved_with_data
+                and self._data.dataset is not None and self.controller.state == IDLE):
+            self._draw_saved()
 
     def start_design(self, design: Design, run_name: str = "") -> bool:
         """Train ``design`` (not the document's) from its initial weights; its record is
@@ -197,6 +311,7 @@ class TrainingUi(QObject):
                                   self._data.dataset.task, self._data.dataset)
             c.reinitialise()
         elif c.state == IDLE:
+            self.saved = None
             self._diagram.set_weights(None)
             self._plots.start_run((), (), self._data.dataset.task if self._data.dataset
                                   else "classification", self._data.dataset)
@@ -243,8 +358,10 @@ class TrainingUi(QObject):
         self.train_action.setText("&Resume" if state == PAUSED else "&Train")
         tip = (self._reason if not can_train and idle else
                "Continue the paused run" if state == PAUSED else
+               "Continue the saved run, or train again from the initial weights"
+               if self.saved is not None else
                "Train the network from its initial weights")
-        self.train_action.setToolTip(f"{tip} (F5)")
+        self.train_action.setToolTip(verbatim(f"{tip} (F5)"))  # tip may quote the design
         self.pause_action.setEnabled(state in (RUNNING, PAUSED))
         self.pause_action.setText("Res&ume" if state == PAUSED else "&Pause")
         self.step_action.setEnabled((idle and can_train) or state in (RUNNING, PAUSED))
@@ -269,10 +386,16 @@ class TrainingUi(QObject):
             self._plots.start_run(self._names, labels,
                                   dataset.task if dataset else "classification", dataset)
         self._plots.add_batch(batch)
+        if batch.warning is not None:  # the blow-up rule under "warn": the run goes on
+            self._banner(batch.warning.message)
         if self._recorder is None:
             self._recorder = RunRecorder(batch.layer_names)
         self._recorder.add(batch)
-        if batch.weights is not None:
+        if batch.train_state is not None:
+            self.last_state = batch.train_state
+            self.last_weights = batch.train_state.weights
+            self._diagram.set_weights(self.last_weights)
+        elif batch.weights is not None:
             self.last_weights = batch.weights
             self._diagram.set_weights(batch.weights)
         if batch.grad_norms.shape[0]:
@@ -306,21 +429,50 @@ class TrainingUi(QObject):
                  for n, s in health.items() if s != "ok" and n in paths}
         self._editor.set_notes(notes)
 
-    def trained(self):
-        """(network spec, weights, epoch history, step losses) of the latest run, for
-        saving a project, or None before the first run."""
-        record = self.last_record
+    def has_run(self) -> bool:
+        """Whether a run is live or has left weights (what a design file cannot keep)."""
+        return self.controller.active or self.last_weights is not None
+
+    def trained(self) -> tuple[RunRecord, dict, TrainState | None] | None:
+        """(record, weights, state or None) of the latest run, for saving a project, or
+        None before the first run. A live run is brought up to this moment first and
+        recorded as it stands, "unfinished" (it goes on, and is recorded again at its
+        end under the same id)."""
+        if self.controller.active:
+            live = self._live_run()
+            if live is not None:
+                return live
+        record, state = self.last_record, self.last_state
         if record is None or self.last_weights is None:
             return None
-        history = [dict(row) for row in record.history]
-        return record.design.network, self.last_weights, history, record.loss_curve
+        if state is not None and (state.step != record.steps or state.run_id
+                                  not in ("", record.id)):
+            state = None  # not where this record ended (never expected)
+        return record, self.last_weights, state
+
+    def _live_run(self) -> tuple[RunRecord, dict, TrainState | None] | None:
+        captured = self.controller.capture_state()
+        design = self.controller.design
+        if self._recorder is None or design is None or self.last_weights is None:
+            return None
+        state = self.last_state if captured else None
+        step = state.step if state is not None else self._recorder.last_step
+        epoch = state.epoch if state is not None else 0
+        end = RunEnd("unfinished", epoch, step,
+                     f"Saved while training, at step {step:,}; the run went on after that.")
+        started, t0 = self._run_started
+        name = self._run_name or next_run_name(self._runs.runs() if self._runs else [])
+        record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
+                                       name=name, note=self._run_note, run_id=self._run_id)
+        return record, self.last_weights, state
 
     def _record_run(self, end: RunEnd | None) -> RunRecord | None:
         if self._recorder is None or self.controller.design is None:
             return None
         started, t0 = self._run_started
         record = self._recorder.finish(end, self.controller.design, started,
-                                       time.perf_counter() - t0, name=self._run_name)
+                                       time.perf_counter() - t0, name=self._run_name,
+                                       note=self._run_note, run_id=self._run_id)
         self._recorder = None
         self.last_record = record
         if self._runs is not None:
@@ -342,4 +494,4 @@ class TrainingUi(QObject):
         self.run_recorded.emit(record, end)
 
     def _on_run_failed(self, message: str) -> None:
-        self._banner(f"Training could not start: {message}")
+        self._banner(message)  # a whole sentence: whether the run started, and why not

@@ -44,6 +44,8 @@ from core.io import atomic_write_bytes
 from core.runs import RUN_COLUMNS, RunRecord, next_run_name, run_row, runs_to_csv
 from gui.run_compare import RunCompareView
 
+from .plain_text import verbatim
+
 __all__ = ["RunTableModel", "RunsPanel"]
 
 NAME_COLUMN = 0
@@ -62,8 +64,8 @@ _COLUMN_HELP = {
     "final_val_loss": "Loss on the validation set after the last epoch.",
     "best_val_metric": "Best validation accuracy (classification) or R² (regression).",
     "duration": "Wall-clock time the run took.",
-    "ended": "How the run ended: finished, stopped, target reached, stopped early or "
-             "diverged.",
+    "ended": "How the run ended: finished, stopped, target reached, stopped early, "
+             "diverged, or unfinished (saved while it was still training).",
 }
 
 
@@ -143,12 +145,12 @@ class RunTableModel(QAbstractTableModel):
             return str(value).casefold()
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "ended":
-                return run.end_message or run.ended
+                return verbatim(run.end_message or run.ended)
             if key == "name":
                 tip = f"Started {run.started.replace('T', ' ')}" if run.started else run.name
                 if run.id == self.baseline_id:
                     tip += "\nPinned as the baseline."
-                return f"{tip}\n{run.note}" if run.note else tip
+                return verbatim(f"{tip}\n{run.note}" if run.note else tip)  # user text
             return _COLUMN_HELP[key]
         if role == Qt.ItemDataRole.FontRole and run.id == self.baseline_id:
             font = QFont()
@@ -431,10 +433,13 @@ class RunsPanel(QWidget):
         if not path:
             return
         try:
-            atomic_write_bytes(path, runs_to_csv(self.model.records).encode("utf-8"))
+            # "replace": a character UTF-8 cannot hold (a lone surrogate) becomes "?"
+            # instead of an exception out of this slot.
+            data = runs_to_csv(self.model.records).encode("utf-8", "replace")
+            atomic_write_bytes(path, data)
         except OSError as exc:
             QMessageBox.warning(self, "Export failed",
-                                f"Could not write {path}:\n{exc.strerror or exc}")
+                                verbatim(f"Could not write {path}:\n{exc.strerror or exc}"))
 
     # ------------------------------------------------------------------ slots
     def _set_baseline(self, record: RunRecord | None) -> None:

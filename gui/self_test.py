@@ -17,7 +17,9 @@ from a checkout (``python main.py --self-test``). It starts the real main window
 6. a project (``.bpsproj``) with the trained weights is saved into a temporary folder,
    opened in the window, saved again through the window and read back: the design and
    every weight array are equal;
-7. settings (the recent-files list) were written, outside the installation folder.
+7. settings (the recent-files list) were written, outside the installation folder (the
+   bundle and one-folder directory, not a folder the executable merely sits in, such as
+   the home folder: see ``settings_placement_problem``).
 
 It prints one line per check to stdout and exits 0; on the first failure it prints the
 reason to stderr and exits 1. A watchdog (``--timeout``, default ``TIMEOUT_S`` seconds)
@@ -136,11 +138,51 @@ def _read_version() -> str:
                               "would say 'development checkout'); a bundle must copy it") from None
 
 
-def _install_dir() -> Path | None:
-    """The folder of a frozen installation (where the executable is), else None."""
-    if getattr(sys, "frozen", False):
-        return Path(sys.executable).resolve().parent
-    return None
+def installation_dirs(executable: Path, bundle: Path | None) -> list[Path]:
+    """The folders that belong to an installation and must not receive settings.
+
+    ``bundle`` is PyInstaller's ``sys._MEIPASS``: ``<folder>/_internal`` beside the
+    executable in the one-folder form, a temporary folder in the one-file form. The
+    installation is that bundle folder and, for the one-folder form, the folder holding
+    the executable and ``_internal/``. The folder a one-file executable merely sits in
+    (``~``, ``~/Downloads``, ``/opt``) is not part of it.
+    """
+    exe_dir = executable.parent
+    if bundle is None:
+        return [exe_dir]
+    dirs = [bundle]
+    if bundle.parent == exe_dir or bundle == exe_dir:  # one folder: its own directory
+        dirs.append(exe_dir)
+    return dirs
+
+
+def settings_placement_problem(settings_file: Path, executable: Path,
+                               bundle: Path | None, home: Path) -> str:
+    """Why ``settings_file`` is written inside the installation, or "" if it is not.
+
+    Inside means: in the bundle folder or the one-folder directory, at any depth, or
+    directly beside the executable. The user's home folder and its ancestors are never
+    an installation folder (a one-folder build unpacked straight into ``~`` still writes
+    to ``~/.config``, which is where settings belong).
+    """
+    for folder in installation_dirs(executable, bundle):
+        if home.is_relative_to(folder):
+            continue
+        if settings_file.is_relative_to(folder):
+            return f"settings are written inside the installation folder {folder}: {settings_file}"
+    if settings_file.parent == executable.parent:
+        return f"settings are written beside the executable: {settings_file}"
+    return ""
+
+
+def _installation_problem(settings_file: Path) -> str:
+    """``settings_placement_problem`` for this process; "" when not frozen."""
+    if not getattr(sys, "frozen", False):
+        return ""
+    bundle = getattr(sys, "_MEIPASS", None)
+    return settings_placement_problem(settings_file, Path(sys.executable).resolve(),
+                                      Path(bundle).resolve() if bundle else None,
+                                      Path.home().resolve())
 
 
 class SelfTest(QObject):
@@ -377,10 +419,9 @@ class SelfTest(QObject):
         if str(saved.resolve()) not in self.window.files.recent_files():
             raise SelfTestFailure("the saved project is not in the recent-files list")
         where = Path(settings.fileName()).resolve()
-        install = _install_dir()
-        if install is not None and where.is_relative_to(install):
-            raise SelfTestFailure(f"settings are written inside the installation "
-                                  f"folder: {where}")
+        problem = _installation_problem(where)
+        if problem:
+            raise SelfTestFailure(problem)
         _say(f"settings written to {where}")
         self._pass()
 

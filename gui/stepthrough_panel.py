@@ -44,6 +44,7 @@ from core.stepthrough import Stage, column_of_layers, column_widths, fmt, walk_s
 from core.targets import encode_targets
 
 from . import colors
+from .plain_text import plain
 
 #: Largest design the step-through explains (more would not fit the diagram or the text).
 MAX_UNITS = 8
@@ -184,7 +185,7 @@ class StepThroughPanel(QWidget):
         self.batch_note = ""
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
-        self.message = QLabel()
+        self.message = plain(QLabel())  # quotes the design's problems
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setMargin(24)

@@ -25,8 +25,9 @@ class TrainingWorker(QObject):
     thread's start, then start the thread once the run has been sent to the process.
 
     The GUI pulls progress with ``take_batch()`` (thread-safe). When the thread has
-    finished, ``end`` holds the ``RunEnd`` (None if the run could not start, and then
-    ``error`` says why).
+    finished, ``end`` holds the ``RunEnd`` (None if the run could not start or broke off,
+    and then ``error`` says so in a sentence for the user: whether it started, at which
+    step it stopped, and why).
     """
 
     def __init__(self, process: TrainerProcess) -> None:
@@ -36,6 +37,11 @@ class TrainingWorker(QObject):
         self._pending: list[ProgressBatch] = []
         self.end: RunEnd | None = None
         self.error = ""
+        # Set when a batch with the run's TrainState arrives, or the run is over (so a
+        # window waiting for the state to save never waits for nothing).
+        self.state_arrived = threading.Event()
+        self.done = threading.Event()  # nothing more will arrive
+        self.last_step = 0  # the newest step received
 
     def take_batch(self) -> ProgressBatch | None:
         """Everything received since the last call, as one batch (None if nothing)."""
@@ -57,17 +63,36 @@ class TrainingWorker(QObject):
     def _receive(self) -> None:
         process = self._process
         try:
+            self._receive_messages(process)
+        finally:
+            self.done.set()
+            self.state_arrived.set()
+
+    def _receive_messages(self, process: TrainerProcess) -> None:
+        try:
             while True:
                 message = process.recv()
                 if message[0] == "batch":
+                    batch = message[1]
+                    if batch.steps.size:
+                        self.last_step = int(batch.steps[-1])
                     with self._lock:
-                        self._pending.append(message[1])
+                        self._pending.append(batch)
+                    if batch.train_state is not None:
+                        self.state_arrived.set()
                 elif message[0] == "done":
-                    _, self.end, self.error = message
+                    _, self.end, error = message
+                    if error:
+                        self.error = (f"Training stopped at step {self.last_step:,}: {error}"
+                                      if self.last_step else
+                                      f"Training could not start: {error}")
                     process.touch()
                     return
         except (EOFError, OSError):
-            code = process.exitcode
-            self.error = ("The training process ended unexpectedly"
-                          + (f" (exit code {code})." if code not in (None, 0) else "."))
+            how = process.how_it_ended()
+            where = (f"at step {self.last_step:,}" if self.last_step
+                     else "before its first step")
+            self.error = (f"The training process stopped unexpectedly {where}"
+                          + (f" ({how})" if how else "")
+                          + ". The next run starts a new training process.")
             process.discard()

@@ -9,8 +9,21 @@ registry of built-in datasets (:data:`DATASETS`, :func:`list_datasets`).
 
 from __future__ import annotations
 
-from core.datasets.csv_import import CSV_TASKS, MAX_AUTO_CLASSES, detect_task, load_csv
-from core.datasets.csv_table import DEFAULT_MAX_BYTES, CsvTable, read_csv_table
+from core.datasets.cells import CellOrigin, check_precision, precision_problem
+from core.datasets.csv_import import (
+    CSV_TASKS,
+    MAX_AUTO_CLASSES,
+    detect_task,
+    load_csv,
+    read_csv_dataset,
+)
+from core.datasets.csv_table import (
+    DEFAULT_MAX_BYTES,
+    CsvTable,
+    ImportCancelled,
+    Progress,
+    read_csv_table,
+)
 from core.datasets.dataset import TASKS, Dataset, Task, build_dataset
 from core.datasets.features import DERIVED_FEATURES
 from core.datasets.registry import DATASETS, DatasetInfo, dataset_info, list_datasets
@@ -30,15 +43,19 @@ __all__ = [
     "MIN_SAMPLES",
     "SPEC_KINDS",
     "TASKS",
+    "CellOrigin",
     "CsvTable",
     "Dataset",
     "DatasetInfo",
     "DatasetSpec",
     "DatasetSpecError",
+    "ImportCancelled",
+    "Progress",
     "RawData",
     "Split",
     "Task",
     "build_dataset",
+    "check_precision",
     "dataset_info",
     "detect_task",
     "generate",
@@ -47,6 +64,8 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "make_synthetic",
+    "precision_problem",
+    "read_csv_dataset",
     "read_csv_table",
     "read_raw",
     "train_val_split",

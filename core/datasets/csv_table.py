@@ -1,22 +1,46 @@
-"""Reading a user's CSV file into a checked table of text cells.
+"""Reading a user's CSV file: its structure, streamed, and a table of text cells.
 
 This is the structural half of CSV import (``csv_import`` turns cells into numbers): size
 limit, UTF-8 decoding, delimiter detection, quoting, header checks and row widths. Every
 problem raises ``DatasetError`` naming the file, the 1-based line as a text editor shows
 it and, where it applies, the column by number and header name. Nothing is skipped
 silently; the only lines ignored are fully blank lines at the very end of the file.
+
+The file is read as a stream, decoded line by line and handed on in chunks of rows
+(:func:`read_rows`), so a large file is never held whole, neither as bytes nor as a
+list of every cell. A progress callback sees the fraction read after every chunk and can
+cancel the read (:class:`ImportCancelled`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import os
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import BinaryIO
 
-from core.errors import DatasetError
+from core.errors import DatasetError, FileFormatError
+from core.io import open_user_file
 
-__all__ = ["DEFAULT_MAX_BYTES", "DELIMITERS", "CsvTable", "column_label", "read_csv_table"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DELIMITERS",
+    "CsvRows",
+    "CsvTable",
+    "ImportCancelled",
+    "Progress",
+    "column_label",
+    "open_csv",
+    "read_csv_table",
+    "read_rows",
+    "stream_size",
+]
 
 #: Largest CSV file accepted by default (50 MiB).
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
@@ -24,8 +48,16 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 #: Cell separators recognised, in tie-breaking order.
 DELIMITERS: tuple[str, ...] = (",", ";", "\t")
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: Rows handed on per chunk (and between two progress calls) by :func:`read_rows`.
+CHUNK_ROWS = 8_192
+
+#: ``progress(fraction) -> keep_going``: called with the share of the file read so far
+#: (0 to 1); returning False cancels the read.
+Progress = Callable[[float], bool]
+
+
+class ImportCancelled(DatasetError):
+    """The progress callback asked to stop; nothing was imported."""
 
 
 @dataclass(frozen=True)
@@ -64,41 +96,96 @@ def _size_text(n_bytes: int) -> str:
     return f"{n_bytes / (1024 * 1024):.1f} MB ({n_bytes:,} bytes)"
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+class _Bounded(io.RawIOBase):
+    """Reads a file and refuses more than ``limit`` bytes, whatever its size on disk says."""
+
+    def __init__(self, fh: BinaryIO, limit: int, name: str) -> None:
+        super().__init__()
+        self._fh, self._limit, self._name, self._read = fh, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def, override]
+        n = self._fh.readinto(buffer)  # type: ignore[attr-defined]
+        self._read += n or 0
+        if self._read > self._limit:
+            raise DatasetError(f"{self._name} is larger than the limit of "
+                               f"{_size_text(self._limit)}")
+        return n
+
+    def tell(self) -> int:
+        return self._read
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+
+@contextlib.contextmanager
+def open_csv(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
+    """Open ``path`` as a binary stream that ends with an error past ``max_bytes``.
+
+    The one place a CSV file is opened, through the bounded reader of user files
+    (``core.io.open_user_file``): folders, devices (``/dev/zero``) and pipes are refused
+    before any byte is read, and the size on disk is only a hint for an early refusal.
+    Everything after it reads from the stream, so the file is never held whole.
+    """
     try:
-        if path.is_dir():
-            raise DatasetError(f"{path} is a folder, not a CSV file")
-        size = path.stat().st_size
-        if size > max_bytes:
+        with open_user_file(path) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise DatasetError(
+                    f"{path.name} is {_size_text(size)}, larger than the limit of "
+                    f"{_size_text(max_bytes)}"
+                )
+            with io.BufferedReader(_Bounded(fh, max_bytes, path.name)) as stream:
+                yield stream  # type: ignore[misc]
+    except FileFormatError as exc:
+        raise DatasetError(f"cannot read {exc}") from None
+
+
+def stream_size(stream: BinaryIO) -> int | None:
+    """The byte size of the file behind ``stream`` (None when it has none)."""
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+# Undecodable byte b becomes the lone surrogate U+DC00+b (errors="surrogateescape");
+# valid UTF-8 never decodes to one.
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+_UTF16_BOM_TEXT = ("\udcff\udcfe", "\udcfe\udcff")
+
+
+def _check_line(line: str, number: int, name: str) -> None:
+    """Raise for undecodable bytes or a NUL character in one decoded line."""
+    if not line.isascii():
+        if number == 1 and line.startswith(_UTF16_BOM_TEXT):
+            raise DatasetError(f"{name}, line 1: the file is UTF-16 encoded; save it as UTF-8")
+        bad = _BAD_BYTE.search(line)
+        if bad is not None:
+            byte = ord(bad.group()) - 0xDC00
             raise DatasetError(
-                f"{path.name} is {_size_text(size)}, larger than the limit of "
-                f"{_size_text(max_bytes)}"
+                f"{name}, line {number}: byte 0x{byte:02X} at character {bad.start() + 1} "
+                "is not valid UTF-8; save the file with UTF-8 encoding"
             )
-        return path.read_bytes()
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def _decode(data: bytes, name: str) -> str:
-    if data.startswith(_UTF16_BOMS):
-        raise DatasetError(f"{name}, line 1: the file is UTF-16 encoded; save it as UTF-8")
-    # A UTF-8 byte-order mark (Excel writes one) is accepted and dropped.
-    data = data.removeprefix(_UTF8_BOM)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        position = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DatasetError(
-            f"{name}, line {line}: byte 0x{data[exc.start]:02X} at character {position} is "
-            "not valid UTF-8; save the file with UTF-8 encoding"
-        ) from None
-    nul = text.find("\x00")
-    if nul >= 0:
+    if "\x00" in line:
         # Python's csv module keeps NUL characters inside cells; they only mean a binary file.
-        line = text.count("\n", 0, nul) + 1
-        raise DatasetError(f"{name}, line {line}: contains a NUL character; is this a text file?")
-    return text
+        raise DatasetError(f"{name}, line {number}: contains a NUL character; is this a text file?")
+
+
+def _decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """The stream's lines as text with their endings (``\n``, ``\r\n`` or ``\r``).
+
+    Decoded incrementally; a UTF-8 byte-order mark (Excel writes one) is dropped.
+    """
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape",
+                            newline="")
+    for number, line in enumerate(text, 1):
+        if not line.isascii() or "\x00" in line:  # the common case costs two C calls
+            _check_line(line, number, name)
+        yield line
 
 
 def _detect_delimiter(header_line: str) -> str:
@@ -122,22 +209,125 @@ def _is_blank(cells: list[str]) -> bool:
     return not cells or (len(cells) == 1 and not cells[0].strip())
 
 
-def _parse_records(text: str, delimiter: str, name: str) -> list[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
-    last_line = 0
+def _csv_error(exc: csv.Error, start: int, current: int, name: str) -> DatasetError:
+    if "end of data" in str(exc) or "EOF" in str(exc):
+        return DatasetError(
+            f'{name}, line {start}: a quoted cell opened here is never closed (missing ")'
+        )
+    return DatasetError(f"{name}, line {current}: {exc}")
+
+
+@dataclass
+class CsvRows:
+    """A CSV stream after its header: the data rows still to come, in chunks.
+
+    Attributes
+    ----------
+    name : str
+        The file name, for messages.
+    header : tuple of str, length n_columns
+        Column names, stripped; unique and non-empty.
+    delimiter : str
+    chunks : iterator of (list of int, list of list of str)
+        Per chunk (up to ``CHUNK_ROWS`` rows): the 1-based line each row starts on, and
+        the rows' cells as the csv module gives them (not stripped); every row has
+        ``n_columns`` cells. Structural errors are raised while iterating.
+    """
+
+    name: str
+    header: tuple[str, ...]
+    delimiter: str
+    chunks: Iterator[tuple[list[int], list[list[str]]]]
+
+
+def _chunks(reader: Iterator[list[str]], header: tuple[str, ...], name: str, chunk_rows: int,
+            tell: Callable[[], float] | None, progress: Progress | None
+            ) -> Iterator[tuple[list[int], list[list[str]]]]:
+    n = len(header)
+    last = reader.line_num  # type: ignore[attr-defined]
+    blank_at = 0  # first line of a run of blank lines (an error unless nothing follows)
+    lines: list[int] = []
+    rows: list[list[str]] = []
     try:
         for cells in reader:
-            records.append((last_line + 1, cells))
-            last_line = reader.line_num
+            line, last = last + 1, reader.line_num  # type: ignore[attr-defined]
+            blank = len(cells) <= 1 and _is_blank(cells)
+            if blank_at and not blank:
+                raise DatasetError(
+                    f"{name}, line {blank_at}: blank line between data rows; remove it (only "
+                    "blank lines at the end of the file are ignored)"
+                )
+            if blank:
+                blank_at = blank_at or line
+                continue
+            if len(cells) != n:
+                _check_width(cells, line, header, name)
+            lines.append(line)
+            rows.append(cells)
+            if len(rows) >= chunk_rows:
+                if progress is not None and tell is not None and not progress(tell()):
+                    raise ImportCancelled(f"reading {name} was cancelled")
+                yield lines, rows
+                lines, rows = [], []
     except csv.Error as exc:
-        start = last_line + 1
-        if "end of data" in str(exc) or "EOF" in str(exc):
-            raise DatasetError(
-                f'{name}, line {start}: a quoted cell opened here is never closed (missing ")'
-            ) from None
-        raise DatasetError(f"{name}, line {reader.line_num}: {exc}") from None
-    return records
+        raise _csv_error(exc, last + 1, reader.line_num, name) from None  # type: ignore[attr-defined]
+    if rows:
+        yield lines, rows
+
+
+def read_rows(stream: BinaryIO, name: str, *, chunk_rows: int = CHUNK_ROWS,
+              progress: Progress | None = None) -> CsvRows:
+    """Start reading a CSV stream: decode, detect the separator, read and check the header.
+
+    Accepted: UTF-8 with or without a byte-order mark; ``,``, ``;`` or tab separators
+    (whichever is most frequent in the header line); quoted cells with separators, quotes
+    (doubled) or line breaks inside; ``\n``, ``\r\n`` or ``\r`` line endings. Fully blank
+    lines at the end of the file are ignored; a blank line anywhere else is an error.
+
+    Parameters
+    ----------
+    stream : binary file object
+        Read from its current position to its end; not closed here.
+    name : str
+        The file name used in messages.
+    chunk_rows : int
+        Rows per chunk.
+    progress : callable, optional
+        ``progress(fraction) -> bool`` after every chunk; False raises ImportCancelled.
+
+    Returns
+    -------
+    CsvRows
+        The header now; the data rows as its ``chunks`` are iterated.
+
+    Raises
+    ------
+    DatasetError
+        Empty file, empty or duplicate column names, a first line of numbers, bytes that
+        are not UTF-8, a NUL character; while iterating, rows with too few or too many
+        cells, blank lines between rows or an unclosed quote.
+    """
+    lines = _decoded_lines(stream, name)
+    first = next(lines, None)
+    if first is not None and not first.strip():
+        if any(line.strip() for line in lines):
+            raise DatasetError(f"{name}, line 1: is blank; the first line must be the header row")
+        first = None
+    if first is None:
+        raise DatasetError(
+            f"{name} is empty; it needs a header row naming the columns, then data rows"
+        )
+    delimiter = _detect_delimiter(first)
+    reader = csv.reader(chain([first], lines), delimiter=delimiter, strict=True)
+    try:
+        header = tuple(cell.strip() for cell in next(reader))
+    except csv.Error as exc:
+        raise _csv_error(exc, 1, reader.line_num, name) from None
+    _check_header(header, name)
+    size = stream_size(stream)
+    tell = (lambda: min(1.0, stream.tell() / size)) if size else None
+    return CsvRows(name, header, delimiter, _chunks(reader, header, name, chunk_rows, tell,
+                                                    progress))
 
 
 def _looks_numeric(cell: str) -> bool:
@@ -187,12 +377,10 @@ def _check_width(cells: list[str], line: int, header: tuple[str, ...], name: str
 def read_csv_table(
     path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_rows: int | None = None
 ) -> CsvTable:
-    """Read and structurally check a CSV file (header row required).
+    """Read and structurally check a CSV file (header row required) into text cells.
 
-    Accepted: UTF-8 with or without a byte-order mark; ``,``, ``;`` or tab separators
-    (whichever is most frequent in the header line); quoted cells with separators, quotes
-    (doubled) or line breaks inside; ``\\n``, ``\\r\\n`` or ``\\r`` line endings. Fully blank
-    lines at the end of the file are ignored; a blank line anywhere else is an error.
+    For previews and small files; ``load_csv`` parses large files without this table.
+    The accepted formats are those of :func:`read_rows`.
 
     Parameters
     ----------
@@ -210,49 +398,35 @@ def read_csv_table(
     Raises
     ------
     DatasetError
-        Empty file, header only, empty or duplicate column names, a first line of numbers,
-        rows with too few or too many cells, blank lines between rows, an unclosed quote,
-        bytes that are not UTF-8, or a file over ``max_bytes``.
+        As :func:`read_rows`, a file with a header but no data rows, or one over
+        ``max_bytes``.
     """
     path = Path(path)
     name = path.name
-    text = _decode(_read_bytes(path, max_bytes), name)
-    if not text.strip():
-        raise DatasetError(
-            f"{name} is empty; it needs a header row naming the columns, then data rows"
-        )
-    header_line = text.splitlines()[0]
-    if not header_line.strip():
-        raise DatasetError(f"{name}, line 1: is blank; the first line must be the header row")
-    delimiter = _detect_delimiter(header_line)
-    records = _parse_records(text, delimiter, name)
-    while records and _is_blank(records[-1][1]):
-        records.pop()
-
-    header = tuple(cell.strip() for cell in records[0][1])
-    _check_header(header, name)
     rows: list[tuple[str, ...]] = []
     lines: list[int] = []
     truncated = False
-    for line, cells in records[1:]:
+    chunk = max(1, min(max_rows or CHUNK_ROWS, CHUNK_ROWS))
+    with open_csv(path, max_bytes) as stream:
+        source = read_rows(stream, name, chunk_rows=chunk)
+        for chunk_lines, chunk_rows in source.chunks:
+            rows.extend(tuple(cell.strip() for cell in cells) for cells in chunk_rows)
+            lines.extend(chunk_lines)
+            if max_rows is not None and len(rows) >= max_rows:
+                break
         if max_rows is not None and len(rows) >= max_rows:
-            truncated = True
-            break
-        if _is_blank(cells):
-            raise DatasetError(
-                f"{name}, line {line}: blank line between data rows; remove it (only blank "
-                "lines at the end of the file are ignored)"
-            )
-        _check_width(cells, line, header, name)
-        rows.append(tuple(cell.strip() for cell in cells))
-        lines.append(line)
+            # Anything after the preview rows, even a row with a mistake, means "more".
+            try:
+                truncated = next(source.chunks, None) is not None
+            except DatasetError:
+                truncated = True
     if not rows and not truncated:
         raise DatasetError(f"{name} has a header row (line 1) but no data rows")
     return CsvTable(
         path=path,
-        header=header,
+        header=source.header,
         rows=tuple(rows),
         line_numbers=tuple(lines),
-        delimiter=delimiter,
+        delimiter=source.delimiter,
         truncated=truncated,
     )

@@ -16,20 +16,18 @@ from typing import Literal
 
 import numpy as np
 
+from core.datasets.cells import CellOrigin, StandardisedCells, frozen
 from core.datasets.features import derive_features, fit_standardizer, standardize
 from core.datasets.split import train_val_split
 from core.errors import DatasetError
 
-__all__ = ["TASKS", "Dataset", "Task", "build_dataset"]
+__all__ = ["TASKS", "CellOrigin", "Dataset", "Task", "build_dataset"]
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[str, ...] = ("classification", "regression")
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a)
-    a.setflags(write=False)
-    return a
+_frozen = frozen
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +64,8 @@ class Dataset:
         One line saying what the data is.
     notes : tuple of str
         Remarks made while building, e.g. a class that is missing from validation.
+    train_origin, val_origin : CellOrigin, optional
+        The file line of every training and validation row (CSV data); None otherwise.
 
     Notes
     -----
@@ -90,6 +90,8 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     description: str = ""
     notes: tuple[str, ...] = ()
+    train_origin: CellOrigin | None = None
+    val_origin: CellOrigin | None = None
 
     @property
     def n_features(self) -> int:
@@ -162,6 +164,7 @@ def build_dataset(
     image_shape: tuple[int, int] | None = None,
     description: str = "",
     notes: Sequence[str] = (),
+    origin: CellOrigin | None = None,
 ) -> Dataset:
     """Split, derive features, standardise and wrap everything in a :class:`Dataset`.
 
@@ -184,10 +187,18 @@ def build_dataset(
         Standardise inputs with training statistics (True for every built-in loader).
     notes : sequence of str
         Remarks from the loader, kept before the split's own notes.
+    origin : CellOrigin, optional
+        The file line of every row of ``x_raw`` (CSV data), split with the rows.
 
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    DatasetError
+        Bad shapes or labels, or a column whose standardisation is not finite (a value
+        too large to standardise; named by its line and column when ``origin`` is given).
     """
     if task not in TASKS:
         raise DatasetError(f"task must be 'classification' or 'regression', got {task!r}")
@@ -198,7 +209,7 @@ def build_dataset(
         )
     n = x_raw.shape[0]
     if task == "classification":
-        labels = np.asarray(y).astype(np.int64)
+        labels = np.asarray(y).astype(np.int64, copy=False)
         if labels.shape != (n,):
             raise DatasetError(f"{name}: labels must have shape ({n},), got {labels.shape}")
         if len(class_names) < 2:
@@ -217,22 +228,34 @@ def build_dataset(
     derived = tuple(derived_features)
     x_all = derive_features(x_raw, derived)
     feature_names = tuple(raw_feature_names) + derived
+    train_origin = origin.rows(split.train) if origin is not None else None
+    val_origin = origin.rows(split.val) if origin is not None else None
+    x_train_raw, x_val_raw = x_raw[split.train], x_raw[split.val]
+    # Copies in split order, standardised in place: no further full-size temporaries.
+    x_train, x_val = x_all[split.train], x_all[split.val]
+    del x_all, x_raw  # the caller may have handed them over: free them before scaling
     if standardize_inputs:
-        mean, std = fit_standardizer(x_all[split.train])
+        mean, std = fit_standardizer(x_train)
+        cells = StandardisedCells(name, feature_names, x_train_raw, x_val_raw,
+                                  train_origin, val_origin)
+        cells.check_statistics(mean, std)
+        standardize(x_train, mean, std, out=x_train)
+        standardize(x_val, mean, std, out=x_val)
+        cells.check_finite(x_train, x_val)
     else:
-        mean, std = np.zeros(x_all.shape[1]), np.ones(x_all.shape[1])
+        mean, std = np.zeros(x_train.shape[1]), np.ones(x_train.shape[1])
     return Dataset(
         name=name,
         task=task,
-        x_train=_frozen(standardize(x_all[split.train], mean, std)),
+        x_train=_frozen(x_train),
         y_train=_frozen(targets[split.train]),
-        x_val=_frozen(standardize(x_all[split.val], mean, std)),
+        x_val=_frozen(x_val),
         y_val=_frozen(targets[split.val]),
         feature_names=feature_names,
         class_names=tuple(class_names) if task == "classification" else (),
         target_names=tuple(target_names),
-        x_train_raw=_frozen(x_raw[split.train]),
-        x_val_raw=_frozen(x_raw[split.val]),
+        x_train_raw=_frozen(x_train_raw),
+        x_val_raw=_frozen(x_val_raw),
         raw_feature_names=tuple(raw_feature_names),
         feature_mean=_frozen(mean),
         feature_std=_frozen(std),
@@ -240,4 +263,6 @@ def build_dataset(
         image_shape=image_shape,
         description=description,
         notes=tuple(notes) + split.notes,
+        train_origin=train_origin,
+        val_origin=val_origin,
     )

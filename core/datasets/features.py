@@ -89,11 +89,14 @@ def derive_features(x_raw: np.ndarray, derived: Sequence[str]) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, n_raw + len(derived)), float64
-        A new array: raw columns first, then one column per derived feature.
+        Raw columns first, then one column per derived feature; ``x_raw`` itself (not a
+        copy) when nothing is derived.
     """
     problems = check_derived(derived, x_raw.shape[1])
     if problems:
         raise DatasetError("; ".join(message for _, message in problems))
+    if not derived:
+        return x_raw.astype(np.float64, copy=False)
     columns = [x_raw] + [_DERIVED[name][1](x_raw)[:, None] for name in derived]
     return np.concatenate(columns, axis=1).astype(np.float64, copy=False)
 
@@ -113,25 +116,36 @@ def fit_standardizer(x_train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         Population standard deviation; columns that are (numerically) constant get 1.0
         so that standardising them yields zeros rather than NaN or huge values.
     """
-    mean = x_train.mean(axis=0)
-    std = x_train.std(axis=0)
+    # Huge values overflow here (std = inf); build_dataset refuses them by line and column.
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = x_train.mean(axis=0)
+        std = x_train.std(axis=0)
     # A relative threshold: a column like 1e6 + tiny rounding jitter is constant too.
     tiny = 1e-12 * np.maximum(1.0, np.abs(mean))
     std = np.where(std > tiny, std, 1.0)
     return mean.astype(np.float64), std.astype(np.float64)
 
 
-def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+def standardize(x: np.ndarray, mean: np.ndarray, std: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
     """Apply a fitted standardisation.
 
     Parameters
     ----------
     x : ndarray, shape (n, n_features)
     mean, std : ndarray, shape (n_features,)
+    out : ndarray, shape (n, n_features), float64, optional
+        Where to write the result (may be ``x`` itself: no temporary array).
 
     Returns
     -------
     ndarray, shape (n, n_features), float64
         ``(x - mean) / std``.
     """
-    return ((x - mean) / std).astype(np.float64, copy=False)
+    # Overflow to inf is possible for huge values; the caller checks the result.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if out is None:
+            return ((x - mean) / std).astype(np.float64, copy=False)
+        np.subtract(x, mean, out=out)
+        np.divide(out, std, out=out)
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from core.datasets.csv_import import CSV_TASKS, load_csv
+from core.datasets.csv_table import Progress
 from core.datasets.dataset import Dataset
 from core.datasets.features import check_derived
 from core.datasets.shipped import SHIPPED, load_builtin
@@ -284,7 +285,8 @@ class DatasetSpec:
         return cls(**values)
 
 
-def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None) -> Dataset:
+def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None,
+                 progress: Progress | None = None) -> Dataset:
     """Make the dataset a spec describes.
 
     Parameters
@@ -292,6 +294,9 @@ def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None) -> Datas
     spec : DatasetSpec
     base_dir : str or pathlib.Path, optional
         Folder that a relative CSV path is relative to (the project file's folder).
+    progress : callable, optional
+        ``progress(fraction) -> bool`` while a CSV file is read (see ``load_csv``);
+        returning False cancels with ``ImportCancelled``. Built-in sets do not call it.
 
     Returns
     -------
@@ -306,4 +311,5 @@ def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None) -> Datas
     path = Path(spec.path)
     if base_dir is not None and not path.is_absolute():
         path = Path(base_dir) / path
-    return load_csv(path, spec.target, spec.task, spec.val_fraction, spec.seed)
+    return load_csv(path, spec.target, spec.task, spec.val_fraction, spec.seed,
+                    progress=progress)

@@ -125,17 +125,21 @@ def test_gradcheck_on_xor_prints_every_parameter(capsys):
     assert rc == 0 and err == ""
     params = build_network(load_design(XOR).network).parameters()
     for name, p in params.items():
-        m = re.search(rf"^{re.escape(name)}\s+(\d+)\s+(\S+)$", out, re.M)
+        m = re.search(rf"^{re.escape(name)}\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)$",
+                      out, re.M)
         assert m, (name, out)
-        assert int(m.group(1)) == p.size
-        assert 0 <= float(m.group(2)) < 1e-5
+        assert int(m.group(1)) == p.size and int(m.group(2)) == min(p.size, 50)
+        assert int(m.group(3)) == 0  # tanh has no kinks
+        assert 0 <= float(m.group(4)) < 1e-11 and 0 <= float(m.group(5)) < 1e-5
     assert out.strip().splitlines()[-1].startswith("OK: largest relative error")
 
 
-def test_gradcheck_fails_with_exit_1_above_the_tolerance(capsys):
-    rc, out, err = run(capsys, "gradcheck", XOR, "--tolerance", "1e-300")
+def test_gradcheck_fails_with_exit_1_above_both_tolerances(capsys):
+    rc, out, err = run(capsys, "gradcheck", XOR, "--tolerance", "1e-300", "--atol", "1e-300")
     assert rc == 1
-    assert "<-- above tolerance" in out and "FAILED" in out.strip().splitlines()[-1]
+    assert "<-- above both tolerances" in out and "FAILED" in out.strip().splitlines()[-1]
+    # Either tolerance alone lets a parameter pass.
+    assert run(capsys, "gradcheck", XOR, "--tolerance", "1e-300")[0] == 0
 
 
 # --------------------------------------------------------------------------- train
@@ -401,3 +405,48 @@ def test_design_with_a_relative_csv_path_trains_and_records_where_the_file_is(
     assert rc == 0, err
     assert (tmp_path / "run2" / "steps.csv").read_bytes() == \
         (tmp_path / "run" / "steps.csv").read_bytes()
+
+
+def test_resume_continues_a_saved_project_with_the_uninterrupted_steps(capsys, tmp_path,
+                                                                       xor_run):
+    first, _ = xor_run  # 3 epochs of 32 steps
+    rc, out, err = run(capsys, "train", first / "project.bpsproj", "--resume", "--quiet",
+                       "--out", tmp_path / "more")
+    assert rc == 0, err
+    rc, _, err = run(capsys, "train", XOR, "--epochs", "6", "--quiet",
+                     "--out", tmp_path / "whole")
+    assert rc == 0, err
+    _, more = read_csv(tmp_path / "more" / "steps.csv")
+    _, whole = read_csv(tmp_path / "whole" / "steps.csv")
+    assert [int(r["step"]) for r in more] == list(range(97, 193))
+    np.testing.assert_allclose([float(r["loss"]) for r in more],
+                               [float(r["loss"]) for r in whole[96:]], rtol=1e-5)
+    project = load_project(tmp_path / "more" / "project.bpsproj")
+    assert project.train_state.step == 192 and project.train_state.epoch == 6
+    assert [r["epoch"] for r in project.history] == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_needs_a_project_with_weights(capsys, tmp_path):
+    rc, _, err = run(capsys, "train", XOR, "--resume", "--out", tmp_path / "x")
+    assert rc == 2 and "--resume continues the run saved in a project file" in err
+    from core.project import Project, save_project
+
+    save_project(Project(load_design(XOR)), tmp_path / "empty.bpsproj")
+    rc, _, err = run(capsys, "train", tmp_path / "empty.bpsproj", "--resume",
+                     "--out", tmp_path / "y")
+    assert rc == 2 and "holds no trained weights" in err
+
+
+def test_regression_with_validation_share_0_trains_and_says_so(capsys, tmp_path):
+    # Before: exit 1 with a traceback ("cannot reshape array of size 0", core/targets.py).
+    d = json.loads(Path(SINE).read_text())
+    d["dataset"]["val_fraction"] = 0.0
+    d["training"]["epochs"] = 3
+    (tmp_path / "noval.json").write_text(json.dumps(d))
+    rc, out, err = run(capsys, "train", tmp_path / "noval.json", "--out", tmp_path / "run")
+    assert rc == 0 and err == ""
+    assert "val loss" not in out
+    assert "no validation set (validation share 0)" in out.strip().splitlines()[-1]
+    _, rows = read_csv(tmp_path / "run" / "metrics.csv")
+    assert len(rows) == 3 and all(r["val_loss"] == "nan" for r in rows)
+    assert all(np.isfinite(float(r["train_metric"])) for r in rows)

@@ -169,7 +169,7 @@ def test_steps_must_be_n_by_2_float64(project, steps):
 @pytest.mark.parametrize("meta_change,words", [
     ({"format": "something-else"}, ["not a Backprop Studio project"]),
     ({"format": None}, ["not a Backprop Studio project"]),
-    ({"version": "2"}, ["unknown project version '2'", "reads version 1"]),
+    ({"version": "3"}, ["unknown project version '3'", "reads version 2"]),
     ({"version": "0"}, ["unknown project version '0'"]),
     ({"version": "1.0"}, ["unknown project version"]),
     ({"version": "-1"}, ["unknown project version"]),
@@ -181,8 +181,9 @@ def test_steps_must_be_n_by_2_float64(project, steps):
     ({"project": "[1, 2]"}, ["must be an object with design and history"]),
     ({"project": '{"design": {}, "extra": 1}'}, ["must be an object with design and history"]),
     ({"project": '{"design": {"a": NaN}}'}, ["NaN"]),
-    # A lone surrogate in the metadata string itself (a "\ud800" escape in the header)...
-    ({"project": '{"design": "\ud800"}'}, ["not UTF-8"]),
+    # A lone surrogate in the metadata string itself (a "\ud800" escape in the header,
+    # replaced by U+FFFD)...
+    ({"project": '{"design": "\ud800"}'}, ["a design must be a JSON object, got '\ufffd'"]),
     # ... and one inside the project JSON.
     ({"project": '{"design": "\\ud800"}'}, ["a design must be a JSON object"]),
 ])

@@ -116,6 +116,8 @@ def test_a_dead_child_is_reported_and_replaced(xor):
     with pytest.raises((EOFError, OSError)):
         while True:
             process.recv()
+    # Read as soon as the pipe breaks, the exit status was often not there yet.
+    assert process.how_it_ended() == "killed by signal SIGKILL"
     process.discard()
     process.ensure_started()  # a new child
     process.send(("run", design(), xor, 1, False, 0))
@@ -138,3 +140,38 @@ def test_merge_keeps_order_and_newest_views():
     assert merged.grad_norms.shape == (6, 1)
     assert merged.weights == {"w": 2}
     assert merge_batches([]) is None
+
+
+def test_a_paused_run_answers_a_state_request_and_a_run_continues_from_it(child, xor):
+    child.send(("run", design(epochs=50, optimizer="adam"), xor, 1, True, 7))
+    child.send(("state",))  # may arrive before the 7 steps are done: answered between
+    states = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        batch = child.recv()[1]
+        if batch.train_state is not None:
+            states.append(batch.train_state)
+            if batch.train_state.step == 7:
+                break
+            child.send(("state",))
+    assert states and states[-1].step == 7 and states[-1].optimizer == "adam"
+    child.send(("stop",))
+    batches, end, _error = collect(child)
+    assert end.reason == "stopped" and end.step == 7
+    assert merge_batches(batches).train_state is not None  # the last batch carries one
+    # Continued in the child from the state: the uninterrupted run's steps 8, 9, ...
+    child.send(("run", design(epochs=2, optimizer="adam"), xor, 1, False, 0))
+    whole = merge_batches(collect(child)[0]).losses
+    child.send(("run", design(epochs=2, optimizer="adam"), xor, 1, False, 0, states[-1]))
+    rest = merge_batches(collect(child)[0])
+    assert rest.steps[0] == 8
+    np.testing.assert_allclose(rest.losses, whole[7:], rtol=1e-5)
+
+
+def test_exit_statuses_in_words():
+    from core.remote import describe_exit
+
+    assert describe_exit(-9) == "killed by signal SIGKILL"
+    assert describe_exit(-11) == "killed by signal SIGSEGV"
+    assert describe_exit(1) == "exit code 1"
+    assert describe_exit(None) == ""

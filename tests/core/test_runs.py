@@ -80,8 +80,27 @@ def test_recorder_stays_bounded_over_a_long_run(xor):
     assert run.loss_curve[0, 0] == 1
     assert np.all(np.diff(run.loss_curve[:, 0]) > 0)
     assert run.history[-1]["step"] == 1_000_000
+    assert run.loss_curve[-1, 0] == 1_000_000  # the last step too: where the run ended
     assert run.final_train_loss == pytest.approx(1e-6)
     assert (run.steps, run.epochs, run.end_reason) == (1_000_000, 10_000, "finished")
+
+
+def test_a_continued_run_records_the_saved_history_and_keeps_its_id(xor):
+    first = RunRecorder(NAMES)
+    first.add(synthetic_batch(1, 300))
+    saved = first.finish(None, xor, "", 0.0)
+    again = first.finish(RunEnd("unfinished", 0, 300, "saved"), xor, "", 0.0,
+                         run_id=saved.id)
+    assert again.id == saved.id and again.ended == "unfinished"  # finish changes nothing
+    assert first.last_step == 300
+    recorder = RunRecorder(NAMES)
+    recorder.continue_from(saved.loss_curve, saved.grad_curves, saved.history,
+                           saved.metric_name)
+    recorder.add(synthetic_batch(301, 200))
+    run = recorder.finish(None, xor, "", 0.0)
+    assert run.loss_curve[0, 0] == 1 and run.loss_curve[-1, 0] == 500
+    assert run.grad_curves[0, 0] == 1 and run.history[-1]["step"] == 500
+    assert run.steps == 500
 
 
 def test_recorder_restarts_when_the_run_is_reinitialised(xor):

@@ -148,3 +148,54 @@ def test_runs_are_recorded_restored_and_saved_with_the_project(qtbot, window, tm
     assert window.runs_panel.runs() == []
     assert window.open_path(target)
     assert len(window.runs_panel.runs()) == 2
+
+
+def _set_training(window, **changes) -> None:
+    d = window.document.design
+    window.document.set_design(replace(d, training=replace(d.training, **changes)), "set")
+
+
+def test_regression_without_a_validation_share_trains_to_the_end(qtbot, window):
+    # Before: the training process failed in encode_targets ("cannot reshape array of
+    # size 0") and the window said "internal error".
+    window.open_example("sine_regression.json")
+    d = window.document.design
+    window.document.set_design(replace(d, dataset={**d.dataset, "val_fraction": 0.0}),
+                               "no validation")
+    qtbot.waitUntil(lambda: window.training.train_action.isEnabled()
+                    and window.dataset_state.dataset is not None
+                    and window.dataset_state.dataset.x_val.shape[0] == 0, timeout=10000)
+    _set_training(window, epochs=5)
+    with qtbot.waitSignal(window.training.run_recorded, timeout=20000) as blocker:
+        window.training.train()
+    record, end = blocker.args
+    assert end is not None and end.reason == "finished", end
+    assert window.banner.isHidden()
+    assert len(record.history) == 5
+    assert all(row["val_loss"] != row["val_loss"] for row in record.history)  # NaN
+    assert window.plots.loss_legend.entry("val").visible is False
+    assert "no validation set" in window.statusBar().currentMessage()
+    assert window.plots.metric_legend.entry("val").visible is False
+    window.grab().save("/tmp/numerics_noval.png")
+
+
+def test_a_loss_that_blows_up_is_stopped_with_the_remedies(qtbot, window):
+    window.open_example("xor.json")
+    _set_training(window, learning_rate=1e4)
+    with qtbot.waitSignal(window.training.run_recorded, timeout=20000) as blocker:
+        window.training.train()
+    record, end = blocker.args
+    assert end.reason == "diverged" and record.end_reason == "diverged"
+    text = window.banner.text()
+    assert "smoothed loss" in text and "at step" in text and "clipping" in text
+    window.grab().save("/tmp/numerics_blowup.png")
+
+
+def test_a_blow_up_under_warn_is_shown_and_the_run_goes_on(qtbot, window):
+    window.open_example("xor.json")
+    _set_training(window, learning_rate=1e4, blow_up="warn", epochs=5)
+    with qtbot.waitSignal(window.training.run_recorded, timeout=20000) as blocker:
+        window.training.train()
+    _, end = blocker.args
+    assert end.reason == "finished"
+    assert "Training is diverging at step" in window.banner.text()
