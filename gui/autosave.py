@@ -5,10 +5,10 @@ On the GUI thread a tick only takes a snapshot (``FileActions.current_project``:
 Save would write, by reference); one worker thread serialises it with the one project
 serialiser (``core.project.project_bytes``), writes, fsyncs and renames, so the window
 never waits for the disk. A tick does nothing while the document has no unsaved changes
-or nothing changed since the last copy (edits, runs and opened files mark it changed; a
-live run counts as changing), and the worker writes nothing when the bytes are those of
-the copy already on disk. Saving the document, or closing the window normally, removes
-the copy.
+or nothing changed since the last copy (edits, runs and opened files mark it changed),
+unless a run is live (its progress is unsaved work, saved as Save would: "unfinished");
+the worker writes nothing when the bytes are those of the copy already on disk. Saving
+the document, or closing the window normally, removes the copy.
 """
 
 from __future__ import annotations
@@ -80,10 +80,11 @@ class AutoSaver(QObject):
     # ---------------------------------------------------------------- writing
     def autosave(self) -> bool:
         """Queue a snapshot of the document for writing if it has unsaved changes and
-        something changed since the last one (always during a live run); True if queued."""
+        something changed since the last one, or a run is live (its progress is in no
+        file yet); True if queued."""
         doc = self._window.document
         live = self._window.training.controller.active
-        if self._closing or not doc.modified or not (self._changed or live):
+        if self._closing or not (live or (doc.modified and self._changed)):
             return False
         self._changed = False
         project = self._window.files.current_project(doc.design)

@@ -116,6 +116,29 @@ def test_a_finished_run_is_autosaved_with_its_weights(qtbot, window, folder):
         np.testing.assert_array_equal(copy.weights[k], v)
 
 
+def test_a_live_run_is_autosaved_as_it_stands_though_nothing_else_changed(qtbot, window,
+                                                                           folder, tmp_path):
+    from core.io import save_design
+
+    long_run = tmp_path / "long.json"
+    d = window.document.design
+    save_design(replace(d, training=replace(d.training, epochs=100_000)), long_run)
+    assert window.files.open_path(long_run, ask=False)
+    start_recovery(window, folder, interval_s=3600)
+    saver = window.autosaver
+    assert not window.document.modified
+    assert saver.autosave() is False  # nothing to save: the file has it all
+    window.training.train_action.trigger()
+    qtbot.waitUntil(lambda: window.plots.history_points() >= 5, timeout=15000)
+    with qtbot.waitSignal(saver.written, timeout=20000):
+        assert saver.autosave() is True
+    (run,) = written_copy(saver).runs
+    assert run.end_reason == "unfinished" and run.steps > 0
+    assert written_copy(saver).weights is not None
+    with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
+        window.training.stop_action.trigger()
+
+
 def test_saving_and_closing_remove_the_copy(qtbot, window, folder, tmp_path):
     start_recovery(window, folder, interval_s=3600)
     saver = window.autosaver
