@@ -4,7 +4,8 @@ Every load is checked before anything is built and fails with one error type
 (``FileFormatError`` for unreadable files, ``DesignError`` for readable files that are not
 a valid design), naming what is wrong. Every save writes a temporary file in the same
 folder, flushes and fsyncs it, then renames it over the target, so a crash mid-save
-leaves the previous file intact.
+leaves the previous file intact; the next save of that file removes the temporary file
+such a crash left behind.
 """
 
 from __future__ import annotations
@@ -16,36 +17,89 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import MAX_INT_DIGITS, DesignError, FileFormatError, HugeNumber
+from .locks import is_locked, lock_fd, process_alive
 from .spec import Design
 
 MAX_JSON_BYTES = 20 * 1024 * 1024
+TEMP_SUFFIX = ".tmp"
+# Temporary files written before they carried a process id (".NAME.abcd1234.tmp") are
+# removed once they are this old: no save takes ten minutes.
+LEGACY_TEMP_AGE_S = 600.0
+_TEMP_TAIL = re.compile(r"(?:(?P<pid>[0-9]{1,10})-)?[a-z0-9_]{8}\.tmp")
+
+
+def _temp_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def remove_stale_temps(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files that ``atomic_write_bytes`` left next to ``path`` when its
+    process was killed mid-save; returns the ones removed.
+
+    Only our own naming for this very target (``.NAME.<pid>-<8 random>.tmp``), and only
+    files nobody is writing: not locked, and written by a process that is gone (files of
+    the older ``.NAME.<8 random>.tmp`` form: not locked and older than
+    ``LEGACY_TEMP_AGE_S``). Errors are ignored: cleaning up must never fail a save.
+    """
+    target = Path(path)
+    prefix = _temp_prefix(target)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(TEMP_SUFFIX)):
+            continue
+        match = _TEMP_TAIL.fullmatch(entry.name[len(prefix):])
+        try:
+            if match is None or not entry.is_file(follow_symlinks=False):
+                continue
+            if match["pid"] is not None:
+                stale = not process_alive(int(match["pid"]))
+            else:
+                stale = time.time() - entry.stat().st_mtime > LEGACY_TEMP_AGE_S
+            if stale and not is_locked(entry.path):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, fsync, rename).
 
+    The temporary file is named ``.NAME.<pid>-<8 random>.tmp`` and locked while it is
+    written, so the next save can tell a leftover of a killed save (removed first, see
+    ``remove_stale_temps``) from one being written right now.
     Raises ``OSError`` (no permission, disk full...) with the old file untouched.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    remove_stale_temps(target)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_temp_prefix(target)}{os.getpid()}-",
+                               suffix=TEMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            # Held until the file is closed, after the rename: "being written".
+            lock_fd(fh.fileno(), wait=True)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
-            # Keep the file's permission bits; mkstemp creates 0600.
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+            if target.exists():
+                # Keep the file's permission bits; mkstemp creates 0600.
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

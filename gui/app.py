@@ -1,5 +1,6 @@
 """Starting the window: QApplication set-up, the main window, the file named on the
-command line (or the built-in example), and errors shown in the window."""
+command line (or the built-in example), errors shown in the window, and crash
+recovery."""
 
 from __future__ import annotations
 
@@ -64,7 +65,8 @@ def _report_startup(app, window, started: float) -> None:
 
 
 def run_gui(argv: list[str], started: float | None = None) -> int:
-    """Open the main window on ``argv[0]`` if given, else the built-in example.
+    """Open the main window on ``argv[0]`` if given, else the built-in example; start
+    autosaving and offer to restore what a crash left (``gui.recovery_prompt``).
 
     With ``--startup-time`` anywhere in ``argv`` the program prints the seconds from
     ``started`` (a ``time.perf_counter()`` taken at the top of ``main.py``) to the main
@@ -86,4 +88,9 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     if report:
         _report_startup(app, window, time.perf_counter() if started is None else started)
     window.show()
+    if not report:
+        from .recovery_prompt import recovery_enabled, start_recovery
+
+        if recovery_enabled():
+            start_recovery(window)  # autosave, and offer what a crash left behind
     return app.exec()

@@ -140,6 +140,14 @@ class FileActions(QObject):
         self.opened.emit()
         return True
 
+    def open_recovered(self, project: Project, original: Path | None) -> None:
+        """Open a crash-recovery copy: its design, runs and weights, as an unsaved
+        document that still saves to ``original`` (its file before the crash, if any)."""
+        self.project = project
+        self._doc.load(project.design, original)
+        self.opened.emit()
+        self._doc.mark_modified()
+
     # ----------------------------------------------------------------- saving
     def save(self) -> bool:
         if self._doc.path is None:
@@ -208,8 +216,14 @@ class FileActions(QObject):
         return True
 
     def _project_for(self, design: Design) -> Project:
+        self.project = self.current_project(design)
+        return self.project
+
+    def current_project(self, design: Design) -> Project:
         """The whole document as a project: the design, every run, and the latest run's
-        weights and state (a live run as it stands now, among the runs as unfinished)."""
+        weights and state (a live run as it stands now, among the runs as unfinished).
+        What Save writes, and what the autosave writes (from its worker thread: nothing
+        in it may be changed in place afterwards); changes nothing here."""
         old = self.project
         runs = list(self.runs_provider())
         trained = self.trained_provider()
@@ -227,5 +241,4 @@ class FileActions(QObject):
             state = old.train_state
         else:
             weights, history, steps = None, [], np.zeros((0, 2))
-        self.project = Project(design, weights, history, steps, runs, state)
-        return self.project
+        return Project(design, weights, history, steps, runs, state)

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.selection = LayerSelection(self)
         self.dataset_state = DatasetState(self.document, self)
         self.files = FileActions(self.document, self)
+        self.autosaver = None  # a gui.autosave.AutoSaver once crash recovery is started
         self.resize(1400, 860)
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
@@ -508,6 +509,8 @@ class MainWindow(QMainWindow):
         # a comparison must not start its next run meanwhile.
         self.compare_runner.cancel()
         self.training.shutdown()
+        if self.autosaver is not None:  # a normal close: the recovery copy goes
+            self.autosaver.close()
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
