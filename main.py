@@ -1,7 +1,7 @@
 """Backprop Studio's entry point: the window by default, headless sub-commands otherwise.
 
 Sub-commands that need no display (``train``, ``gradcheck``, ``datasets``...) are in
-``core.cli`` and never import Qt; only the default (no sub-command, or a file to open)
+``core.cli.commands`` and never import Qt; only the default (no sub-command, or a file to open)
 imports the GUI. Any other first word is a usage error, as argparse reports it (exit 2).
 ``--self-test`` runs the packaged-app check in ``gui.self_test``.
 """
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         from gui.self_test import run_self_test
 
         return run_self_test(args[1:])
-    from core.cli import HEADLESS_COMMANDS, run_headless
+    from core.cli.commands import HEADLESS_COMMANDS, run_headless
 
     if args and args[0] in HEADLESS_COMMANDS:
         return run_headless(args)
@@ -88,7 +88,7 @@ def _qt_missing() -> int:
 
 
 if __name__ == "__main__":
-    # The trainer runs in a spawned child process (core.remote); in the packaged app the
+    # The trainer runs in a spawned child process (core.training.process); in the packaged app the
     # child is this executable again, and this call turns it into the trainer.
     import multiprocessing
 

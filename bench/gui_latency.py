@@ -9,7 +9,7 @@ offscreen with every plot live, trains for a fixed time and prints:
   there is progress to show, so a trainer slower than the frame rate caps it: the
   target counts as met when every step is drawn);
 - training throughput in the window (the trainer runs in its child process, see
-  ``core.remote``) as a ratio of the headless ``Trainer`` on the same network and data,
+  ``core.training.process``) as a ratio of the headless ``Trainer`` on the same network and data,
   measured in this process right before and right after (their mean);
 - the plot redraw time with 1e3, 1e4, 1e5 and 1e6 recorded steps.
 
@@ -41,8 +41,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig  # noqa: E402
 from core.datasets import build_dataset  # noqa: E402
-from core.progress import ProgressBatcher  # noqa: E402
-from core.training import StepSnapshot, Trainer, TrainingControl  # noqa: E402
+from core.training.progress import ProgressBatcher  # noqa: E402
+from core.training.trainer import StepSnapshot, Trainer, TrainingControl  # noqa: E402
 
 D, A = DenseSpec, ActivationSpec
 
@@ -197,8 +197,8 @@ def window_run(app: QApplication, design: Design, dataset, seconds: float) -> di
 
 def redraw_scaling(app: QApplication) -> dict[int, float]:
     """Median redraw time of the training plots after 1e3..1e6 recorded steps."""
-    from core.progress import ProgressBatch
-    from gui.plots import TrainingPlots
+    from core.training.progress import ProgressBatch
+    from gui.training.plots import TrainingPlots
 
     layers = tuple(f"layers.{2 * i}" for i in range(10))
     plots = TrainingPlots()

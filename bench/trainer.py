@@ -1,4 +1,4 @@
-"""Speed benchmark of the NumPy training step (``core.step.TrainStep.run``).
+"""Speed benchmark of the NumPy training step (``core.training.step.TrainStep.run``).
 
 Trains four float32 models with plain SGD on synthetic data for a fixed number of steps,
 with one BLAS thread, and prints steps/s and samples/s. When PyTorch is installed it
@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from core import ActivationSpec, DenseSpec, NetworkSpec, TrainConfig, build_network  # noqa: E402
-from core.step import TrainStep  # noqa: E402
+from core.training.step import TrainStep  # noqa: E402
 
 try:  # optional reference
     import torch

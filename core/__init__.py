@@ -13,15 +13,7 @@ to a network can be done headless. The public API:
 
 from __future__ import annotations
 
-from .activations import ACTIVATIONS, get_activation
-from .build import build_network
-from .errors import DatasetError, DesignError, FileFormatError, Problem, StudioError
-from .initializers import INITIALIZERS
-from .losses import LOSSES, get_loss
-from .network import Network
-from .optimizers import OPTIMIZERS, make_optimizer
-from .schedules import SCHEDULES
-from .spec import (
+from core.design.spec import (
     LAYER_KINDS,
     ActivationSpec,
     BatchNormSpec,
@@ -33,6 +25,14 @@ from .spec import (
     ResidualSpec,
     TrainConfig,
 )
+from core.engine.activations import ACTIVATIONS, get_activation
+from core.engine.initializers import INITIALIZERS
+from core.engine.losses import LOSSES, get_loss
+from core.engine.network import Network
+from core.engine.optimizers import OPTIMIZERS, make_optimizer
+from core.engine.schedules import SCHEDULES
+from core.errors import DatasetError, DesignError, FileFormatError, Problem, StudioError
+from core.training.build import build_network
 
 __all__ = [
     "ACTIVATIONS", "INITIALIZERS", "LAYER_KINDS", "LOSSES", "OPTIMIZERS", "SCHEDULES",

@@ -81,8 +81,9 @@ class HugeNumber:
     """A JSON number too large for any setting: an integer of more than
     ``MAX_INT_DIGITS`` digits, or a number that overflows a float to infinity (``1e400``).
 
-    ``core.io.parse_json`` keeps it as its text instead of failing inside the JSON parser
-    with no location, so the checks that read the field report it with its path. It is
+    ``core.storage.checked_io.parse_json`` keeps it as its text instead of failing inside
+    the JSON parser with no location, so the checks that read the field report it with its path.
+    It is
     neither an ``int`` nor a ``float``: type checks refuse it.
     """
 

@@ -66,7 +66,7 @@ def _report_startup(app, window, started: float) -> None:
 
 def run_gui(argv: list[str], started: float | None = None) -> int:
     """Open the main window on ``argv[0]`` if given, else the built-in example; start
-    autosaving and offer to restore what a crash left (``gui.recovery_prompt``).
+    autosaving and offer to restore what a crash left (``gui.project.recovery_prompt``).
 
     With ``--startup-time`` anywhere in ``argv`` the program prints the seconds from
     ``started`` (a ``time.perf_counter()`` taken at the top of ``main.py``) to the main
@@ -74,7 +74,7 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from gui.main_window import MainWindow
 
     report = STARTUP_TIME_FLAG in argv
     argv = [a for a in argv if a != STARTUP_TIME_FLAG]
@@ -89,7 +89,7 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
         _report_startup(app, window, time.perf_counter() if started is None else started)
     window.show()
     if not report:
-        from .recovery_prompt import recovery_enabled, start_recovery
+        from gui.project.recovery_prompt import recovery_enabled, start_recovery
 
         if recovery_enabled():
             start_recovery(window)  # autosave, and offer what a crash left behind

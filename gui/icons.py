@@ -15,7 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from .colors import kind_color
+from gui.colors import kind_color
 
 _SIZES = (16, 20, 24, 32, 48, 64)
 _cache: dict[str, QIcon] = {}

@@ -30,29 +30,28 @@ from PySide6.QtWidgets import (
 
 from core import Design, NetworkSpec, StudioError
 from core.datasets import DatasetSpec
-from core.io import load_design
-from core.lessons import LESSONS
+from core.files.design_file import load_design
 from core.resources import resource_path
-
-from .check_panel import NetworkCheckPanel
-from .compare_dialog import CompareDialog
-from .compare_runner import CompareRunner
-from .controller import IDLE
-from .dataset_panel import DatasetPanel
-from .dataset_state import DatasetState
-from .diagram import NetworkDiagram
-from .document import Document, LayerSelection
-from .files import FileActions
-from .hyperparams import TrainingSettingsPanel
-from .inspector import LayerInspector
-from .layer_stack import LayerStackEditor
-from .lesson_panel import LessonPanel
-from .palette import LayerPalette
-from .plain_text import plain, verbatim
-from .plots import TrainingPlots
-from .run_ui import TrainingUi
-from .runs_panel import RunsPanel
-from .stepthrough_panel import StepThroughPanel
+from core.teach.lessons import LESSONS
+from gui.diagram.view import NetworkDiagram
+from gui.editor.dataset_panel import DatasetPanel
+from gui.editor.dataset_state import DatasetState
+from gui.editor.inspector import LayerInspector
+from gui.editor.layer_stack import LayerStackEditor
+from gui.editor.palette import LayerPalette
+from gui.editor.training_settings import TrainingSettingsPanel
+from gui.panels.check import NetworkCheckPanel
+from gui.panels.lessons import LessonPanel
+from gui.panels.runs import RunsPanel
+from gui.panels.stepthrough import StepThroughPanel
+from gui.plain_text import plain, verbatim
+from gui.project.document import Document, LayerSelection
+from gui.project.files import FileActions
+from gui.training.ab_dialog import CompareDialog
+from gui.training.ab_runner import CompareRunner
+from gui.training.controller import IDLE
+from gui.training.plots import TrainingPlots
+from gui.training.training_ui import TrainingUi
 
 DEFAULT_EXAMPLE = "xor.json"
 # Bump when docks are added or renamed: a layout saved by an older version is ignored
@@ -82,7 +81,7 @@ class MainWindow(QMainWindow):
         self.selection = LayerSelection(self)
         self.dataset_state = DatasetState(self.document, self)
         self.files = FileActions(self.document, self)
-        self.autosaver = None  # a gui.autosave.AutoSaver once crash recovery is started
+        self.autosaver = None  # a gui.project.autosave.AutoSaver once crash recovery is started
         self.resize(1400, 860)
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
@@ -343,7 +342,7 @@ class MainWindow(QMainWindow):
     def open_startup_file(self, path: str | Path) -> None:
         """Open the file named on the command line; if it cannot be opened, open the
         example instead and show why in the window (no modal box before the window)."""
-        from .files import read_document
+        from gui.project.files import read_document
 
         try:
             read_document(path)

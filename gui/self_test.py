@@ -88,8 +88,8 @@ def run_self_test(argv: list[str]) -> int:
 
 
 def _run(workdir: Path, timeout: float) -> int:
-    from .app import APP_NAME, configure_application
-    from .main_window import MainWindow
+    from gui.app import APP_NAME, configure_application
+    from gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     configure_application(app)
@@ -383,7 +383,7 @@ class SelfTest(QObject):
     def _round_trip(self) -> None:
         import numpy as np
 
-        from core.project import Project, load_project, save_project
+        from core.files.project import Project, load_project, save_project
 
         window = self.window
         design = window.document.design

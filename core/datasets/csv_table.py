@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.errors import DatasetError, FileFormatError
-from core.io import open_user_file
+from core.storage.checked_io import open_user_file
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -126,8 +126,9 @@ def open_csv(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
     """Open ``path`` as a binary stream that ends with an error past ``max_bytes``.
 
     The one place a CSV file is opened, through the bounded reader of user files
-    (``core.io.open_user_file``): folders, devices (``/dev/zero``) and pipes are refused
-    before any byte is read, and the size on disk is only a hint for an early refusal.
+    (``core.storage.checked_io.open_user_file``): folders, devices (``/dev/zero``) and
+    pipes are refused before any byte is read, and the size on disk is only a hint for an early
+    refusal.
     Everything after it reads from the stream, so the file is never held whole.
     """
     try:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import core
-from core.layers import Activation, Dropout
+from core.engine.layers import Activation, Dropout
 
 H = 1e-6  # central-difference step (float64)
 KINKED = ("relu", "leaky_relu")  # activations whose derivative jumps at 0

@@ -10,7 +10,7 @@ from core import (
     ResidualSpec,
     TrainConfig,
 )
-from core.analysis import DataShape, check, layer_rows
+from core.design.check import DataShape, check, layer_rows
 
 CLS2 = DataShape("classification", 2, 2)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.io import LEGACY_TEMP_AGE_S, atomic_write_bytes, remove_stale_temps
+from core.storage.checked_io import LEGACY_TEMP_AGE_S, atomic_write_bytes, remove_stale_temps
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,7 +92,7 @@ def test_a_symlink_with_our_naming_is_not_followed_or_removed(tmp_path):
 KILLED_SAVE = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from core import io
+from core.storage import checked_io as io
 def stuck(fd):  # the save is killed while it syncs the data
     print("writing", flush=True)
     time.sleep(60)

@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 import main
-from core.blowup import FACTOR, START_FLOOR, STEPS, BlowUpWatch
 from core.datasets import DatasetSpec, load_dataset
-from core.io import load_design
-from core.lessons import LESSONS
-from core.spec import TrainConfig
-from core.training import RunEnd, RunWarning, StepSnapshot, Trainer
+from core.design.spec import TrainConfig
+from core.engine.blowup import FACTOR, START_FLOOR, STEPS, BlowUpWatch
+from core.files.design_file import load_design
+from core.teach.lessons import LESSONS
+from core.training.trainer import RunEnd, RunWarning, StepSnapshot, Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 # Lesson variants that are meant to blow up.
@@ -100,7 +100,7 @@ def test_off_lets_the_run_finish_without_a_word():
 def test_the_setting_changes_live():
     design, data = _hot("xor", "off", epochs=20)
     trainer = Trainer(design, data)
-    from core.training import TrainingControl
+    from core.training.trainer import TrainingControl
 
     control = TrainingControl()
     with np.errstate(over="ignore", invalid="ignore"):

@@ -20,11 +20,11 @@ import pytest
 import main
 from core import build_network
 from core.datasets import DATASETS, DatasetSpec, load_dataset
-from core.io import load_design
-from core.project import load_project
+from core.files.design_file import load_design
+from core.files.project import load_project
+from core.files.safetensors import load_safetensors
 from core.resources import resource_path
-from core.safetensors_format import load_safetensors
-from core.targets import accuracy
+from core.training.targets import accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 XOR = str(resource_path("examples", "xor.json"))
@@ -341,7 +341,7 @@ def test_divergence_exits_3_with_the_message(capsys, tmp_path):
 
 
 def test_interrupt_saves_what_there_is_and_exits_130(capsys, tmp_path, monkeypatch):
-    from core import training_cli
+    from core.cli import train as training_cli
 
     real_run = training_cli.Trainer.run
 
@@ -429,7 +429,7 @@ def test_resume_continues_a_saved_project_with_the_uninterrupted_steps(capsys, t
 def test_resume_needs_a_project_with_weights(capsys, tmp_path):
     rc, _, err = run(capsys, "train", XOR, "--resume", "--out", tmp_path / "x")
     assert rc == 2 and "--resume continues the run saved in a project file" in err
-    from core.project import Project, save_project
+    from core.files.project import Project, save_project
 
     save_project(Project(load_design(XOR)), tmp_path / "empty.bpsproj")
     rc, _, err = run(capsys, "train", tmp_path / "empty.bpsproj", "--resume",
@@ -438,7 +438,7 @@ def test_resume_needs_a_project_with_weights(capsys, tmp_path):
 
 
 def test_regression_with_validation_share_0_trains_and_says_so(capsys, tmp_path):
-    # Before: exit 1 with a traceback ("cannot reshape array of size 0", core/targets.py).
+    # Before: exit 1 with a traceback ("cannot reshape array of size 0", core/training/targets.py).
     d = json.loads(Path(SINE).read_text())
     d["dataset"]["val_fraction"] = 0.0
     d["training"]["epochs"] = 3

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from core import DesignError
-from core.compare import compare, compare_names, settings_variant
 from core.datasets import DatasetSpec, load_dataset
-from core.io import load_design
+from core.files.design_file import load_design
+from core.records.runs import design_diff
 from core.resources import resource_path
-from core.runs import design_diff
-from core.training import Trainer
+from core.training.compare import compare, compare_names, settings_variant
+from core.training.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,9 @@ from core import (
     NetworkSpec,
     TrainConfig,
 )
-from core.project import Project, parse_project, project_bytes
-from core.safetensors_format import decode, encode
-from core.training import RunEnd, StepSnapshot, Trainer, TrainingControl
+from core.files.project import Project, parse_project, project_bytes
+from core.files.safetensors import decode, encode
+from core.training.trainer import RunEnd, StepSnapshot, Trainer, TrainingControl
 
 
 def xor_data(n: int = 200, seed: int = 0) -> SimpleNamespace:

@@ -14,8 +14,8 @@ FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "gui", "PyQt5", "PyQt6")
 
 SCRIPT = r"""
 import importlib, json, pkgutil, sys
-import core, core.step, core.io
-names = ["core", "core.step", "core.io"]
+import core, core.training.step, core.storage.checked_io
+names = ["core", "core.training.step", "core.storage.checked_io"]
 for info in pkgutil.walk_packages(core.__path__, "core."):
     importlib.import_module(info.name)
     names.append(info.name)
@@ -31,8 +31,9 @@ def test_core_imports_no_gui_toolkit():
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
     # The walk really visited the engine, including sub-packages.
-    expected = {"core.activations", "core.build", "core.io", "core.layers", "core.losses",
-                "core.network", "core.optimizers", "core.spec", "core.step"}
+    expected = {"core.engine.activations", "core.training.build", "core.storage.checked_io",
+                "core.engine.layers", "core.engine.losses", "core.engine.network",
+                "core.engine.optimizers", "core.design.spec", "core.training.step"}
     assert expected <= set(report["modules"])
     assert any(m.startswith("core.datasets.") for m in report["modules"])
     assert report["forbidden"] == []

@@ -13,9 +13,9 @@ import main
 from core import Design
 from core.datasets import build_dataset, check_precision, load_csv, precision_problem
 from core.errors import DatasetError
-from core.io import load_design
+from core.files.design_file import load_design
 from core.resources import resource_path
-from core.training import Trainer
+from core.training.trainer import Trainer
 
 
 def write_rows(tmp_path: Path, header: str, rows: list[str], name: str = "data.csv") -> Path:

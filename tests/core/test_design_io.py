@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 import core
-from core import io as design_io
-from core.io import MAX_JSON_BYTES, load_design, parse_json, save_design
-from core.spec import (
+from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
     DenseSpec,
@@ -23,6 +21,9 @@ from core.spec import (
     ResidualSpec,
     TrainConfig,
 )
+from core.files import design_file as design_io
+from core.files.design_file import load_design, save_design
+from core.storage.checked_io import MAX_JSON_BYTES, parse_json
 
 CLEAN_ERRORS = (core.FileFormatError, core.DesignError)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from core.datasets import DatasetSpec, load_dataset
-from core.diagnostics import gradient_health, health_hint
-from core.io import load_design
-from core.training import StepSnapshot, Trainer
+from core.files.design_file import load_design
+from core.training.diagnostics import gradient_health, health_hint
+from core.training.trainer import StepSnapshot, Trainer
 
 NAMES = ("layers.0", "layers.2", "layers.4")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import ActivationSpec, DenseSpec, DropoutSpec, NetworkSpec, ResidualSpec
-from core.edit import (
+from core.design.edit import (
     all_paths,
     duplicate_layer,
     input_features,

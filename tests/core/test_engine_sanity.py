@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import core
-from core.spec import (
+from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
     DenseSpec,
@@ -18,7 +18,7 @@ from core.spec import (
     ResidualSpec,
     TrainConfig,
 )
-from core.step import TrainStep
+from core.training.step import TrainStep
 
 
 def test_floating_point_errors_raise_in_this_suite():

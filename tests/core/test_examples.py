@@ -12,9 +12,9 @@ import pytest
 import main
 from core import build_network
 from core.datasets import DatasetSpec, load_dataset
-from core.io import load_design
+from core.files.design_file import load_design
 from core.resources import resource_path
-from core.training import Trainer
+from core.training.trainer import Trainer
 
 EXAMPLES = sorted(resource_path("examples").glob("*.json"))
 

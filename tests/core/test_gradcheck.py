@@ -15,9 +15,9 @@ import pytest
 
 import main
 from core import ACTIVATIONS
-from core.gradcheck import check_design
-from core.io import load_design
-from core.spec import Design
+from core.design.spec import Design
+from core.files.design_file import load_design
+from core.training.gradcheck import check_design
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples")
                   .glob("*.json"))

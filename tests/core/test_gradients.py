@@ -19,8 +19,7 @@ import numpy as np
 import pytest
 
 import core
-from core.layers import Activation, Dropout
-from core.spec import (
+from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
     DenseSpec,
@@ -28,7 +27,8 @@ from core.spec import (
     NetworkSpec,
     ResidualSpec,
 )
-from core.step import TrainStep
+from core.engine.layers import Activation, Dropout
+from core.training.step import TrainStep
 
 PIECE_TOL = 1e-7
 NETWORK_TOL = 1e-5

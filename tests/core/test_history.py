@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.history import ThinnedSeries
+from core.records.history import ThinnedSeries
 
 
 def test_keeps_everything_below_capacity():

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.design.spec import DenseSpec, Design, TrainConfig, field_infos
 from core.errors import FileFormatError, printable
-from core.io import load_design, parse_json
-from core.project import Project, load_project, project_bytes
+from core.files.design_file import load_design
+from core.files.project import Project, load_project, project_bytes
+from core.files.safetensors import decode, encode
+from core.records.runs import RunRecord, runs_to_csv
 from core.resources import resource_path
-from core.runs import RunRecord, runs_to_csv
-from core.safetensors_format import decode, encode
-from core.spec import DenseSpec, Design, TrainConfig, field_infos
+from core.storage.checked_io import parse_json
 
 XOR = resource_path("examples", "xor.json")
 
@@ -143,10 +144,10 @@ def huge_design_file(tmp_path: Path) -> Path:
 
 
 def test_state_shapes_match_the_built_network_without_building():
-    from core.build import build_network
-    from core.lessons import LESSONS
-    from core.limits import state_shapes
-    from core.spec import BatchNormSpec, NetworkSpec, ResidualSpec
+    from core.design.limits import state_shapes
+    from core.design.spec import BatchNormSpec, NetworkSpec, ResidualSpec
+    from core.teach.lessons import LESSONS
+    from core.training.build import build_network
 
     specs = [load_design(p).network for p in sorted(Path(XOR).parent.glob("*.json"))]
     specs += [v.design.network for lesson in LESSONS.values() for v in lesson.variants]
@@ -162,8 +163,8 @@ def test_state_shapes_match_the_built_network_without_building():
 
 
 def test_examples_and_lessons_are_within_the_caps():
-    from core.lessons import LESSONS
-    from core.limits import size_problems
+    from core.design.limits import size_problems
+    from core.teach.lessons import LESSONS
 
     designs = [load_design(p) for p in sorted(Path(XOR).parent.glob("*.json"))]
     designs += [v.design for lesson in LESSONS.values() for v in lesson.variants]
@@ -172,8 +173,8 @@ def test_examples_and_lessons_are_within_the_caps():
 
 
 def test_huge_design_is_refused_by_the_network_check_naming_cap_and_layers(tmp_path):
-    from core.analysis import DataShape, check
-    from core.limits import MAX_PARAMETERS
+    from core.design.check import DataShape, check
+    from core.design.limits import MAX_PARAMETERS
 
     design = load_design(huge_design_file(tmp_path))
     problems = check(design, DataShape("classification", 2, 2, 320))
@@ -203,10 +204,10 @@ def test_huge_design_check_and_train_on_the_command_line(tmp_path, capsys):
 def test_build_and_trainer_refuse_before_allocating(tmp_path):
     import tracemalloc
 
-    from core.build import build_network
     from core.datasets import DatasetSpec, load_dataset
     from core.errors import DesignError
-    from core.training import Trainer
+    from core.training.build import build_network
+    from core.training.trainer import Trainer
 
     design = load_design(huge_design_file(tmp_path))
     data = load_dataset(DatasetSpec.from_dict(design.dataset))
@@ -225,8 +226,8 @@ def test_build_and_trainer_refuse_before_allocating(tmp_path):
 def test_activation_cap_counts_the_batch_and_the_dataset_size():
     from dataclasses import replace
 
-    from core.analysis import DataShape, check
-    from core.limits import MAX_ACTIVATION_BYTES, activation_bytes, size_problems
+    from core.design.check import DataShape, check
+    from core.design.limits import MAX_ACTIVATION_BYTES, activation_bytes, size_problems
 
     # 50k-unit layers: 5M parameters, under the parameter cap.
     design = Design.from_dict(huge_design_dict(units=50_000, batch_size=100_000))
@@ -247,8 +248,8 @@ def test_activation_cap_counts_the_batch_and_the_dataset_size():
 
 
 def test_eval_chunk_rows_follow_the_trainer():
-    from core.limits import EVAL_CHUNK_ROWS
-    from core.training import EVAL_CHUNK
+    from core.design.limits import EVAL_CHUNK_ROWS
+    from core.training.trainer import EVAL_CHUNK
 
     assert EVAL_CHUNK_ROWS == EVAL_CHUNK
 
@@ -311,7 +312,7 @@ def test_weight_shapes_are_compared_before_tensor_data_is_read(tmp_path):
                                               r"not match the network's \(2, 8\)"):
         load_project(path)
     # A weights file read without a design: refused as truncated, not read for 64 MB.
-    from core.safetensors_format import load_safetensors
+    from core.files.safetensors import load_safetensors
 
     with pytest.raises(FileFormatError, match="truncated"):
         load_safetensors(path)
@@ -352,7 +353,7 @@ def test_float64_weights_that_fit_load_in_the_designs_precision(tmp_path):
 
 
 def build_weights(design: Design) -> dict:
-    from core.build import build_network
+    from core.training.build import build_network
 
     return build_network(design.network, seed=1).state_dict()
 
@@ -371,7 +372,7 @@ def hostile_paths(tmp_path: Path) -> list[tuple[Path, str]]:
 
 
 def test_design_project_and_weights_loaders_refuse_non_regular_files(tmp_path):
-    from core.safetensors_format import load_safetensors
+    from core.files.safetensors import load_safetensors
 
     for path, words in hostile_paths(tmp_path):
         for load in (load_design, load_project, load_safetensors):
@@ -390,7 +391,7 @@ def test_csv_dataset_refuses_non_regular_files(tmp_path):
 
 
 def test_reads_are_bounded_whatever_the_size_on_disk_says(tmp_path):
-    from core.io import read_bytes
+    from core.storage.checked_io import read_bytes
 
     proc = Path("/proc/self/maps")  # a regular file whose st_size is 0
     if not proc.is_file() or proc.stat().st_size != 0:

@@ -1,6 +1,6 @@
 """The seed's lessons: every claim's effect, measured headless with a margin, over seeds.
 
-Each test trains a lesson's variants through ``core.lessons.run_variant`` for several
+Each test trains a lesson's variants through ``core.teach.lessons.run_variant`` for several
 seeds (initial weights, shuffling and generated data all change with the seed) and checks
 the effect the lesson's explanation promises, with margins chosen well inside what was
 measured (see the comments).
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from core.datasets import DatasetSpec, load_dataset
-from core.lessons import LESSONS, LessonResult, run_variant
-from core.training import StepSnapshot, Trainer
+from core.teach.lessons import LESSONS, LessonResult, run_variant
+from core.training.trainer import StepSnapshot, Trainer
 
 SEEDS = (0, 1, 2, 3, 4)
 

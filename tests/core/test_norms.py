@@ -18,10 +18,10 @@ import pytest
 
 from core import DenseSpec, Design, NetworkSpec, TrainConfig, build_network
 from core.datasets import DatasetSpec, load_dataset
-from core.io import load_design
-from core.norms import combine_norms, stable_norm
-from core.step import TrainStep
-from core.training import RunEnd, StepSnapshot, Trainer
+from core.engine.norms import combine_norms, stable_norm
+from core.files.design_file import load_design
+from core.training.step import TrainStep
+from core.training.trainer import RunEnd, StepSnapshot, Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import core
-from core.optimizers import apply_penalties, clip_gradients, make_optimizer
-from core.spec import (
+from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
     DenseSpec,
@@ -17,7 +16,8 @@ from core.spec import (
     ResidualSpec,
     TrainConfig,
 )
-from core.step import TrainStep
+from core.engine.optimizers import apply_penalties, clip_gradients, make_optimizer
+from core.training.step import TrainStep
 
 SETTINGS = dict(momentum=0.8, beta1=0.85, beta2=0.97, rho=0.75, epsilon=1e-3)
 

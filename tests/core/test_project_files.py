@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from core import FileFormatError, build_network
-from core.io import load_design
-from core.project import (
+from core.files.design_file import load_design
+from core.files.project import (
     HISTORY_KEYS,
     PROJECT_FORMAT,
     Project,
@@ -26,8 +26,8 @@ from core.project import (
     project_bytes,
     save_project,
 )
+from core.files.safetensors import decode, encode
 from core.resources import resource_path
-from core.safetensors_format import decode, encode
 
 NAN = math.nan
 

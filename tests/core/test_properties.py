@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import core
-from core.io import design_to_json, parse_json
-from core.layers import BatchNorm
-from core.spec import (
+from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
     DenseSpec,
@@ -23,6 +21,9 @@ from core.spec import (
     TrainConfig,
     field_infos,
 )
+from core.engine.layers import BatchNorm
+from core.files.design_file import design_to_json
+from core.storage.checked_io import parse_json
 
 NETWORK_TOL = 1e-5
 SMOOTH_OR_KINKED = sorted(n for n, a in core.ACTIVATIONS.items() if not a.output_only)

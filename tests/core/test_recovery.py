@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from core import build_network
-from core.io import load_design
-from core.project import Project, parse_project, project_bytes
-from core.recovery import RecoveryInfo, RecoveryStore, describe
+from core.files.design_file import load_design
+from core.files.project import Project, parse_project, project_bytes
+from core.files.recovery import RecoveryInfo, RecoveryStore, describe
+from core.records.runs import RunRecord
 from core.resources import resource_path
-from core.runs import RunRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="flock and SIGKILL")
@@ -90,8 +90,8 @@ import sys, time
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
 from test_recovery import info, xor_project
-from core.project import project_bytes
-from core.recovery import RecoveryStore
+from core.files.project import project_bytes
+from core.files.recovery import RecoveryStore
 session = RecoveryStore({folder!r}).start_session()
 session.write(project_bytes(xor_project(runs=3)), info("spiral.bpsproj", "/data/spiral.bpsproj"))
 print(session.id, flush=True)

@@ -9,8 +9,8 @@ import pytest
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig
 from core.datasets import DatasetSpec, load_dataset
-from core.progress import ProgressBatch, merge_batches
-from core.remote import TrainerProcess
+from core.training.process import TrainerProcess
+from core.training.progress import ProgressBatch, merge_batches
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_a_paused_run_answers_a_state_request_and_a_run_continues_from_it(child,
 
 
 def test_exit_statuses_in_words():
-    from core.remote import describe_exit
+    from core.training.process import describe_exit
 
     assert describe_exit(-9) == "killed by signal SIGKILL"
     assert describe_exit(-11) == "killed by signal SIGSEGV"

@@ -13,12 +13,10 @@ import pytest
 
 from core import ActivationSpec, DenseSpec, FileFormatError
 from core.datasets import DatasetSpec, load_dataset
-from core.edit import insert_layer
-from core.io import load_design
-from core.progress import ProgressBatch, ProgressBatcher
-from core.project import Project, load_project, parse_project, project_bytes, save_project
-from core.resources import resource_path
-from core.runs import (
+from core.design.edit import insert_layer
+from core.files.design_file import load_design
+from core.files.project import Project, load_project, parse_project, project_bytes, save_project
+from core.records.runs import (
     GRAD_ROWS,
     HISTORY_KEYS,
     LOSS_ROWS,
@@ -30,7 +28,9 @@ from core.runs import (
     next_run_name,
     runs_to_csv,
 )
-from core.training import EpochSnapshot, RunEnd, Trainer
+from core.resources import resource_path
+from core.training.progress import ProgressBatch, ProgressBatcher
+from core.training.trainer import EpochSnapshot, RunEnd, Trainer
 
 NAMES = ("layers.0", "layers.2", "layers.4")
 
@@ -244,7 +244,7 @@ def test_old_projects_without_runs_still_load(xor):
 def test_bad_run_in_a_project_names_the_run_and_field(xor):
     import json
 
-    from core.safetensors_format import decode, encode
+    from core.files.safetensors import decode, encode
 
     tensors, meta = decode(project_bytes(Project(xor, runs=[RunRecord(xor)])), "x")
     body = json.loads(meta["project"])

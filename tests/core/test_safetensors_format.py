@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from core import FileFormatError
-from core.safetensors_format import (
+from core.files.safetensors import (
     MAX_HEADER_BYTES,
     decode,
     encode,

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from core.datasets import DatasetSpec, load_dataset
-from core.edit import remove_layer
-from core.io import load_design
-from core.progress import ProgressBatcher, fit_curve, surface_grid
-from core.project import Project, parse_project, project_bytes
+from core.design.edit import remove_layer
+from core.files.design_file import load_design
+from core.files.project import Project, parse_project, project_bytes
+from core.files.saved_run import plan_continue, replay_batch, saved_run
+from core.records.runs import RunRecorder
 from core.resources import resource_path
-from core.runs import RunRecorder
-from core.saved_run import plan_continue, replay_batch, saved_run
-from core.training import RunEnd, Trainer
+from core.training.progress import ProgressBatcher, fit_curve, surface_grid
+from core.training.trainer import RunEnd, Trainer
 
 
 def trained(example: str, epochs: int = 2, **training):

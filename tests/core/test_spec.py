@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import core
-from core.spec import (
+from core.design.spec import (
     DESIGN_VERSION,
     MAX_DEPTH,
     ActivationSpec,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core import ActivationSpec, DenseSpec, NetworkSpec, build_network, get_loss, make_optimizer
-from core.stepthrough import STAGE_KINDS, column_widths, fmt, walk_step
+from core.teach.stepthrough import STAGE_KINDS, column_widths, fmt, walk_step
 
 F64 = np.float64
 

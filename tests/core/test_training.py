@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core import ActivationSpec, DenseSpec, Design, DesignError, NetworkSpec, TrainConfig
-from core.training import (
+from core.training.trainer import (
     EpochSnapshot,
     RunEnd,
     StepSnapshot,
@@ -272,8 +272,8 @@ def test_mismatched_outputs_and_inputs_are_named():
 
 def test_multiclass_epochs_carry_the_validation_confusion_counts():
     from core.datasets import DatasetSpec, load_dataset
-    from core.progress import ProgressBatcher
-    from core.targets import confusion_matrix
+    from core.training.progress import ProgressBatcher
+    from core.training.targets import confusion_matrix
 
     data = load_dataset(DatasetSpec.builtin("iris", seed=1, val_fraction=0.25))
     assert data.n_classes > 2

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from core import DenseSpec
-from core.edit import insert_layer
-from gui.controller import IDLE
+from core.design.edit import insert_layer
+from gui.training.controller import IDLE
 
 
 @pytest.fixture

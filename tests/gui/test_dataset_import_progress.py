@@ -10,11 +10,11 @@ import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
 from core import Design, NetworkSpec
-from core.analysis import check
 from core.datasets import DatasetSpec
-from gui.dataset_panel import DatasetPanel
-from gui.dataset_state import DatasetState
-from gui.document import Document
+from core.design.check import check
+from gui.editor.dataset_panel import DatasetPanel
+from gui.editor.dataset_state import DatasetState
+from gui.project.document import Document
 
 
 def write_big_csv(path: Path, rows: int) -> Path:

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from core import Design, NetworkSpec
 from core.datasets import DATASETS, DERIVED_FEATURES, DatasetSpec
-from gui.dataset_panel import DatasetPanel, bad_cells
-from gui.dataset_state import DatasetState
-from gui.document import Document
+from gui.editor.dataset_panel import DatasetPanel, bad_cells
+from gui.editor.dataset_state import DatasetState
+from gui.project.document import Document
 
 GOOD_CSV = "height,weight,age,species\n" + "".join(
     f"{150 + i * 1.5:.1f},{50 + (i * 7) % 30:.1f},{20 + i % 40},{('cat', 'dog', 'fox')[i % 3]}\n"

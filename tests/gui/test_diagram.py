@@ -13,12 +13,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
 import core
-from core.io import load_design
+from core.design.spec import ActivationSpec, BatchNormSpec, DenseSpec, DropoutSpec, ResidualSpec
+from core.files.design_file import load_design
 from core.resources import resource_path
-from core.spec import ActivationSpec, BatchNormSpec, DenseSpec, DropoutSpec, ResidualSpec
-from gui.dataset_state import DatasetState
-from gui.diagram import NetworkDiagram, weight_pen
-from gui.diagram_layout import (
+from gui.diagram.layout import (
     LEVELS,
     NEUTRAL,
     bucket_style,
@@ -29,7 +27,9 @@ from gui.diagram_layout import (
     weight_bucket,
     weight_buckets,
 )
-from gui.document import Document, LayerSelection
+from gui.diagram.view import NetworkDiagram, weight_pen
+from gui.editor.dataset_state import DatasetState
+from gui.project.document import Document, LayerSelection
 
 
 def _example(name: str) -> core.Design:
@@ -46,7 +46,7 @@ def _residual() -> core.NetworkSpec:
     net = _example("xor.json").network
     block = ResidualSpec(layers=(DenseSpec(units=8), ActivationSpec("relu"), DenseSpec(units=4)),
                          projection=True)
-    return core.edit.insert_layer(net, (4,), block)
+    return core.design.edit.insert_layer(net, (4,), block)
 
 
 @pytest.fixture
@@ -123,7 +123,7 @@ def test_residual_block_spans_its_columns_and_colours_follow_parameter_groups():
     # Series colours: the i-th parameter group of the runtime network.
     groups = core.build_network(net).group_names
     for col in s.columns[1:]:
-        assert groups[col.series] == core.edit.runtime_name(col.path)
+        assert groups[col.series] == core.design.edit.runtime_name(col.path)
 
 
 def test_feature_and_class_names_label_inputs_and_outputs(make):
@@ -270,7 +270,7 @@ def test_weights_cleared_when_the_network_changes_shape(make):
     training = dataclasses.replace(design.training, learning_rate=0.01)
     doc.set_design(dataclasses.replace(design, training=training), "Learning rate")
     assert w.has_weights  # same shapes: the weights still fit
-    net = core.edit.replace_layer(design.network, (2,), DenseSpec(units=5))
+    net = core.design.edit.replace_layer(design.network, (2,), DenseSpec(units=5))
     doc.set_design(dataclasses.replace(doc.design, network=net), "Units")
     assert not w.has_weights
     assert [c.units for c in w.structure.columns] == [2, 8, 5, 1]

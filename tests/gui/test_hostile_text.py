@@ -7,10 +7,10 @@ import csv
 
 from PySide6.QtWidgets import QFileDialog
 
-from core.io import load_design
+from core.files.design_file import load_design
+from core.records.runs import RUN_COLUMNS, RunRecord
 from core.resources import resource_path
-from core.runs import RUN_COLUMNS, RunRecord
-from gui.runs_panel import RunsPanel
+from gui.panels.runs import RunsPanel
 
 
 def test_export_csv_with_a_lone_surrogate_in_a_run_name(qtbot, tmp_path, monkeypatch):
@@ -106,9 +106,9 @@ def test_huge_project_as_startup_file_is_reported_in_the_banner(qtbot, tmp_path)
 
     import numpy as np
 
-    from core.project import Project, project_bytes
-    from core.safetensors_format import decode, encode
-    from core.spec import Design
+    from core.design.spec import Design
+    from core.files.project import Project, project_bytes
+    from core.files.safetensors import decode, encode
     from gui.main_window import MainWindow
 
     d = json.loads(resource_path("examples", "xor.json").read_text())

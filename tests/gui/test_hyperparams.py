@@ -13,12 +13,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core import LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
-from core.io import load_design
+from core.design.spec import field_infos
+from core.files.design_file import load_design
 from core.resources import resource_path
-from core.spec import field_infos
-from gui.document import Document
-from gui.hyperparams import TrainingSettingsPanel, optimizer_settings, schedule_settings
-from gui.log_slider import SLIDER_MAX, SLIDER_MIN, LogSlider
+from gui.editor.log_slider import SLIDER_MAX, SLIDER_MIN, LogSlider
+from gui.editor.training_settings import (
+    TrainingSettingsPanel,
+    optimizer_settings,
+    schedule_settings,
+)
+from gui.project.document import Document
 
 
 @pytest.fixture

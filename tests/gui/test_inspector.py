@@ -12,12 +12,11 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core import ACTIVATIONS, INITIALIZERS, LAYER_KINDS, DenseSpec, DropoutSpec
-from core.edit import layer_at, replace_layer
-from core.io import load_design
+from core.design.edit import layer_at, replace_layer
+from core.design.spec import field_infos
+from core.files.design_file import load_design
 from core.resources import resource_path
-from core.spec import field_infos
-from gui.document import Document, LayerSelection
-from gui.field_editors import (
+from gui.editor.field_editors import (
     BoolCheck,
     ChoiceCombo,
     NumberEdit,
@@ -25,7 +24,8 @@ from gui.field_editors import (
     parse_number,
     step_number,
 )
-from gui.inspector import HINT, LayerInspector
+from gui.editor.inspector import HINT, LayerInspector
+from gui.project.document import Document, LayerSelection
 
 
 @pytest.fixture

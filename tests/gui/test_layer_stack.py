@@ -22,11 +22,10 @@ from core import (
     DropoutSpec,
     ResidualSpec,
 )
-from core.edit import layer_at
-from core.io import load_design
-from gui.dataset_state import DatasetState
-from gui.document import Document, LayerSelection
-from gui.layer_model import (
+from core.design.edit import layer_at
+from core.files.design_file import load_design
+from gui.editor.dataset_state import DatasetState
+from gui.editor.layer_model import (
     KIND_ROLE,
     PATH_MIME,
     PATH_ROLE,
@@ -35,8 +34,9 @@ from gui.layer_model import (
     nearest_path,
     problem_layer_path,
 )
-from gui.layer_stack import LayerStackEditor
-from gui.palette import LayerKindModel
+from gui.editor.layer_stack import LayerStackEditor
+from gui.editor.palette import LayerKindModel
+from gui.project.document import Document, LayerSelection
 
 ROOT = Path(__file__).resolve().parents[2]
 XOR = ROOT / "resources" / "examples" / "xor.json"
@@ -433,7 +433,7 @@ def test_chevron_folds_a_block_and_folding_survives_edits(block_env, qtbot):
     env = block_env
     block = env.model.index_of((2,))
     assert env.view.isExpanded(block)
-    from gui.layer_card_delegate import LayerCardDelegate
+    from gui.editor.layer_card_delegate import LayerCardDelegate
 
     chevron = LayerCardDelegate.chevron_rect(env.view.visualRect(block)).center()
     qtbot.mouseClick(env.view.viewport(), Qt.MouseButton.LeftButton, pos=chevron)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.lessons import LESSONS
+from core.teach.lessons import LESSONS
 
 
 @pytest.fixture

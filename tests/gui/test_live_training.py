@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from core import DenseSpec
-from core.edit import insert_layer
-from gui.controller import IDLE, PAUSED, RUNNING
-from gui.layer_model import PROBLEMS_ROLE
+from core.design.edit import insert_layer
+from gui.editor.layer_model import PROBLEMS_ROLE
+from gui.training.controller import IDLE, PAUSED, RUNNING
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_runs_are_recorded_restored_and_saved_with_the_project(qtbot, window, tm
                                                               monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from core.project import load_project
+    from core.files.project import load_project
 
     window.open_example("xor.json")
     d = window.document.design

@@ -12,9 +12,9 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from core import DenseSpec, StudioError
-from core.edit import insert_layer
-from core.io import load_design
-from core.project import load_project
+from core.design.edit import insert_layer
+from core.files.design_file import load_design
+from core.files.project import load_project
 from gui.main_window import MainWindow, example_paths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,7 +135,7 @@ def test_failed_save_says_so_and_stays_unsaved(window, tmp_path, monkeypatch, me
     locked.mkdir()
     target = locked / "x.json"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
-    monkeypatch.setattr("core.io.tempfile.mkstemp",
+    monkeypatch.setattr("core.storage.checked_io.tempfile.mkstemp",
                         lambda **k: (_ for _ in ()).throw(PermissionError(13, "Permission "
                                                                              "denied")))
     add_layer(window)
@@ -191,7 +191,7 @@ def test_headless_commands_do_not_need_qt():
 
 
 def test_read_document_rejects_unknown_files(tmp_path):
-    from gui.files import read_document
+    from gui.project.files import read_document
 
     p = tmp_path / "x.json"
     p.write_text('{"format": "something-else"}')

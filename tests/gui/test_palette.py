@@ -10,11 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core import LAYER_KINDS, DenseSpec, ResidualSpec
-from core.io import load_design
+from core.files.design_file import load_design
 from core.resources import resource_path
-from gui.document import Document, LayerSelection
-from gui.layer_model import KIND_MIME
-from gui.palette import KIND_NAME_ROLE, LayerPalette
+from gui.editor.layer_model import KIND_MIME
+from gui.editor.palette import KIND_NAME_ROLE, LayerPalette
+from gui.project.document import Document, LayerSelection
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gui.plot_buffers import DecimatingBuffer
+from gui.training.plot_buffers import DecimatingBuffer
 
 
 def _fill(buf: DecimatingBuffer, x: np.ndarray, y: np.ndarray, chunk: int) -> None:

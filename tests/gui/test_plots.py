@@ -15,20 +15,20 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from core.datasets import DatasetSpec, build_dataset, load_dataset
-from core.edit import all_paths, layer_at, runtime_name
-from core.io import load_design
-from core.progress import (
+from core.design.edit import all_paths, layer_at, runtime_name
+from core.files.design_file import load_design
+from core.resources import resource_path
+from core.training.progress import (
     ProgressBatch,
     ProgressBatcher,
     SurfaceGrid,
     fit_curve,
     surface_grid,
 )
-from core.resources import resource_path
-from core.targets import confusion_matrix
-from core.training import EpochSnapshot, StepSnapshot, Trainer
+from core.training.targets import confusion_matrix
+from core.training.trainer import EpochSnapshot, StepSnapshot, Trainer
 from gui.colors import series_color
-from gui.plots import LAYER_POINTS, LOSS_POINTS, TrainingPlots
+from gui.training.plots import LAYER_POINTS, LOSS_POINTS, TrainingPlots
 
 # ------------------------------------------------------------------ real runs
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from core import build_network
-from core.project import Project, parse_project, project_bytes
-from core.recovery import RecoveryInfo, RecoveryStore
-from core.runs import RunRecord
-from gui.recovery_prompt import format_saved_at, start_recovery
+from core.files.project import Project, parse_project, project_bytes
+from core.files.recovery import RecoveryInfo, RecoveryStore
+from core.records.runs import RunRecord
+from gui.project.recovery_prompt import format_saved_at, start_recovery
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="flock")
 SHOTS = Path(os.environ.get("RECOVERY_SHOTS", "/tmp"))
@@ -118,7 +118,7 @@ def test_a_finished_run_is_autosaved_with_its_weights(qtbot, window, folder):
 
 def test_a_live_run_is_autosaved_as_it_stands_though_nothing_else_changed(qtbot, window,
                                                                            folder, tmp_path):
-    from core.io import save_design
+    from core.files.design_file import save_design
 
     long_run = tmp_path / "long.json"
     d = window.document.design

@@ -14,12 +14,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from core import DenseSpec
 from core.datasets import DatasetSpec, load_dataset
-from core.edit import insert_layer
-from core.project import load_project
-from core.training import StepSnapshot, Trainer
-from gui.controller import IDLE
-from gui.files import DESIGN_FILTER, PROJECT_FILTER, save_as_default
+from core.design.edit import insert_layer
+from core.files.project import load_project
+from core.training.trainer import StepSnapshot, Trainer
 from gui.main_window import MainWindow
+from gui.project.files import DESIGN_FILTER, PROJECT_FILTER, save_as_default
+from gui.training.controller import IDLE
 
 EPOCHS = 3
 

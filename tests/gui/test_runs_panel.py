@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from core.io import load_design
+from core.files.design_file import load_design
+from core.records.runs import RunRecord
 from core.resources import resource_path
-from core.runs import RunRecord
-from gui.runs_panel import RunsPanel
+from gui.panels.runs import RunsPanel
 
 NAMES = ("layers.0", "layers.2", "layers.4")
 

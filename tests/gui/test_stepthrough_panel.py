@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from core import DenseSpec
 from core.datasets import DatasetSpec, load_dataset
-from gui.stepthrough_panel import StepThroughPanel, stage_html
+from gui.panels.stepthrough import StepThroughPanel, stage_html
 
 
 def make_panel(qtbot) -> StepThroughPanel:

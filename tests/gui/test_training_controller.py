@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from core.datasets import DatasetSpec, load_dataset
-from core.io import load_design
-from gui.controller import IDLE, PAUSED, RUNNING, TrainingController
+from core.files.design_file import load_design
+from gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 
 ROOT = Path(__file__).resolve().parents[2]
 

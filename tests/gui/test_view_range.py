@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.progress import ProgressBatch
-from gui.plots import TrainingPlots
-from gui.view_range import X_HEADROOM, follow_range
+from core.training.progress import ProgressBatch
+from gui.training.plots import TrainingPlots
+from gui.training.view_range import X_HEADROOM, follow_range
 
 
 def test_first_fit_leaves_headroom_to_the_right_and_margins_in_y():

@@ -1,0 +1,93 @@
+"""The network check ("analyse" before training): shapes, parameter counts and every
+problem of a design together with its dataset, as the builder window lists them and the
+command line's ``check`` prints them (the size caps of ``core.design.limits`` included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.design.edit import LayerPath, all_paths, input_features, layer_at
+from core.design.limits import size_problems
+from core.design.spec import DenseSpec, Design
+from core.engine.losses import LOSSES
+from core.errors import Problem
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of the check: where it is, what it is, its shapes and parameters."""
+
+    path: LayerPath
+    summary: str
+    inputs: int
+    outputs: int
+    parameters: int
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the check needs of a dataset: its task and sizes."""
+
+    task: str
+    n_features: int
+    n_outputs: int  # classes for classification, targets for regression
+    n_samples: int | None = None  # rows of the larger split, when known (memory check)
+    # (precision, message) per training precision the data cannot be trained in
+    # (``core.datasets.precision_problem``), e.g. a target too large for float32.
+    precision_problems: tuple[tuple[str, str], ...] = ()
+
+
+def layer_rows(design: Design) -> list[LayerRow]:
+    """Every layer (residual children after their block) with shapes and parameter count."""
+    rows = []
+    net = design.network
+    for path in all_paths(net):
+        layer = layer_at(net, path)
+        try:
+            n_in = input_features(net, path)
+            rows.append(LayerRow(path, layer.summary(), n_in, layer.output_features(n_in),
+                                 layer.parameter_count(n_in)))
+        except TypeError:  # a malformed field, reported by validate()
+            rows.append(LayerRow(path, layer.summary(), 0, 0, 0))
+    return rows
+
+
+def check(design: Design, data: DataShape | None, need_dataset: bool = True) -> list[Problem]:
+    """Every problem that keeps ``design`` from training on ``data`` (None: no dataset,
+    itself a problem when ``need_dataset``), the size caps included."""
+    problems = design.validate(task=data.task if data else None)
+    if not problems:  # the caps are computed from a well-formed design only
+        problems += size_problems(design, data.n_samples if data else None)
+    net = design.network
+    if data is None:
+        if need_dataset:
+            problems.append(Problem("dataset", "no dataset is chosen"))
+        return problems
+    unfit = dict(data.precision_problems).get(design.training.dtype)
+    if unfit:
+        problems.append(Problem("training.dtype", unfit))
+    if net.inputs != data.n_features:
+        problems.append(Problem("network.inputs", f"the network takes {net.inputs} inputs but "
+                                f"the dataset has {data.n_features} features"))
+    if not net.layers or any(p.path.startswith("network.layers") for p in problems):
+        return problems
+    try:
+        outputs = net.outputs
+    except TypeError:
+        return problems
+    loss = LOSSES.get(design.training.loss)
+    dense = [i for i, layer in enumerate(net.layers) if isinstance(layer, DenseSpec)]
+    where = f"network.layers[{dense[-1]}].units" if dense else "network.layers"
+    want = data.n_outputs
+    ok = outputs == want
+    if data.task == "classification" and want == 2 and outputs == 1 and loss is not None:
+        ok = loss.name != "softmax_cross_entropy"
+    if not ok:
+        noun = "classes" if data.task == "classification" else "target(s)"
+        alt = " (or 1 for two classes with a sigmoid)" if (
+            data.task == "classification" and want == 2) else ""
+        problems.append(Problem(where, f"the network has {outputs} output(s) but the dataset "
+                                f"has {want} {noun}: set the last Dense layer's units to "
+                                f"{want}{alt}"))
+    return problems

@@ -1,0 +1,423 @@
+"""One training step of backpropagation, taken apart stage by stage for a teaching view.
+
+``walk_step`` runs the engine's own runtime layers one at a time on one mini-batch
+(forward layer by layer, the loss, backward layer by layer, then the SGD update of every
+layer with parameters) and records each stage: the arrays involved, a plain-words
+explanation with the formulas filled in with the first sample's numbers, and which
+neurons and connections of a small column diagram the stage is about. Because the
+layers themselves do the arithmetic, the numbers shown are the numbers training uses.
+
+Diagram columns: column 0 holds the input features, each top-level Dense layer (or
+residual block) adds a column of its units; element-wise layers (activations, dropout,
+batch norm) act on the column before them. Connection set ``k`` joins column ``k - 1``
+to column ``k``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.engine.layers import Activation, Dense
+from core.engine.losses import get_loss
+from core.engine.network import Network
+from core.engine.optimizers import make_optimizer
+
+#: Stage kinds in the order a step visits them ("-other": a layer not shown in detail).
+STAGE_KINDS = ("forward-dense", "forward-activation", "forward-other", "loss",
+               "backward-activation", "backward-dense", "backward-other", "update")
+
+#: Formula lines listed per stage before the rest are summarised as "… n more".
+MAX_LINES = 12
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUP = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+MINUS = "−"
+
+
+@dataclass(frozen=True, eq=False)
+class Stage:
+    """One stage of the step.
+
+    ``values`` holds the arrays shown (batch-first where they are per sample). The
+    diagram data: ``columns`` are the highlighted neuron columns, ``connections`` the
+    highlighted connection set (or None), ``neuron_values``/``neuron_grads`` give per
+    column the first sample's value / dE/d(value) known at this stage (None: not yet
+    computed), and ``weights`` per connection set the weight matrix (in, out) drawn on
+    it (the new weights once an update stage has applied them).
+    """
+
+    kind: str
+    layer: str
+    title: str
+    text: str
+    values: dict[str, np.ndarray]
+    columns: tuple[int, ...] = ()
+    connections: int | None = None
+    neuron_values: tuple[np.ndarray | None, ...] = ()
+    neuron_grads: tuple[np.ndarray | None, ...] = ()
+    weights: tuple[np.ndarray | None, ...] = field(default=())
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number as the step-through writes it: ``digits`` significant digits, a real
+    minus sign."""
+    v = float(value)
+    if v == 0.0:
+        return "0"
+    text = f"{v:.{digits}g}" if 1e-4 <= abs(v) < 1e5 else f"{v:.{digits - 1}e}"
+    return text.replace("-", MINUS)
+
+
+def _p(value: float) -> str:
+    """``fmt`` in parentheses when negative, for use inside a product or sum."""
+    text = fmt(value)
+    return f"({text})" if text.startswith(MINUS) else text
+
+
+def sub(i: int) -> str:
+    """1-based subscript of a 0-based index: ``sub(0) == '₁'``."""
+    return str(i + 1).translate(_SUB)
+
+
+def _sup(k: int) -> str:
+    return f"({k})".translate(_SUP)
+
+
+def _limit(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return lines
+    return lines[:MAX_LINES] + [f"… {len(lines) - MAX_LINES} more"]
+
+
+def column_of_layers(network: Network) -> list[int]:
+    """The diagram column each top-level layer of ``network`` writes into."""
+    out, col = [], 0
+    for layer in network.layers:
+        if isinstance(layer, Dense) or layer.declare() or layer.children() \
+                or layer.n_out != layer.n_in:
+            col += 1
+        out.append(col)
+    return out
+
+
+def column_widths(network: Network) -> list[int]:
+    """Neurons per diagram column (column 0: the inputs)."""
+    widths = [network.inputs]
+    for layer, col in zip(network.layers, column_of_layers(network), strict=True):
+        if col == len(widths):
+            widths.append(layer.n_out)
+    return widths
+
+
+class _Names:
+    """Symbols of each layer's input and output: x, z⁽ᵏ⁾, a⁽ᵏ⁾ (k counts Dense layers)."""
+
+    def __init__(self, network: Network) -> None:
+        self.inp: list[str] = []
+        self.out: list[str] = []
+        current, k = "x", 0
+        for layer in network.layers:
+            self.inp.append(current)
+            if isinstance(layer, Dense):
+                k += 1
+                current = "z" + _sup(k)
+            elif isinstance(layer, Activation):
+                current = "a" + _sup(max(k, 1))
+            else:
+                current = "h" + _sup(max(k, 1)) + "′" * (current.count("′") + 1)
+            self.out.append(current)
+
+
+def _sym(name: str, i: int) -> str:
+    """Element ``i`` of a layer symbol: z⁽¹⁾ -> z₂⁽¹⁾ (subscript before the layer mark)."""
+    base, mark = name[0], name[1:]
+    return f"{base}{sub(i)}{mark}"
+
+
+def _local_derivative(layer: Activation, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """f'(x) element-wise, from the activation's own backward with an incoming 1."""
+    ones = np.ones_like(y)
+    return layer.info.backward(x, y, ones, np.empty_like(y), np.empty_like(y)).copy()
+
+
+def _derivative_words(name: str, z: str, a: str, zv: float, av: float) -> tuple[str, str]:
+    """(symbolic f', f' with the numbers) for the activations explained in detail."""
+    if name == "sigmoid":
+        return f"{a}·(1 {MINUS} {a})", f"{_p(av)}·(1 {MINUS} {_p(av)})"
+    if name == "tanh":
+        return f"1 {MINUS} {a}²", f"1 {MINUS} {_p(av)}²"
+    if name == "relu":
+        return f"(1 if {z} > 0 else 0)", ("1" if zv > 0 else "0")
+    if name == "linear":
+        return "1", "1"
+    return f"f′({z})", ""
+
+
+def _activation_formula(name: str, z: str, zv: float) -> str:
+    if name == "sigmoid":
+        return f"σ({z}) = 1 / (1 + e^({MINUS}{z})) = 1 / (1 + e^({fmt(-zv)}))"
+    if name == "tanh":
+        return f"tanh({z}) = tanh({fmt(zv)})"
+    if name == "relu":
+        return f"max(0, {z}) = max(0, {fmt(zv)})"
+    if name == "linear":
+        return f"{z} = {fmt(zv)}"
+    return f"f({z}) = f({fmt(zv)})"
+
+
+def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
+              learning_rate: float) -> list[Stage]:
+    """Take one SGD step on the batch ``X`` (batch, inputs), ``Y`` (batch, outputs)
+    apart into stages.
+
+    Runs ``network``'s own layers (so its gradients afterwards equal those of
+    ``network.backward`` on this batch); the parameters are left unchanged: the update
+    stages show Δw from the SGD optimizer and the weights it would give. A loss fused
+    with the final activation (cross-entropy) starts the backward pass at that
+    activation's input, as training does.
+    """
+    loss = get_loss(loss_name)
+    X = np.ascontiguousarray(X, dtype=network.dtype)
+    Y = np.ascontiguousarray(Y, dtype=network.dtype)
+    if X.ndim != 2 or X.shape[1] != network.inputs or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (batch, {network.inputs}); got {X.shape}")
+    if Y.shape != (X.shape[0], network.outputs):
+        raise ValueError(f"Y must have shape ({X.shape[0]}, {network.outputs}); got {Y.shape}")
+    layers = list(network.layers)
+    fused = (loss.fused_activation is not None and bool(layers)
+             and isinstance(layers[-1], Activation)
+             and layers[-1].info.name == loss.fused_activation)
+    run = layers[:-1] if fused else layers
+    cols = column_of_layers(network)
+    widths = column_widths(network)
+    names = _Names(network)
+    n_cols = len(widths)
+    dense_index = {id(layer): i for i, layer in enumerate(
+        [la for la in layers if isinstance(la, Dense)])}
+
+    neuron_values: list[np.ndarray | None] = [X[0].copy()] + [None] * (n_cols - 1)
+    neuron_grads: list[np.ndarray | None] = [None] * n_cols
+    weights: list[np.ndarray | None] = [None] * n_cols
+    for layer, col in zip(layers, cols, strict=True):
+        if isinstance(layer, Dense):
+            weights[col] = layer.W.copy()
+    stages: list[Stage] = []
+
+    def add(kind: str, layer: str, title: str, text: str, values: dict[str, np.ndarray],
+            columns: Sequence[int], connections: int | None = None) -> None:
+        stages.append(Stage(kind, layer, title, text, values, tuple(columns), connections,
+                            tuple(neuron_values), tuple(neuron_grads), tuple(weights)))
+
+    # ------------------------------------------------------------------ forward
+    inputs: list[np.ndarray] = []
+    x = X
+    for i, layer in enumerate(run):
+        inputs.append(x)
+        out = layer.forward(x, True).copy()
+        col = cols[i]
+        neuron_values[col] = out[0].copy()
+        xin, zout = names.inp[i], names.out[i]
+        if isinstance(layer, Dense):
+            k = dense_index[id(layer)] + 1
+            lines = []
+            for j in range(layer.n_out):
+                terms = [f"w{sub(r)}{sub(j)}·{_sym(xin, r)}" for r in range(layer.n_in)]
+                nums = [f"{_p(layer.W[r, j])}·{_p(x[0, r])}" for r in range(layer.n_in)]
+                if layer.b is not None:
+                    terms.append(f"b{sub(j)}")
+                    nums.append(_p(layer.b[j]))
+                lines.append(f"{_sym(zout, j)} = {' + '.join(terms)} = {' + '.join(nums)} "
+                             f"= {fmt(out[0, j])}")
+            who = (f"Each of the {layer.n_out} neurons" if layer.n_out > 1
+                   else "The single neuron")
+            text = (f"{who} of Dense layer {k} multiplies every input by the weight of its "
+                    f"connection, adds them up and adds its bias: "
+                    f"the weighted sum z = x·W + b. For the first sample of the batch:\n\n"
+                    + "\n".join(_limit(lines)))
+            values = {"inputs": x.copy(), "W": layer.W.copy(), "z": out}
+            if layer.b is not None:
+                values["b"] = layer.b.copy()
+            add("forward-dense", layer.name, f"Forward: weighted sums of Dense layer {k}",
+                text, values, (col - 1, col), col)
+        elif isinstance(layer, Activation):
+            act = layer.info
+            lines = [f"{_sym(zout, j)} = {_activation_formula(act.name, _sym(xin, j), x[0, j])}"
+                     f" = {fmt(out[0, j])}" for j in range(layer.n_out)]
+            text = (f"The {act.label} activation is applied to every weighted sum on its own: "
+                    f"{act.description}\n\n" + "\n".join(_limit(lines)))
+            add("forward-activation", layer.name, f"Forward: {act.label} activation",
+                text, {"z": x.copy(), "a": out}, (col,))
+        else:
+            text = (f"The {layer.label} layer transforms its inputs; its arithmetic is not "
+                    f"shown in detail here. First sample's outputs: "
+                    + ", ".join(fmt(v) for v in out[0]))
+            add("forward-other", layer.name, f"Forward: {layer.label} (not shown in detail)",
+                text, {"inputs": x.copy(), "outputs": out}, (col,))
+        x = out
+
+    # --------------------------------------------------------------------- loss
+    output = x
+    value, grad = loss.value_and_grad(output.copy(), Y)
+    grad = np.array(grad, dtype=network.dtype)
+    last_col = cols[len(run) - 1] if run else 0
+    n_terms = output.size
+    yhat = "ŷ" if not fused else names.out[len(run) - 1][0]
+    if loss.name == "mse":
+        sq = (Y - output) ** 2
+        first = [f"(y{sub(j)} {MINUS} ŷ{sub(j)})² = ({_p(Y[0, j])} {MINUS} {_p(output[0, j])})² "
+                 f"= {fmt(sq[0, j])}" for j in range(output.shape[1])]
+        all_terms = [fmt(v) for v in sq.ravel()]
+        shown = " + ".join(all_terms[:8]) + (" + …" if len(all_terms) > 8 else "")
+        grad_lines = [f"∂E/∂ŷ{sub(j)} = (2/{n_terms})·(ŷ{sub(j)} {MINUS} y{sub(j)}) = "
+                      f"(2/{n_terms})·({_p(output[0, j])} {MINUS} {_p(Y[0, j])}) = "
+                      f"{fmt(grad[0, j])}" for j in range(output.shape[1])]
+        text = (f"The error E is the mean squared error: E = (1/n) Σ (yᵢ {MINUS} ŷᵢ)², where "
+                f"y is the target and ŷ the network's output "
+                f"({names.out[len(run) - 1] if run else 'x'}). Our MSE also averages over the "
+                f"batch, so n = {output.shape[0]} samples × {output.shape[1]} output(s) = "
+                f"{n_terms} squared differences. For the first sample:\n\n"
+                + "\n".join(first)
+                + f"\n\nE = (1/{n_terms})·({shown}) = {fmt(value)}\n\n"
+                "The backward pass starts from how E changes with each output:\n\n"
+                + "\n".join(_limit(grad_lines)))
+    else:
+        where = (f" It is computed from the input {yhat} of the final "
+                 f"{layers[-1].info.label} (the loss includes that activation), so the "
+                 "backward pass starts there." if fused else "")
+        grad_lines = [f"∂E/∂{_sym(names.out[len(run) - 1], j)} = {fmt(grad[0, j])}"
+                      for j in range(output.shape[1])]
+        text = (f"The error E is the {loss.label.lower()}: {loss.description}{where} "
+                f"Averaged over the batch of {output.shape[0]} samples: E = {fmt(value)}.\n\n"
+                "First sample's gradient of E with respect to the outputs:\n\n"
+                + "\n".join(_limit(grad_lines)))
+    neuron_grads[last_col] = grad[0].copy()
+    add("loss", "", f"Error E ({loss.label})", text,
+        {"output": output.copy(), "target": Y.copy(), "E": np.asarray(value),
+         "dE/doutput": grad.copy()}, (last_col,))
+
+    # ----------------------------------------------------------------- backward
+    g = grad
+    for i in range(len(run) - 1, -1, -1):
+        layer = run[i]
+        x_in = inputs[i]
+        col = cols[i]
+        xin, zout = names.inp[i], names.out[i]
+        g_above = g.copy()
+        g_new = layer.backward(g.copy(), True)
+        g_new = None if g_new is None else g_new.copy()
+        if isinstance(layer, Activation):
+            y_out = layer.last_output
+            local = _local_derivative(layer, x_in, y_out)
+            lines = []
+            for j in range(layer.n_out):
+                sym_d, num_d = _derivative_words(layer.info.name, _sym(xin, j),
+                                                 _sym(zout, j), x_in[0, j], y_out[0, j])
+                nums = f"{_p(g_above[0, j])}·{num_d or _p(local[0, j])}"
+                lines.append(f"∂E/∂{_sym(xin, j)} = ∂E/∂{_sym(zout, j)} · {sym_d} = {nums} "
+                             f"= {fmt(g_new[0, j])}")
+            text = (f"Chain rule through the {layer.info.label} activation: the gradient from "
+                    f"above, ∂E/∂a, times the activation's local slope f′(z). For the first "
+                    f"sample:\n\n" + "\n".join(_limit(lines)))
+            neuron_grads[col] = g_new[0].copy()
+            add("backward-activation", layer.name,
+                f"Backward: through the {layer.info.label} activation", text,
+                {"dE/da": g_above, "f'(z)": local, "dE/dz": g_new}, (col,))
+        elif isinstance(layer, Dense):
+            k = dense_index[id(layer)] + 1
+            dW = layer.dW.copy()
+            w_lines = []
+            for r in range(layer.n_in):
+                for j in range(layer.n_out):
+                    more = (f" + … ({x_in.shape[0] - 1} more)" if x_in.shape[0] > 1 else "")
+                    w_lines.append(
+                        f"∂E/∂w{sub(r)}{sub(j)} = Σ {_sym(xin, r)}·∂E/∂{_sym(zout, j)} = "
+                        f"{_p(x_in[0, r])}·{_p(g_above[0, j])}{more} = {fmt(dW[r, j])}")
+            b_lines = []
+            values = {"dE/dz": g_above, "inputs": x_in.copy(), "dE/dW": dW}
+            if layer.b is not None:
+                db = layer.db.copy()
+                values["dE/db"] = db
+                b_lines = [f"∂E/∂b{sub(j)} = Σ ∂E/∂{_sym(zout, j)} = {fmt(db[j])}"
+                           for j in range(layer.n_out)]
+            down = ""
+            if i > 0 and g_new is not None:
+                values["dE/dinputs"] = g_new
+                d_lines = []
+                for r in range(layer.n_in):
+                    terms = " + ".join(f"{_p(layer.W[r, j])}·{_p(g_above[0, j])}"
+                                       for j in range(layer.n_out))
+                    d_lines.append(f"∂E/∂{_sym(xin, r)} = Σⱼ w{sub(r)}ⱼ·∂E/∂{_sym(zout, 0)[0]}ⱼ"
+                                   f" = {terms} = {fmt(g_new[0, r])}")
+                down = ("\n\nThe gradient passed down to the previous layer, ∂E/∂input = "
+                        "∂E/∂z · Wᵀ (first sample):\n\n" + "\n".join(_limit(d_lines)))
+                neuron_grads[col - 1] = g_new[0].copy()
+            text = (f"Chain rule at Dense layer {k}: since z = x·W + b, the local derivative "
+                    f"∂z/∂w is the weight's input x, so ∂E/∂w = x · ∂E/∂z, summed over the "
+                    f"{x_in.shape[0]} samples of the batch (the first term below is the first "
+                    f"sample's); ∂E/∂b = ∂E/∂z summed.\n\n"
+                    + "\n".join(_limit(w_lines + b_lines)) + down)
+            add("backward-dense", layer.name, f"Backward: gradients of Dense layer {k}",
+                text, values, (col - 1, col), col)
+        else:
+            values = {"dE/doutputs": g_above}
+            if g_new is not None:
+                values["dE/dinputs"] = g_new
+                in_col = cols[i - 1] if i > 0 else 0
+                if g_new.shape[1] == widths[in_col]:
+                    neuron_grads[in_col] = g_new[0].copy()
+            text = (f"The {layer.label} layer passes the gradient back (its chain rule is not "
+                    f"shown in detail here).")
+            add("backward-other", layer.name, f"Backward: {layer.label} (not shown in detail)",
+                text, values, (col,))
+        g = g_new if g_new is not None else g
+
+    # ------------------------------------------------------------------ update
+    opt = make_optimizer("sgd", network.flat_params.size, network.dtype,
+                         learning_rate=learning_rate)
+    delta = opt.compute_update(network.flat_grads).copy()
+    new_flat = network.flat_params + delta
+    base = network.flat_params.__array_interface__["data"][0]
+    itemsize = network.flat_params.itemsize
+
+    def span(arr: np.ndarray) -> tuple[int, int]:
+        # Every parameter is a contiguous view into flat_params: find its slice.
+        start = (arr.__array_interface__["data"][0] - base) // itemsize
+        return start, start + arr.size
+    for i, layer in enumerate(layers):
+        if not layer.params:
+            continue
+        col = cols[i]
+        values = {}
+        lines = []
+        for local, arr in layer.params.items():
+            a, b = span(arr)
+            d = delta[a:b].reshape(arr.shape)
+            new = new_flat[a:b].reshape(arr.shape)
+            key = {"weight": "W", "bias": "b"}.get(local, local)
+            values[key] = arr.copy()
+            values[f"dE/d{key}"] = layer.grads[local].copy()
+            values[f"delta_{key}"] = d.copy()
+            values[f"new_{key}"] = new.copy()
+            for idx in np.ndindex(arr.shape):
+                sym = ("w" if local == "weight" else local[0]) + "".join(sub(t) for t in idx)
+                lines.append(f"Δ{sym} = {MINUS}{fmt(learning_rate)}·{_p(layer.grads[local][idx])}"
+                             f" = {fmt(d[idx])};  {sym}: {fmt(arr[idx], 6)} → {fmt(new[idx], 6)}")
+        if isinstance(layer, Dense):
+            weights[col] = values["new_W"]
+            what = f"Dense layer {dense_index[id(layer)] + 1}"
+        else:
+            what = f"the {layer.label} layer"
+        text = (f"Gradient descent moves every parameter of {what} a small step against its "
+                f"gradient: Δw = {MINUS}α·∂E/∂w with learning rate α = {fmt(learning_rate)}.\n\n"
+                + "\n".join(_limit(lines)))
+        add("update", layer.name, f"Update: new weights of {what}", text, values,
+            (col - 1, col) if isinstance(layer, Dense) else (col,),
+            col if isinstance(layer, Dense) else None)
+    return stages
+
+
+__all__ = ["MAX_LINES", "STAGE_KINDS", "Stage", "column_of_layers", "column_widths", "fmt",
+           "sub", "walk_step"]

@@ -1,0 +1,296 @@
+"""Training in a child process, beside the window's interpreter rather than inside it.
+
+Why a process: one Python interpreter runs one thread's Python code at a time (the GIL).
+A trainer thread making many small NumPy calls and a window redrawing live plots then
+take turns on one core, and every millisecond the window spends drawing is a
+millisecond of training lost. Measured in ``bench/gui_latency.py`` with the trainer on a
+background thread: even with the window's work per frame cut to a few milliseconds, the
+small networks trained at about 0.5-0.7 times their headless speed. In a child process
+the trainer has an interpreter (and a core) of its own.
+
+The window keeps one child (``TrainerProcess``) and reuses it for later runs. The
+protocol, over two one-way pipes:
+
+- commands, parent to child: ``("run", design, dataset, detail_every, paused, steps,
+  resume)`` (``resume``: a ``TrainState`` to continue from, or None; it may be left
+  out), ``("pause",)``, ``("resume",)``, ``("step", n)``, ``("stop",)``, ``("config",
+  TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the run's ``TrainState`` before
+  the next step, also when paused), ``("quit",)``;
+- progress, child to parent: ``("batch", ProgressBatch)`` about ``PUSH_INTERVAL`` apart
+  (the model views every ``VIEW_INTERVAL``; ``train_state`` set in the batch answering
+  a "state" command and in the run's last batch), and ``("done", RunEnd | None,
+  error)`` when a run is over (error is "" or why the run could not start or went
+  wrong).
+
+Everything here is NumPy and the standard library; the window's side is
+``gui.training.progress_reader``.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+
+from core.errors import StudioError
+from core.training.progress import ProgressBatch, ProgressBatcher, fit_curve, surface_grid
+from core.training.train_state import TrainState
+from core.training.trainer import RunEnd, StepSnapshot, Trainer, TrainingControl
+
+PUSH_INTERVAL = 0.02  # seconds between progress messages (the window draws ~27 a second)
+VIEW_INTERVAL = 0.25  # seconds between weight copies and decision-surface updates
+IDLE_EXIT = 30.0  # a child with no run for this long ends (the next run starts another)
+SPEED_WINDOW = 0.5  # seconds over which samples per second are measured
+
+
+def model_views(trainer: Trainer, dataset) -> dict[str, Any]:
+    """Copies of the weights and the model views for the window (see ``ProgressBatch``)."""
+    net = trainer.network
+    logits = trainer.stepper.logits
+    return {"weights": {k: v.copy() for k, v in net.parameters().items()},
+            "surface": surface_grid(net, dataset, logits), "fit": fit_curve(net, dataset)}
+
+
+# ------------------------------------------------------------------ child side
+
+
+def _apply(control: TrainingControl, message: tuple) -> None:
+    kind = message[0]
+    if kind == "pause":
+        control.pause()
+    elif kind == "resume":
+        control.resume()
+    elif kind == "step":
+        control.step(int(message[1]))
+    elif kind == "stop":
+        control.stop()
+    elif kind == "config":
+        control.set_config(message[1])
+    elif kind == "reinit":
+        control.reinitialise()
+    elif kind == "state":
+        control.request_state()
+
+
+def _read_commands(commands: Connection, jobs: queue.Queue) -> None:
+    """The child's command thread: passes each command to the current run's control.
+
+    The control of a run is made here, when its "run" arrives, so commands sent right
+    after it (a pause, a stop) reach it even before the run has started."""
+    control: TrainingControl | None = None
+    while True:
+        try:
+            message = commands.recv()
+        except (EOFError, OSError):  # the window has gone
+            message = ("quit",)
+        if message[0] == "quit":
+            if control is not None:
+                control.stop()
+            jobs.put(None)
+            return
+        if message[0] == "run":
+            if control is not None:
+                control.stop()
+            control = TrainingControl()
+            paused, steps = message[4], message[5]
+            if paused:
+                control.pause()
+                if steps:
+                    control.step(int(steps))
+            jobs.put((message, control))
+        elif control is not None:
+            _apply(control, message)
+
+
+def serve(commands: Connection, progress: Connection) -> None:
+    """The child process: runs the runs it is sent until told to quit, the window's end
+    of the pipes closes, or it has had nothing to do for ``IDLE_EXIT`` seconds."""
+    jobs: queue.Queue = queue.Queue()
+    threading.Thread(target=_read_commands, args=(commands, jobs), daemon=True,
+                     name="commands").start()
+    while True:
+        try:
+            job = jobs.get(timeout=IDLE_EXIT)
+        except queue.Empty:
+            progress.close()  # the window sees the end and starts a new child next time
+            return
+        if job is None:
+            return
+        message, control = job
+        design, dataset, detail_every = message[1:4]
+        resume = message[6] if len(message) > 6 else None
+        end: RunEnd | None = None
+        error = ""
+        try:
+            end = _train(design, dataset, detail_every, control, progress, resume)
+        except StudioError as exc:
+            error = str(exc)
+        except (BrokenPipeError, EOFError, ConnectionError):
+            return  # the window has gone
+        except Exception as exc:  # a bug must end the run with a message, not hang it
+            error = f"an internal error ({exc!r})"
+        try:
+            progress.send(("done", end, error))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _train(design, dataset, detail_every: int, control: TrainingControl,
+           progress: Connection, resume: TrainState | None = None) -> RunEnd | None:
+    trainer = Trainer(design, dataset, detail_every, resume=resume)
+    batcher = ProgressBatcher(trainer.layer_names)
+    batch_size = trainer.config.batch_size
+    clock = {"view": 0.0, "t0": time.perf_counter(), "s0": 0, "speed": 0.0}
+    samples = 0
+
+    def push(with_views: bool, with_state: bool = False) -> None:
+        now = time.perf_counter()
+        if now - clock["t0"] >= SPEED_WINDOW:
+            clock["speed"] = (samples - clock["s0"]) / (now - clock["t0"])
+            clock["t0"], clock["s0"] = now, samples
+        batch: ProgressBatch = batcher.take()
+        if with_views:
+            views = model_views(trainer, dataset)
+            batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
+                                                       views["fit"])
+            clock["view"] = time.perf_counter()
+        if with_state:
+            batch.train_state = trainer.state()
+        batch.samples_per_second = clock["speed"]
+        progress.send(("batch", batch))
+
+    # While paused, deliver what was gathered (a single step shows at once).
+    control.before_wait = lambda: push(True)
+    control.state_hook = lambda: push(True, with_state=True)
+    end: RunEnd | None = None
+    next_push = time.perf_counter() + PUSH_INTERVAL
+    # Overflow warnings are expected when a run diverges; the trainer detects divergence.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for snap in trainer.run(control):
+            batcher.add(snap)
+            if isinstance(snap, RunEnd):
+                end = snap
+                break
+            if isinstance(snap, StepSnapshot):
+                samples += batch_size
+            now = time.perf_counter()
+            if now >= next_push:
+                push(now - clock["view"] >= VIEW_INTERVAL)
+                next_push = time.perf_counter() + PUSH_INTERVAL
+        control.before_wait = control.state_hook = None
+        push(True, with_state=True)  # where the run ended: a saved project continues it
+    return end
+
+
+# ----------------------------------------------------------------- parent side
+
+
+def describe_exit(code: int | None) -> str:
+    """An exit status in words; multiprocessing reports death by signal N as -N."""
+    if code is None:
+        return ""
+    if code < 0:
+        try:
+            return f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class TrainerProcess:
+    """The window's handle on its training child. ``send`` from one thread (the GUI's),
+    ``recv`` from one other (the run's reader); ``close`` ends the child."""
+
+    def __init__(self) -> None:
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._commands: Connection | None = None
+        self._progress: Connection | None = None
+        self._used = 0.0  # when a run last started or ended
+
+    def touch(self) -> None:
+        """Note that a run started or ended now (see ``ensure_started``)."""
+        self._used = time.monotonic()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        return None if self._process is None else self._process.exitcode
+
+    def how_it_ended(self, wait: float = 2.0) -> str:
+        """How the child ended, in words: "killed by signal SIGKILL", "exit code 1"; ""
+        if it is still running after ``wait`` seconds or there is none.
+
+        Its end of the pipe closes as it dies, a moment before its exit status can be
+        read: polling ``exitcode`` at once often found None, so wait for it (a join)."""
+        process = self._process
+        if process is None:
+            return ""
+        process.join(wait)
+        return describe_exit(process.exitcode)
+
+    def ensure_started(self) -> None:
+        """Start a child unless a live one is waiting. One idle for most of ``IDLE_EXIT``
+        is replaced rather than reused: it may be ending on its own."""
+        if self.alive and time.monotonic() - self._used < 0.8 * IDLE_EXIT:
+            self.touch()
+            return
+        self.discard()
+        # One BLAS thread in the child: the window needs the machine's other core.
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(var, "1")
+        # "spawn": a fresh interpreter; forking a process with Qt's threads is unsafe.
+        ctx = multiprocessing.get_context("spawn")
+        child_commands, commands = ctx.Pipe(duplex=False)
+        progress, child_progress = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=serve, args=(child_commands, child_progress),
+                              name="backprop-studio-trainer", daemon=True)
+        process.start()
+        child_commands.close()
+        child_progress.close()
+        self._process, self._commands, self._progress = process, commands, progress
+        self.touch()
+
+    def send(self, message: tuple) -> bool:
+        """Send a command; False if the child has gone."""
+        if self._commands is None:
+            return False
+        try:
+            self._commands.send(message)
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def recv(self) -> tuple:
+        """The next progress message (blocks). Raises EOFError when the child has gone."""
+        if self._progress is None:
+            raise EOFError("no training process")
+        return self._progress.recv()
+
+    def discard(self) -> None:
+        """Forget a child that has ended (or end it), closing the pipes."""
+        process, self._process = self._process, None
+        for conn in (self._commands, self._progress):
+            if conn is not None:
+                conn.close()
+        self._commands = self._progress = None
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(2.0)
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Ask the child to quit and wait for it; end it if it does not."""
+        process = self._process
+        if process is not None and process.is_alive():
+            self.send(("quit",))
+            process.join(timeout)
+        self.discard()

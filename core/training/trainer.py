@@ -1,0 +1,632 @@
+"""The trainer: mini-batch training as a stream of small immutable snapshots.
+
+``Trainer.run(control)`` is a generator: it yields a ``StepSnapshot`` after every step, an
+``EpochSnapshot`` after every epoch, a ``RunWarning`` when the loss blows up under the
+``blow_up="warn"`` setting (see ``core.engine.blowup``), and one ``RunEnd`` last; between steps
+it obeys a
+``TrainingControl`` (stop, pause, single step, new settings, re-initialise) that another
+thread may drive. Snapshots hold Python floats and tuples, never live arrays, so they
+can cross threads and be kept. The same design, data and seed give bit-identical
+numbers in the window and on the command line: both run this code.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+
+from core.design.limits import size_problems
+from core.design.spec import Design, TrainConfig
+from core.engine.blowup import START_ROWS, BlowUpWatch
+from core.engine.network import Network
+from core.engine.schedules import SCHEDULES
+from core.errors import DesignError
+from core.training.build import build_network
+from core.training.step import TrainStep
+from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
+from core.training.train_state import TrainState
+
+EVAL_CHUNK = 4096
+# Settings a live run cannot change: they need a new run (a new network or optimizer).
+FIXED_SETTINGS = ("loss", "optimizer", "dtype", "seed", "batch_size")
+DIVERGENCE_HINT = ("Try a lower learning rate, gradient clipping (clip norm), batch "
+                   "normalisation, or a smaller initial gain.")
+
+
+class DatasetLike(Protocol):
+    """What the trainer needs of a dataset (see ``core.datasets.Dataset``)."""
+
+    task: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+    @property
+    def n_classes(self) -> int: ...
+
+
+# --------------------------------------------------------------------- snapshots
+
+
+@dataclass(frozen=True)
+class StepSnapshot:
+    """After one mini-batch. Norm tuples follow ``layer_names`` (layers with parameters).
+
+    ``grad_norms``/``weight_norms``/``update_ratios`` are empty on steps where detail was
+    not recorded (see ``Trainer(detail_every=...)``). ``update_ratios`` are
+    ||Δw|| / ||w|| per layer: around 1e-3 is the classic sign of a well-chosen rate.
+    """
+
+    epoch: int
+    step: int
+    loss: float
+    penalty: float
+    learning_rate: float
+    grad_norm: float
+    grad_norms: tuple[float, ...] = ()
+    weight_norms: tuple[float, ...] = ()
+    update_ratios: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class EpochSnapshot:
+    """After one epoch: losses and the task's metric on the whole training and validation
+    sets (evaluation mode: dropout off, batch-norm running statistics).
+
+    ``metric_name`` is ``accuracy`` (classification) or ``r2`` (regression); validation
+    values are NaN when there is no validation split.
+    """
+
+    epoch: int
+    step: int
+    train_loss: float
+    val_loss: float
+    train_metric: float
+    val_metric: float
+    metric_name: str
+    learning_rate: float
+    elapsed: float
+    # Multi-class classification with a validation split: counts (classes, classes) of
+    # true (rows) against predicted (columns) validation classes, from the same outputs.
+    val_confusion: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class RunEnd:
+    """The run is over. ``reason``: finished, stopped, target_reached, early_stopped or
+    diverged (or unfinished: a window saved a live run as it stood). For divergence
+    ``what`` says what went non-finite, ``layer`` where first, and ``hint`` what to try;
+    the weights are left at their last finite values."""
+
+    reason: str
+    epoch: int
+    step: int
+    message: str
+    what: str = ""
+    layer: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """The run goes on but is diverging (the blow-up rule, ``blow_up="warn"``): the
+    message says since which step, the layer with the largest relative weight updates,
+    and what to try (``hint``)."""
+
+    epoch: int
+    step: int
+    message: str
+    layer: str = ""
+    hint: str = ""
+
+
+Snapshot = StepSnapshot | EpochSnapshot | RunWarning | RunEnd
+
+
+# ----------------------------------------------------------------------- control
+
+
+class TrainingControl:
+    """Thread-safe commands for a running ``Trainer``, checked between steps.
+
+    ``pause()`` blocks the trainer before its next step until ``resume()``, ``step()`` or
+    ``stop()``; ``step(n)`` lets exactly ``n`` more steps run, then pauses again.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._stop = False
+        self._paused = False
+        self._budget = 0  # steps allowed while paused
+        self._config: TrainConfig | None = None
+        self._reinit = False
+        # Called (on the trainer's thread) just before it blocks while paused, so a
+        # viewer can deliver the steps it has gathered before the wait.
+        self.before_wait: Callable[[], None] | None = None
+        # Called (on the trainer's thread, between steps) once after each
+        # request_state(), e.g. to send Trainer.state() to a window that saves the run.
+        self.state_hook: Callable[[], None] | None = None
+        self._state_wanted = False
+
+    def request_state(self) -> None:
+        """Ask for one call of ``state_hook`` before the next step (also when paused)."""
+        with self._cond:
+            self._state_wanted = True
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+            self._budget = 0
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def step(self, n: int = 1) -> None:
+        with self._cond:
+            self._paused = True
+            self._budget += n
+            self._cond.notify_all()
+
+    def set_config(self, config: TrainConfig) -> None:
+        """New settings, taken at the next step (see ``Trainer.apply_config``)."""
+        with self._cond:
+            self._config = config
+            self._cond.notify_all()
+
+    def reinitialise(self) -> None:
+        """Draw the initial weights again from the seed and start over at step 0."""
+        with self._cond:
+            self._reinit = True
+            self._cond.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def wait_turn(self) -> tuple[bool, bool, TrainConfig | None, bool]:
+        """Called by the trainer before every step. Blocks while paused with no step
+        budget and nothing to apply. Returns (go on?, run a step now?, new config or
+        None, re-initialise?); with "run a step" false the trainer applies what it got
+        and asks again."""
+        if self._state_wanted and self.state_hook is not None:
+            self._state_wanted = False
+            self.state_hook()
+        hook = self.before_wait
+        if hook is not None and self._paused and self._budget == 0:
+            hook()
+        with self._cond:
+            while (self._paused and self._budget == 0 and not self._stop
+                   and not self._reinit and self._config is None
+                   and not (self._state_wanted and self.state_hook is not None)):
+                self._cond.wait()
+            cfg, self._config = self._config, None
+            reinit, self._reinit = self._reinit, False
+            if self._stop:
+                return False, False, cfg, reinit
+            if not self._paused:
+                return True, True, cfg, reinit
+            if self._budget > 0:
+                self._budget -= 1
+                return True, True, cfg, reinit
+            return True, False, cfg, reinit
+
+
+# ----------------------------------------------------------------------- trainer
+
+
+def resume_offset(state: TrainState, config: TrainConfig) -> int:
+    """Epochs a run continued from ``state`` counts from: 0 while the state has epochs
+    of ``config.epochs`` left (it trains to ``config.epochs``), else the state's epoch
+    (it trains ``config.epochs`` more)."""
+    return state.epoch if state.position == 0 and state.epoch >= config.epochs else 0
+
+
+@dataclass
+class _Best:
+    loss: float = math.inf
+    epoch: int = -1
+    state: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Trainer:
+    """Trains ``design`` on ``dataset``; ``run()`` yields snapshots.
+
+    ``detail_every`` records per-layer gradient/weight norms and update ratios every
+    that many steps (1: every step); other steps carry the loss only, which keeps the
+    per-step cost of tiny networks down when a window shows a decimated history anyway.
+
+    ``resume`` continues a run from a ``TrainState`` (``Trainer.state()``, or one read
+    from a project file): its weights, optimizer state, counters and random streams, so
+    the steps that follow are those the original run would have taken. A resumed run
+    trains until epoch ``epochs``; if the state has already reached it, ``epochs`` more
+    (``epoch_offset`` is then the state's epoch, and schedules count from there).
+    """
+
+    def __init__(self, design: Design, dataset: DatasetLike, detail_every: int = 1,
+                 resume: TrainState | None = None) -> None:
+        problems = design.validate(task=dataset.task)
+        if not problems:  # the size caps, before anything is allocated
+            problems = size_problems(design, max(len(dataset.x_train), len(dataset.x_val)))
+        if problems:
+            raise DesignError(problems)
+        self.design = design
+        self.config = design.training
+        cfg = self.config
+        self.dtype = np.dtype(cfg.dtype)
+        # Values that overflow in this precision (a 1e39 target in float32) are refused by
+        # line and column before anything is built (deferred: the datasets package is large).
+        from core.datasets.cells import check_precision
+
+        check_precision(dataset, self.dtype)
+        self.network: Network = build_network(design.network, seed=cfg.seed, dtype=self.dtype)
+        self.dataset = dataset
+        n_features = dataset.x_train.shape[1]
+        if n_features != design.network.inputs:
+            raise DesignError(f"network.inputs: the dataset has {n_features} input features "
+                              f"but the network expects {design.network.inputs}")
+        self.stepper = TrainStep(self.network, cfg)
+        loss = self.stepper.loss
+        n_classes = dataset.n_classes if dataset.task == "classification" else 0
+        outputs = self.network.outputs
+        dense = [i for i, spec in enumerate(design.network.layers) if spec.kind == "dense"]
+        layer = f"network.layers[{dense[-1]}].units" if dense else "network.layers"
+        self.X = np.ascontiguousarray(dataset.x_train, dtype=self.dtype)
+        self.Y = encode_targets(dataset.y_train, dataset.task, n_classes, outputs, loss,
+                                self.dtype, layer)
+        self.Xv = np.ascontiguousarray(dataset.x_val, dtype=self.dtype)
+        self.Yv = encode_targets(dataset.y_val, dataset.task, n_classes, outputs, loss,
+                                 self.dtype, layer)
+        if self.X.shape[0] == 0:
+            raise DesignError("dataset: the training split is empty")
+        self.detail_every = max(1, int(detail_every))
+        self.layer_names = tuple(self.network.group_names)
+        self._reset_counters()
+        if resume is not None:
+            self._resume(resume)
+
+    def _reset_counters(self) -> None:
+        self.epoch = 0
+        self.step_count = 0
+        self.epoch_offset = 0
+        self._shuffle_rng = np.random.default_rng([self.config.seed, 2])
+        self._order_state: dict | None = None  # shuffle state before this epoch's order
+        self._pos = 0  # samples of the current epoch's order trained; 0 at a boundary
+        self._best = _Best()
+        self._since_best = 0
+        self.blow_up: BlowUpWatch | None = None  # made when the run starts
+
+    def _watch_blow_up(self) -> BlowUpWatch:
+        """A fresh blow-up watch whose reference is the loss of the weights as they are
+        now (the run's start) on the first ``START_ROWS`` training rows."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            start, _ = self.evaluate(self.X[:START_ROWS], self.Y[:START_ROWS])
+        self.blow_up = BlowUpWatch(start)
+        return self.blow_up
+
+    # ------------------------------------------------------------ continuing
+    def _dropout_rng(self) -> np.random.Generator | None:
+        # One generator shared by every dropout layer (see core.training.build).
+        return next((layer.rng for layer in self.network.all_layers()
+                     if hasattr(layer, "rng")), None)
+
+    def state(self) -> TrainState:
+        """Where the run stands, as copies (call between steps: from the loop that
+        iterates ``run()``, or a ``TrainingControl.state_hook``)."""
+        opt = self.stepper.optimizer
+        n = self.X.shape[0]
+        mid_epoch = 0 < self._pos < n and self._order_state is not None
+        dropout = self._dropout_rng()
+        return TrainState(
+            epoch=self.epoch, step=self.step_count, weights=self.network.state_dict(),
+            optimizer=opt.name, iterations=opt.iterations, optimizer_state=opt.state(),
+            position=self._pos if mid_epoch else 0,
+            shuffle_rng=(self._order_state if mid_epoch
+                         else self._shuffle_rng.bit_generator.state),
+            dropout_rng=dropout.bit_generator.state if dropout is not None else None)
+
+    def _resume(self, state: TrainState) -> None:
+        try:
+            self.network.set_parameters(state.weights, strict=True)
+        except ValueError as exc:
+            raise DesignError(f"the saved weights do not fit this network: {exc}") from None
+        opt = self.stepper.optimizer
+        if state.optimizer_state or state.iterations:
+            if state.optimizer != opt.name:
+                raise DesignError(f"training.optimizer: the saved run used {state.optimizer}, "
+                                  f"this design uses {opt.name}")
+            try:
+                opt.load_state(state.iterations, state.optimizer_state)
+            except ValueError as exc:
+                raise DesignError(f"the saved optimizer state does not fit: {exc}") from None
+        n = self.X.shape[0]
+        if state.position >= n:
+            raise DesignError(f"the saved run stopped {state.position} samples into an epoch "
+                              f"of {n}: the dataset has changed")
+        if state.shuffle_rng is not None:
+            self._shuffle_rng.bit_generator.state = state.shuffle_rng
+        dropout = self._dropout_rng()
+        if dropout is not None and state.dropout_rng is not None:
+            dropout.bit_generator.state = state.dropout_rng
+        self.epoch, self.step_count = state.epoch, state.step
+        self._pos = state.position
+        self.epoch_offset = resume_offset(state, self.config)
+
+    # --------------------------------------------------------------- settings
+    def apply_config(self, config: TrainConfig) -> list[str]:
+        """Take new settings at the next step. Optimizer settings, penalties, clipping,
+        schedule, epochs and stopping rules change live; the loss, optimizer kind, batch
+        size, precision and seed need a new run. Returns the names of settings ignored."""
+        problems = config.validate()
+        if problems:
+            raise DesignError(problems)
+        ignored = [k for k in FIXED_SETTINGS if getattr(config, k) != getattr(self.config, k)]
+        keep = {k: getattr(self.config, k) for k in FIXED_SETTINGS}
+        self.config = replace(config, **keep)
+        self.stepper.apply_settings(self.config)
+        return ignored
+
+    def reinitialise(self) -> None:
+        """Draw the initial weights from the seed again and restart at epoch 0, step 0."""
+        fresh = build_network(self.design.network, seed=self.config.seed, dtype=self.dtype)
+        self.network.set_parameters(fresh.state_dict())
+        self.stepper.optimizer.reset()
+        # Dropout masks must repeat too: reset the shared dropout generator.
+        for layer, new in zip(self.network.all_layers(), fresh.all_layers(), strict=True):
+            if hasattr(layer, "rng"):
+                layer.rng = new.rng
+        self._reset_counters()
+
+    def learning_rate_for(self, epoch: int) -> float:
+        """The scheduled learning rate in ``epoch`` (0-based, counted from
+        ``epoch_offset``)."""
+        c = self.config
+        return SCHEDULES[c.schedule].rate(c.learning_rate, epoch - self.epoch_offset,
+                                          c.epochs, c.step_size, c.gamma)
+
+    # ------------------------------------------------------------- evaluation
+    def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, np.ndarray]:
+        """Evaluation-mode loss over all rows of X (n, inputs) and the outputs (n, outputs)
+        (logits for a fused loss), computed in chunks."""
+        if X.shape[0] == 0:
+            return float("nan"), np.zeros((0, self.network.outputs))
+        logits = self.stepper.logits
+        outs = [self.network.forward(X[i:i + EVAL_CHUNK], False, logits)
+                for i in range(0, X.shape[0], EVAL_CHUNK)]
+        out = np.concatenate(outs) if len(outs) > 1 else outs[0]
+        total = 0.0
+        for i in range(0, X.shape[0], EVAL_CHUNK):
+            part = out[i:i + EVAL_CHUNK]
+            total += self.stepper.loss.value(part, Y[i:i + EVAL_CHUNK]) * part.shape[0]
+        return total / X.shape[0], out
+
+    def _metric(self, out: np.ndarray, Y: np.ndarray, y_raw: np.ndarray) -> float:
+        if out.shape[0] == 0:
+            return float("nan")
+        if self.dataset.task == "classification":
+            return accuracy(out, y_raw, self.stepper.logits)
+        return r2_score(out, Y)
+
+    def _epoch_snapshot(self, lr: float, started: float) -> EpochSnapshot:
+        train_loss, out = self.evaluate(self.X, self.Y)
+        val_loss, out_v = self.evaluate(self.Xv, self.Yv)
+        data = self.dataset
+        metric = "accuracy" if data.task == "classification" else "r2"
+        return EpochSnapshot(
+            self.epoch, self.step_count, train_loss, val_loss,
+            self._metric(out, self.Y, data.y_train),
+            self._metric(out_v, self.Yv, data.y_val),
+            metric, lr, time.perf_counter() - started, self.confusion(out_v))
+
+    def confusion(self, out_v: np.ndarray | None = None) -> np.ndarray | None:
+        """Counts (classes, classes) of true (rows) against predicted (columns) validation
+        classes for multi-class classification, else None; ``out_v`` are the validation
+        outputs if already computed."""
+        data = self.dataset
+        if data.task != "classification" or data.n_classes <= 2 or not self.Xv.shape[0]:
+            return None
+        if out_v is None:
+            out_v = self.evaluate(self.Xv, self.Yv)[1]
+        return confusion_matrix(out_v, data.y_val, data.n_classes, self.stepper.logits)
+
+    # --------------------------------------------------------------- divergence
+    def _locate_forward(self, X: np.ndarray) -> str:
+        """The first top-level layer whose output on ``X`` is non-finite; if none is, the
+        loss overflowed on finite but huge outputs, and the output layer is named."""
+        x = X
+        for layer in self.network.layers:
+            x = layer.forward(x, False)
+            if not np.all(np.isfinite(x)):
+                return layer.name
+        return self.network.layers[-1].name
+
+    def _diverged(self, what: str, layers: list[str], lr: float) -> RunEnd:
+        """The end of a run whose ``what`` became non-finite, first in ``layers[0]``."""
+        layer = layers[0] if layers else ""
+        where = f" in {layer}" if layer else ""
+        if len(layers) > 1:
+            others = len(layers) - 1
+            where += f" (and {others} more layer{'s' if others > 1 else ''})"
+        msg = (f"Training diverged at step {self.step_count + 1} (epoch {self.epoch + 1}): "
+               f"the {what} became non-finite{where} (learning rate {lr:g}). "
+               f"The weights are left at their last finite values. {DIVERGENCE_HINT}")
+        return RunEnd("diverged", self.epoch, self.step_count, msg, what, layer, DIVERGENCE_HINT)
+
+    def _blew_up(self, delta: np.ndarray, lr: float,
+                 watch: BlowUpWatch) -> RunEnd | RunWarning:
+        """The blow-up rule fired at this step: a ``RunEnd`` (setting "stop") or a
+        ``RunWarning`` ("warn") naming the layer whose weights moved most relative to
+        their size in this step."""
+        net = self.network
+        layer = ""
+        if self.layer_names:
+            wn = net.group_norms(net.flat_params)
+            ratios = np.divide(net.group_norms(delta), wn, out=np.full_like(wn, np.inf),
+                               where=wn > 0)
+            layer = self.layer_names[int(np.argmax(ratios))]
+        where = (f"; the largest weight updates relative to the weights are in {layer}"
+                 if layer else "")
+        stop = self.config.blow_up == "stop"
+        what = (f"at step {self.step_count} (epoch {self.epoch + 1}): "
+                f"{watch.describe()} (learning rate {lr:g}){where}.")
+        if stop:
+            msg = (f"Training diverged {what} The run was stopped (setting Loss blow-up: "
+                   f"stop). {DIVERGENCE_HINT}")
+            return RunEnd("diverged", self.epoch, self.step_count, msg, "smoothed loss",
+                          layer, DIVERGENCE_HINT)
+        msg = f"Training is diverging {what} {DIVERGENCE_HINT}"
+        return RunWarning(self.epoch, self.step_count, msg, layer, DIVERGENCE_HINT)
+
+    # ---------------------------------------------------------------------- run
+    def run(self, control: TrainingControl | None = None) -> Iterator[Snapshot]:
+        """Train until a stop condition; yield snapshots (see the module docstring)."""
+        control = control or TrainingControl()
+        started = time.perf_counter()
+        net, stepper = self.network, self.stepper
+        n = self.X.shape[0]
+        Xs = np.empty_like(self.X)
+        Ys = np.empty_like(self.Y)
+        pos = n  # position in the shuffled epoch; n means "start a new epoch"
+        if self._pos:  # resumed mid-epoch: draw that epoch's order again
+            self._order_state = self._shuffle_rng.bit_generator.state
+            perm = self._shuffle_rng.permutation(n)
+            np.take(self.X, perm, axis=0, out=Xs)
+            np.take(self.Y, perm, axis=0, out=Ys)
+            pos = self._pos
+        lr = self.learning_rate_for(self.epoch)
+        watch = self._watch_blow_up()
+        while True:
+            if pos >= n and self.epoch >= self.epoch_offset + self.config.epochs:
+                no_val = (" There is no validation set (validation share 0), so no "
+                          "validation loss or metric was computed."
+                          if self.Xv.shape[0] == 0 else "")
+                yield RunEnd("finished", self.epoch, self.step_count,
+                             f"Finished {self.epoch} epochs ({self.step_count} steps).{no_val}")
+                return
+            go, run_step, cfg, reinit = control.wait_turn()
+            if reinit:
+                self.reinitialise()
+                pos = n
+                watch = self._watch_blow_up()
+            if cfg is not None:
+                self.apply_config(cfg)
+                lr = self.learning_rate_for(self.epoch)
+                stepper.optimizer.learning_rate = lr
+            if not go:
+                yield RunEnd("stopped", self.epoch, self.step_count,
+                             f"Stopped in epoch {self.epoch + 1} after step {self.step_count}.")
+                return
+            if not run_step:
+                continue
+            if pos >= n:
+                if self.epoch >= self.epoch_offset + self.config.epochs:
+                    continue
+                lr = self.learning_rate_for(self.epoch)
+                stepper.optimizer.learning_rate = lr
+                self._order_state = self._shuffle_rng.bit_generator.state
+                perm = self._shuffle_rng.permutation(n)
+                np.take(self.X, perm, axis=0, out=Xs)
+                np.take(self.Y, perm, axis=0, out=Ys)
+                pos = 0
+            batch = self.config.batch_size
+            xb, yb = Xs[pos:pos + batch], Ys[pos:pos + batch]
+            pos += batch
+            self._pos = pos if pos < n else 0  # for state() between steps
+            loss, penalty, gnorm = stepper.compute_gradients(xb, yb)
+            if not math.isfinite(loss):
+                yield self._diverged("loss", [self._locate_forward(xb)], lr)
+                return
+            if not math.isfinite(gnorm):  # the norm is finite for finite gradients
+                bad = net.nonfinite_groups(net.flat_grads)
+                what = "gradient"
+                if not bad:  # float64 elements near 1e308: only their norm overflowed
+                    norms = stepper.last_grad_norms
+                    bad = [name for name, v in zip(self.layer_names, norms, strict=True)
+                           if not math.isfinite(v)]
+                    what = "gradient norm"
+                # Backpropagation runs output to input: the last bad layer went first.
+                yield self._diverged(what, bad[::-1], lr)
+                return
+            delta = stepper.optimizer.compute_update(net.flat_grads)
+            # One cheap dot on the hot path; it overflows long before an element does, so
+            # only then are the update and the new weights themselves checked.
+            if not math.isfinite(float(np.dot(delta, delta))):
+                bad = net.nonfinite_groups(delta)
+                if bad:
+                    yield self._diverged("weight update", bad, lr)
+                    return
+                moved = net.flat_params + delta
+                bad = net.nonfinite_groups(moved)
+                if bad:
+                    yield self._diverged("weights", bad, lr)
+                    return
+            np.add(net.flat_params, delta, out=net.flat_params)
+            self.step_count += 1
+            blew_up = self.config.blow_up != "off" and watch.update(loss)
+            if self.step_count % self.detail_every == 0:
+                gn = stepper.last_grad_norms
+                wn = net.group_norms(net.flat_params)
+                dn = net.group_norms(delta)
+                ratios = np.divide(dn, wn, out=np.zeros_like(dn), where=wn > 0)
+                yield StepSnapshot(self.epoch, self.step_count, loss, penalty, lr, gnorm,
+                                   tuple(gn.tolist()), tuple(wn.tolist()),
+                                   tuple(ratios.tolist()))
+            else:
+                yield StepSnapshot(self.epoch, self.step_count, loss, penalty, lr, gnorm)
+            if blew_up:
+                event = self._blew_up(delta, lr, watch)
+                yield event
+                if isinstance(event, RunEnd):
+                    return
+            if pos >= n:
+                self.epoch += 1
+                snap = self._epoch_snapshot(lr, started)
+                yield snap
+                end = self._check_stopping(snap)
+                if end is not None:
+                    yield end
+                    return
+
+    def _check_stopping(self, snap: EpochSnapshot) -> RunEnd | None:
+        c = self.config
+        if c.target_loss and snap.train_loss <= c.target_loss:
+            return RunEnd("target_reached", self.epoch, self.step_count,
+                          f"Reached the target loss {c.target_loss:g} after {self.epoch} "
+                          f"epochs (training loss {snap.train_loss:.4g}).")
+        if not c.patience:
+            return None
+        watched = snap.val_loss if math.isfinite(snap.val_loss) else snap.train_loss
+        if watched < self._best.loss:
+            self._best = _Best(watched, self.epoch,
+                               self.network.state_dict() if c.restore_best else {})
+            self._since_best = 0
+            return None
+        self._since_best += 1
+        if self._since_best < c.patience:
+            return None
+        restored = ""
+        if c.restore_best and self._best.state:
+            self.network.set_parameters(self._best.state)
+            restored = f"; restored the weights of epoch {self._best.epoch}"
+        return RunEnd("early_stopped", self.epoch, self.step_count,
+                      f"Stopped early after {self.epoch} epochs: no better validation loss "
+                      f"for {c.patience} epochs (best {self._best.loss:.4g} at epoch "
+                      f"{self._best.epoch}{restored}).")

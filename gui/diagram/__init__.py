@@ -1,0 +1,1 @@
+"""The network diagram: its pure geometry (layout) and its drawing (view)."""

@@ -1,0 +1,676 @@
+"""The dataset panel: choose the data the network trains on and see what it looks like.
+
+A combo box offers every built-in dataset (synthetic playground sets, then shipped real
+data, both read from ``core.datasets.DATASETS``) and a CSV import. Below it are the
+options of the choice (samples, noise, validation share, seed, derived features; for a
+CSV file its path, target column and task), any error in red, a one-line summary and a
+preview (``gui.editor.dataset_preview``).
+
+Every choice is loaded *before* it is committed: built-in sets load at once, a CSV file
+on a worker thread, with a progress bar and Cancel (cancelling keeps the design's
+dataset). Only a choice that loaded becomes an undoable design edit, together
+with the network's input size (the dataset's feature count) in the same step, so a bad
+CSV file shows its error here and the design keeps its previous dataset. So does a file
+with values that overflow in the design's training precision (``precision_problem``).
+While a CSV file that is not (yet) in the design is shown, the panel is in a *pending*
+state.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import StudioError
+from core.datasets import (
+    CSV_TASKS,
+    DATASETS,
+    DERIVED_FEATURES,
+    MAX_SAMPLES,
+    MAX_VAL_FRACTION,
+    MIN_SAMPLES,
+    CsvTable,
+    Dataset,
+    DatasetSpec,
+    precision_problem,
+)
+from core.datasets.features import check_derived
+from gui.colors import ERROR
+from gui.editor.csv_jobs import PREVIEW_ROWS, bad_cells, file_stamp, import_job, read_preview_table
+from gui.editor.dataset_preview import DatasetPreview
+from gui.editor.dataset_state import (
+    BackgroundCall,
+    DatasetState,
+    ImportProgress,
+    load_now,
+    resolve_csv_path,
+)
+from gui.editor.import_progress_bar import ImportProgressBar
+from gui.plain_text import plain, verbatim
+from gui.project.document import Document
+
+__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]
+
+CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
+_MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
+_GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
+_TASK_TIPS = {
+    "auto": "Decide from the target column: text or few distinct whole numbers mean "
+            "classification, anything else regression.",
+    "classification": "Each distinct target value is a class.",
+    "regression": "Predict the target column's numbers.",
+}
+_MAX_SEED = 2**31 - 1
+
+
+def feature_label(name: str) -> str:
+    """How a derived feature is shown: ``x1^2`` as ``x1²``, ``x1*x2`` as ``x1·x2``."""
+    return name.replace("^2", "²").replace("*", "·")
+
+
+def _raw_inputs(name: str) -> int:
+    info = DATASETS.get(name)
+    return info.n_features if info is not None else 2
+
+
+def _set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
+    # Only when it differs: re-setting the value being typed would disturb the editor.
+    if abs(spin.value() - value) > 1e-9:
+        spin.setValue(value)
+
+
+@dataclass
+class _Pending:
+    """A CSV file being imported or that failed to import: not in the design."""
+
+    spec: DatasetSpec
+    loading: bool = True
+    error: str = ""
+
+
+class DatasetPanel(QWidget):
+    """Choose the design's dataset, its options, and preview it.
+
+    Parameters
+    ----------
+    document : Document
+        Edited only through ``document.set_design``.
+    dataset_state : DatasetState
+        The design's loaded dataset (summary, preview, errors) and the shared cache.
+    """
+
+    def __init__(self, document: Document, dataset_state: DatasetState,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc, self._state = document, dataset_state
+        self._pending: _Pending | None = None
+        self._seen_choice: object = object()  # never equal to a design's dataset
+        self._seen_dtype = document.design.training.dtype
+        self._cancelled_name = ""  # a file whose import was just cancelled, for the summary
+        self._tables: dict[tuple, tuple[CsvTable | None, str]] = {}
+        self._import_call = BackgroundCall(self)
+        self._table_call = BackgroundCall(self)
+        self._build()
+        document.designChanged.connect(self._on_design_changed)
+        dataset_state.changed.connect(self._on_state_changed)
+        self._on_design_changed()
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.setPlaceholderText("Choose a dataset…")
+        self.dataset_combo.setToolTip("The data the network learns from. Synthetic sets are "
+                                      "generated 2-D point clouds; shipped sets are small "
+                                      "real datasets; or import your own CSV file.")
+        model = QStandardItemModel(self.dataset_combo)
+        for kind, title in _GROUPS:
+            header = QStandardItem(title)
+            header.setFlags(Qt.ItemFlag.NoItemFlags)  # a group title, not a choice
+            font = header.font()
+            font.setBold(True)
+            header.setFont(font)
+            model.appendRow(header)
+            for info in DATASETS.values():
+                if info.kind != kind:
+                    continue
+                item = QStandardItem(info.name)
+                item.setData(info.name, Qt.ItemDataRole.UserRole)
+                item.setToolTip(f"{info.description} ({info.task}, {info.n_features} "
+                                f"input{'s' if info.n_features != 1 else ''})")
+                model.appendRow(item)
+        csv_item = QStandardItem("CSV file…")
+        csv_item.setData(CSV_ENTRY, Qt.ItemDataRole.UserRole)
+        csv_item.setToolTip("Import a table of numbers: one column is the target, the "
+                            "others are the inputs. The first line must name the columns.")
+        model.appendRow(csv_item)
+        self.dataset_combo.setModel(model)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
+
+        self.description = plain(QLabel())  # names the user's CSV file
+        self.description.setWordWrap(True)
+        self.description.setStyleSheet("color: #555555;")
+
+        self.samples_spin = QSpinBox()
+        self.samples_spin.setRange(MIN_SAMPLES, MAX_SAMPLES)
+        self.samples_spin.setSingleStep(50)
+        self.samples_spin.setToolTip("How many points to generate (training and validation "
+                                     "together).")
+        self.samples_spin.valueChanged.connect(self._on_samples_changed)
+        self.noise_spin = QDoubleSpinBox()
+        self.noise_spin.setRange(0.0, 1.0)
+        self.noise_spin.setSingleStep(0.05)
+        self.noise_spin.setDecimals(2)
+        self.noise_spin.setToolTip("How much the points are jittered, from 0 (clean pattern) "
+                                   "to 1 (classes overlap a lot); regression sets get noisy "
+                                   "targets.")
+        self.noise_spin.valueChanged.connect(self._on_noise_changed)
+        self.val_spin = QDoubleSpinBox()
+        self.val_spin.setRange(0.0, MAX_VAL_FRACTION)
+        self.val_spin.setSingleStep(0.05)
+        self.val_spin.setDecimals(2)
+        self.val_spin.setToolTip("Share of the rows held out for validation (hollow points "
+                                 "in the preview); the network never trains on them.")
+        self.val_spin.valueChanged.connect(self._on_val_changed)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, _MAX_SEED)
+        self.seed_spin.setToolTip("Seed of the random generation and of the training/"
+                                  "validation split: the same seed gives the same data.")
+        self.seed_spin.valueChanged.connect(self._on_seed_changed)
+
+        self.feature_boxes: dict[str, QCheckBox] = {}
+        features = QWidget()
+        grid = QGridLayout(features)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(2)
+        for i, name in enumerate(DERIVED_FEATURES):
+            box = QCheckBox(feature_label(name))
+            box.setToolTip(self._feature_tip(name))
+            box.toggled.connect(self._on_feature_toggled)
+            grid.addWidget(box, i // 3, i % 3)
+            self.feature_boxes[name] = box
+        self.features_widget = features
+
+        self.path_edit = QLineEdit()
+        self.path_edit.setReadOnly(True)
+        self.path_edit.setPlaceholderText("no file")
+        self.path_edit.setToolTip("The CSV file; relative paths are relative to the design "
+                                  "file's folder.")
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("Choose a CSV file to import.")
+        self.browse_button.clicked.connect(self._on_browse_clicked)
+        path_row = QWidget()
+        path_layout = QHBoxLayout(path_row)
+        path_layout.setContentsMargins(0, 0, 0, 0)
+        path_layout.addWidget(self.path_edit, 1)
+        path_layout.addWidget(self.browse_button)
+        self.target_combo = QComboBox()
+        self.target_combo.setToolTip("The column the network learns to predict; every other "
+                                     "column is an input.")
+        self.target_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.target_combo.setMinimumContentsLength(8)
+        self.target_combo.currentIndexChanged.connect(self._on_target_changed)
+        self.task_combo = QComboBox()
+        for i, task in enumerate(CSV_TASKS):
+            self.task_combo.addItem(task, task)
+            self.task_combo.setItemData(i, _TASK_TIPS.get(task, ""), Qt.ItemDataRole.ToolTipRole)
+        self.task_combo.setToolTip("Classification or regression; 'auto' decides from the "
+                                   "target column.")
+        self.task_combo.currentIndexChanged.connect(self._on_task_changed)
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.addRow("File", path_row)
+        self.form.addRow("Target", self.target_combo)
+        self.form.addRow("Task", self.task_combo)
+        self.form.addRow("Samples", self.samples_spin)
+        self.form.addRow("Noise", self.noise_spin)
+        self.form.addRow("Validation", self.val_spin)
+        self.form.addRow("Seed", self.seed_spin)
+        self.form.addRow("Extra inputs", self.features_widget)
+        self._rows = {"path": path_row, "target": self.target_combo, "task": self.task_combo,
+                      "samples": self.samples_spin, "noise": self.noise_spin,
+                      "val": self.val_spin, "seed": self.seed_spin,
+                      "features": self.features_widget}
+        for widget in self._rows.values():
+            label = self.form.labelForField(widget)
+            if label is not None:
+                label.setToolTip(widget.toolTip())
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setStyleSheet(f"color: {ERROR.name()};")
+        self.error_label.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                       QSizePolicy.Policy.Minimum)
+        self.error_label.hide()
+        self.import_progress = ImportProgressBar()
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_label.setToolTip("What the network sees: task, inputs, outputs and how "
+                                      "many rows train and validate.")
+        self.preview = DatasetPreview()
+        self.preview.setMinimumHeight(200)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.dataset_combo)
+        layout.addWidget(self.description)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.import_progress)
+        layout.addWidget(self.summary_label)
+        layout.addWidget(self.preview, 1)
+
+    @staticmethod
+    def _feature_tip(name: str) -> str:
+        return (f"Add {feature_label(name)} as an extra input computed from the coordinates "
+                "(as TensorFlow Playground offers); each adds one network input.")
+
+    # ------------------------------------------------------------------ reading
+    def _design_spec(self) -> DatasetSpec | None:
+        data = self._doc.design.dataset
+        if data is None:
+            return None
+        try:
+            return DatasetSpec.from_dict(data)
+        except StudioError:
+            return None
+
+    def current_spec(self) -> DatasetSpec | None:
+        """The spec the controls show: a pending CSV import, else the design's choice."""
+        return self._pending.spec if self._pending is not None else self._design_spec()
+
+    def _csv_path(self, spec: DatasetSpec) -> Path:
+        return resolve_csv_path(spec, self._state.base_dir())
+
+    # ------------------------------------------------------------------ editing
+    def _commit(self, spec: DatasetSpec, dataset: Dataset, text: str,
+                merge_key: str | None) -> None:
+        design = self._doc.design
+        network = replace(design.network, inputs=dataset.n_features)
+        self._doc.set_design(replace(design, dataset=spec.to_dict(), network=network),
+                             text, merge_key)
+
+    def _apply(self, spec: DatasetSpec, text: str, merge_key: str | None = None) -> None:
+        """Load ``spec`` and, if it loads, make it the design's dataset (one undo step)."""
+        if spec.kind != "csv":
+            self._import_call.cancel()
+            dataset, error = load_now(self._state.cache, spec, None)
+            if dataset is not None:
+                self._pending = None
+                self._commit(spec, dataset, text, merge_key)
+            else:  # not expected for built-in sets; say why rather than fail silently
+                self._set_error(error)
+            return
+        self._stop_import()  # a superseded read stops at its next chunk
+        self._pending = _Pending(spec)
+        self._cancelled_name = ""
+        base_dir = self._state.base_dir()
+        need_table = self._table_for(spec) is None
+        progress = ImportProgress()
+        self.import_progress.follow(progress, Path(spec.path).name)
+        self._import_call.start(
+            import_job, spec, base_dir, need_table, progress,
+            done=lambda result: self._on_import_done(spec, base_dir, text, merge_key,
+                                                     progress, *result))
+        self._refresh()
+
+    def cancel_import(self) -> None:
+        """Stop reading the CSV file being imported; the design keeps its dataset."""
+        self.import_progress.cancel()
+
+    def _stop_import(self) -> None:
+        """Drop the import under way, if any, and tell its reader to stop."""
+        self.import_progress.cancel()
+        self.import_progress.finish()
+        self._import_call.cancel()
+
+    def _on_import_done(self, spec: DatasetSpec, base_dir: str | None, text: str,
+                        merge_key: str | None, progress: ImportProgress,
+                        table: CsvTable | None, table_error: str,
+                        dataset: Dataset | None, error: str) -> None:
+        self.import_progress.finish()
+        if table is not None or table_error:
+            self._remember_table(file_stamp(resolve_csv_path(spec, base_dir)),
+                                 (table, table_error))
+        if progress.cancelled:
+            self._pending = None
+            self._cancelled_name = Path(spec.path).name
+            self._refresh()
+            return
+        if dataset is not None:
+            self._state.cache.put(spec, base_dir, dataset)
+            unfit = precision_problem(dataset, self._doc.design.training.dtype)
+            if unfit:
+                dataset, error = None, unfit
+        if dataset is None:
+            self._pending = _Pending(spec, loading=False, error=error)
+            self._refresh()
+            return
+        self._pending = None
+        if spec.to_dict() == self._doc.design.dataset:
+            self._refresh()  # e.g. a re-import of the file already chosen
+        else:
+            self._commit(spec, dataset, text, merge_key)
+
+    def _edit_option(self, text: str, key: str | None, **changes: object) -> None:
+        spec = self.current_spec()
+        if spec is None:
+            return
+        try:
+            spec = replace(spec, **changes)
+        except StudioError as exc:
+            self._set_error(str(exc))
+            return
+        if self._pending is not None:  # not in the design yet: this edit imports it
+            self._apply(spec, f"Import dataset {Path(spec.path).name}")
+        else:
+            self._apply(spec, text, key)
+
+    def choose(self, name: str) -> None:
+        """Make the built-in dataset ``name`` the design's, keeping the options that apply
+        (seed, validation share; samples, noise and derived features between synthetic
+        sets)."""
+        info = DATASETS[name]
+        base = self._design_spec()
+        seed = base.seed if base is not None else 0
+        val = base.val_fraction if base is not None else DatasetSpec.val_fraction
+        if info.kind == "synthetic":
+            if base is not None and base.kind == "synthetic":
+                features = [f for f in base.features
+                            if not check_derived([f], info.n_features)]
+                spec = DatasetSpec.synthetic(name, base.samples, base.noise, seed, val, features)
+            else:
+                spec = DatasetSpec.synthetic(name, seed=seed, val_fraction=val)
+        else:
+            spec = DatasetSpec.builtin(name, seed, val)
+        self._apply(spec, f"Choose dataset {name}")
+
+    def import_csv(self, path: str | Path) -> None:
+        """Read ``path`` (target: last column, task: auto) and, if it loads, make it the
+        design's dataset; otherwise show why and keep the design's dataset."""
+        # Stored absolute: a relative path would break when the design is saved elsewhere.
+        path = Path(path).absolute()
+        stored = str(path)
+        base = self.current_spec()
+        seed = base.seed if base is not None else 0
+        val = base.val_fraction if base is not None else DatasetSpec.val_fraction
+        self._apply(DatasetSpec.csv(stored, None, "auto", seed, val),
+                    f"Import dataset {path.name}")
+
+    def browse_csv(self) -> bool:
+        """Ask for a CSV file and import it; False if the dialog was cancelled."""
+        spec = self.current_spec()
+        start = ""
+        if spec is not None and spec.kind == "csv":
+            start = str(self._csv_path(spec).parent)
+        elif self._state.base_dir():
+            start = self._state.base_dir() or ""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import CSV dataset", start, "CSV files (*.csv *.tsv *.txt);;All files (*)")
+        if not path:
+            return False
+        self.import_csv(path)
+        return True
+
+    # ------------------------------------------------------------------ slots
+    def _on_dataset_combo_changed(self, index: int) -> None:
+        value = self.dataset_combo.itemData(index, Qt.ItemDataRole.UserRole)
+        if value == CSV_ENTRY:
+            spec = self.current_spec()
+            if (spec is None or spec.kind != "csv") and not self.browse_csv():
+                self._refresh()  # cancelled: show the design's choice again
+        elif isinstance(value, str):
+            self.choose(value)
+
+    def _on_browse_clicked(self) -> None:
+        self.browse_csv()
+
+    def _on_samples_changed(self, value: int) -> None:
+        self._edit_option("Change dataset samples", "dataset.samples", samples=value)
+
+    def _on_noise_changed(self, value: float) -> None:
+        self._edit_option("Change dataset noise", "dataset.noise", noise=round(value, 4))
+
+    def _on_val_changed(self, value: float) -> None:
+        self._edit_option("Change validation share", "dataset.val_fraction",
+                          val_fraction=round(value, 4))
+
+    def _on_seed_changed(self, value: int) -> None:
+        self._edit_option("Change dataset seed", "dataset.seed", seed=value)
+
+    def _on_feature_toggled(self, _checked: bool) -> None:
+        features = tuple(name for name, box in self.feature_boxes.items()
+                         if box.isChecked() and box.isEnabled())
+        # A click is a discrete edit: each is its own undo step (no merge key).
+        self._edit_option("Change derived features", None, features=features)
+
+    def _on_target_changed(self, index: int) -> None:
+        if index >= 0:
+            self._edit_option("Change dataset target", "dataset.target",
+                              target=self.target_combo.itemText(index))
+
+    def _on_task_changed(self, index: int) -> None:
+        if index >= 0:
+            self._edit_option("Change dataset task", "dataset.task",
+                              task=self.task_combo.itemData(index))
+
+    def _on_design_changed(self) -> None:
+        choice = self._doc.design.dataset
+        if choice != self._seen_choice:
+            # The design's dataset changed (a commit, undo, redo, open): a pending import
+            # no longer applies.
+            self._seen_choice = dict(choice) if choice is not None else None
+            self._seen_dtype = self._doc.design.training.dtype
+            self._pending = None
+            self._cancelled_name = ""
+            self._stop_import()
+            self._refresh()
+        elif self._doc.design.training.dtype != self._seen_dtype:
+            # The precision decides whether the data's values fit (precision_error).
+            self._seen_dtype = self._doc.design.training.dtype
+            self._refresh()
+
+    def _on_state_changed(self) -> None:
+        if self._doc.design.dataset == self._seen_choice:  # else _on_design_changed will
+            self._refresh()
+
+    def _on_table_read(self, key: tuple, result: tuple[CsvTable | None, str]) -> None:
+        self._remember_table(key, result)
+        self._refresh()
+
+    def _remember_table(self, key: tuple, result: tuple[CsvTable | None, str]) -> None:
+        self._tables.pop(key, None)
+        self._tables[key] = result
+        while len(self._tables) > _MAX_TABLES:
+            del self._tables[next(iter(self._tables))]
+
+    # ------------------------------------------------------------------ showing
+    def _set_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _table_for(self, spec: DatasetSpec) -> tuple[CsvTable | None, str] | None:
+        return self._tables.get(file_stamp(self._csv_path(spec)))
+
+    def _refresh(self) -> None:
+        """Show the current spec in the controls (without echoing edits), then the error,
+        summary and preview."""
+        spec = self.current_spec()
+        widgets = [self.dataset_combo, self.samples_spin, self.noise_spin, self.val_spin,
+                   self.seed_spin, self.target_combo, self.task_combo,
+                   *self.feature_boxes.values()]
+        blockers = [QSignalBlocker(w) for w in widgets]
+        try:
+            self._show_controls(spec)
+        finally:
+            del blockers
+        self._show_status(spec)
+
+    def _show_controls(self, spec: DatasetSpec | None) -> None:
+        kind = spec.kind if spec is not None else None
+        key = CSV_ENTRY if kind == "csv" else (spec.name if spec is not None else None)
+        self.dataset_combo.setCurrentIndex(
+            self.dataset_combo.findData(key, Qt.ItemDataRole.UserRole) if key else -1)
+        if spec is None:
+            self.description.setText("No dataset chosen: pick one above to train on.")
+        elif kind == "csv":
+            self.description.setText(f"Your own data from {Path(spec.path).name}; below are "
+                                     "its first rows (numbered by file line).")
+        else:
+            info = DATASETS[spec.name]
+            self.description.setText(f"{info.description[:1].upper()}{info.description[1:]}.")
+        for row in ("path", "target", "task"):
+            self.form.setRowVisible(self._rows[row], kind == "csv")
+        for row in ("samples", "noise", "features"):
+            self.form.setRowVisible(self._rows[row], kind != "csv" and kind != "builtin")
+        for widget in self._rows.values():
+            widget.setEnabled(spec is not None)
+        defaults = spec if spec is not None else DatasetSpec()
+        _set_value(self.val_spin, defaults.val_fraction)
+        _set_value(self.seed_spin, defaults.seed)
+        if kind == "synthetic" or spec is None:
+            _set_value(self.samples_spin, defaults.samples)
+            _set_value(self.noise_spin, defaults.noise)
+            n_raw = _raw_inputs(defaults.name) if spec is not None else 2
+            for name, box in self.feature_boxes.items():
+                usable = not check_derived([name], n_raw)
+                box.setEnabled(spec is not None and usable)
+                box.setChecked(name in defaults.features)
+                box.setToolTip(self._feature_tip(name) if usable else
+                               f"{feature_label(name)} needs input x2; {defaults.name} has "
+                               "one input.")
+        if kind == "csv":
+            assert spec is not None
+            self.path_edit.setText(spec.path)
+            self.path_edit.setCursorPosition(len(spec.path))  # show the file name end
+            self.path_edit.setToolTip(verbatim(f"{self._csv_path(spec)}\n\nRelative paths "
+                                               "are relative to the design file's folder."))
+            self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(spec.task)))
+            self.target_combo.clear()
+            cached = self._table_for(spec)
+            table = cached[0] if cached else None
+            if table is not None:
+                self.target_combo.addItems(list(table.header))
+                index = self._target_index(spec, table)
+                self.target_combo.setCurrentIndex(index if index is not None else -1)
+            self.target_combo.setEnabled(table is not None)
+
+    @staticmethod
+    def _target_index(spec: DatasetSpec, table: CsvTable) -> int | None:
+        n = len(table.header)
+        target = spec.target
+        if target is None:
+            return n - 1
+        if isinstance(target, int):
+            return target % n if -n <= target < n else None
+        return table.header.index(target) if target in table.header else None
+
+    def _show_status(self, spec: DatasetSpec | None) -> None:
+        pending, state = self._pending, self._state
+        if pending is not None:
+            name = Path(pending.spec.path).name
+            self._set_error(pending.error)
+            if pending.loading:
+                self.summary_label.setText(f"Reading {html.escape(name)}… The design keeps "
+                                           f"its dataset ({html.escape(self._choice_text())})"
+                                           " until the file has loaded.")
+            else:
+                choice = self._design_spec()
+                keeps = ("The design has no dataset yet." if choice is None else
+                         f"The design keeps its dataset: {html.escape(self._choice_text())}.")
+                self.summary_label.setText(f"<b>Not imported.</b> {keeps}")
+        else:
+            self._set_error(state.error or state.precision_error())
+            if state.loading and spec is not None:
+                self.summary_label.setText(f"Loading {html.escape(Path(spec.path).name)}…")
+            elif state.dataset is not None:
+                cancelled = (f"<b>Import of {html.escape(self._cancelled_name)} cancelled.</b> "
+                             "The design keeps its dataset.<br>" if self._cancelled_name else "")
+                self.summary_label.setText(cancelled + self.summary_text(state.dataset))
+            elif spec is None:
+                self.summary_label.setText("")
+            else:
+                self.summary_label.setText("No data loaded.")
+        self._show_preview(spec)
+
+    def _choice_text(self) -> str:
+        spec = self._design_spec()
+        if spec is None:
+            return "none"
+        return Path(spec.path).name if spec.kind == "csv" else spec.name
+
+    @staticmethod
+    def summary_text(dataset: Dataset) -> str:
+        """One line on what the network sees (rich text)."""
+        n_raw = len(dataset.raw_feature_names)
+        n_derived = len(dataset.derived_features)
+        inputs = f"{dataset.n_features} input{'s' if dataset.n_features != 1 else ''}"
+        if n_derived:
+            inputs += f" ({n_raw} + {n_derived} derived)"
+        if dataset.task == "classification":
+            outputs = f"{dataset.n_classes} classes"
+        else:
+            outputs = f"{dataset.n_targets} target{'s' if dataset.n_targets != 1 else ''}"
+        text = (f"<b>{dataset.task.capitalize()}</b> · {inputs} · {outputs} · "
+                f"{dataset.n_train:,} training / {dataset.n_val:,} validation rows")
+        if dataset.notes:
+            notes = "<br>".join(html.escape(note) for note in dataset.notes)
+            text += f'<br><span style="color:#8a6d00">{notes}</span>'
+        return text
+
+    def _show_preview(self, spec: DatasetSpec | None) -> None:
+        pending = self._pending
+        if pending is not None and pending.loading and self._table_for(pending.spec) is None:
+            self.preview.show_message(f"Reading {Path(pending.spec.path).name}…")
+            return
+        if spec is not None and spec.kind == "csv":
+            cached = self._table_for(spec)
+            if cached is None:
+                key = file_stamp(self._csv_path(spec))
+                if not self._table_call.busy:
+                    self._table_call.start(
+                        read_preview_table, self._csv_path(spec),
+                        done=lambda result: self._on_table_read(key, result))
+                self.preview.show_message(f"Reading {Path(spec.path).name}…")
+                return
+            table, error = cached
+            if table is None:
+                self.preview.show_message("No preview: the file could not be read.")
+                if not self.error_label.text():
+                    self._set_error(error)
+                return
+            self.preview.show_table(table, self._target_index(spec, table),
+                                    bad_cells(self.error_label.text()))
+            return
+        dataset = self._state.dataset if self._pending is None else None
+        if dataset is None:
+            self.preview.show_message("" if spec is None else "Nothing to show.")
+            return
+        equal = spec is not None and spec.kind == "synthetic"
+        self.preview.show_dataset(dataset, equal_aspect=equal)

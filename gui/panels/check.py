@@ -1,0 +1,96 @@
+"""The network check panel: parameter count, shapes, and every problem that keeps the
+design from training, refreshed on every edit (as Deep Network Designer's "Analyze").
+
+Clicking a problem selects the layer it is about. ``readiness_changed`` tells the window
+whether training may start and, if not, why.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from core.design.check import check
+from core.design.edit import LayerPath
+from core.errors import Problem
+from gui.colors import ERROR
+from gui.editor.dataset_state import DatasetState
+from gui.plain_text import verbatim
+from gui.project.document import Document, LayerSelection
+
+_LAYER_PATH = re.compile(r"network\.layers((?:\[\d+\](?:\.layers)?)+)")
+
+
+def problem_layer_path(problem: Problem) -> LayerPath | None:
+    """The layer a problem is about (``network.layers[2].layers[0].units`` -> (2, 0))."""
+    m = _LAYER_PATH.match(problem.path)
+    if not m:
+        return None
+    return tuple(int(i) for i in re.findall(r"\[(\d+)\]", m.group(1)))
+
+
+class NetworkCheckPanel(QWidget):
+    """Lists the check's problems; ``ready`` is True when there are none."""
+
+    readiness_changed = Signal(bool, str)
+
+    def __init__(self, document: Document, selection: LayerSelection,
+                 dataset_state: DatasetState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc, self._selection, self._data = document, selection, dataset_state
+        self.problems: list[Problem] = []
+        self.ready = False
+        self.reason = ""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        self.summary = QLabel()
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.list = QListWidget()
+        self.list.setToolTip("Problems that keep the network from training. Click one to "
+                             "select the layer it is about.")
+        self.list.itemActivated.connect(self._on_item_activated)
+        self.list.itemClicked.connect(self._on_item_activated)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.list, 1)
+        document.designChanged.connect(self.refresh)
+        dataset_state.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        design = self._doc.design
+        self.problems = check(design, self._data.shape)
+        net = design.network
+        try:
+            sizes = (f"{net.inputs} inputs → {net.outputs} outputs, "
+                     f"{net.parameter_count():,} trainable parameters")
+        except TypeError:
+            sizes = ""
+        self.list.clear()
+        for p in self.problems:
+            item = QListWidgetItem(f"⚠  {p}")
+            item.setForeground(QBrush(ERROR))
+            item.setData(Qt.ItemDataRole.UserRole, problem_layer_path(p))
+            item.setToolTip(verbatim(str(p)))
+            self.list.addItem(item)
+        ready = not self.problems
+        if ready:
+            self.summary.setText(f"<b style='color:#228833'>✓ Ready to train</b> · {sizes}")
+            reason = "Ready to train"
+        else:
+            n = len(self.problems)
+            self.summary.setText(f"<b style='color:{ERROR.name()}'>{n} problem"
+                                 f"{'s' if n != 1 else ''} to fix before training</b> · {sizes}")
+            reason = f"Cannot train: {self.problems[0]}" + (
+                f" (and {n - 1} more)" if n > 1 else "")
+        self.list.setVisible(not ready)
+        if (ready, reason) != (self.ready, self.reason):
+            self.ready, self.reason = ready, reason
+            self.readiness_changed.emit(ready, reason)
+
+    def _on_item_activated(self, item: QListWidgetItem) -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        if path is not None:
+            self._selection.select(tuple(path))

@@ -1,0 +1,209 @@
+"""Side-by-side comparison of recorded runs: their loss, per-epoch accuracy (or R²) and
+per-layer gradient-norm curves overlaid, one colour per run (and one line style per layer
+in the gradient plot), with a legend naming each run and a text box saying how each run's
+design differs from the first one's (``core.records.runs.design_diff``).
+
+The view only draws what :class:`core.records.runs.RunRecord` objects hold; it never trains.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
+
+from core.records.runs import RunRecord, design_diff
+from gui.colors import series_color
+from gui.training.plots import Legend, LegendEntry, LogAxis
+from gui.training.training_ui import layer_labels
+
+__all__ = ["RunCompareView", "run_pen"]
+
+TEXT = "#333333"
+AXIS = "#888888"
+# Per-layer line styles in the gradient plot (colour says the run).
+LAYER_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine,
+                Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine)
+# Noisy step figures are averaged down to about this many points per curve, so several
+# runs overlaid stay readable.
+SMOOTH_POINTS = 300
+GRAD_POINTS = 120
+
+
+def run_pen(index: int, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
+            width: float = 1.6) -> QPen:
+    """The pen of the ``index``-th compared run."""
+    pen = pg.mkPen(series_color(index), width=width)
+    pen.setStyle(style)
+    return pen
+
+
+def smoothed(x: np.ndarray, y: np.ndarray,
+             points: int = SMOOTH_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric means of positive ``y`` (n,) over about ``points`` equal groups of rows
+    (x (n,) averaged alike), for a log-scale plot."""
+    keep = np.isfinite(y) & (y > 0)
+    x, y = x[keep], y[keep]
+    if x.size <= points:
+        return x, y
+    groups = np.array_split(np.arange(x.size), points)
+    xs = np.array([x[g].mean() for g in groups])
+    ys = np.array([np.exp(np.log(y[g]).mean()) for g in groups])
+    return xs, ys
+
+
+def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
+    widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
+    widget.setMinimumSize(180, 140)
+    plot = widget.getPlotItem()
+    plot.setMenuEnabled(False)
+    plot.setTitle(title, color=TEXT, size="9pt")
+    plot.setLabel("left", left, color=TEXT)
+    plot.setLabel("bottom", bottom, color=TEXT)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(TEXT))
+        axis.enableAutoSIPrefix(False)
+    plot.setLogMode(False, log_y)
+    return widget
+
+
+class RunCompareView(QWidget):
+    """Overlaid curves of the runs given to :meth:`set_runs`, plus their design diffs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._runs: list[RunRecord] = []
+        self.legend = Legend(vertical=False)
+        self.legend.setToolTip("One colour per run; the first run is the reference of the "
+                               "design differences below.")
+        self.layer_legend = Legend(vertical=False)
+        self.layer_legend.setToolTip("Line styles of the layers in the gradient plot.")
+        self.loss_plot = _plot("Batch loss (smoothed)", "loss", "step", log_y=True)
+        self.loss_plot.setToolTip("The mini-batch loss of each run against the step, "
+                                  "averaged over short stretches so the runs can be told "
+                                  "apart (log scale).")
+        self.metric_plot = _plot("Validation metric", "", "epoch", log_y=False)
+        self.metric_plot.setToolTip("Accuracy (classification) or R² (regression) on the "
+                                    "validation set after each epoch; the training set's "
+                                    "when there is no validation split.")
+        self.grad_plot = _plot("Gradient norm per layer", "gradient norm", "step", log_y=True)
+        self.grad_plot.setToolTip("The gradient norm of each layer with parameters (averaged "
+                                  "over short stretches): colour is the run, line style the "
+                                  "layer (see the legend below).")
+        self.diff_text = QPlainTextEdit()
+        self.diff_text.setReadOnly(True)
+        self.diff_text.setToolTip("How each run's design differs from the first selected "
+                                  "run's: network, training settings and dataset.")
+        self.diff_text.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                     QSizePolicy.Policy.Preferred)
+        self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        plots = QHBoxLayout()
+        plots.setContentsMargins(0, 0, 0, 0)
+        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
+            plots.addWidget(w, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.legend)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.layer_legend)
+        layout.addWidget(self.diff_text)
+        self.set_runs([])
+
+    # ---------------------------------------------------------------- content
+    def runs(self) -> list[RunRecord]:
+        return list(self._runs)
+
+    def set_runs(self, runs: list[RunRecord]) -> None:
+        """Show ``runs`` (the first is the reference of the diffs); [] clears the view."""
+        self._runs = list(runs)
+        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
+            w.getPlotItem().clear()
+        self.legend.set_entries([
+            LegendEntry(run.id, run.name or "(unnamed)", run_pen(i, width=2.2),
+                        tooltip=f"{run.name}: {run.ended}, {run.epochs} epochs, "
+                                f"{run.steps:,} steps")
+            for i, run in enumerate(runs)])
+        for i, run in enumerate(runs):
+            self._draw_run(i, run)
+        metrics = {r.metric_name for r in runs if r.metric_name}
+        label = ("accuracy" if metrics == {"accuracy"} else "R²" if metrics == {"r2"}
+                 else "accuracy / R²")
+        self.metric_plot.getPlotItem().setLabel("left", label, color=TEXT)
+        self._update_layer_legend()
+        self.diff_text.setPlainText(self.diff_report())
+
+    def curve_count(self, which: str) -> int:
+        """Curves drawn in the ``loss``, ``metric`` or ``grad`` plot (for tests)."""
+        widget = {"loss": self.loss_plot, "metric": self.metric_plot,
+                  "grad": self.grad_plot}[which]
+        return sum(isinstance(item, pg.PlotDataItem)
+                   for item in widget.getPlotItem().listDataItems())
+
+    def _draw_run(self, i: int, run: RunRecord) -> None:
+        if run.loss_curve.shape[0]:
+            x, y = smoothed(run.loss_curve[:, 0], run.loss_curve[:, 1])
+            self.loss_plot.getPlotItem().plot(x, y, pen=run_pen(i), name=run.name)
+        if run.history:
+            epochs = np.array([r["epoch"] for r in run.history])
+            val = np.array([r["val_metric"] for r in run.history])
+            if not np.any(np.isfinite(val)):
+                val = np.array([r["train_metric"] for r in run.history])
+            symbol = "o" if len(epochs) <= 40 else None
+            self.metric_plot.getPlotItem().plot(
+                epochs, val, pen=run_pen(i), symbol=symbol, symbolSize=4,
+                symbolBrush=series_color(i), symbolPen=None, name=run.name,
+                connect="finite")
+        g = run.grad_curves
+        if g.shape[0] and g.shape[1] > 1:
+            for j in range(g.shape[1] - 1):
+                x, y = smoothed(g[:, 0], g[:, 1 + j], GRAD_POINTS)
+                self.grad_plot.getPlotItem().plot(
+                    x, y, pen=run_pen(i, LAYER_STYLES[j % len(LAYER_STYLES)],
+                                                     width=1.2),
+                    name=f"{run.name} {run.layer_names[j]}")
+
+    def _update_layer_legend(self) -> None:
+        widest = max(self._runs, key=lambda r: len(r.layer_names), default=None)
+        names = widest.layer_names if widest is not None else ()
+        grey = "#555555"
+        labels = layer_labels(widest.design, names) if widest is not None else ()
+        self.layer_legend.set_entries([
+            LegendEntry(name, f"gradient: {label}",
+                        pg.mkPen(grey, width=1.4, style=LAYER_STYLES[j % len(LAYER_STYLES)]))
+            for j, (name, label) in enumerate(zip(names, labels, strict=True))])
+        self.layer_legend.setVisible(bool(names))
+
+    # ------------------------------------------------------------------- diff
+    def diff_report(self) -> str:
+        """The text of the diff box."""
+        runs = self._runs
+        if not runs:
+            return "Select runs in the table to compare their curves (two or more for " \
+                   "their design differences)."
+        first = runs[0]
+        if len(runs) == 1:
+            return (f"{first.name}: {_summary(first)}\nSelect another run too (Ctrl+click) "
+                    "to see how the designs differ.")
+        lines = []
+        for run in runs[1:]:
+            diff = design_diff(first.design, run.design)
+            head = f"{run.name} vs {first.name}"
+            if not diff:
+                lines.append(f"{head}: same design")
+            else:
+                lines.append(f"{head}: " + "; ".join(diff))
+        return "\n".join(lines)
+
+
+def _summary(run: RunRecord) -> str:
+    parts = [run.ended, f"{run.epochs} epochs"]
+    if math.isfinite(run.final_val_loss):
+        parts.append(f"final val loss {run.final_val_loss:.4g}")
+    return ", ".join(parts)

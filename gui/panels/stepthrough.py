@@ -1,0 +1,422 @@
+"""The step-through panel: one training step of backpropagation, one stage at a time.
+
+For a small design it builds the float64 network with the design's training seed, takes
+the first mini-batch training would take (or a fixed example batch without a dataset)
+and asks ``core.teach.stepthrough.walk_step`` for the stages: forward layer by layer, the
+error E, backward layer by layer, the update. Next/Previous (or the Left/Right keys)
+move through them; the stage's explanation shows the formulas with the first sample's
+numbers, and a small diagram of its own (neurons with their values and gradients,
+connections with their weights) highlights the neurons and connections the stage
+involves. The panel only displays: the arithmetic is the engine's.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core import (
+    ActivationSpec,
+    DenseSpec,
+    Design,
+    NetworkSpec,
+    StudioError,
+    TrainConfig,
+    build_network,
+    get_loss,
+)
+from core.datasets import Dataset, DatasetSpec, load_dataset
+from core.engine.layers import Activation, Dense
+from core.teach.stepthrough import Stage, column_of_layers, column_widths, fmt, walk_step
+from core.training.targets import encode_targets
+from gui import colors
+from gui.plain_text import plain
+
+#: Largest design the step-through explains (more would not fit the diagram or the text).
+MAX_UNITS = 8
+MAX_PARAM_LAYERS = 4
+
+_HIGHLIGHT = QColor("#E67E22")
+_DIM = QColor("#B0B0B0")
+_TEXT = QColor("#222222")
+_GRAD = QColor("#8E44AD")
+
+
+class StepDiagram(QWidget):
+    """Columns of neurons (value inside, gradient below) joined by weighted connections;
+    the current stage's neurons and connections are drawn in colour, the rest faded."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widths: list[int] = []
+        self.headings: list[str] = []
+        self.stage: Stage | None = None
+        self.setMinimumHeight(150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setToolTip("The network of this step: each circle is a neuron showing the first "
+                        "sample's value (and ∂E/∂ below it once known); lines are weights, "
+                        "blue positive, red negative. The stage's part is highlighted.")
+
+    def set_network(self, widths: list[int], headings: list[str]) -> None:
+        self.widths, self.headings = list(widths), list(headings)
+        # Room for every neuron of the tallest column at a legible size.
+        self.setMinimumHeight(max(150, 60 + 50 * max(self.widths, default=1)))
+        self.update()
+
+    def set_stage(self, stage: Stage | None) -> None:
+        self.stage = stage
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(680, 200)
+
+    def centers(self) -> list[list[QPointF]]:
+        """Neuron centres per column, for the current size."""
+        if not self.widths:
+            return []
+        w, h = self.width(), self.height()
+        top, bottom = 34.0, 22.0
+        n = len(self.widths)
+        xs = [w * (i + 0.5) / n for i in range(n)]
+        out = []
+        for x, count in zip(xs, self.widths, strict=True):
+            span = h - top - bottom
+            out.append([QPointF(x, top + span * (j + 0.5) / count) for j in range(count)])
+        return out
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("white"))
+        stage = self.stage
+        centers = self.centers()
+        if not centers or stage is None:
+            return
+        tallest = max(self.widths)
+        radius = max(12.0, min(20.0, (self.height() - 56) / (2.5 * tallest)))
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.5, self.font().pointSizeF() - 1.5))
+        tiny = QFont(small)
+        tiny.setPointSizeF(small.pointSizeF() - 0.5)
+        metrics = QFontMetricsF(small)
+        painter.setFont(small)
+        # Connections: faded unless the stage is about them.
+        labels: list[tuple[QPointF, str, QColor]] = []
+        for k in range(1, len(centers)):
+            weights = stage.weights[k] if k < len(stage.weights) else None
+            lit = stage.connections == k
+            biggest = float(np.max(np.abs(weights))) if weights is not None else 1.0
+            for r, a in enumerate(centers[k - 1]):
+                for j, b in enumerate(centers[k]):
+                    value = float(weights[r, j]) if weights is not None else 0.0
+                    color = QColor(colors.POSITIVE if value >= 0 else colors.NEGATIVE)
+                    if weights is None:
+                        color = QColor(_DIM)
+                    strength = abs(value) / biggest if biggest > 0 else 0.0
+                    if not lit:
+                        color.setAlpha(60)
+                    pen = QPen(color, (1.0 + 2.5 * strength) if lit else 1.0)
+                    painter.setPen(pen)
+                    a2 = QPointF(a.x() + radius, a.y())
+                    b2 = QPointF(b.x() - radius, b.y())
+                    painter.drawLine(a2, b2)
+                    if lit and weights is not None:
+                        # Stagger the labels by source neuron so they do not pile up.
+                        n_in = len(centers[k - 1])
+                        t = 0.22 + 0.5 * (r + 0.5) / n_in
+                        pos = a2 + (b2 - a2) * t
+                        labels.append((pos, fmt(value), color))
+        for pos, text, color in labels:
+            box = metrics.boundingRect(text).adjusted(-2, -1, 2, 1)
+            box.moveCenter(pos)
+            painter.fillRect(box, QColor(255, 255, 255, 225))
+            painter.setPen(color.darker(130))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        # Neurons.
+        for c, column in enumerate(centers):
+            lit = c in stage.columns
+            values = stage.neuron_values[c] if c < len(stage.neuron_values) else None
+            grads = stage.neuron_grads[c] if c < len(stage.neuron_grads) else None
+            for j, center in enumerate(column):
+                painter.setPen(QPen(_HIGHLIGHT if lit else _DIM, 2.5 if lit else 1.2))
+                painter.setBrush(QColor("#FDEBD0") if lit else QColor("#F4F4F4"))
+                painter.drawEllipse(center, radius, radius)
+                if values is not None:
+                    painter.setFont(tiny)
+                    painter.setPen(_TEXT)
+                    text = f"{float(values[j]):.2f}".replace("-", "−")
+                    rect = QRectF(center.x() - radius - 6, center.y() - 8, 2 * radius + 12, 16)
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+                    painter.setFont(small)
+                if grads is not None:
+                    painter.setPen(_GRAD)
+                    text = "∂ " + fmt(float(grads[j]))
+                    rect = QRectF(center.x() - 40, center.y() + radius, 80, metrics.height())
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignHCenter, text)
+            # Column heading.
+            painter.setPen(_HIGHLIGHT.darker(120) if lit else _TEXT)
+            heading = self.headings[c] if c < len(self.headings) else ""
+            x = column[0].x()
+            painter.drawText(QRectF(x - 90, 4, 180, 18), Qt.AlignmentFlag.AlignCenter, heading)
+        painter.end()
+
+
+class StepThroughPanel(QWidget):
+    """Walks through one training step of a small design, stage by stage."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.stages: list[Stage] = []
+        self.index = 0
+        self.batch_note = ""
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self.message = plain(QLabel())  # quotes the design's problems
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setMargin(24)
+
+        self.title = QLabel()
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() + 2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.counter = QLabel()
+        self.counter.setToolTip("Which stage of the step is shown: forward pass, error, "
+                                "backward pass, update.")
+        self.diagram = StepDiagram()
+        self.text = QTextBrowser()
+        self.text.setOpenLinks(False)
+        # Left/Right belong to the panel's navigation, not to the text's cursor.
+        self.text.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.text.setToolTip("What happens in this stage, with the formulas filled in with the "
+                             "first sample of the mini-batch.")
+        self.previous_button = QPushButton("◀ Previous")
+        self.previous_button.setToolTip("Go back one stage (Left arrow key).")
+        self.next_button = QPushButton("Next ▶")
+        self.next_button.setToolTip("Go on to the next stage of the step (Right arrow key).")
+        for button in (self.previous_button, self.next_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.previous_button.clicked.connect(self._on_previous_clicked)
+        self.next_button.clicked.connect(self._on_next_clicked)
+
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.counter)
+        nav = QHBoxLayout()
+        nav.addWidget(self.previous_button)
+        nav.addStretch(1)
+        self.note = QLabel()
+        self.note.setStyleSheet("color: #666666;")
+        nav.addWidget(self.note)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        content = QWidget()
+        box = QVBoxLayout(content)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(head)
+        box.addWidget(self.diagram, 2)
+        box.addWidget(self.text, 3)
+        box.addLayout(nav)
+
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.message)
+        self.pages.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.pages)
+        self._show_message("Open a design to step through one training step of "
+                           "backpropagation.")
+
+    # ------------------------------------------------------------------ public
+    @staticmethod
+    def tiny_design() -> Design:
+        """The lesson design: a 2-3-1 sigmoid network on a 20-sample XOR, MSE, SGD 0.5."""
+        network = NetworkSpec(inputs=2, layers=(
+            DenseSpec(units=3), ActivationSpec(function="sigmoid"),
+            DenseSpec(units=1), ActivationSpec(function="sigmoid")))
+        training = TrainConfig(loss="mse", optimizer="sgd", learning_rate=0.5, batch_size=4,
+                               epochs=200, seed=0, dtype="float64")
+        dataset = DatasetSpec.synthetic("xor", samples=20).to_dict()
+        return Design(network, training, dataset, "2-3-1 backpropagation lesson")
+
+    def set_design(self, design: Design, dataset: Dataset | None = None) -> None:
+        """Take one step of ``design`` apart; ``dataset`` gives the mini-batch (when None,
+        the design's own small synthetic set or a fixed example batch)."""
+        self.stages, self.index = [], 0
+        problem = self._too_large(design)
+        if problem:
+            self._show_message(problem + " Try the 2-3-1 lesson design: two inputs, three "
+                               "sigmoid hidden neurons, one output.")
+            return
+        problems = design.validate()
+        if problems:
+            self._show_message("This design cannot be trained yet: " + problems[0].message)
+            return
+        try:
+            network = build_network(design.network, seed=design.training.seed,
+                                    dtype=np.float64)
+            if dataset is None:
+                dataset = self._design_dataset(design)
+            X, Y, self.batch_note = self._first_batch(design, network, dataset)
+            self.stages = walk_step(network, X, Y, design.training.loss,
+                                    design.training.learning_rate)
+        except (StudioError, ValueError, KeyError) as exc:
+            self._show_message(f"Cannot step through this design: {exc}")
+            return
+        self.diagram.set_network(column_widths(network), self._headings(network))
+        self.note.setText(self.batch_note)
+        self.pages.setCurrentIndex(1)
+        self._show_stage()
+
+    def go_next(self) -> None:
+        if self.index < len(self.stages) - 1:
+            self.index += 1
+            self._show_stage()
+
+    def go_previous(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+            self._show_stage()
+
+    def current_stage(self) -> Stage | None:
+        return self.stages[self.index] if self.stages else None
+
+    def highlight(self) -> tuple[tuple[int, ...], int | None]:
+        """(highlighted neuron columns, highlighted connection set) of the shown stage."""
+        stage = self.diagram.stage
+        return (stage.columns, stage.connections) if stage else ((), None)
+
+    def message_text(self) -> str:
+        """The message shown instead of the stages ('' while stages are shown)."""
+        return self.message.text() if self.pages.currentIndex() == 0 else ""
+
+    # ---------------------------------------------------------------- internals
+    @staticmethod
+    def _too_large(design: Design) -> str:
+        net = design.network
+        n, param_layers, widest = net.inputs, 0, net.inputs
+        try:
+            for layer in net.layers:
+                if layer.parameter_count(n):
+                    param_layers += 1
+                n = layer.output_features(n)
+                widest = max(widest, n)
+        except Exception:  # a malformed layer: validate() says what is wrong
+            return ""
+        if any(layer.kind == "residual" for layer in net.layers):
+            return "The step-through shows plain stacks of layers; residual blocks are not " \
+                   "shown."
+        if widest > MAX_UNITS or param_layers > MAX_PARAM_LAYERS:
+            return (f"This design is too large to follow by hand ({widest} neurons in its "
+                    f"widest layer, {param_layers} layers with weights; the step-through "
+                    f"shows at most {MAX_UNITS} neurons per layer and {MAX_PARAM_LAYERS} "
+                    "layers with weights).")
+        return ""
+
+    @staticmethod
+    def _design_dataset(design: Design) -> Dataset | None:
+        if not design.dataset or design.dataset.get("kind") != "synthetic":
+            return None  # only small generated sets are made here; files stay unread
+        try:
+            return load_dataset(DatasetSpec.from_dict(dict(design.dataset)))
+        except StudioError:
+            return None
+
+    @staticmethod
+    def _first_batch(design: Design, network, dataset: Dataset | None
+                     ) -> tuple[np.ndarray, np.ndarray, str]:
+        cfg = design.training
+        if dataset is None:
+            rng = np.random.default_rng(0)
+            X = np.round(rng.uniform(-1, 1, (4, network.inputs)), 2)
+            Y = np.round(rng.uniform(0, 1, (4, network.outputs)), 0)
+            return X, Y, "No dataset: a fixed example batch of 4 samples."
+        if dataset.n_features != network.inputs:
+            raise ValueError(f"the dataset has {dataset.n_features} input features but the "
+                             f"network expects {network.inputs}")
+        loss = get_loss(cfg.loss)
+        n_classes = dataset.n_classes if dataset.task == "classification" else 0
+        Y_all = encode_targets(dataset.y_train, dataset.task, n_classes, network.outputs,
+                               loss, np.float64)
+        # The same first mini-batch as training: the trainer's shuffle of epoch 1.
+        n = dataset.x_train.shape[0]
+        perm = np.random.default_rng([cfg.seed, 2]).permutation(n)[:cfg.batch_size]
+        size = len(perm)
+        return (np.asarray(dataset.x_train[perm], dtype=np.float64), Y_all[perm],
+                f"First mini-batch of training: {size} sample{'s' if size != 1 else ''}.")
+
+    @staticmethod
+    def _headings(network) -> list[str]:
+        headings = ["inputs x"]
+        acts: dict[int, str] = {}
+        k = 0
+        for layer, col in zip(network.layers, column_of_layers(network), strict=True):
+            if isinstance(layer, Dense):
+                k += 1
+                headings.append(f"Dense {k}")
+            elif isinstance(layer, Activation):
+                acts[col] = layer.info.label
+            elif col == len(headings):
+                headings.append(layer.label)
+        return [f"{h} + {acts[c]}" if c in acts else h for c, h in enumerate(headings)]
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.pages.setCurrentIndex(0)
+        self.diagram.set_stage(None)
+
+    def _show_stage(self) -> None:
+        stage = self.stages[self.index]
+        self.title.setText(stage.title)
+        self.counter.setText(f"Stage {self.index + 1} of {len(self.stages)}")
+        self.text.setHtml(stage_html(stage))
+        self.diagram.set_stage(stage)
+        self.previous_button.setEnabled(self.index > 0)
+        self.next_button.setEnabled(self.index < len(self.stages) - 1)
+
+    # ------------------------------------------------------------------- slots
+    def _on_next_clicked(self, _checked: bool = False) -> None:
+        self.go_next()
+
+    def _on_previous_clicked(self, _checked: bool = False) -> None:
+        self.go_previous()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Right:
+            self.go_next()
+        elif event.key() == Qt.Key.Key_Left:
+            self.go_previous()
+        else:
+            super().keyPressEvent(event)
+
+
+def stage_html(stage: Stage) -> str:
+    """The stage's text as rich text: prose paragraphs, formula lines in a shaded block."""
+    parts = []
+    for para in stage.text.split("\n\n"):
+        body = "<br>".join(html.escape(line) for line in para.split("\n"))
+        formula = "=" in para and not para.rstrip().endswith((".", ":"))
+        if formula:
+            parts.append('<table width="100%" cellpadding="6" bgcolor="#F6F1EA">'
+                         f'<tr><td style="font-size: 10pt">{body}</td></tr>'
+                         '</table>')
+        else:
+            parts.append(f"<p>{body}</p>")
+    return "".join(parts)
+
+
+__all__ = ["MAX_PARAM_LAYERS", "MAX_UNITS", "StepDiagram", "StepThroughPanel", "stage_html"]

@@ -1,0 +1,496 @@
+"""The window's side of training: the Train/Pause/Step/Stop/Reset actions, the status
+bar figures, and what happens to each batch of snapshots (plots, diagram, gradient
+diagnostics, card marks), to the end of a run (divergence message), and to edits made
+while a run is live (settings pass through; structural edits ask to stop first).
+
+A run normally trains the document's design; ``start_design`` trains another one (compare
+mode's A and B runs) under a given run name. Such a run is detached from the document's
+training settings: edits to them neither reach it nor stop it.
+
+A reopened project's run is shown as it was saved (``show_saved``), and Train or Step then
+asks whether to continue it or to start again from the seed. ``trained`` gives the latest
+run for saving; a live one is brought up to the moment and recorded as unfinished.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from datetime import datetime
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from core.design.edit import all_paths, layer_at, runtime_name
+from core.design.spec import Design
+from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
+from core.records.runs import RunRecord, RunRecorder, next_run_name
+from core.training.diagnostics import WINDOW, gradient_health, health_hint
+from core.training.progress import ProgressBatch
+from core.training.train_state import TrainState
+from core.training.trainer import FIXED_SETTINGS, RunEnd
+from gui.editor.dataset_state import DatasetState
+from gui.plain_text import verbatim
+from gui.project.document import Document
+from gui.training.controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
+from gui.training.live_label import LiveLabel
+
+HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
+
+
+def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Legend labels for runtime layer names: "layers.0 · Dense 8"."""
+    by_name = {runtime_name(p): layer_at(design.network, p) for p in all_paths(design.network)}
+    return tuple(f"{n} · {by_name[n].summary()}" if n in by_name else n for n in names)
+
+
+class TrainingUi(QObject):
+    """Connects a ``TrainingController`` to the window's widgets.
+
+    ``run_recorded(record, end)`` fires at the end of every run, after the run (a
+    ``RunRecord``, or None if it recorded nothing) went into the Runs panel, with the
+    ``RunEnd`` (None if the run failed to start).
+    """
+
+    run_recorded = Signal(object, object)
+
+    def __init__(self, window, document: Document, dataset_state: DatasetState,
+                 plots, diagram, editor, banner_setter, show_plots, runs_panel=None) -> None:
+        super().__init__(window)
+        self._window = window
+        self._doc = document
+        self._data = dataset_state
+        self._plots = plots
+        self._diagram = diagram
+        self._editor = editor
+        self._banner = banner_setter
+        self._show_plots = show_plots
+        self.controller = TrainingController(self)
+        self._ready, self._reason = False, ""
+        self._names: tuple[str, ...] = ()
+        self._labels: dict[str, str] = {}
+        self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
+        self._first: np.ndarray | None = None
+        self._last_health: dict[str, str] = {}
+        self._health_at = 0.0  # when the gradient health was last judged
+        self._runs = runs_panel
+        self._recorder: RunRecorder | None = None
+        self._run_started = (datetime.now(), 0.0)
+        self._run_name = ""  # the name of the live run's record ("" -> "Run N")
+        self._run_id = ""  # the live run's record id (the same when saved mid-run)
+        self._run_note = ""
+        self._detached = False  # the live run trains a design other than the document's
+        self.last_weights: dict | None = None
+        self.last_record: RunRecord | None = None
+        self.last_state: TrainState | None = None  # where the latest run stood at its end
+        # A reopened project's run, shown until a run starts; Train offers to continue it.
+        self.saved: SavedRun | None = None
+        self._saved_with_data = False  # its model view has been drawn (data loaded)
+        self._build_actions(window)
+        self.status = LiveLabel("epoch 100,000 · step 10,000,000 · 10,000,000 samples/s · "
+                                "loss 1.2345e-05")
+        self.status.setText("Ready")
+        self.status.setToolTip("Epoch, step, training speed and the latest batch loss")
+        window.statusBar().addPermanentWidget(self.status)
+        c = self.controller
+        c.state_changed.connect(self._on_state_changed)
+        c.batch_received.connect(self._on_batch_received)
+        c.run_finished.connect(self._on_run_finished)
+        c.run_failed.connect(self._on_run_failed)
+        c.state_changed.connect(self._on_state_for_plots)
+        document.designChanged.connect(self._on_design_changed)
+        document.edit_guard = self._guard_edit
+        dataset_state.changed.connect(self._on_data_changed)
+        self._on_state_changed(IDLE)
+
+    # ---------------------------------------------------------------- actions
+    def _make(self, window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
+        action = QAction(text, window)
+        action.setShortcut(QKeySequence(keys))
+        action.setToolTip(f"{tip} ({keys})")
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_actions(self, window: QWidget) -> None:
+        self.train_action = self._make(window, "&Train", "F5",
+                                       "Train the network from its initial weights", self.train)
+        self.pause_action = self._make(window, "&Pause", "F6",
+                                       "Pause the run; press again to resume",
+                                       self.pause_or_resume)
+        self.step_action = self._make(window, "&Step", "F10",
+                                      "Run exactly one mini-batch, then pause", self.step)
+        self.stop_action = self._make(window, "St&op", "Shift+F5", "Stop the run", self.stop)
+        self.reset_action = self._make(window, "&Reset", "Ctrl+R",
+                                       "Draw the initial weights again from the seed and "
+                                       "clear the plots", self.reset)
+        self.actions = (self.train_action, self.pause_action, self.step_action,
+                        self.stop_action, self.reset_action)
+
+    def set_readiness(self, ready: bool, reason: str) -> None:
+        """From the network check: training may start only when there are no problems."""
+        self._ready, self._reason = ready, reason
+        self._on_state_changed(self.controller.state)
+
+    # --------------------------------------------------------------- commands
+    def _start(self, paused: bool = False, steps: int = 0, design: Design | None = None,
+               run_name: str = "") -> bool:
+        dataset = self._data.dataset
+        if not self._ready or dataset is None:
+            self._window.statusBar().showMessage(self._reason or "Choose a dataset first.",
+                                                 8000)
+            return False
+        resume: TrainState | None = None
+        saved = self.saved
+        if design is None and saved is not None:
+            choice = self._continue_or_restart(saved)
+            if choice is False:
+                return False
+            resume = choice or None
+        self._detached = design is not None
+        self._run_name = run_name
+        self._run_id = uuid.uuid4().hex
+        self._run_note = ""
+        design = design if design is not None else self._doc.design
+        self._banner("")
+        self.saved = None
+        self.last_state = None
+        self._run_started = (datetime.now(), time.perf_counter())
+        self._health_at = 0.0
+        if resume is not None and saved is not None:
+            # The plots keep the saved curves and the new steps follow them; the record
+            # holds the whole history.
+            self._recorder = RunRecorder(self._names)
+            self._recorder.continue_from(saved.steps, saved.grad_curves, saved.history,
+                                         saved.record.metric_name if saved.record else "")
+            source = saved.record.name if saved.record is not None else "the saved weights"
+            self._run_note = f"Continued from {source} at step {resume.step:,}."
+        else:
+            self._names = ()  # the first batch starts the plots afresh
+            self._recorder = None
+            self.last_weights = None
+            self._recent.clear()
+            self._first = None
+            self._last_health = {}
+            self._editor.set_notes({})
+            self._diagram.set_weights(None)
+        self._show_plots()
+        return self.controller.start(design, dataset, paused=paused, steps=steps,
+                                     resume=resume)
+
+    def _continue_or_restart(self, saved: SavedRun) -> TrainState | None | bool:
+        """Ask whether to continue the reopened run: its state, None (from the seed) or
+        False (cancelled). A run the design cannot continue starts from the seed."""
+        state, words = plan_continue(saved, self._doc.design)
+        if state is None:
+            self._window.statusBar().showMessage(
+                f"Training from the initial weights: {words}.", 8000)
+            return None
+        answer = self.ask_continue(words)
+        if answer is None:
+            return False
+        return state if answer == "continue" else None
+
+    def ask_continue(self, words: str) -> str | None:
+        """The question Train asks about a reopened run: "continue", "restart" or None
+        (cancelled)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Continue training?",
+                          "This project holds a trained run. Continue training it, or "
+                          "start again from the initial weights?", parent=self._window)
+        box.setObjectName("continue_box")
+        box.setInformativeText(
+            f"{words}\n\nStart again draws the initial weights from the seed "
+            f"({self._doc.design.training.seed}) and trains from step 0.")
+        go_on = box.addButton("Continue", QMessageBox.ButtonRole.AcceptRole)
+        again = box.addButton("Start again", QMessageBox.ButtonRole.ResetRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(go_on)
+        box.exec()
+        clicked = box.clickedButton()
+        return "continue" if clicked is go_on else "restart" if clicked is again else None
+
+    # ------------------------------------------------------------ saved runs
+    def show_saved(self, project) -> None:
+        """Show a reopened project's run as it ended: the diagram coloured by its
+        weights, its curves in the plots, the model view computed from the weights; Train
+        then offers to continue it. ``project``: a ``core.files.project.Project`` or None."""
+        saved = saved_run(project) if project is not None else None
+        self.saved = saved
+        if saved is None:
+            return
+        self.last_record = saved.record
+        self.last_weights = saved.state.weights
+        self.last_state = saved.state if saved.record is not None else None
+        self._draw_saved()
+        self._on_state_changed(self.controller.state)
+
+    def _draw_saved(self) -> None:
+        saved, dataset = self.saved, self._data.dataset
+        if saved is None:
+            return
+        self._saved_with_data = dataset is not None
+        batch = replay_batch(saved, self._doc.design, dataset)
+        self._names = batch.layer_names
+        labels = layer_labels(self._doc.design, self._names)
+        self._labels = dict(zip(self._names, labels, strict=True))
+        self._plots.start_run(self._names, labels,
+                              dataset.task if dataset else "classification", dataset)
+        self._plots.add_batch(batch)
+        self._plots.redraw()
+        self._diagram.set_weights(batch.weights)
+        self._recent.clear()
+        self._first = None
+        if batch.grad_norms.shape[0]:
+            self._first = batch.grad_norms[0].copy()
+            self._recent.extend(batch.grad_norms[-WINDOW:])
+            self._update_health()
+        state = saved.state
+        loss = f" · loss {batch.losses[-1]:.4g}" if batch.losses.size else ""
+        ended = f" ({saved.record.ended})" if saved.record is not None else ""
+        self.status.setText(f"saved run{ended} · epoch {state.epoch:,} · step "
+                            f"{state.step:,}{loss}")
+
+    def _on_data_changed(self) -> None:
+        # A CSV dataset loads in the background: draw the model view once it is there.
+        if (self.saved is not None and not self._saved_with_data
+                and self._data.dataset is not None and self.controller.state == IDLE):
+            self._draw_saved()
+
+    def start_design(self, design: Design, run_name: str = "") -> bool:
+        """Train ``design`` (not the document's) from its initial weights; its record is
+        named ``run_name``. It must have the document's network and dataset (the loaded
+        data and the diagram are the document's). False if it could not start (the
+        status bar says why)."""
+        doc = self._doc.design
+        if self.controller.active:
+            return False
+        if design.network != doc.network or design.dataset != doc.dataset:
+            self._window.statusBar().showMessage(
+                "The design in the editor has another network or dataset now.", 8000)
+            return False
+        return self._start(design=design, run_name=run_name)
+
+    def train(self) -> None:
+        c = self.controller
+        if c.state == PAUSED:
+            c.resume()
+        elif c.state == IDLE:
+            self._start()
+
+    def pause_or_resume(self) -> None:
+        c = self.controller
+        if c.state == RUNNING:
+            c.pause()
+        elif c.state == PAUSED:
+            c.resume()
+
+    def step(self) -> None:
+        c = self.controller
+        if c.state == IDLE:
+            self._start(paused=True, steps=1)
+        else:
+            c.step()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def reset(self) -> None:
+        c = self.controller
+        self._recent.clear()
+        self._first = None
+        self._editor.set_notes({})
+        self._plots.set_diagnostics({})
+        self._plots.set_hint("")
+        if c.state in (RUNNING, PAUSED):
+            self._plots.start_run(self._names, tuple(self._labels.get(n, n)
+                                                     for n in self._names),
+                                  self._data.dataset.task, self._data.dataset)
+            c.reinitialise()
+        elif c.state == IDLE:
+            self.saved = None
+            self._diagram.set_weights(None)
+            self._plots.start_run((), (), self._data.dataset.task if self._data.dataset
+                                  else "classification", self._data.dataset)
+            self.status.setText("Ready")
+
+    def shutdown(self) -> bool:
+        """Stop a live run, wait for it, and end the training process (closing the
+        window)."""
+        self._doc.edit_guard = None
+        return self.controller.close()
+
+    # ------------------------------------------------------------------ edits
+    def _guard_edit(self, old: Design, new: Design) -> bool:
+        c = self.controller
+        if c.state == IDLE:
+            return True
+        # A detached run (compare mode) does not take the document's settings at all.
+        live_ok = (old.network == new.network and old.dataset == new.dataset and (
+            self._detached or all(getattr(old.training, k) == getattr(new.training, k)
+                                  for k in FIXED_SETTINGS)))
+        if live_ok:
+            return True
+        answer = QMessageBox.question(
+            self._window, "Stop training?",
+            "This change needs a new run (the network, the dataset, or the loss, "
+            "optimizer, batch size, precision or seed). Stop the current run and make the "
+            "change?", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        c.shutdown()
+        return True
+
+    def _on_design_changed(self) -> None:
+        c = self.controller
+        if c.state in (RUNNING, PAUSED) and not self._detached:
+            c.apply_settings(self._doc.design.training)
+
+    # ------------------------------------------------------------- run events
+    def _on_state_changed(self, state: str) -> None:
+        idle = state == IDLE
+        can_train = self._ready and self._data.dataset is not None
+        self.train_action.setEnabled((idle and can_train) or state == PAUSED)
+        self.train_action.setText("&Resume" if state == PAUSED else "&Train")
+        tip = (self._reason if not can_train and idle else
+               "Continue the paused run" if state == PAUSED else
+               "Continue the saved run, or train again from the initial weights"
+               if self.saved is not None else
+               "Train the network from its initial weights")
+        self.train_action.setToolTip(verbatim(f"{tip} (F5)"))  # tip may quote the design
+        self.pause_action.setEnabled(state in (RUNNING, PAUSED))
+        self.pause_action.setText("Res&ume" if state == PAUSED else "&Pause")
+        self.step_action.setEnabled((idle and can_train) or state in (RUNNING, PAUSED))
+        self.stop_action.setEnabled(state in (RUNNING, PAUSED))
+        self.reset_action.setEnabled(state != STOPPING)
+        if state == PAUSED:
+            self._window.statusBar().showMessage("Paused: Step (F10) runs one mini-batch, "
+                                                 "Resume (F5/F6) continues", 5000)
+
+    def _on_state_for_plots(self, state: str) -> None:
+        self._plots.driven = state in (RUNNING, STOPPING)
+        if state == IDLE:
+            self._plots.redraw()  # everything left over, on every page
+
+    def _on_batch_received(self, batch: ProgressBatch) -> None:
+        if batch.layer_names != self._names:  # the first batch of a run
+            self._names = batch.layer_names
+            design = self.controller.design or self._doc.design
+            labels = layer_labels(design, self._names)
+            self._labels = dict(zip(self._names, labels, strict=True))
+            dataset = self._data.dataset
+            self._plots.start_run(self._names, labels,
+                                  dataset.task if dataset else "classification", dataset)
+        self._plots.add_batch(batch)
+        if batch.warning is not None:  # the blow-up rule under "warn": the run goes on
+            self._banner(batch.warning.message)
+        if self._recorder is None:
+            self._recorder = RunRecorder(batch.layer_names)
+        self._recorder.add(batch)
+        if batch.train_state is not None:
+            self.last_state = batch.train_state
+            self.last_weights = batch.train_state.weights
+            self._diagram.set_weights(self.last_weights)
+        elif batch.weights is not None:
+            self.last_weights = batch.weights
+            self._diagram.set_weights(batch.weights)
+        if batch.grad_norms.shape[0]:
+            if self._first is None:
+                self._first = batch.grad_norms[0].copy()
+            for row in batch.grad_norms[-WINDOW:]:
+                self._recent.append(row)
+            # A few checks a second are plenty for a judgement over WINDOW steps.
+            now = time.perf_counter()
+            if (now - self._health_at >= HEALTH_INTERVAL or batch.end is not None
+                    or self.controller.state != RUNNING):
+                self._health_at = now
+                self._update_health()
+        self._plots.redraw_visible()
+        last = batch.last_step
+        if last is not None:
+            speed = (f" · {batch.samples_per_second:,.0f} samples/s"
+                     if batch.samples_per_second else "")
+            self.status.setText(f"epoch {last.epoch + 1} · step {last.step:,}{speed} · loss "
+                                f"{last.loss:.4g}")
+
+    def _update_health(self) -> None:
+        health = gradient_health(self._names, np.array(self._recent), self._first)
+        if health == self._last_health:
+            return
+        self._last_health = health
+        self._plots.set_diagnostics(health)
+        self._plots.set_hint(health_hint(health, self._labels))
+        paths = {runtime_name(p): p for p in all_paths(self._doc.design.network)}
+        notes = {paths[n]: f"gradient {s}: see the hint above the gradient plot"
+                 for n, s in health.items() if s != "ok" and n in paths}
+        self._editor.set_notes(notes)
+
+    def has_run(self) -> bool:
+        """Whether a run is live or has left weights (what a design file cannot keep)."""
+        return self.controller.active or self.last_weights is not None
+
+    def trained(self) -> tuple[RunRecord, dict, TrainState | None] | None:
+        """(record, weights, state or None) of the latest run, for saving a project, or
+        None before the first run. A live run is brought up to this moment first and
+        recorded as it stands, "unfinished" (it goes on, and is recorded again at its
+        end under the same id)."""
+        if self.controller.active:
+            live = self._live_run()
+            if live is not None:
+                return live
+        record, state = self.last_record, self.last_state
+        if record is None or self.last_weights is None:
+            return None
+        if state is not None and (state.step != record.steps or state.run_id
+                                  not in ("", record.id)):
+            state = None  # not where this record ended (never expected)
+        return record, self.last_weights, state
+
+    def _live_run(self) -> tuple[RunRecord, dict, TrainState | None] | None:
+        captured = self.controller.capture_state()
+        design = self.controller.design
+        if self._recorder is None or design is None or self.last_weights is None:
+            return None
+        state = self.last_state if captured else None
+        step = state.step if state is not None else self._recorder.last_step
+        epoch = state.epoch if state is not None else 0
+        end = RunEnd("unfinished", epoch, step,
+                     f"Saved while training, at step {step:,}; the run went on after that.")
+        started, t0 = self._run_started
+        name = self._run_name or next_run_name(self._runs.runs() if self._runs else [])
+        record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
+                                       name=name, note=self._run_note, run_id=self._run_id)
+        return record, self.last_weights, state
+
+    def _record_run(self, end: RunEnd | None) -> RunRecord | None:
+        if self._recorder is None or self.controller.design is None:
+            return None
+        started, t0 = self._run_started
+        record = self._recorder.finish(end, self.controller.design, started,
+                                       time.perf_counter() - t0, name=self._run_name,
+                                       note=self._run_note, run_id=self._run_id)
+        self._recorder = None
+        self.last_record = record
+        if self._runs is not None:
+            self._runs.add_run(record)
+        return record
+
+    def _on_run_finished(self, end: RunEnd | None) -> None:
+        bar = self._window.statusBar()
+        record = self._record_run(end)
+        self._detached = False
+        if end is not None and end.reason == "diverged":
+            self._banner(end.message)
+            if end.what == "gradient" and end.layer:
+                health = dict.fromkeys(self._names, "ok")
+                health[end.layer] = "exploding"
+                self._plots.set_diagnostics(health)
+        elif end is not None:
+            bar.showMessage(end.message, 15000)
+        self.run_recorded.emit(record, end)
+
+    def _on_run_failed(self, message: str) -> None:
+        self._banner(message)  # a whole sentence: whether the run started, and why not
