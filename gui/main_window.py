@@ -35,7 +35,6 @@ from core.resources import resource_path
 from core.teach.lessons import LESSONS
 from gui.diagram.view import NetworkDiagram
 from gui.editor.dataset_panel import DatasetPanel
-from gui.editor.dataset_state import DatasetState
 from gui.editor.inspector import LayerInspector
 from gui.editor.layer_stack import LayerStackEditor
 from gui.editor.palette import LayerPalette
@@ -45,6 +44,7 @@ from gui.panels.lessons import LessonPanel
 from gui.panels.runs import RunsPanel
 from gui.panels.stepthrough import StepThroughPanel
 from gui.plain_text import plain, verbatim
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 from gui.project.files import FileActions
 from gui.training.ab_dialog import CompareDialog

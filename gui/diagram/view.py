@@ -50,7 +50,7 @@ from gui.diagram.layout import (
     place,
     weight_buckets,
 )
-from gui.editor.dataset_state import DatasetState
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 _NEUTRAL = QColor(120, 120, 120)

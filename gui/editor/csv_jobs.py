@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core import StudioError
 from core.datasets import CsvTable, Dataset, DatasetSpec, read_csv_table
-from gui.editor.dataset_state import ImportProgress, load_quietly, resolve_csv_path
+from gui.project.dataset_state import ImportProgress, load_quietly, resolve_csv_path
 
 PREVIEW_ROWS = 20
 _CELL_REF = re.compile(r"line (\d+), column (\d+)")

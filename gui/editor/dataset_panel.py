@@ -58,15 +58,15 @@ from core.datasets.features import check_derived
 from gui.colors import ERROR
 from gui.editor.csv_jobs import PREVIEW_ROWS, bad_cells, file_stamp, import_job, read_preview_table
 from gui.editor.dataset_preview import DatasetPreview
-from gui.editor.dataset_state import (
+from gui.editor.import_progress_bar import ImportProgressBar
+from gui.plain_text import plain, verbatim
+from gui.project.dataset_state import (
     BackgroundCall,
     DatasetState,
     ImportProgress,
     load_now,
     resolve_csv_path,
 )
-from gui.editor.import_progress_bar import ImportProgressBar
-from gui.plain_text import plain, verbatim
 from gui.project.document import Document
 
 __all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]

@@ -1,6 +1,6 @@
 """An inline progress bar with a Cancel button for a CSV file read on a worker thread.
 
-The worker's reader reports into an :class:`~gui.editor.dataset_state.ImportProgress` (a plain
+The worker's reader reports into an :class:`~gui.project.dataset_state.ImportProgress` (a plain
 object: the fraction read, a cancel flag); this row polls it a few times a second on the
 GUI thread, so nothing crosses threads through Qt signals. Cancel sets the flag; the
 reader stops at its next chunk of rows and the owner hears of it through its own result.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
-from gui.editor.dataset_state import ImportProgress
+from gui.project.dataset_state import ImportProgress
 
 _POLL_MS = 100
 

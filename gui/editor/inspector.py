@@ -25,7 +25,6 @@ from core.design.check import layer_rows
 from core.design.edit import LayerPath, layer_at, replace_layer
 from core.design.spec import field_infos
 from gui.colors import WARNING, kind_color
-from gui.editor.dataset_state import DatasetState
 from gui.editor.field_editors import (
     ChoiceCombo,
     FieldEditor,
@@ -33,6 +32,7 @@ from gui.editor.field_editors import (
     fill_with_scroll_area,
     lower_first,
 )
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 HINT = "Select a layer to edit it"

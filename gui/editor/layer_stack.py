@@ -45,7 +45,6 @@ from core import LAYER_KINDS, Problem, ResidualSpec
 from core.design.check import check
 from core.design.edit import LayerPath, all_paths, layer_at
 from gui.colors import ERROR, kind_color
-from gui.editor.dataset_state import DatasetState
 from gui.editor.layer_card_delegate import (
     MARGIN_Y,
     PAD,
@@ -70,6 +69,7 @@ from gui.editor.layer_model import (
     path_exists,
     problem_layer_path,
 )
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 INDENT = 18

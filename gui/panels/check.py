@@ -17,8 +17,8 @@ from core.design.check import check
 from core.design.edit import LayerPath
 from core.errors import Problem
 from gui.colors import ERROR
-from gui.editor.dataset_state import DatasetState
 from gui.plain_text import verbatim
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 _LAYER_PATH = re.compile(r"network\.layers((?:\[\d+\](?:\.layers)?)+)")

@@ -32,8 +32,8 @@ from core.training.diagnostics import WINDOW, gradient_health, health_hint
 from core.training.progress import ProgressBatch
 from core.training.train_state import TrainState
 from core.training.trainer import FIXED_SETTINGS, RunEnd
-from gui.editor.dataset_state import DatasetState
 from gui.plain_text import verbatim
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
 from gui.training.controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
 from gui.training.live_label import LiveLabel

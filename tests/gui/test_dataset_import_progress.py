@@ -13,7 +13,7 @@ from core import Design, NetworkSpec
 from core.datasets import DatasetSpec
 from core.design.check import check
 from gui.editor.dataset_panel import DatasetPanel
-from gui.editor.dataset_state import DatasetState
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
 
 

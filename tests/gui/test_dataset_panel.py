@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 from core import Design, NetworkSpec
 from core.datasets import DATASETS, DERIVED_FEATURES, DatasetSpec
 from gui.editor.dataset_panel import DatasetPanel, bad_cells
-from gui.editor.dataset_state import DatasetState
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
 
 GOOD_CSV = "height,weight,age,species\n" + "".join(

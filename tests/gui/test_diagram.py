@@ -28,7 +28,7 @@ from gui.diagram.layout import (
     weight_buckets,
 )
 from gui.diagram.view import NetworkDiagram, weight_pen
-from gui.editor.dataset_state import DatasetState
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 

@@ -24,7 +24,6 @@ from core import (
 )
 from core.design.edit import layer_at
 from core.files.design_file import load_design
-from gui.editor.dataset_state import DatasetState
 from gui.editor.layer_model import (
     KIND_ROLE,
     PATH_MIME,
@@ -36,6 +35,7 @@ from gui.editor.layer_model import (
 )
 from gui.editor.layer_stack import LayerStackEditor
 from gui.editor.palette import LayerKindModel
+from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
 ROOT = Path(__file__).resolve().parents[2]
