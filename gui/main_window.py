@@ -86,11 +86,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
                                    self.diagram, self.editor, self.show_banner,
-                                   lambda: self.views.setCurrentWidget(self.plots),
-                                   self.runs_panel)
-        self.files.runs_provider = self.runs_panel.runs
-        self.files.trained_provider = self.training.trained
-        self.files.has_run_provider = self.training.has_run
+                                   lambda: self.views.setCurrentWidget(self.plots))
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
                                             self._raise_runs)
         self.compare_dialog: CompareDialog | None = None
@@ -163,7 +159,7 @@ class MainWindow(QMainWindow):
         self.inspector_dock.raise_()
         self.check_dock = self._dock("Network check", self.check_panel,
                                      Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
-        self.runs_panel = RunsPanel()
+        self.runs_panel = RunsPanel(doc)
         # The comparison plots must not force the window taller.
         self.runs_scroll = runs_scroll = QScrollArea()
         runs_scroll.setWidgetResizable(True)
@@ -173,8 +169,6 @@ class MainWindow(QMainWindow):
                                     Qt.DockWidgetArea.BottomDockWidgetArea, "runs_dock")
         self.tabifyDockWidget(self.check_dock, self.runs_dock)
         self.check_dock.raise_()
-        self.runs_panel.runs_changed.connect(self.document.mark_modified)
-        self.runs_panel.undo_stack = self.document.undo_stack
         self.runs_panel.restore_requested.connect(self._on_restore_requested)
         self.runs_panel.baseline_changed.connect(self.plots.set_baseline)
         self.stepthrough = StepThroughPanel()
@@ -225,8 +219,9 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export Diagram Image…", self._on_export_diagram,
                                           None, "Save the network diagram as PNG or SVG")
         self.quit_action = self._action("&Quit", self.close, sk.Quit)
-        # Own undo/redo actions (not QUndoStack's) so a live run can veto an undo that
-        # would change the network under it.
+        # One history for the whole project (design edits, runs, weights): the model's,
+        # through the document; own actions so a live run can veto an undo that would
+        # change the network under it.
         stack = self.document.undo_stack
         self.undo_action = self._action("&Undo", self.document.undo, sk.Undo)
         self.redo_action = self._action("&Redo", self.document.redo, None)
@@ -359,8 +354,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(text.splitlines()[0], 15000)
 
     def _on_document_opened(self) -> None:
-        project = self.files.project
-        self.runs_panel.set_runs(list(project.runs) if project is not None else [])
+        project = self.document.model.project()  # the runs panel follows the model itself
         if not self.training.controller.active:
             self.training.reset()  # the plots and diagram weights were the old design's
             self.training.show_saved(project)  # a project's run, as it was saved
@@ -378,12 +372,13 @@ class MainWindow(QMainWindow):
 
     def _on_lesson_variant_requested(self, lesson, variant) -> bool:
         design = replace(variant.design, name=f"{lesson.title}: {variant.name}")
-        runs = self.runs_panel.runs()  # a lesson compares its variants: keep their runs
+        model = self.document.model
+        runs = model.runs  # a lesson compares its variants: keep their runs
         if not self.files.new(design):
             return False
         if runs:
-            self.runs_panel.set_runs(runs)
-            self.document.mark_modified()
+            model.set_runs(runs)
+            model.mark_modified()
         self.statusBar().showMessage(f"{lesson.title}: “{variant.name}” loaded. Press Train "
                                      "(F5).", 10000)
         if lesson.key == "forward_backward":

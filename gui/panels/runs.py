@@ -3,10 +3,12 @@ steps, final losses, best validation metric, duration, how it ended) with rename
 delete, CSV export, "restore this design" and a pinned baseline run; selecting runs
 overlays their curves and design differences in a :class:`gui.panels.run_overlay.RunCompareView`.
 
-The panel owns the list of :class:`core.records.runs.RunRecord` objects but not the document: it
-asks the window to restore a design (``restore_requested``), says when the list changed
-(``runs_changed``, to mark the project modified) and which run is the baseline
-(``baseline_changed``, for the live plots to draw it dashed).
+The runs belong to the document's model (``core.files.project_model.ProjectModel``): the
+panel shows ``model.runs`` and sends every edit (rename, note, delete) to the model, as an
+undoable step of the document's one history. It asks the window to restore a design
+(``restore_requested``), says when the list changed (``runs_changed``) and which run is
+the baseline (``baseline_changed``, for the live plots to draw it dashed; the pin is the
+panel's view, not saved).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QFont, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -40,10 +42,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.records.runs import RUN_COLUMNS, RunRecord, next_run_name, run_row, runs_to_csv
+from core.records.runs import RUN_COLUMNS, RunRecord, run_row, runs_to_csv
 from core.storage.checked_io import atomic_write_bytes
 from gui.panels.run_overlay import RunCompareView
 from gui.plain_text import verbatim
+from gui.project.document import Document, RunsChange
 
 __all__ = ["RunTableModel", "RunsPanel"]
 
@@ -87,9 +90,10 @@ def _metric_text(run: RunRecord, value: float) -> str:
 
 
 class RunTableModel(QAbstractTableModel):
-    """Adapts a list of ``RunRecord`` to a table; the name column is editable."""
+    """Adapts a list of ``RunRecord`` to a table; the name column is editable (an edit
+    is a request, ``rename_requested(record, name)``: the project model renames)."""
 
-    renamed = Signal(object)  # the RunRecord
+    rename_requested = Signal(object, str)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -168,9 +172,7 @@ class RunTableModel(QAbstractTableModel):
         run = self.records[index.row()]
         if not name or name == run.name:
             return False
-        run.name = name
-        self.dataChanged.emit(index, index)
-        self.renamed.emit(run)
+        self.rename_requested.emit(run, name)
         return True
 
     # ----------------------------------------------------------------- edits
@@ -201,23 +203,6 @@ class RunTableModel(QAbstractTableModel):
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(RUN_COLUMNS) - 1))
 
 
-class _DeleteRuns(QUndoCommand):
-    """Deleting runs as one undoable step: undo puts them back where they were (and
-    pins the baseline again if it was among them)."""
-
-    def __init__(self, panel: RunsPanel, removed: list[tuple[int, RunRecord]],
-                 baseline_id: str | None) -> None:
-        n = len(removed)
-        super().__init__(f"Delete {n} run{'s' if n != 1 else ''}")
-        self._panel, self._removed, self._baseline_id = panel, removed, baseline_id
-
-    def redo(self) -> None:
-        self._panel._remove_runs({r.id for _, r in self._removed})
-
-    def undo(self) -> None:
-        self._panel._insert_runs(self._removed, self._baseline_id)
-
-
 class _SortProxy(QSortFilterProxyModel):
     def lessThan(self, left: QModelIndex | QPersistentModelIndex,  # noqa: N802
                  right: QModelIndex | QPersistentModelIndex) -> bool:
@@ -238,11 +223,13 @@ class RunsPanel(QWidget):
     runs_changed = Signal()
     baseline_changed = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The project whose runs this shows (its own, headless one when used alone).
+        self.document = document if document is not None else Document(self)
         self._baseline: RunRecord | None = None
-        # Deletions go here as undoable steps (the window sets its document's stack).
-        self.undo_stack: QUndoStack | None = None
+        self._unpinned_id: str | None = None  # a baseline deleted (undo pins it again)
         self.model = RunTableModel(self)
         self.proxy = _SortProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -288,10 +275,12 @@ class RunsPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self.model.renamed.connect(self._on_model_renamed)
+        self.model.rename_requested.connect(self._on_rename_requested)
         self.model.rowsInserted.connect(self._on_model_count_changed)
         self.model.rowsRemoved.connect(self._on_model_count_changed)
         self.model.modelReset.connect(self._on_model_count_changed)
+        self.document.runsChanged.connect(self._on_runs_changed)
+        self.model.set_records(list(self.document.model.runs))
         self._on_selection_changed()
 
     def _build_controls(self) -> None:
@@ -344,28 +333,18 @@ class RunsPanel(QWidget):
 
     # -------------------------------------------------------------------- API
     def runs(self) -> list[RunRecord]:
-        """Every run, in the order they were recorded."""
-        return list(self.model.records)
+        """Every run, in the order they were recorded (the project model's)."""
+        return list(self.document.model.runs)
 
     def set_runs(self, records: list[RunRecord]) -> None:
-        """Replace the history (opening a project); does not emit ``runs_changed``. The
-        baseline is cleared (``baseline_changed(None)`` if one was pinned)."""
-        self.model.set_records(records)
-        self._set_baseline(None)
-        self._on_selection_changed()
+        """Replace the project's runs without an undo step; does not emit
+        ``runs_changed``. A pinned baseline not among them is unpinned."""
+        self.document.model.set_runs(records)
 
     def add_run(self, record: RunRecord) -> None:
-        """Append a finished run (named ``Run N`` if it has no name) and select it."""
-        if not record.name:
-            record.name = next_run_name(self.model.records)
-        self.model.append(record)
-        row = self.proxy.mapFromSource(self.model.index(len(self.model.records) - 1, 0))
-        self.table.selectionModel().select(
-            row, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
-        self.table.setCurrentIndex(row)
-        self.table.scrollTo(row)
-        self.runs_changed.emit()
+        """Record a finished run in the project (named ``Run N`` if it has no name; one
+        undoable step) and select it."""
+        self.document.model.add_run(record)
 
     def selected_runs(self) -> list[RunRecord]:
         """The selected runs in table order (as sorted)."""
@@ -394,34 +373,52 @@ class RunsPanel(QWidget):
 
     # ---------------------------------------------------------------- actions
     def delete_selected(self) -> None:
-        """Remove the selected runs; undoable through ``undo_stack`` when one is set."""
+        """Remove the selected runs from the project (one undoable step)."""
         runs = self.selected_runs()
-        if not runs:
+        if runs:
+            self.document.model.delete_runs(r.id for r in runs)
+
+    def _on_runs_changed(self, change: RunsChange) -> None:
+        """Follow the project's runs: the table, the baseline pin and the selection."""
+        if change.kind == "reset":
+            self.model.set_records(list(self.document.model.runs))
+            ids = {r.id for r in self.model.records}
+            self._unpinned_id = None
+            if self._baseline is not None and self._baseline.id not in ids:
+                self._set_baseline(None)
+            self._on_selection_changed()
             return
-        ids = {r.id for r in runs}
-        removed = [(i, r) for i, r in enumerate(self.model.records) if r.id in ids]
-        baseline_id = self._baseline.id if self._baseline is not None else None
-        command = _DeleteRuns(self, removed, baseline_id)
-        if self.undo_stack is not None:
-            self.undo_stack.push(command)  # runs redo()
-        else:
-            command.redo()
-
-    def _remove_runs(self, ids: set[str]) -> None:
-        self.model.remove_rows([i for i, r in enumerate(self.model.records) if r.id in ids])
-        if self._baseline is not None and self._baseline.id in ids:
-            self._set_baseline(None)
-        self._on_selection_changed()
+        if change.kind == "inserted":
+            for row, record in sorted(change.rows, key=lambda item: item[0]):
+                self.model.insert(row, record)
+                if record.id == self._unpinned_id:
+                    self._set_baseline(record)
+            self._select_new([r for _, r in change.rows])
+        elif change.kind == "removed":
+            ids = {r.id for _, r in change.rows}
+            self.model.remove_rows([i for i, r in enumerate(self.model.records)
+                                    if r.id in ids])
+            if self._baseline is not None and self._baseline.id in ids:
+                self._unpinned_id = self._baseline.id
+                self._set_baseline(None)
+            self._on_selection_changed()
+        else:  # renamed or annotated
+            for _, record in change.rows:
+                self.model.row_changed(self.model.records.index(record))
+            self._on_selection_changed()
         self.runs_changed.emit()
 
-    def _insert_runs(self, removed: list[tuple[int, RunRecord]],
-                     baseline_id: str | None) -> None:
-        for row, record in sorted(removed, key=lambda item: item[0]):
-            self.model.insert(row, record)
-            if record.id == baseline_id:
-                self._set_baseline(record)
-        self.select_runs([r for _, r in removed])
-        self.runs_changed.emit()
+    def _select_new(self, records: list[RunRecord]) -> None:
+        if len(records) != 1:
+            self.select_runs(records)
+            return
+        row = self.proxy.mapFromSource(self.model.index(
+            self.model.records.index(records[0]), 0))
+        self.table.selectionModel().select(
+            row, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.setCurrentIndex(row)
+        self.table.scrollTo(row)
 
     def export_csv(self) -> None:
         """Ask for a file name and write every run's row (``core.records.runs.runs_to_csv``)."""
@@ -467,16 +464,11 @@ class RunsPanel(QWidget):
 
     def _on_note_edit_finished(self) -> None:
         runs = self.selected_runs()
-        if len(runs) != 1 or self.note_edit.text() == runs[0].note:
-            return
-        runs[0].note = self.note_edit.text()
-        self.model.row_changed(self.model.records.index(runs[0]))
-        self.runs_changed.emit()
+        if len(runs) == 1:
+            self.document.model.set_note(runs[0].id, self.note_edit.text())
 
-    def _on_model_renamed(self, _run: RunRecord) -> None:
-        self.compare.set_runs(self.selected_runs())
-        self._on_model_count_changed()
-        self.runs_changed.emit()
+    def _on_rename_requested(self, run: RunRecord, name: str) -> None:
+        self.document.model.rename_run(run.id, name)
 
     def _on_model_count_changed(self, *_args) -> None:
         n = len(self.model.records)

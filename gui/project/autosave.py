@@ -1,8 +1,8 @@
 """Autosave: every minute, and after each finished run, the open document goes to this
 instance's crash-recovery copy (``core.files.recovery``).
 
-On the GUI thread a tick only takes a snapshot (``FileActions.current_project``: what
-Save would write, by reference); one worker thread serialises it with the one project
+On the GUI thread a tick only takes a snapshot (``Document.snapshot``: what Save would
+write, by reference); one worker thread serialises it with the one project
 serialiser (``core.files.project.project_bytes``), writes, fsyncs and renames, so the window
 never waits for the disk. A tick does nothing while the document has no unsaved changes
 or nothing changed since the last copy (edits, runs and opened files mark it changed),
@@ -67,7 +67,7 @@ class AutoSaver(QObject):
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
         doc = window.document
-        for signal in (doc.designChanged, window.runs_panel.runs_changed,
+        for signal in (doc.designChanged, doc.runsChanged, doc.weightsChanged,
                        window.files.opened):
             signal.connect(self.mark_changed)
         doc.pathChanged.connect(self._on_document_state)
@@ -87,7 +87,7 @@ class AutoSaver(QObject):
         if self._closing or not (live or (doc.modified and self._changed)):
             return False
         self._changed = False
-        project = self._window.files.current_project(doc.design)
+        project = doc.snapshot()
         name = doc.path.name if doc.path else (doc.design.name or "Untitled")
         original = str(doc.path) if doc.path else None
 

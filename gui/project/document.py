@@ -1,132 +1,222 @@
-"""The open design and its undo history.
+"""The window's view of the open project: a thin Qt adapter over
+``core.files.project_model.ProjectModel``, which owns the design, the runs, the latest
+weights and the one undo history.
 
 The design is immutable data (``core.Design``); every edit replaces it whole through an
-undo command, so undo/redo restore exactly the design that was there. Panels never
-change the design any other way: they call ``Document.set_design`` and refresh on
-``designChanged``.
+undo step, so undo/redo restore exactly the design that was there. Panels never change
+the project any other way: they call ``Document.set_design`` (or the model's run edits)
+and refresh on ``designChanged``, ``runsChanged`` and ``weightsChanged``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from core import Design
 from core.design.edit import LayerPath
+from core.files.project import Project
+from core.files.project_model import ProjectModel, RunsChange, Trained
+from core.files.undo import UndoStack
+
+EditGuard = Callable[[Design, Design], bool]
 
 
-class _ReplaceDesign(QUndoCommand):
-    """Swap the document's design; consecutive edits with the same ``merge_key`` (typing
-    in one field) merge into one undo step."""
+class UndoHistory(QObject):
+    """The model's ``UndoStack`` with Qt signals for the Edit menu, under the names of
+    QUndoStack's (``undo``, ``redo``, ``count``, ``undoText``, ...), so the window's
+    actions and the tests read it as they would a QUndoStack."""
 
-    _ids: dict[str, int] = {}
+    canUndoChanged = Signal(bool)
+    canRedoChanged = Signal(bool)
+    undoTextChanged = Signal(str)
+    redoTextChanged = Signal(str)
+    cleanChanged = Signal(bool)
+    indexChanged = Signal(int)
 
-    def __init__(self, doc: Document, old: Design, new: Design, text: str,
-                 merge_key: str | None) -> None:
-        super().__init__(text)
-        self._doc, self._old, self._new = doc, old, new
-        self._merge_key = merge_key
+    def __init__(self, stack: UndoStack, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self._seen = self._status()
+        stack.listeners.append(self._on_changed)
 
-    def id(self) -> int:  # noqa: A003 - Qt's name
-        if self._merge_key is None:
-            return -1
-        return self._ids.setdefault(self._merge_key, len(self._ids) + 1)
+    def _status(self) -> tuple[bool, bool, str, str, bool, int]:
+        s = self.stack
+        return (s.can_undo(), s.can_redo(), s.undo_text(), s.redo_text(), s.is_clean(),
+                s.index())
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
-        if not isinstance(other, _ReplaceDesign) or other._merge_key != self._merge_key:
-            return False
-        self._new = other._new
-        return True
+    def _on_changed(self) -> None:
+        now, before = self._status(), self._seen
+        self._seen = now
+        signals = (self.canUndoChanged, self.canRedoChanged, self.undoTextChanged,
+                   self.redoTextChanged, self.cleanChanged, self.indexChanged)
+        for signal, old, new in zip(signals, before, now, strict=True):
+            if old != new:
+                signal.emit(new)
+
+    def detach(self) -> None:
+        """Stop listening (the adapter goes away before the model)."""
+        if self._on_changed in self.stack.listeners:
+            self.stack.listeners.remove(self._on_changed)
+
+    # QUndoStack's names, so the window's actions and the tests read it alike.
+    def undo(self) -> None:
+        self.stack.undo()
 
     def redo(self) -> None:
-        self._doc._replace(self._new)
+        self.stack.redo()
 
-    def undo(self) -> None:
-        self._doc._replace(self._old)
+    def count(self) -> int:
+        return self.stack.count()
+
+    def index(self) -> int:
+        return self.stack.index()
+
+    def canUndo(self) -> bool:  # noqa: N802
+        return self.stack.can_undo()
+
+    def canRedo(self) -> bool:  # noqa: N802
+        return self.stack.can_redo()
+
+    def undoText(self) -> str:  # noqa: N802
+        return self.stack.undo_text()
+
+    def redoText(self) -> str:  # noqa: N802
+        return self.stack.redo_text()
+
+    def isClean(self) -> bool:  # noqa: N802
+        return self.stack.is_clean()
+
+    def clear(self) -> None:
+        self.stack.clear()
+
+    def setClean(self) -> None:  # noqa: N802
+        self.stack.set_clean()
 
 
 class Document(QObject):
-    """The design being edited, where it is saved, and its undo stack."""
+    """The open project as the window sees it: ``model`` (the state, headless) with
+    Qt signals for its changes.
+
+    Signals: ``designChanged()``; ``runsChanged(RunsChange)``; ``weightsChanged()``
+    (the latest run's weights); ``pathChanged()`` (the file, or whether it is
+    modified); ``aboutToSnapshot()`` just before ``snapshot`` reads the model (a live
+    run captures where it stands then, through ``model.capture_live``).
+    """
 
     designChanged = Signal()
+    runsChanged = Signal(object)
+    weightsChanged = Signal()
     pathChanged = Signal()
+    aboutToSnapshot = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None,
+                 model: ProjectModel | None = None) -> None:
         super().__init__(parent)
-        self.undo_stack = QUndoStack(self)
-        self._design = Design()
-        self.path: Path | None = None
-        self._extra_modified = False
-        # Asked before any change (edit, undo, redo): (old, new) -> allowed? A live
-        # training run uses it to ask before the network changes under it.
-        self.edit_guard: Callable[[Design, Design], bool] | None = None
-        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.model = model if model is not None else ProjectModel()
+        self.undo_stack = UndoHistory(self.model.history, self)
+        self._guards: list[EditGuard] = []
+        self.model.listeners.append(self._on_model_changed)
+        self.destroyed.connect(self._detach_model)
 
+    def _detach_model(self, *_args) -> None:
+        # Python-side cleanup: the model may outlive this QObject (tests, the CLI).
+        if self._on_model_changed in self.model.listeners:
+            self.model.listeners.remove(self._on_model_changed)
+
+    def _on_model_changed(self, kind: str, detail: Any) -> None:
+        if kind == "design":
+            self.designChanged.emit()
+        elif kind == "runs":
+            self.runsChanged.emit(detail)
+        elif kind == "weights":
+            self.weightsChanged.emit()
+        else:
+            self.pathChanged.emit()
+
+    # ----------------------------------------------------------------- state
     @property
     def design(self) -> Design:
-        return self._design
+        return self.model.design
+
+    @property
+    def path(self) -> Path | None:
+        return self.model.path
 
     @property
     def modified(self) -> bool:
-        return not self.undo_stack.isClean() or self._extra_modified
+        return self.model.modified
 
-    def mark_modified(self) -> None:
-        """Record a change that is not a design edit (a new or renamed run)."""
-        if not self._extra_modified:
-            self._extra_modified = True
-            self.pathChanged.emit()
+    def snapshot(self) -> Project:
+        """The whole document as a project (what Save and the autosave write), a live
+        run as it stands now; changes nothing."""
+        self.aboutToSnapshot.emit()
+        return self.model.project()
+
+    # ------------------------------------------------------------------ edits
+    def add_edit_guard(self, guard: EditGuard) -> None:
+        """Ask ``guard(old, new)`` before any design change (edit, undo, redo): a live
+        run uses it to ask before the network changes under it."""
+        self._guards.append(guard)
+
+    def remove_edit_guard(self, guard: EditGuard) -> None:
+        if guard in self._guards:
+            self._guards.remove(guard)
 
     def set_design(self, design: Design, text: str, merge_key: str | None = None) -> None:
         """Make ``design`` current as one undoable step described by ``text``."""
-        if design == self._design:
+        if design == self.model.design:
             return
         if not self._allowed(design):
             self.designChanged.emit()  # editors fall back to the design as it is
             return
-        self.undo_stack.push(_ReplaceDesign(self, self._design, design, text, merge_key))
+        self.model.set_design(design, text, merge_key)
 
     def _allowed(self, design: Design) -> bool:
-        return self.edit_guard is None or self.edit_guard(self._design, design)
+        old = self.model.design
+        return all(guard(old, design) for guard in list(self._guards))
 
     def undo(self) -> None:
-        """Undo the last step (a design edit only if the guard allows the design it
+        """Undo the last step (a design edit only if the guards allow the design it
         returns to; other steps, such as deleting runs, always)."""
-        cmd = self.undo_stack.command(self.undo_stack.index() - 1)
-        if cmd is not None and (not isinstance(cmd, _ReplaceDesign)
-                                or self._allowed(cmd._old)):
-            self.undo_stack.undo()
+        design = self.model.design_after_undo()
+        if design is None or self._allowed(design):
+            self.model.history.undo()
 
     def redo(self) -> None:
-        """Redo the next step (a design edit only if the guard allows it)."""
-        cmd = self.undo_stack.command(self.undo_stack.index())
-        if cmd is not None and (not isinstance(cmd, _ReplaceDesign)
-                                or self._allowed(cmd._new)):
-            self.undo_stack.redo()
+        """Redo the next step (a design edit only if the guards allow it)."""
+        design = self.model.design_after_redo()
+        if design is None or self._allowed(design):
+            self.model.history.redo()
 
+    # ------------------------------------------------------ opening and saving
     def load(self, design: Design, path: Path | None) -> None:
-        """Start over with ``design`` (opened or new): empty history, unmodified."""
-        self.undo_stack.clear()
-        self.path = path
-        self._extra_modified = False
-        self._replace(design)
-        self.undo_stack.setClean()
-        self.pathChanged.emit()
+        """Start over with ``design`` (opened or new): no runs, empty history,
+        unmodified."""
+        self.model.load(design, path)
+
+    def load_project(self, project: Project, path: Path | None) -> None:
+        """Start over with ``project``'s design, runs and weights."""
+        self.model.load_project(project, path)
+
+    def save(self, path: Path) -> None:
+        """Write the document to ``path`` (a project or the design only, by suffix), a
+        live run as it stands now; ``OSError``/``ValueError`` leave it unsaved."""
+        self.aboutToSnapshot.emit()
+        self.model.save(path)
 
     def mark_saved(self, path: Path) -> None:
-        self.path = path
-        self._extra_modified = False
-        self.undo_stack.setClean()
-        self.pathChanged.emit()
+        self.model.mark_saved(path)
 
-    def _on_clean_changed(self, _clean: bool) -> None:
-        self.pathChanged.emit()
+    def mark_modified(self) -> None:
+        """Record a change that is not an undoable step."""
+        self.model.mark_modified()
 
-    def _replace(self, design: Design) -> None:
-        self._design = design
-        self.designChanged.emit()
+
+__all__ = ["Document", "LayerSelection", "RunsChange", "Trained", "UndoHistory"]
 
 
 class LayerSelection(QObject):

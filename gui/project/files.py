@@ -4,21 +4,20 @@ open document exactly as it was.
 
 A design file keeps the network and settings only; a project also keeps the runs, the
 latest run's weights and where it stood (to continue it). Once a document has runs or
-weights, Save As proposes a project, and saving one as a design asks first.
+weights, Save As proposes a project, and saving one as a design asks first. What is
+saved is the document's model (``core.files.project_model``); this module only asks.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from core import Design, StudioError
-from core.files.design_file import load_design, save_design
-from core.files.project import PROJECT_SUFFIX, Project, load_project, save_project
+from core.files.design_file import load_design
+from core.files.project import PROJECT_SUFFIX, Project, load_project
 from gui.plain_text import verbatim
 from gui.project.document import Document
 
@@ -53,8 +52,8 @@ def read_document(path: str | Path) -> tuple[Design, Project | None]:
 
 
 class FileActions(QObject):
-    """File operations for one window. ``project`` holds the weights and history that
-    came with an opened project (kept when the project is saved again)."""
+    """File operations for one window's document. ``opened`` fires after a file (or a
+    new design) became the document."""
 
     recentChanged = Signal()
     opened = Signal()
@@ -63,14 +62,7 @@ class FileActions(QObject):
         super().__init__(parent_widget)
         self._doc = document
         self._parent = parent_widget
-        self.project: Project | None = None
         self.last_error = ""
-        # The window's run history, saved into project files, and the latest run's
-        # (RunRecord, weights, TrainState or None), a live one as it stands (both set by
-        # the window).
-        self.runs_provider = lambda: []
-        self.trained_provider = lambda: None
-        self.has_run_provider = lambda: False  # a run exists (cheap: no live capture)
         self._design_only_ok: Path | None = None  # the user chose to drop runs here
 
     # ------------------------------------------------------------ recent files
@@ -109,7 +101,6 @@ class FileActions(QObject):
     def new(self, design: Design) -> bool:
         if not self.maybe_save():
             return False
-        self.project = None
         self._doc.load(design, None)
         self.opened.emit()
         return True
@@ -132,8 +123,11 @@ class FileActions(QObject):
             self.last_error = str(exc)
             QMessageBox.warning(self._parent, "Could not open the file", verbatim(str(exc)))
             return False
-        self.project = project
-        self._doc.load(design, None if as_copy else Path(path))
+        where = None if as_copy else Path(path)
+        if project is not None:
+            self._doc.load_project(project, where)
+        else:
+            self._doc.load(design, where)
         if not as_copy:
             self._remember(Path(path))
         self.opened.emit()
@@ -142,8 +136,7 @@ class FileActions(QObject):
     def open_recovered(self, project: Project, original: Path | None) -> None:
         """Open a crash-recovery copy: its design, runs and weights, as an unsaved
         document that still saves to ``original`` (its file before the crash, if any)."""
-        self.project = project
-        self._doc.load(project.design, original)
+        self._doc.load_project(project, original)
         self.opened.emit()
         self._doc.mark_modified()
 
@@ -155,8 +148,7 @@ class FileActions(QObject):
 
     def has_work(self) -> bool:
         """Whether the document has runs or trained weights (what a design file loses)."""
-        return bool(self.runs_provider()) or self.has_run_provider() or (
-            self.project is not None and self.project.weights is not None)
+        return self._doc.model.has_work()
 
     def save_as(self) -> bool:
         start, selected = save_as_default(self._doc.path, self._doc.design.name,
@@ -189,7 +181,6 @@ class FileActions(QObject):
         return "project" if clicked is project else "design" if clicked is design else None
 
     def _write(self, path: Path) -> bool:
-        design = self._doc.design
         if path.suffix != PROJECT_SUFFIX and path != self._design_only_ok and self.has_work():
             answer = self.ask_design_only(path)
             if answer is None:
@@ -199,10 +190,7 @@ class FileActions(QObject):
             else:
                 self._design_only_ok = path  # asked once per file, not on every Ctrl+S
         try:
-            if path.suffix == PROJECT_SUFFIX:
-                save_project(self._project_for(design), path)
-            else:
-                save_design(design, path)
+            self._doc.save(path)
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             self.last_error = f"Could not save {path.name}: {reason}"
@@ -210,34 +198,5 @@ class FileActions(QObject):
                 f"{self.last_error}\n\nThe document is still open and unsaved; try another "
                 "folder."))
             return False
-        self._doc.mark_saved(path)
         self._remember(path)
         return True
-
-    def _project_for(self, design: Design) -> Project:
-        self.project = self.current_project(design)
-        return self.project
-
-    def current_project(self, design: Design) -> Project:
-        """The whole document as a project: the design, every run, and the latest run's
-        weights and state (a live run as it stands now, among the runs as unfinished).
-        What Save writes, and what the autosave writes (from its worker thread: nothing
-        in it may be changed in place afterwards); changes nothing here."""
-        old = self.project
-        runs = list(self.runs_provider())
-        trained = self.trained_provider()
-        state = None
-        if trained is not None and trained[0].design.network == design.network:
-            record, weights, state = trained  # the latest run in this window
-            history, steps = [dict(row) for row in record.history], record.loss_curve
-            if state is not None:
-                state = replace(state, weights=weights, run_id=record.id)
-            if all(run.id != record.id for run in runs):
-                runs.append(record)  # live: not in the Runs panel before it ends
-        elif old is not None and old.weights is not None \
-                and old.design.network == design.network:
-            weights, history, steps = old.weights, old.history, old.steps
-            state = old.train_state
-        else:
-            weights, history, steps = None, [], np.zeros((0, 2))
-        return Project(design, weights, history, steps, runs, state)

@@ -8,8 +8,9 @@ mode's A and B runs) under a given run name. Such a run is detached from the doc
 training settings: edits to them neither reach it nor stop it.
 
 A reopened project's run is shown as it was saved (``show_saved``), and Train or Step then
-asks whether to continue it or to start again from the seed. ``trained`` gives the latest
-run for saving; a live one is brought up to the moment and recorded as unfinished.
+asks whether to continue it or to start again from the seed. Runs and their weights go
+to the document's project model (``core.files.project_model``) when they end; before a
+save, a live run is brought up to the moment and captured there as unfinished.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
+from core.files.project_model import Trained
 from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
 from core.records.runs import RunRecord, RunRecorder, next_run_name
 from core.training.diagnostics import WINDOW, gradient_health, health_hint
@@ -51,14 +53,14 @@ class TrainingUi(QObject):
     """Connects a ``TrainingController`` to the window's widgets.
 
     ``run_recorded(record, end)`` fires at the end of every run, after the run (a
-    ``RunRecord``, or None if it recorded nothing) went into the Runs panel, with the
-    ``RunEnd`` (None if the run failed to start).
+    ``RunRecord``, or None if it recorded nothing) and its weights went into the
+    document's project model, with the ``RunEnd`` (None if the run failed to start).
     """
 
     run_recorded = Signal(object, object)
 
     def __init__(self, window, document: Document, dataset_state: DatasetState,
-                 plots, diagram, editor, banner_setter, show_plots, runs_panel=None) -> None:
+                 plots, diagram, editor, banner_setter, show_plots) -> None:
         super().__init__(window)
         self._window = window
         self._doc = document
@@ -76,16 +78,16 @@ class TrainingUi(QObject):
         self._first: np.ndarray | None = None
         self._last_health: dict[str, str] = {}
         self._health_at = 0.0  # when the gradient health was last judged
-        self._runs = runs_panel
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
         self._run_name = ""  # the name of the live run's record ("" -> "Run N")
         self._run_id = ""  # the live run's record id (the same when saved mid-run)
         self._run_note = ""
         self._detached = False  # the live run trains a design other than the document's
-        self.last_weights: dict | None = None
-        self.last_record: RunRecord | None = None
-        self.last_state: TrainState | None = None  # where the latest run stood at its end
+        # The live run's latest weights and state as they stream in (its progress, not
+        # the project's: they go to the model when the run ends or a save captures it).
+        self._live_weights: dict | None = None
+        self._live_state: TrainState | None = None
         # A reopened project's run, shown until a run starts; Train offers to continue it.
         self.saved: SavedRun | None = None
         self._saved_with_data = False  # its model view has been drawn (data loaded)
@@ -102,7 +104,9 @@ class TrainingUi(QObject):
         c.run_failed.connect(self._on_run_failed)
         c.state_changed.connect(self._on_state_for_plots)
         document.designChanged.connect(self._on_design_changed)
-        document.edit_guard = self._guard_edit
+        document.add_edit_guard(self._guard_edit)
+        document.aboutToSnapshot.connect(self._capture_live)
+        document.weightsChanged.connect(self._on_weights_changed)
         dataset_state.changed.connect(self._on_data_changed)
         self._on_state_changed(IDLE)
 
@@ -157,7 +161,7 @@ class TrainingUi(QObject):
         design = design if design is not None else self._doc.design
         self._banner("")
         self.saved = None
-        self.last_state = None
+        self._live_state = None
         self._run_started = (datetime.now(), time.perf_counter())
         self._health_at = 0.0
         if resume is not None and saved is not None:
@@ -171,15 +175,20 @@ class TrainingUi(QObject):
         else:
             self._names = ()  # the first batch starts the plots afresh
             self._recorder = None
-            self.last_weights = None
+            self._live_weights = None
             self._recent.clear()
             self._first = None
             self._last_health = {}
             self._editor.set_notes({})
             self._diagram.set_weights(None)
         self._show_plots()
-        return self.controller.start(design, dataset, paused=paused, steps=steps,
-                                     resume=resume)
+        if resume is not None:
+            self._live_weights = resume.weights
+        started = self.controller.start(design, dataset, paused=paused, steps=steps,
+                                        resume=resume)
+        if started:
+            self._doc.model.set_run_live(True)
+        return started
 
     def _continue_or_restart(self, saved: SavedRun) -> TrainState | None | bool:
         """Ask whether to continue the reopened run: its state, None (from the seed) or
@@ -221,9 +230,6 @@ class TrainingUi(QObject):
         self.saved = saved
         if saved is None:
             return
-        self.last_record = saved.record
-        self.last_weights = saved.state.weights
-        self.last_state = saved.state if saved.record is not None else None
         self._draw_saved()
         self._on_state_changed(self.controller.state)
 
@@ -319,7 +325,7 @@ class TrainingUi(QObject):
     def shutdown(self) -> bool:
         """Stop a live run, wait for it, and end the training process (closing the
         window)."""
-        self._doc.edit_guard = None
+        self._doc.remove_edit_guard(self._guard_edit)
         return self.controller.close()
 
     # ------------------------------------------------------------------ edits
@@ -343,6 +349,15 @@ class TrainingUi(QObject):
             return False
         c.shutdown()
         return True
+
+    def _on_weights_changed(self) -> None:
+        # Between runs the diagram shows the project's latest weights (undoing a run's
+        # recording takes its weights back), if they fit the network in the editor.
+        if self.controller.state != IDLE:
+            return
+        latest = self._doc.model.latest
+        fits = latest is not None and latest.network == self._doc.design.network
+        self._diagram.set_weights(latest.weights if fits else None)
 
     def _on_design_changed(self) -> None:
         c = self.controller
@@ -391,11 +406,11 @@ class TrainingUi(QObject):
             self._recorder = RunRecorder(batch.layer_names)
         self._recorder.add(batch)
         if batch.train_state is not None:
-            self.last_state = batch.train_state
-            self.last_weights = batch.train_state.weights
-            self._diagram.set_weights(self.last_weights)
+            self._live_state = batch.train_state
+            self._live_weights = batch.train_state.weights
+            self._diagram.set_weights(self._live_weights)
         elif batch.weights is not None:
-            self.last_weights = batch.weights
+            self._live_weights = batch.weights
             self._diagram.set_weights(batch.weights)
         if batch.grad_norms.shape[0]:
             if self._first is None:
@@ -428,44 +443,35 @@ class TrainingUi(QObject):
                  for n, s in health.items() if s != "ok" and n in paths}
         self._editor.set_notes(notes)
 
-    def has_run(self) -> bool:
-        """Whether a run is live or has left weights (what a design file cannot keep)."""
-        return self.controller.active or self.last_weights is not None
-
-    def trained(self) -> tuple[RunRecord, dict, TrainState | None] | None:
-        """(record, weights, state or None) of the latest run, for saving a project, or
-        None before the first run. A live run is brought up to this moment first and
-        recorded as it stands, "unfinished" (it goes on, and is recorded again at its
-        end under the same id)."""
+    def _capture_live(self) -> None:
+        """Before a save or autosave: a live run, brought up to this moment and recorded
+        as it stands, "unfinished", becomes what the model saves as the latest run (it
+        goes on, and is recorded again at its end under the same id)."""
         if self.controller.active:
             live = self._live_run()
-            if live is not None:
-                return live
-        record, state = self.last_record, self.last_state
-        if record is None or self.last_weights is None:
-            return None
-        if state is not None and (state.step != record.steps or state.run_id
-                                  not in ("", record.id)):
-            state = None  # not where this record ended (never expected)
-        return record, self.last_weights, state
+            self._doc.model.capture_live(Trained.of_run(*live) if live is not None else None)
 
     def _live_run(self) -> tuple[RunRecord, dict, TrainState | None] | None:
         captured = self.controller.capture_state()
         design = self.controller.design
-        if self._recorder is None or design is None or self.last_weights is None:
+        if self._recorder is None or design is None or self._live_weights is None:
             return None
-        state = self.last_state if captured else None
+        state = self._live_state if captured else None
         step = state.step if state is not None else self._recorder.last_step
         epoch = state.epoch if state is not None else 0
         end = RunEnd("unfinished", epoch, step,
                      f"Saved while training, at step {step:,}; the run went on after that.")
         started, t0 = self._run_started
-        name = self._run_name or next_run_name(self._runs.runs() if self._runs else [])
+        name = self._run_name or next_run_name(list(self._doc.model.runs))
         record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
                                        name=name, note=self._run_note, run_id=self._run_id)
-        return record, self.last_weights, state
+        return record, self._live_weights, state
 
     def _record_run(self, end: RunEnd | None) -> RunRecord | None:
+        """The run that ended into the project model: its record and, as the latest
+        weights, where it stood (one undoable step)."""
+        model = self._doc.model
+        model.set_run_live(False)
         if self._recorder is None or self.controller.design is None:
             return None
         started, t0 = self._run_started
@@ -473,9 +479,8 @@ class TrainingUi(QObject):
                                        time.perf_counter() - t0, name=self._run_name,
                                        note=self._run_note, run_id=self._run_id)
         self._recorder = None
-        self.last_record = record
-        if self._runs is not None:
-            self._runs.add_run(record)
+        model.add_run(record, self._live_weights, self._live_state)
+        self._live_weights = self._live_state = None  # the model has them now
         return record
 
     def _on_run_finished(self, end: RunEnd | None) -> None:

@@ -121,9 +121,11 @@ def test_compare_runs_a_then_b_and_overlays_them(qtbot, window):
     assert window.runs_dock.isVisible()
     qtbot.waitUntil(lambda: not compare.loss_plot.viewport().visibleRegion().isEmpty(),
                     timeout=2000)
-    # The document is untouched; a plain run afterwards puts the pinned baseline back.
+    # The design is untouched: the history's only new steps are the two recordings (one
+    # history for the project). A plain run afterwards puts the pinned baseline back.
     assert window.document.design == design
-    assert window.document.undo_stack.count() == undo_count
+    assert window.document.undo_stack.count() == undo_count + 2
+    assert window.document.undo_stack.undoText() == "Record B: lr 1.0"
     with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
         window.training.train()
     assert window.plots.baseline is None

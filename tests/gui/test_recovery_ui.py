@@ -112,7 +112,7 @@ def test_a_finished_run_is_autosaved_with_its_weights(qtbot, window, folder):
     copy = written_copy(saver)
     assert len(copy.runs) == 1
     assert copy.weights is not None
-    for k, v in window.training.last_weights.items():
+    for k, v in window.document.model.latest.weights.items():
         np.testing.assert_array_equal(copy.weights[k], v)
 
 
@@ -199,7 +199,7 @@ def test_restore_brings_back_design_runs_and_weights_unsaved_with_the_original_p
     assert doc.path == original
     assert window.windowTitle().startswith("orig.bpsproj")
     assert [r.name for r in window.runs_panel.runs()] == ["Run 1", "Run 2"]
-    kept = window.files.current_project(doc.design)
+    kept = doc.snapshot()
     for k, v in saved.weights.items():
         np.testing.assert_array_equal(kept.weights[k], v)
     # The copy is now this instance's: not offered to another, and not lost.

@@ -184,9 +184,7 @@ def test_export_cancelled_writes_nothing(panel, tmp_path, monkeypatch):
 
 
 def test_delete_is_undoable_in_place_with_the_baseline(panel, qtbot):
-    from PySide6.QtGui import QUndoStack
-
-    panel.undo_stack = stack = QUndoStack(panel)
+    stack = panel.document.undo_stack  # the project model's one history
     first, second, third = panel.runs()
     panel.set_baseline(second)
     panel.select_runs([first, second])
