@@ -120,12 +120,11 @@ class Document(QObject):
         self.undo_stack = UndoHistory(self.model.history, self)
         self._guards: list[EditGuard] = []
         self.model.listeners.append(self._on_model_changed)
-        self.destroyed.connect(self._detach_model)
-
-    def _detach_model(self, *_args) -> None:
-        # Python-side cleanup: the model may outlive this QObject (tests, the CLI).
-        if self._on_model_changed in self.model.listeners:
-            self.model.listeners.remove(self._on_model_changed)
+        # A model handed in may outlive this QObject: stop forwarding to deleted signals.
+        model, forward, history = self.model, self._on_model_changed, self.undo_stack
+        self.destroyed.connect(lambda *_: (
+            forward in model.listeners and model.listeners.remove(forward),
+            history.detach()))
 
     def _on_model_changed(self, kind: str, detail: Any) -> None:
         if kind == "design":
