@@ -16,12 +16,12 @@ SHOTS = Path(os.environ.get("HISTORY_SHOTS", "/tmp"))
 def test_edit_undo_takes_back_a_run_deletion_and_a_design_edit_in_one_history(
         qtbot, shown_window):
     window = shown_window
-    window.open_example("xor.json")
-    d = window.document.design
-    window.document.set_design(replace(d, training=replace(d.training, epochs=3)), "Epochs")
-    with qtbot.waitSignal(window.training.controller.run_finished, timeout=30000):
-        window.training.train()
+    assert window.open_example()
     model = window.document.model
+    model.set_design(replace(model.design, training=replace(model.design.training,
+                                                            epochs=3)), "Epochs")
+    with qtbot.waitSignal(window.training.run_recorded, timeout=30000):
+        window.training.train_action.trigger()  # Train (F5)
     (run,) = window.runs_panel.runs()
     assert model.runs == (run,) and model.latest.record is run
     trained = model.latest.weights
@@ -80,3 +80,25 @@ def test_renames_and_notes_in_the_panel_are_steps_of_the_window_history(qtbot, s
     assert run.note == "" and panel.note_edit.text() == ""
     window.undo_action.trigger()
     assert run.name == "Run 1" and panel.proxy.index(0, 0).data() == "Run 1"
+
+
+def test_a_run_of_the_previous_document_is_not_saved_into_the_next(qtbot, shown_window,
+                                                                   monkeypatch, tmp_path):
+    """Opening another file (here the same example again) starts a project without runs
+    or weights, even when its network is the one the last run trained."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from core.files.project import load_project
+
+    window = shown_window
+    assert window.open_example()
+    with qtbot.waitSignal(window.training.run_recorded, timeout=30000):
+        window.training.train_action.trigger()
+    assert window.open_example()  # unsaved work: the fixture answers Discard
+    assert window.runs_panel.runs() == [] and not window.files.has_work()
+    target = tmp_path / "fresh.bpsproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    assert window.files.save_as()
+    saved = load_project(target)
+    assert saved.runs == [] and saved.weights is None and saved.train_state is None
