@@ -47,6 +47,9 @@ class ActivationInfo:
     forward: _Forward
     backward: _Backward
     output_only: bool = False
+    # The outputs are normalised together (softmax: they sum to 1), so over a single
+    # output the function is a constant.
+    joint: bool = False
     # The slope jumps at x = 0 (ReLU family): a finite difference stepping across 0 is
     # not the derivative, so gradient checks flag such entries instead of failing them.
     kink: bool = False
@@ -233,7 +236,7 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
             "softmax", "Softmax",
             "Turns the output layer's scores into class probabilities that sum to 1. "
             "Only as the last layer; pairs with softmax cross-entropy.",
-            _softmax, _softmax_back, output_only=True,
+            _softmax, _softmax_back, output_only=True, joint=True,
         ),
     )
 }
