@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from core.design.spec import Design
 from core.engine.layers import Activation, Dense
 from core.engine.losses import get_loss
 from core.engine.network import Network
 from core.engine.optimizers import make_optimizer
+from core.training.shuffle import first_batch_rows
+from core.training.targets import encode_targets
 
 #: Stage kinds in the order a step visits them ("-other": a layer not shown in detail).
 STAGE_KINDS = ("forward-dense", "forward-activation", "forward-other", "loss",
@@ -166,6 +170,31 @@ def _activation_formula(name: str, z: str, zv: float) -> str:
     if name == "linear":
         return f"{z} = {fmt(zv)}"
     return f"f({z}) = f({fmt(zv)})"
+
+
+def first_batch(design: Design, network: Network, dataset: Any | None
+                ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The batch to step through: (X (batch, inputs), Y (batch, outputs), a note saying
+    what it is). With a dataset (a ``core.datasets.Dataset``) it is training's own first
+    mini-batch (the trainer's shuffle rule, ``core.training.shuffle``); without one, a
+    fixed example batch of 4 samples."""
+    cfg = design.training
+    if dataset is None:
+        rng = np.random.default_rng(0)
+        X = np.round(rng.uniform(-1, 1, (4, network.inputs)), 2)
+        Y = np.round(rng.uniform(0, 1, (4, network.outputs)), 0)
+        return X, Y, "No dataset: a fixed example batch of 4 samples."
+    if dataset.n_features != network.inputs:
+        raise ValueError(f"the dataset has {dataset.n_features} input features but the "
+                         f"network expects {network.inputs}")
+    loss = get_loss(cfg.loss)
+    n_classes = dataset.n_classes if dataset.task == "classification" else 0
+    Y_all = encode_targets(dataset.y_train, dataset.task, n_classes, network.outputs,
+                           loss, np.float64)
+    rows = first_batch_rows(cfg.seed, dataset.x_train.shape[0], cfg.batch_size)
+    size = len(rows)
+    return (np.asarray(dataset.x_train[rows], dtype=np.float64), Y_all[rows],
+            f"First mini-batch of training: {size} sample{'s' if size != 1 else ''}.")
 
 
 def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
@@ -419,5 +448,5 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
     return stages
 
 
-__all__ = ["MAX_LINES", "STAGE_KINDS", "Stage", "column_of_layers", "column_widths", "fmt",
-           "sub", "walk_step"]
+__all__ = ["MAX_LINES", "STAGE_KINDS", "Stage", "column_of_layers", "column_widths",
+           "first_batch", "fmt", "sub", "walk_step"]
