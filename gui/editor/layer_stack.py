@@ -583,7 +583,7 @@ class LayerStackEditor(QWidget):
             detail = self._wanted_outputs(shape)
         elif shape is None or outputs is None:
             detail = f"{total:,} parameters in all"
-        elif any(p.path.startswith("network.layers") for p in problems):
+        elif any(p.layer is not None for p in problems):
             detail = "fix the layers' problems to check the outputs"
         else:
             detail = f"matches the dataset's {self._target_words(shape)}"
