@@ -6,7 +6,10 @@ or a file's line and column), so the GUI and the command line can show it as is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+LayerPath = tuple[int, ...]  # (i,) top-level layer i, (i, j) layer j inside block i
 
 
 @dataclass(frozen=True)
@@ -14,14 +17,41 @@ class Problem:
     """One thing wrong with a design or a file, and where it is.
 
     ``path`` is a dotted/indexed location such as ``network.layers[3].units``
-    (empty for the whole object); ``message`` says what is wrong in plain words.
+    (empty for the whole object), shown to users; ``message`` says what is wrong in
+    plain words. The location is also kept as data, so nothing has to read ``path``
+    back: ``layer`` is the layer the problem is about (``(3,)``; ``(2, 0)`` for layer 0
+    inside the block at 2; ``()`` for the network's layers as a whole; None when it is
+    not about the layers) and ``field`` the setting to change (``"units"``, ``"loss"``;
+    "" for none).
     """
 
     path: str
     message: str
+    layer: LayerPath | None = None
+    field: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
+
+    def under(self, prefix: str) -> Problem:
+        """The same problem located inside ``prefix`` (``network`` + ``inputs`` ->
+        ``network.inputs``)."""
+        return replace(self, path=f"{prefix}.{self.path}" if self.path else prefix)
+
+
+def layer_location(layer: LayerPath, field: str = "", root: str = "layers") -> str:
+    """The path text of ``layer`` (and its ``field``): ``(2, 0)``, "units" ->
+    ``layers[2].layers[0].units``; ``()`` is ``root`` itself."""
+    text = root + "".join(f"[{i}]" if k == 0 else f".layers[{i}]"
+                          for k, i in enumerate(layer))
+    return f"{text}.{field}" if field else text
+
+
+def layer_problem(layer: LayerPath, field: str, message: str,
+                  root: str = "network.layers") -> Problem:
+    """A problem of ``layer``'s ``field`` ("" for the layer itself), located under
+    ``root`` (the path of the top-level layer list)."""
+    return Problem(layer_location(layer, field, root), message, layer, field)
 
 
 class StudioError(Exception):
@@ -41,7 +71,23 @@ class DesignError(StudioError):
 
 
 class DatasetError(StudioError):
-    """A dataset could not be made or read (bad CSV, unknown name, bad options)."""
+    """A dataset could not be made or read (bad CSV, unknown name, bad options).
+
+    Errors about a place in a file say where as data too: ``line`` (1-based file line)
+    and ``column`` (1-based), each None when unknown, and ``cells``: every (line, column)
+    the message names (several for a list of unusable cells), so a preview can mark
+    them without reading the message.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 cells: Iterable[tuple[int, int]] = ()) -> None:
+        super().__init__(message)
+        self.cells: tuple[tuple[int, int], ...] = tuple(cells)
+        if not self.cells and line is not None and column is not None:
+            self.cells = ((line, column),)
+        if line is None and self.cells:
+            line, column = self.cells[0]
+        self.line, self.column = line, column
 
 
 class FileFormatError(StudioError):

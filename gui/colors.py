@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor
 _PALETTE = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377", "#BBBBBB",
             "#332288", "#117733", "#882255", "#44AA99", "#999933")
 
+#: The accent of every layer kind of ``core.design.spec.LAYER_KINDS`` (tested).
 KIND_COLORS = {
     "dense": "#4477AA",
     "activation": "#228833",

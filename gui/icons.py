@@ -125,7 +125,8 @@ def _generic(p: QPainter, c: QColor) -> None:
     p.drawRoundedRect(QRectF(6.0, 6.0, 12.0, 12.0), 2.0, 2.0)
 
 
-_GLYPHS: dict[str, _Glyph] = {
+#: The glyph of every layer kind of ``core.design.spec.LAYER_KINDS`` (tested).
+KIND_GLYPHS: dict[str, _Glyph] = {
     "dense": _dense,
     "activation": _activation,
     "dropout": _dropout,
@@ -147,7 +148,7 @@ def paint_kind_glyph(painter: QPainter, rect: QRectF, kind: str) -> None:
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(tile)
     painter.drawRoundedRect(QRectF(0.5, 0.5, 23.0, 23.0), 5.0, 5.0)
-    _GLYPHS.get(kind, _generic)(painter, color)
+    KIND_GLYPHS.get(kind, _generic)(painter, color)
     painter.restore()
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.errors import StudioError, printable
+from core.errors import StudioError, layer_location, printable
 from core.files.design_file import load_design
 from core.training.gradcheck import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
 
@@ -27,10 +27,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"{printable(Path(args.design).name)}: {net.inputs} inputs -> {net.outputs} "
           f"outputs, {net.parameter_count():,} parameters")
     for row in layer_rows(design):
-        where = "".join(f"layers[{i}]" if not k else f".layers[{i}]"
-                        for k, i in enumerate(row.path))
-        print(f"  {where}  {row.summary:<28} {row.inputs:>6} -> {row.outputs:<6} "
-              f"{row.parameters:>10,} params")
+        print(f"  {layer_location(row.path)}  {row.summary:<28} {row.inputs:>6} -> "
+              f"{row.outputs:<6} {row.parameters:>10,} params")
     # The window's network check, with the size caps; the dataset is checked by train.
     problems = check(design, None, need_dataset=False)
     for p in problems:

@@ -9,7 +9,7 @@ registry of built-in datasets (:data:`DATASETS`, :func:`list_datasets`).
 
 from __future__ import annotations
 
-from core.datasets.cells import CellOrigin, check_precision, precision_problem
+from core.datasets.cells import CellOrigin, check_precision, precision_error, precision_problem
 from core.datasets.csv_import import (
     CSV_TASKS,
     MAX_AUTO_CLASSES,
@@ -64,6 +64,7 @@ __all__ = [
     "load_csv",
     "load_dataset",
     "make_synthetic",
+    "precision_error",
     "precision_problem",
     "read_csv_dataset",
     "read_csv_table",

@@ -58,6 +58,7 @@ class CellProblems:
     name: str
     header: tuple[str, ...]
     shown: list[str] = field(default_factory=list)
+    cells: list[tuple[int, int]] = field(default_factory=list)  # (line, 1-based column)
     count: int = 0
 
     def add(self, found: list[tuple[int, int, str]]) -> None:
@@ -66,6 +67,7 @@ class CellProblems:
         self.count += len(found)
         for line, j, text in found[: _MAX_LISTED - len(self.shown)]:
             self.shown.append(f"{self.name}, line {line}, {column_label(j, self.header)}: {text}")
+            self.cells.append((line, j + 1))
 
     def raise_if_any(self) -> None:
         if not self.count:
@@ -73,7 +75,7 @@ class CellProblems:
         shown = list(self.shown)
         if self.count > _MAX_LISTED:
             shown.append(f"... and {self.count - _MAX_LISTED} more unusable cells")
-        raise DatasetError("\n".join(shown))
+        raise DatasetError("\n".join(shown), cells=self.cells)
 
 
 @dataclass
@@ -246,7 +248,7 @@ def parse_rows(rows: CsvRows, target: int, task: str, size_hint: int | None,
             raise DatasetError(
                 f"{name}, line {text_line}, {column_label(target, header)}: the target holds "
                 f"text labels and more than {MAX_TEXT_LABELS:,} distinct values; is this the "
-                "right target column?"
+                "right target column?", line=text_line, column=target + 1
             )
         out.lines[start:stop] = lines
         out.n = stop

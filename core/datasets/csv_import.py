@@ -130,7 +130,8 @@ def _dataset_of(parsed: ParsedCsv, task: str, val_fraction: float, seed: int,
     del values, unique
     feature_indices = [j for j in range(len(header)) if j != t]
     origin = CellOrigin(name, tuple(column_label(j, header) for j in feature_indices),
-                        (target_label,), parsed.lines)
+                        (target_label,), parsed.lines,
+                        tuple(j + 1 for j in feature_indices), (t + 1,))
     return build_dataset(
         name=stem,
         task=task,  # type: ignore[arg-type]

@@ -163,17 +163,19 @@ def _check_line(line: str, number: int, name: str) -> None:
     """Raise for undecodable bytes or a NUL character in one decoded line."""
     if not line.isascii():
         if number == 1 and line.startswith(_UTF16_BOM_TEXT):
-            raise DatasetError(f"{name}, line 1: the file is UTF-16 encoded; save it as UTF-8")
+            raise DatasetError(f"{name}, line 1: the file is UTF-16 encoded; save it as UTF-8",
+                               line=1)
         bad = _BAD_BYTE.search(line)
         if bad is not None:
             byte = ord(bad.group()) - 0xDC00
             raise DatasetError(
                 f"{name}, line {number}: byte 0x{byte:02X} at character {bad.start() + 1} "
-                "is not valid UTF-8; save the file with UTF-8 encoding"
+                "is not valid UTF-8; save the file with UTF-8 encoding", line=number
             )
     if "\x00" in line:
         # Python's csv module keeps NUL characters inside cells; they only mean a binary file.
-        raise DatasetError(f"{name}, line {number}: contains a NUL character; is this a text file?")
+        raise DatasetError(f"{name}, line {number}: contains a NUL character; is this a text "
+                           "file?", line=number)
 
 
 def _decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
@@ -213,9 +215,9 @@ def _is_blank(cells: list[str]) -> bool:
 def _csv_error(exc: csv.Error, start: int, current: int, name: str) -> DatasetError:
     if "end of data" in str(exc) or "EOF" in str(exc):
         return DatasetError(
-            f'{name}, line {start}: a quoted cell opened here is never closed (missing ")'
-        )
-    return DatasetError(f"{name}, line {current}: {exc}")
+            f'{name}, line {start}: a quoted cell opened here is never closed (missing ")',
+            line=start)
+    return DatasetError(f"{name}, line {current}: {exc}", line=current)
 
 
 @dataclass
@@ -256,7 +258,7 @@ def _chunks(reader: Iterator[list[str]], header: tuple[str, ...], name: str, chu
             if blank_at and not blank:
                 raise DatasetError(
                     f"{name}, line {blank_at}: blank line between data rows; remove it (only "
-                    "blank lines at the end of the file are ignored)"
+                    "blank lines at the end of the file are ignored)", line=blank_at
                 )
             if blank:
                 blank_at = blank_at or line
@@ -312,7 +314,8 @@ def read_rows(stream: BinaryIO, name: str, *, chunk_rows: int = CHUNK_ROWS,
     first = next(lines, None)
     if first is not None and not first.strip():
         if any(line.strip() for line in lines):
-            raise DatasetError(f"{name}, line 1: is blank; the first line must be the header row")
+            raise DatasetError(f"{name}, line 1: is blank; the first line must be the header "
+                               "row", line=1)
         first = None
     if first is None:
         raise DatasetError(
@@ -344,20 +347,21 @@ def _check_header(header: tuple[str, ...], name: str) -> None:
         if not column:
             raise DatasetError(
                 f"{name}, line 1, column {j + 1}: the header cell is empty; every column "
-                "needs a name"
+                "needs a name", line=1, column=j + 1
             )
     first_seen: dict[str, int] = {}
     for j, column in enumerate(header):
         if column in first_seen:
             raise DatasetError(
                 f'{name}, line 1: column name "{column}" is used by columns '
-                f"{first_seen[column] + 1} and {j + 1}; column names must be unique"
+                f"{first_seen[column] + 1} and {j + 1}; column names must be unique",
+                line=1, cells=((1, first_seen[column] + 1), (1, j + 1))
             )
         first_seen[column] = j
     if all(_looks_numeric(column) for column in header):
         raise DatasetError(
             f"{name}, line 1: holds only numbers, so it looks like data; the first line "
-            "must be a header row naming the columns"
+            "must be a header row naming the columns", line=1
         )
 
 
@@ -366,12 +370,12 @@ def _check_width(cells: list[str], line: int, header: tuple[str, ...], name: str
     if len(cells) < n:
         raise DatasetError(
             f"{name}, line {line}: {len(cells)} cells but the header has {n} columns; "
-            f"{column_label(len(cells), header)} is missing"
+            f"{column_label(len(cells), header)} is missing", line=line
         )
     if len(cells) > n:
         raise DatasetError(
             f"{name}, line {line}: {len(cells)} cells but the header has {n} columns; "
-            f'column {n + 1} ("{cells[n].strip()}") has no header'
+            f'column {n + 1} ("{cells[n].strip()}") has no header', line=line
         )
 
 

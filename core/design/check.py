@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from core.design.edit import LayerPath, all_paths, input_features, layer_at
 from core.design.limits import size_problems
-from core.design.spec import DenseSpec, Design
+from core.design.outputs import outputs_problem
+from core.design.spec import Design
 from core.engine.losses import LOSSES
 from core.errors import Problem
 
@@ -66,28 +67,17 @@ def check(design: Design, data: DataShape | None, need_dataset: bool = True) -> 
         return problems
     unfit = dict(data.precision_problems).get(design.training.dtype)
     if unfit:
-        problems.append(Problem("training.dtype", unfit))
+        problems.append(Problem("training.dtype", unfit, field="dtype"))
     if net.inputs != data.n_features:
         problems.append(Problem("network.inputs", f"the network takes {net.inputs} inputs but "
-                                f"the dataset has {data.n_features} features"))
-    if not net.layers or any(p.path.startswith("network.layers") for p in problems):
+                                f"the dataset has {data.n_features} features", field="inputs"))
+    if not net.layers or any(p.layer is not None for p in problems):
         return problems
     try:
-        outputs = net.outputs
-    except TypeError:
+        mismatch = outputs_problem(net, data.task, data.n_outputs,
+                                   LOSSES.get(design.training.loss))
+    except TypeError:  # a width of the wrong type
         return problems
-    loss = LOSSES.get(design.training.loss)
-    dense = [i for i, layer in enumerate(net.layers) if isinstance(layer, DenseSpec)]
-    where = f"network.layers[{dense[-1]}].units" if dense else "network.layers"
-    want = data.n_outputs
-    ok = outputs == want
-    if data.task == "classification" and want == 2 and outputs == 1 and loss is not None:
-        ok = loss.name != "softmax_cross_entropy"
-    if not ok:
-        noun = "classes" if data.task == "classification" else "target(s)"
-        alt = " (or 1 for two classes with a sigmoid)" if (
-            data.task == "classification" and want == 2) else ""
-        problems.append(Problem(where, f"the network has {outputs} output(s) but the dataset "
-                                f"has {want} {noun}: set the last Dense layer's units to "
-                                f"{want}{alt}"))
+    if mismatch is not None:
+        problems.append(mismatch)
     return problems

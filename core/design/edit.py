@@ -12,8 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from core.design.spec import LayerSpec, NetworkSpec, ResidualSpec
-
-LayerPath = tuple[int, ...]
+from core.errors import LayerPath
 
 
 def _children(net: NetworkSpec, parent: LayerPath) -> tuple[LayerSpec, ...]:

@@ -30,7 +30,7 @@ from core.design.spec import (
     NetworkSpec,
     ResidualSpec,
 )
-from core.errors import Problem
+from core.errors import LayerPath, Problem, layer_location, layer_problem
 
 MAX_PARAMETERS = 50_000_000
 MAX_ACTIVATION_BYTES = 1 << 30  # 1 GiB
@@ -38,17 +38,17 @@ EVAL_CHUNK_ROWS = 4096  # rows per evaluation forward pass: core.training.traine
 _ITEMSIZE = {"float32": 4, "float64": 8}
 
 
-def _walk(layers: tuple[LayerSpec, ...], n_in: int, name: str,
-          path: str) -> Iterator[tuple[LayerSpec, int, int, str, str]]:
-    """(layer, n_in, n_out, dotted name, design path) for every layer, residual blocks
+def _walk(layers: tuple[LayerSpec, ...], n_in: int, name: str, parent: LayerPath = ()
+          ) -> Iterator[tuple[LayerSpec, int, int, str, LayerPath]]:
+    """(layer, n_in, n_out, dotted name, layer path) for every layer, residual blocks
     before their children, as ``build_network`` names them."""
     n = n_in
     for i, layer in enumerate(layers):
         out = layer.output_features(n)
-        dotted, where = f"{name}.{i}", f"{path}[{i}]"
-        yield layer, n, out, dotted, where
+        dotted, here = f"{name}.{i}", (*parent, i)
+        yield layer, n, out, dotted, here
         if isinstance(layer, ResidualSpec):
-            yield from _walk(layer.layers, n, f"{dotted}.layers", f"{where}.layers")
+            yield from _walk(layer.layers, n, f"{dotted}.layers", here)
         n = out
 
 
@@ -61,8 +61,7 @@ def state_shapes(spec: NetworkSpec) -> tuple[dict[str, tuple[int, ...]],
     """
     params: dict[str, tuple[int, ...]] = {}
     buffers: dict[str, tuple[int, ...]] = {}
-    for layer, n_in, n_out, name, _ in _walk(spec.layers, spec.inputs, "layers",
-                                             "network.layers"):
+    for layer, n_in, n_out, name, _ in _walk(spec.layers, spec.inputs, "layers"):
         if isinstance(layer, DenseSpec):
             params[f"{name}.weight"] = (n_in, n_out)
             if layer.bias:
@@ -97,9 +96,9 @@ def _values_per_sample(layer: LayerSpec, n_in: int, n_out: int) -> tuple[int, in
     return 2 * n_in, n_in
 
 
-def _layer_words(rows: list[tuple[int, str, str]], unit: str) -> str:
+def _layer_words(rows: list[tuple[int, LayerPath, str]], unit: str) -> str:
     top = sorted(rows, key=lambda r: -r[0])[:3]
-    return ", ".join(f"{where.removeprefix('network.')} ({words}) {n:,} {unit}"
+    return ", ".join(f"{layer_location(where)} ({words}) {n:,} {unit}"
                      for n, where, words in top)
 
 
@@ -124,15 +123,14 @@ def dataset_rows(dataset: Mapping[str, Any] | None) -> int | None:
 def parameter_problems(spec: NetworkSpec) -> list[Problem]:
     """The parameter cap, for a network without ``validate()`` problems."""
     rows = [(_own_parameters(layer, n_in, n_out), where, layer.summary())
-            for layer, n_in, n_out, _, where in _walk(spec.layers, spec.inputs, "layers",
-                                                      "network.layers")]
+            for layer, n_in, n_out, _, where in _walk(spec.layers, spec.inputs, "layers")]
     total = sum(n for n, _, _ in rows)
     if total <= MAX_PARAMETERS:
         return []
     biggest = max(rows, key=lambda r: r[0])[1]
-    return [Problem(biggest, f"the network has {total:,} parameters, more than the cap of "
-                             f"{MAX_PARAMETERS:,} (largest: {_layer_words(rows, 'parameters')}); "
-                             "use fewer units")]
+    return [layer_problem(biggest, "", f"the network has {total:,} parameters, more than "
+                          f"the cap of {MAX_PARAMETERS:,} (largest: "
+                          f"{_layer_words(rows, 'parameters')}); use fewer units")]
 
 
 def activation_bytes(design: Design, n_samples: int | None = None) -> int:
@@ -141,14 +139,14 @@ def activation_bytes(design: Design, n_samples: int | None = None) -> int:
     return sum(n for n, _, _ in _activation_rows(design, n_samples))
 
 
-def _activation_rows(design: Design, n_samples: int | None) -> list[tuple[int, str, str]]:
+def _activation_rows(design: Design, n_samples: int | None
+                     ) -> list[tuple[int, LayerPath, str]]:
     net, cfg = design.network, design.training
     item = _ITEMSIZE.get(cfg.dtype, 8)
     train = cfg.batch_size if n_samples is None else min(cfg.batch_size, n_samples)
     evaluate = EVAL_CHUNK_ROWS if n_samples is None else min(EVAL_CHUNK_ROWS, n_samples)
     rows = []
-    for layer, n_in, n_out, _, where in _walk(net.layers, net.inputs, "layers",
-                                              "network.layers"):
+    for layer, n_in, n_out, _, where in _walk(net.layers, net.inputs, "layers"):
         kept = _values_per_sample(layer, n_in, n_out)
         rows.append(((train * kept[0] + evaluate * kept[1]) * item, where, layer.summary()))
     return rows
@@ -165,7 +163,7 @@ def size_problems(design: Design, n_samples: int | None = None) -> list[Problem]
     if total > MAX_ACTIVATION_BYTES:
         biggest = max(rows, key=lambda r: r[0])[1]
         batch = design.training.batch_size
-        problems.append(Problem(biggest, (
+        problems.append(layer_problem(biggest, "", (
             f"the layers' activations need about {_gib(total)} for a batch of {batch:,} "
             f"samples ({design.training.dtype}), more than the cap of "
             f"{_gib(MAX_ACTIVATION_BYTES)} (largest: {_layer_words_bytes(rows)}); use "
@@ -178,7 +176,7 @@ def _gib(n_bytes: int) -> str:
         f"{math.ceil(n_bytes / 2**20):,} MiB"
 
 
-def _layer_words_bytes(rows: list[tuple[int, str, str]]) -> str:
+def _layer_words_bytes(rows: list[tuple[int, LayerPath, str]]) -> str:
     top = sorted(rows, key=lambda r: -r[0])[:3]
-    return ", ".join(f"{where.removeprefix('network.')} ({words}) {_gib(n)}"
+    return ", ".join(f"{layer_location(where)} ({words}) {_gib(n)}"
                      for n, where, words in top)

@@ -2,9 +2,9 @@
 
 This is what the user edits, undoes, saves and loads. Layer kinds, activations, losses,
 optimizers, initialisers and schedules are names looked up in fixed tables; nothing in a
-design is ever imported or evaluated. Each field carries a ``FieldInfo`` (label, range,
-choices, help) so ``from_dict``, ``validate()`` and the GUI's editors share one set of
-rules.
+design is ever imported or evaluated. Each field carries a ``FieldInfo``
+(``core.design.fields``: label, range, choices, help) so ``from_dict``, ``validate()``
+and the GUI's editors share one set of rules.
 
 Two levels of checking:
 - ``from_dict`` rejects what cannot be a design at all (wrong JSON types, unknown kinds
@@ -17,125 +17,24 @@ Two levels of checking:
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from core.design.fields import FieldInfo, field_infos, parse_fields, setting, show_value
 from core.engine.activations import ACTIVATIONS
 from core.engine.blowup import BLOW_UP_ACTIONS
 from core.engine.initializers import INITIALIZERS
 from core.engine.losses import LOSSES
 from core.engine.optimizers import OPTIMIZERS
 from core.engine.schedules import SCHEDULES
-from core.errors import DesignError, HugeNumber, Problem
+from core.errors import DesignError, LayerPath, Problem, layer_problem
 
 DESIGN_FORMAT = "backprop-studio-design"
 DESIGN_VERSION = 1
 MAX_UNITS = 100_000
 MAX_DEPTH = 8  # nesting of residual blocks
 MAX_LAYERS = 1_000
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """How one design field is shown, edited and checked.
-
-    ``type`` is one of ``int``, ``float``, ``bool``, ``str``, ``choice``; ``choices``
-    returns the table of allowed names for a ``choice``. ``minimum``/``maximum`` bound
-    numbers (``exclusive_min`` makes the minimum itself invalid). ``log`` suggests a
-    logarithmic editor (learning rates).
-    """
-
-    label: str
-    help: str
-    type: str
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_min: bool = False
-    choices: Callable[[], Mapping[str, Any]] | None = None
-    log: bool = False
-    allow_zero: bool = False  # with exclusive_min: 0 means "off" and is allowed
-
-    def check(self, value: Any) -> str | None:
-        """Return why ``value`` is not acceptable for this field, or None."""
-        t = self.type
-        if t == "bool":
-            if not isinstance(value, bool):
-                return f"must be true or false, got {_show(value)}"
-            return None
-        if isinstance(value, HugeNumber) and t in ("int", "float"):
-            return f"must be {_range_words(self)}, got {value!r}"
-        if t == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-            return f"must be an integer, got {_show(value)}"
-        if t == "float" and (isinstance(value, bool) or not isinstance(value, int | float)):
-            return f"must be a number, got {_show(value)}"
-        if t in ("str", "choice") and not isinstance(value, str):
-            return f"must be a string, got {_show(value)}"
-        if t == "choice" and self.choices is not None:
-            names = self.choices()
-            if value not in names:
-                return f"unknown choice {_show(value)}; choose one of {', '.join(names)}"
-        if t in ("int", "float"):
-            if t == "float" and not _finite(value):
-                return f"must be a finite number, got {value}"
-            if self.allow_zero and value == 0:
-                return None
-            lo, hi = self.minimum, self.maximum
-            if lo is not None and (value < lo or (self.exclusive_min and value == lo)):
-                return f"must be {_range_words(self)}, got {value}"
-            if hi is not None and value > hi:
-                return f"must be {_range_words(self)}, got {value}"
-        return None
-
-
-def _finite(value: int | float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an integer too large for a float (JSON allows 4300 digits)
-        return False
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):  # a file may hold megabytes where a name belongs
-        return repr(value) if len(value) <= 60 else \
-            f"{value[:40]!r}… ({len(value):,} characters)"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)
-
-
-def _range_words(info: FieldInfo) -> str:
-    lo, hi = info.minimum, info.maximum
-    noun = "an integer" if info.type == "int" else "a number"
-    if info.type == "int" and lo == 1 and hi is None:
-        return "a positive integer"
-    parts = []
-    if lo is not None:
-        parts.append(f"{'>' if info.exclusive_min else '>='} {lo:g}")
-    if hi is not None:
-        parts.append(f"<= {hi:g}")
-    words = f"{noun} {' and '.join(parts)}"
-    if info.allow_zero:
-        words += " (or 0 for off)"
-    return words
-
-
-def _f(default: Any, info: FieldInfo) -> Any:
-    return field(default=default, metadata={"info": info})
-
-
-def field_infos(cls_or_obj: Any) -> dict[str, FieldInfo]:
-    """The ``FieldInfo`` of every editable field of a spec class, in declaration order."""
-    return {
-        f.name: f.metadata["info"] for f in dataclasses.fields(cls_or_obj) if "info" in f.metadata
-    }
 
 
 # --------------------------------------------------------------------------- layers
@@ -171,15 +70,15 @@ class DenseSpec(LayerSpec):
     """A fully connected layer: y = x W + b."""
 
     kind: ClassVar[str] = "dense"
-    units: int = _f(8, FieldInfo("Units", "How many neurons (outputs) the layer has.", "int",
+    units: int = setting(8, FieldInfo("Units", "How many neurons (outputs) the layer has.", "int",
                                  1, MAX_UNITS))
-    bias: bool = _f(True, FieldInfo("Bias", "Add a learnable offset b to every output.",
+    bias: bool = setting(True, FieldInfo("Bias", "Add a learnable offset b to every output.",
                                     "bool"))
-    init: str = _f("default", FieldInfo(
+    init: str = setting("default", FieldInfo(
         "Initialiser", "How the weights are drawn before training; 'default' uses the "
         "network's default initialiser.", "choice",
         choices=lambda: {"default": None, **INITIALIZERS}))
-    gain: float = _f(1.0, FieldInfo(
+    gain: float = setting(1.0, FieldInfo(
         "Init gain", "Multiplies the initial weights. Large gains make gradients explode in "
         "deep networks; small ones make them vanish.", "float", 0.0, 1e6, exclusive_min=True,
         log=True))
@@ -199,7 +98,7 @@ class ActivationSpec(LayerSpec):
     """An element-wise activation function."""
 
     kind: ClassVar[str] = "activation"
-    function: str = _f("relu", FieldInfo("Function", "The non-linearity applied to every "
+    function: str = setting("relu", FieldInfo("Function", "The non-linearity applied to every "
                                          "input.", "choice", choices=lambda: ACTIVATIONS))
 
     def summary(self) -> str:
@@ -212,7 +111,7 @@ class DropoutSpec(LayerSpec):
     """Inverted dropout: zero a random fraction of inputs while training."""
 
     kind: ClassVar[str] = "dropout"
-    rate: float = _f(0.2, FieldInfo("Rate", "Fraction of inputs set to zero at each training "
+    rate: float = setting(0.2, FieldInfo("Rate", "Fraction of inputs set to zero at each training "
                                     "step (none at evaluation).", "float", 0.0, 0.99))
 
     def summary(self) -> str:
@@ -224,11 +123,11 @@ class BatchNormSpec(LayerSpec):
     """Batch normalisation with learnable scale and shift."""
 
     kind: ClassVar[str] = "batchnorm"
-    momentum: float = _f(0.9, FieldInfo(
+    momentum: float = setting(0.9, FieldInfo(
         "Momentum", "How slowly the running mean and variance (used at evaluation) follow "
         "each batch's: running = momentum x running + (1 - momentum) x batch.", "float",
         0.0, 1.0))
-    epsilon: float = _f(1e-5, FieldInfo("Epsilon", "Added to the variance before the square "
+    epsilon: float = setting(1e-5, FieldInfo("Epsilon", "Added to the variance before the square "
                                         "root, so it never divides by zero.", "float", 0.0,
                                         1.0, exclusive_min=True, log=True))
 
@@ -245,7 +144,7 @@ class ResidualSpec(LayerSpec):
 
     kind: ClassVar[str] = "residual"
     layers: tuple[LayerSpec, ...] = ()
-    projection: bool = _f(False, FieldInfo(
+    projection: bool = setting(False, FieldInfo(
         "Projection", "When the block changes the number of features, pass the input through "
         "a learned linear map (no bias) so it can still be added.", "bool"))
 
@@ -320,10 +219,10 @@ LAYER_KINDS: dict[str, LayerKindInfo] = {
 class NetworkSpec:
     """The network: its input size and ordered layers (input to output)."""
 
-    inputs: int = _f(2, FieldInfo("Inputs", "Features per sample; set by the dataset.",
+    inputs: int = setting(2, FieldInfo("Inputs", "Features per sample; set by the dataset.",
                                   "int", 1, MAX_UNITS))
     layers: tuple[LayerSpec, ...] = ()
-    default_init: str = _f("glorot_uniform", FieldInfo(
+    default_init: str = setting("glorot_uniform", FieldInfo(
         "Default initialiser", "Initialiser for Dense layers that say 'default'.", "choice",
         choices=lambda: INITIALIZERS))
 
@@ -354,19 +253,19 @@ class NetworkSpec:
         problems: list[Problem] = []
         if not self.layers:
             problems.append(Problem("layers", "the network has no layers; add at least one "
-                                              "Dense layer"))
+                                              "Dense layer", layer=()))
         for name, info in field_infos(self).items():
             why = info.check(getattr(self, name))
             if why:
-                problems.append(Problem(name, why))
-        _validate_layers(self.layers, self.inputs, "layers", problems, top=True)
+                problems.append(Problem(name, why, field=name))
+        _validate_layers(self.layers, self.inputs, (), problems)
         try:
             no_params = bool(self.layers) and self.parameter_count() == 0
         except TypeError:  # a width of the wrong type, already reported above
             no_params = False
         if no_params:
             problems.append(Problem("layers", "the network has no learnable parameters; add a "
-                                              "Dense layer"))
+                                              "Dense layer", layer=()))
         return problems
 
     def to_dict(self) -> dict[str, Any]:
@@ -386,34 +285,36 @@ class NetworkSpec:
         return spec
 
 
-def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, path: str,
-                     problems: list[Problem], top: bool, depth: int = 0) -> int:
+def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, parent: LayerPath,
+                     problems: list[Problem]) -> int:
+    """Check ``layers`` (the children of the block at ``parent``; ``()``: the network's),
+    adding each problem located at its layer and field; returns the output width."""
+    def add(layer: LayerPath, field: str, message: str) -> None:
+        problems.append(layer_problem(layer, field, message, root="layers"))
+
     n = n_in
     for i, layer in enumerate(layers):
-        where = f"{path}[{i}]"
+        here = (*parent, i)
         for name, info in field_infos(layer).items():
             why = info.check(getattr(layer, name))
             if why:
-                problems.append(Problem(f"{where}.{name}", why))
+                add(here, name, why)
         if (isinstance(layer, ActivationSpec) and isinstance(layer.function, str)
                 and layer.function in ACTIVATIONS
                 and ACTIVATIONS[layer.function].output_only
-                and not (top and i == len(layers) - 1)):
-            label = ACTIVATIONS[layer.function].label
-            problems.append(Problem(f"{where}.function",
-                                    f"{label} is only allowed as the last layer"))
+                and not (not parent and i == len(layers) - 1)):
+            add(here, "function",
+                f"{ACTIVATIONS[layer.function].label} is only allowed as the last layer")
         if isinstance(layer, ResidualSpec):
-            if depth + 1 > MAX_DEPTH:
-                problems.append(Problem(where, f"residual blocks nested deeper than {MAX_DEPTH}"))
+            if len(here) > MAX_DEPTH:
+                add(here, "", f"residual blocks nested deeper than {MAX_DEPTH}")
                 return n
             if not layer.layers:
-                problems.append(Problem(f"{where}.layers", "the residual block is empty; drop "
-                                                           "layers inside it"))
-            out = _validate_layers(layer.layers, n, f"{where}.layers", problems, False, depth + 1)
+                add(here, "layers", "the residual block is empty; drop layers inside it")
+            out = _validate_layers(layer.layers, n, here, problems)
             if out != n and not layer.projection:
-                problems.append(Problem(
-                    where, f"the block outputs {out} features but its input has {n}; they "
-                           "must match to be added (make them equal, or turn on projection)"))
+                add(here, "", f"the block outputs {out} features but its input has {n}; they "
+                              "must match to be added (make them equal, or turn on projection)")
             n = out
         else:
             n = layer.output_features(n)
@@ -427,71 +328,71 @@ def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, path: str,
 class TrainConfig:
     """Training settings: loss, optimizer, schedule, regularisation, stopping, seed."""
 
-    loss: str = _f("mse", FieldInfo("Loss", "How the error E between prediction and target "
+    loss: str = setting("mse", FieldInfo("Loss", "How the error E between prediction and target "
                                     "is measured.", "choice", choices=lambda: LOSSES))
-    optimizer: str = _f("sgd", FieldInfo("Optimizer", "How gradients turn into weight "
+    optimizer: str = setting("sgd", FieldInfo("Optimizer", "How gradients turn into weight "
                                          "updates.", "choice", choices=lambda: OPTIMIZERS))
-    learning_rate: float = _f(0.1, FieldInfo(
+    learning_rate: float = setting(0.1, FieldInfo(
         "Learning rate", "α in Δw = -α ∂E/∂w. Too high and the loss jumps around or "
         "explodes; too low and learning crawls.", "float", 0.0, 1e4, exclusive_min=True,
         log=True))
-    momentum: float = _f(0.9, FieldInfo("Momentum", "How much of the previous update carries "
+    momentum: float = setting(0.9, FieldInfo("Momentum", "How much of the previous update carries "
                                         "into the next (momentum optimizer).", "float", 0.0,
                                         0.9999))
-    nesterov: bool = _f(False, FieldInfo("Nesterov", "Evaluate the gradient one step ahead "
+    nesterov: bool = setting(False, FieldInfo("Nesterov", "Evaluate the gradient one step ahead "
                                          "(momentum optimizer).", "bool"))
-    beta1: float = _f(0.9, FieldInfo("Beta 1", "Decay of Adam's running mean of gradients.",
+    beta1: float = setting(0.9, FieldInfo("Beta 1", "Decay of Adam's running mean of gradients.",
                                      "float", 0.0, 0.9999))
-    beta2: float = _f(0.999, FieldInfo("Beta 2", "Decay of Adam's running mean of squared "
+    beta2: float = setting(0.999, FieldInfo("Beta 2", "Decay of Adam's running mean of squared "
                                        "gradients.", "float", 0.0, 0.99999))
-    rho: float = _f(0.9, FieldInfo("Rho", "Decay of RMSprop's running mean of squared "
+    rho: float = setting(0.9, FieldInfo("Rho", "Decay of RMSprop's running mean of squared "
                                    "gradients.", "float", 0.0, 0.99999))
-    epsilon: float = _f(1e-8, FieldInfo("Epsilon", "Keeps Adam and RMSprop from dividing by "
+    epsilon: float = setting(1e-8, FieldInfo("Epsilon", "Keeps Adam and RMSprop from dividing by "
                                         "zero.", "float", 0.0, 1.0, exclusive_min=True,
                                         log=True))
-    batch_size: int = _f(32, FieldInfo("Batch size", "Samples per gradient step (mini-batch)."
+    batch_size: int = setting(32, FieldInfo("Batch size", "Samples per gradient step (mini-batch)."
                                        , "int", 1, 1_000_000))
-    epochs: int = _f(100, FieldInfo("Epochs", "Passes over the whole training set.", "int", 1,
+    epochs: int = setting(100, FieldInfo("Epochs", "Passes over the whole training set.", "int", 1,
                                     10_000_000))
-    l2: float = _f(0.0, FieldInfo("L2", "Weight decay: adds l2/2 x sum(w²) to the loss, "
+    l2: float = setting(0.0, FieldInfo("L2", "Weight decay: adds l2/2 x sum(w²) to the loss, "
                                   "pulling weights towards zero against overfitting.", "float",
                                   0.0, 100.0))
-    l1: float = _f(0.0, FieldInfo("L1", "Adds l1 x sum(|w|) to the loss: drives unneeded "
+    l1: float = setting(0.0, FieldInfo("L1", "Adds l1 x sum(|w|) to the loss: drives unneeded "
                                   "weights to exactly zero.", "float", 0.0, 100.0))
-    clip_norm: float = _f(0.0, FieldInfo(
+    clip_norm: float = setting(0.0, FieldInfo(
         "Clip norm", "Rescale the whole gradient when its L2 norm exceeds this (0: off). "
         "A cure for exploding gradients.", "float", 0.0, 1e9))
-    clip_value: float = _f(0.0, FieldInfo("Clip value", "Clip every gradient element to ± "
+    clip_value: float = setting(0.0, FieldInfo("Clip value", "Clip every gradient element to ± "
                                           "this (0: off).", "float", 0.0, 1e9))
-    schedule: str = _f("constant", FieldInfo("LR schedule", "How the learning rate changes "
+    schedule: str = setting("constant", FieldInfo("LR schedule", "How the learning rate changes "
                                              "over the epochs.", "choice",
                                              choices=lambda: SCHEDULES))
-    step_size: int = _f(10, FieldInfo("Step size", "Epochs between decays (step schedule).",
+    step_size: int = setting(10, FieldInfo("Step size", "Epochs between decays (step schedule).",
                                       "int", 1, 1_000_000))
-    gamma: float = _f(0.5, FieldInfo("Gamma", "Decay factor (step and exponential "
+    gamma: float = setting(0.5, FieldInfo("Gamma", "Decay factor (step and exponential "
                                      "schedules).", "float", 0.0, 1.0, exclusive_min=True))
-    target_loss: float = _f(0.0, FieldInfo("Target loss", "Stop when the training loss falls "
+    target_loss: float = setting(0.0, FieldInfo("Target loss", "Stop when the training loss falls "
                                            "below this (0: off).", "float", 0.0, 1e9))
-    patience: int = _f(0, FieldInfo("Patience", "Stop early after this many epochs without a "
+    patience: int = setting(0, FieldInfo("Patience", "Stop early after this many epochs without a "
                                     "better validation loss (0: off).", "int", 0, 1_000_000))
-    restore_best: bool = _f(True, FieldInfo("Restore best", "When stopping early, go back to "
+    restore_best: bool = setting(True, FieldInfo("Restore best", "When stopping early, go back to "
                                             "the weights with the best validation loss.",
                                             "bool"))
-    blow_up: str = _f("stop", FieldInfo(
+    blow_up: str = setting("stop", FieldInfo(
         "Loss blow-up", "When the smoothed loss stays above 100× its starting value for 20 "
         "steps the run is diverging, even with every number still finite: stop it, warn, "
         "or do nothing.", "choice", choices=lambda: BLOW_UP_ACTIONS))
-    seed: int = _f(0, FieldInfo("Seed", "Fixes the initial weights, dropout masks and "
+    seed: int = setting(0, FieldInfo("Seed", "Fixes the initial weights, dropout masks and "
                                 "shuffling: the same seed gives the same run.", "int", 0,
                                 2**32 - 1))
-    dtype: str = _f("float32", FieldInfo("Precision", "float32 is faster; float64 is exact "
+    dtype: str = setting("float32", FieldInfo("Precision", "float32 is faster; float64 is exact "
                                          "enough for gradient checks.", "choice",
                                          choices=lambda: {"float32": None, "float64": None}))
 
     def validate(self) -> list[Problem]:
         """Every out-of-range or unknown setting, each with its field name."""
         return [
-            Problem(name, why)
+            Problem(name, why, field=name)
             for name, info in field_infos(self).items()
             if (why := info.check(getattr(self, name)))
         ]
@@ -503,7 +404,7 @@ class TrainConfig:
     def from_dict(cls, d: Any, path: str = "training") -> TrainConfig:
         """Parse training settings; ``DesignError`` lists every problem."""
         problems: list[Problem] = []
-        cfg = _parse_fields(cls, d, path, problems, skip=())
+        cfg = parse_fields(cls, d, path, problems, skip=())
         if problems or cfg is None:
             raise DesignError(problems)
         return cfg
@@ -527,30 +428,35 @@ class Design:
 
         ``task`` ("classification"/"regression"), when known, also checks the loss fits it.
         """
-        problems = [Problem(f"network.{p.path}", p.message) for p in self.network.validate()]
-        problems += [Problem(f"training.{p.path}", p.message) for p in self.training.validate()]
+        problems = [p.under("network") for p in self.network.validate()]
+        problems += [p.under("training") for p in self.training.validate()]
         loss = LOSSES.get(self.training.loss) if isinstance(self.training.loss, str) else None
         if loss is None or not self.network.layers:
             return problems
         final = self.network.final_activation()
-        last = f"network.layers[{len(self.network.layers) - 1}]"
         try:
             outputs = self.network.outputs
         except Exception:  # a malformed layer already reported above
             return problems
+
+        def about_loss(message: str) -> None:
+            problems.append(Problem("training.loss", message, field="loss"))
+
         if loss.fused_activation and final != loss.fused_activation:
             act = ACTIVATIONS[loss.fused_activation].label
-            problems.append(Problem("training.loss", f"{loss.label} needs a final {act} "
-                                    f"Activation layer; the last layer is {_layer_words(self)}"))
-        if loss.name == "softmax_cross_entropy" and outputs < 2:
-            problems.append(Problem("training.loss", f"{loss.label} needs at least 2 outputs "
-                                    f"(one per class); the network has {outputs}"))
-        if final == "softmax" and loss.name != "softmax_cross_entropy" and outputs < 2:
-            problems.append(Problem(f"{last}.function", "a softmax over 1 output is always 1; "
-                                    "use sigmoid for a single yes/no output"))
+            about_loss(f"{loss.label} needs a final {act} Activation layer; the last layer "
+                       f"is {_layer_words(self)}")
+        if loss.one_hot and outputs < 2:
+            about_loss(f"{loss.label} needs at least 2 outputs (one per class); the network "
+                       f"has {outputs}")
+        final_info = ACTIVATIONS.get(final) if isinstance(final, str) else None
+        if final_info is not None and final_info.joint and not loss.one_hot and outputs < 2:
+            problems.append(layer_problem(
+                (len(self.network.layers) - 1,), "function",
+                f"a {final_info.label.lower()} over 1 output is always 1; use sigmoid for a "
+                "single yes/no output"))
         if task is not None and task not in loss.tasks:
-            problems.append(Problem("training.loss", f"{loss.label} does not fit a {task} "
-                                    "dataset; use mean squared error"))
+            about_loss(f"{loss.label} does not fit a {task} dataset; use mean squared error")
         return problems
 
     def to_dict(self) -> dict[str, Any]:
@@ -568,13 +474,13 @@ class Design:
         """Parse a design file's JSON object; ``DesignError`` lists every problem."""
         problems: list[Problem] = []
         if not isinstance(d, dict):
-            raise DesignError(Problem("", f"a design must be a JSON object, got {_show(d)}"))
+            raise DesignError(Problem("", f"a design must be a JSON object, got {show_value(d)}"))
         fmt, version = d.get("format"), d.get("version")
         if fmt != DESIGN_FORMAT:
             raise DesignError(Problem("format", f"not a Backprop Studio design (format is "
-                                      f"{_show(fmt)}, expected {DESIGN_FORMAT!r})"))
+                                      f"{show_value(fmt)}, expected {DESIGN_FORMAT!r})"))
         if isinstance(version, bool) or not isinstance(version, int):
-            raise DesignError(Problem("version", f"must be an integer, got {_show(version)}"))
+            raise DesignError(Problem("version", f"must be an integer, got {show_value(version)}"))
         if version > DESIGN_VERSION or version < 1:
             raise DesignError(Problem("version", f"unknown format version {version}; this "
                                       f"program reads version {DESIGN_VERSION} (a newer "
@@ -584,14 +490,14 @@ class Design:
                 problems.append(Problem(key, "unknown key"))
         name = d.get("name", "")
         if not isinstance(name, str):
-            problems.append(Problem("name", f"must be a string, got {_show(name)}"))
+            problems.append(Problem("name", f"must be a string, got {show_value(name)}"))
             name = ""
         network = _parse_network(d.get("network"), "network", problems)
-        training = (_parse_fields(TrainConfig, d["training"], "training", problems, skip=())
+        training = (parse_fields(TrainConfig, d["training"], "training", problems, skip=())
                     if "training" in d else TrainConfig())
         dataset = d.get("dataset")
         if dataset is not None and not isinstance(dataset, dict):
-            problems.append(Problem("dataset", f"must be an object, got {_show(dataset)}"))
+            problems.append(Problem("dataset", f"must be an object, got {show_value(dataset)}"))
         if problems or network is None or training is None:
             raise DesignError(problems)
         return cls(network, training, dataset, name)
@@ -607,65 +513,48 @@ def _layer_words(design: Design) -> str:
 # -------------------------------------------------------------------------- parsing
 
 
-def _parse_fields(cls: type, d: Any, path: str, problems: list[Problem],
-                  skip: tuple[str, ...] = ("kind",)) -> Any:
+def _parse_layer(d: Any, path: str, problems: list[Problem], depth: int,
+                 at: LayerPath | None) -> LayerSpec | None:
+    """One layer object located at ``path`` (and, inside a network, at layer ``at``)."""
     if not isinstance(d, dict):
-        problems.append(Problem(path, f"must be an object, got {_show(d)}"))
-        return None
-    infos = field_infos(cls)
-    extra = {f.name for f in dataclasses.fields(cls)} - set(infos)
-    values: dict[str, Any] = {}
-    ok = True
-    for key, value in d.items():
-        if key in skip or key in extra:
-            continue
-        info = infos.get(key)
-        if info is None:
-            problems.append(Problem(f"{path}.{key}", f"unknown setting; known: "
-                                    f"{', '.join(infos)}"))
-            ok = False
-            continue
-        why = info.check(value)
-        if why:
-            problems.append(Problem(f"{path}.{key}", why))
-            ok = False
-        else:
-            values[key] = float(value) if info.type == "float" else value
-    return cls(**values) if ok else None
-
-
-def _parse_layer(d: Any, path: str, problems: list[Problem], depth: int) -> LayerSpec | None:
-    if not isinstance(d, dict):
-        problems.append(Problem(path, f"a layer must be an object, got {_show(d)}"))
+        problems.append(Problem(path, f"a layer must be an object, got {show_value(d)}", at))
         return None
     kind = d.get("kind")
     info = LAYER_KINDS.get(kind) if isinstance(kind, str) else None
     if info is None:
-        problems.append(Problem(f"{path}.kind", f"unknown layer kind {_show(kind)}; choose one "
-                                f"of {', '.join(LAYER_KINDS)}"))
+        problems.append(Problem(f"{path}.kind", f"unknown layer kind {show_value(kind)}; "
+                                f"choose one of {', '.join(LAYER_KINDS)}", at, "kind"))
         return None
     if info.spec is ResidualSpec:
         if depth >= MAX_DEPTH:
-            problems.append(Problem(path, f"residual blocks nested deeper than {MAX_DEPTH}"))
+            problems.append(Problem(path, f"residual blocks nested deeper than {MAX_DEPTH}",
+                                    at))
             return None
-        children = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems, depth + 1)
+        children = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems,
+                                     depth + 1, at)
         rest = {k: v for k, v in d.items() if k != "layers"}
-        block = _parse_fields(ResidualSpec, rest, path, problems)
+        block = parse_fields(ResidualSpec, rest, path, problems, layer=at)
         if block is None or children is None:
             return None
         return dataclasses.replace(block, layers=children)
-    return _parse_fields(info.spec, d, path, problems)
+    return parse_fields(info.spec, d, path, problems, layer=at)
 
 
-def _parse_layer_list(d: Any, path: str, problems: list[Problem],
-                      depth: int) -> tuple[LayerSpec, ...] | None:
+def _parse_layer_list(d: Any, path: str, problems: list[Problem], depth: int,
+                      parent: LayerPath | None) -> tuple[LayerSpec, ...] | None:
+    """The layer list at ``path``: the children of the layer ``parent`` (``()``: the
+    network's own list; None: not inside a network)."""
     if not isinstance(d, list):
-        problems.append(Problem(path, f"must be a list of layers, got {_show(d)}"))
+        problems.append(Problem(path, f"must be a list of layers, got {show_value(d)}",
+                                parent))
         return None
     if len(d) > MAX_LAYERS:
-        problems.append(Problem(path, f"{len(d)} layers is more than the limit of {MAX_LAYERS}"))
+        problems.append(Problem(path, f"{len(d)} layers is more than the limit of "
+                                f"{MAX_LAYERS}", parent))
         return None
-    parsed = [_parse_layer(item, f"{path}[{i}]", problems, depth) for i, item in enumerate(d)]
+    parsed = [_parse_layer(item, f"{path}[{i}]", problems, depth,
+                           None if parent is None else (*parent, i))
+              for i, item in enumerate(d)]
     if any(p is None for p in parsed):
         return None
     return tuple(p for p in parsed if p is not None)
@@ -674,11 +563,11 @@ def _parse_layer_list(d: Any, path: str, problems: list[Problem],
 def _parse_network(d: Any, path: str, problems: list[Problem]) -> NetworkSpec | None:
     if not isinstance(d, dict):
         problems.append(Problem(path, f"must be an object with inputs and layers, got "
-                                f"{_show(d)}"))
+                                f"{show_value(d)}"))
         return None
-    layers = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems, 0)
+    layers = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems, 0, ())
     rest = {k: v for k, v in d.items() if k != "layers"}
-    net = _parse_fields(NetworkSpec, rest, path, problems, skip=())
+    net = parse_fields(NetworkSpec, rest, path, problems, skip=())
     if net is None or layers is None:
         return None
     return dataclasses.replace(net, layers=layers)
@@ -687,7 +576,7 @@ def _parse_network(d: Any, path: str, problems: list[Problem]) -> NetworkSpec | 
 def layer_from_dict(d: Any, path: str = "layer") -> LayerSpec:
     """Parse one layer dict (e.g. from the clipboard or a drag); ``DesignError`` on problems."""
     problems: list[Problem] = []
-    layer = _parse_layer(d, path, problems, 0)
+    layer = _parse_layer(d, path, problems, 0, None)
     if problems or layer is None:
         raise DesignError(problems)
     return layer

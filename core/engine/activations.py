@@ -47,6 +47,12 @@ class ActivationInfo:
     forward: _Forward
     backward: _Backward
     output_only: bool = False
+    # The outputs are normalised together (softmax: they sum to 1), so over a single
+    # output the function is a constant.
+    joint: bool = False
+    # Units whose input stays below zero output exactly 0 with slope 0 and stop learning
+    # ("dead" ReLUs); activation statistics count them.
+    can_die: bool = False
     # The slope jumps at x = 0 (ReLU family): a finite difference stepping across 0 is
     # not the derivative, so gradient checks flag such entries instead of failing them.
     kink: bool = False
@@ -200,7 +206,7 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
             "relu", "ReLU",
             "max(0, x): cheap, does not saturate for positive inputs, the usual choice for "
             "hidden layers of deep networks. Units stuck below zero stop learning ('dead').",
-            _relu, _relu_back, kink=True,
+            _relu, _relu_back, kink=True, can_die=True,
         ),
         ActivationInfo(
             "leaky_relu", "Leaky ReLU",
@@ -233,7 +239,7 @@ ACTIVATIONS: dict[str, ActivationInfo] = {
             "softmax", "Softmax",
             "Turns the output layer's scores into class probabilities that sum to 1. "
             "Only as the last layer; pairs with softmax cross-entropy.",
-            _softmax, _softmax_back, output_only=True,
+            _softmax, _softmax_back, output_only=True, joint=True,
         ),
     )
 }

@@ -27,7 +27,9 @@ class LossInfo:
 
     ``output`` and ``target`` have shape (batch, outputs); the gradient has the same
     shape. ``fused_activation`` names the final activation the loss absorbs, if any.
-    ``tasks`` lists the dataset tasks it makes sense for.
+    ``tasks`` lists the dataset tasks it makes sense for. ``one_hot``: the targets must
+    be one-hot rows, one output per class (so at least 2 outputs); otherwise two classes
+    may also be one 0/1 output.
     """
 
     name: str
@@ -36,6 +38,7 @@ class LossInfo:
     value_and_grad: _ValueAndGrad
     fused_activation: str | None = None
     tasks: tuple[str, ...] = ("regression", "classification")
+    one_hot: bool = False
 
     def value(self, output: np.ndarray, target: np.ndarray) -> float:
         """The loss E of one batch (a Python float)."""
@@ -126,6 +129,7 @@ LOSSES: dict[str, LossInfo] = {
             "For one-of-C classes after a softmax: minus the log of the probability given "
             "to the right class. Computed together with the softmax for stability.",
             _softmax_ce_logits, fused_activation="softmax", tasks=("classification",),
+            one_hot=True,
         ),
     )
 }

@@ -235,7 +235,7 @@ class Network:
             if isinstance(layer, Activation) and layer.last_output is not None:
                 y = layer.last_output
                 dead = 0.0
-                if layer.info.name == "relu":
+                if layer.info.can_die:
                     dead = float(np.mean(~np.any(y > 0, axis=0)))
                 stats[layer.name] = ActivationStats(float(y.mean()), float(y.std()), dead)
         return stats

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from core.design.fields import field_infos
 from core.design.spec import (
     LAYER_KINDS,
     Design,
@@ -32,7 +33,6 @@ from core.design.spec import (
     NetworkSpec,
     ResidualSpec,
     TrainConfig,
-    field_infos,
 )
 from core.errors import FileFormatError, StudioError
 

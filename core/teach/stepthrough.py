@@ -15,15 +15,20 @@ to column ``k``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from core.design.spec import Design
+from core.engine.activations import ELU_ALPHA, LEAKY_SLOPE
 from core.engine.layers import Activation, Dense
-from core.engine.losses import get_loss
+from core.engine.losses import LossInfo, get_loss
 from core.engine.network import Network
 from core.engine.optimizers import make_optimizer
+from core.training.shuffle import first_batch_rows
+from core.training.targets import encode_targets
 
 #: Stage kinds in the order a step visits them ("-other": a layer not shown in detail).
 STAGE_KINDS = ("forward-dense", "forward-activation", "forward-other", "loss",
@@ -143,29 +148,150 @@ def _local_derivative(layer: Activation, x: np.ndarray, y: np.ndarray) -> np.nda
     return layer.info.backward(x, y, ones, np.empty_like(y), np.empty_like(y)).copy()
 
 
-def _derivative_words(name: str, z: str, a: str, zv: float, av: float) -> tuple[str, str]:
-    """(symbolic f', f' with the numbers) for the activations explained in detail."""
-    if name == "sigmoid":
-        return f"{a}·(1 {MINUS} {a})", f"{_p(av)}·(1 {MINUS} {_p(av)})"
-    if name == "tanh":
-        return f"1 {MINUS} {a}²", f"1 {MINUS} {_p(av)}²"
-    if name == "relu":
-        return f"(1 if {z} > 0 else 0)", ("1" if zv > 0 else "0")
-    if name == "linear":
-        return "1", "1"
-    return f"f′({z})", ""
+@dataclass(frozen=True)
+class ActivationFormulas:
+    """How the step-through writes one activation with the first sample's numbers.
+
+    ``forward(z, zv)``: f applied to the symbol ``z`` whose value is ``zv``
+    (``σ(z₁) = 1 / (1 + e^(−z₁)) = 1 / (1 + e^(−0.5))``). ``slope(z, a, zv, av)``:
+    (f′ in symbols, f′ with the numbers; "" to show the computed slope instead).
+    """
+
+    forward: Callable[[str, float], str]
+    slope: Callable[[str, str, float, float], tuple[str, str]]
 
 
-def _activation_formula(name: str, z: str, zv: float) -> str:
-    if name == "sigmoid":
-        return f"σ({z}) = 1 / (1 + e^({MINUS}{z})) = 1 / (1 + e^({fmt(-zv)}))"
-    if name == "tanh":
-        return f"tanh({z}) = tanh({fmt(zv)})"
-    if name == "relu":
-        return f"max(0, {z}) = max(0, {fmt(zv)})"
-    if name == "linear":
-        return f"{z} = {fmt(zv)}"
-    return f"f({z}) = f({fmt(zv)})"
+def _elu_slope(z: str, a: str, zv: float, av: float) -> tuple[str, str]:
+    # For z <= 0, f′ = α·e^z = f(z) + α.
+    return (f"(1 if {z} > 0 else {a} + {fmt(ELU_ALPHA)})",
+            "1" if zv > 0 else f"{_p(av)} + {fmt(ELU_ALPHA)}")
+
+
+#: Every activation of ``core.engine.activations.ACTIVATIONS`` has its entry (tested).
+ACTIVATION_FORMULAS: dict[str, ActivationFormulas] = {
+    "sigmoid": ActivationFormulas(
+        lambda z, zv: f"σ({z}) = 1 / (1 + e^({MINUS}{z})) = 1 / (1 + e^({fmt(-zv)}))",
+        lambda z, a, zv, av: (f"{a}·(1 {MINUS} {a})", f"{_p(av)}·(1 {MINUS} {_p(av)})")),
+    "tanh": ActivationFormulas(
+        lambda z, zv: f"tanh({z}) = tanh({fmt(zv)})",
+        lambda z, a, zv, av: (f"1 {MINUS} {a}²", f"1 {MINUS} {_p(av)}²")),
+    "relu": ActivationFormulas(
+        lambda z, zv: f"max(0, {z}) = max(0, {fmt(zv)})",
+        lambda z, a, zv, av: (f"(1 if {z} > 0 else 0)", "1" if zv > 0 else "0")),
+    "leaky_relu": ActivationFormulas(
+        lambda z, zv: (f"max({fmt(LEAKY_SLOPE)}·{z}, {z}) = "
+                       f"max({fmt(LEAKY_SLOPE)}·{_p(zv)}, {fmt(zv)})"),
+        lambda z, a, zv, av: (f"(1 if {z} > 0 else {fmt(LEAKY_SLOPE)})",
+                              "1" if zv > 0 else fmt(LEAKY_SLOPE))),
+    "elu": ActivationFormulas(
+        lambda z, zv: (f"({z} if {z} > 0 else {fmt(ELU_ALPHA)}·(e^{z} {MINUS} 1)) with "
+                       f"{z} = {fmt(zv)}"),
+        _elu_slope),
+    "gelu": ActivationFormulas(
+        lambda z, zv: (f"{z}·½·(1 + tanh(√(2/π)·({z} + 0.044715·{z}³))) with "
+                       f"{z} = {fmt(zv)}"),
+        lambda z, a, zv, av: (f"GELU′({z})", "")),
+    "softplus": ActivationFormulas(
+        lambda z, zv: f"log(1 + e^{z}) = log(1 + e^({fmt(zv)}))",
+        lambda z, a, zv, av: (f"σ({z})", "")),
+    "linear": ActivationFormulas(
+        lambda z, zv: f"{z} = {fmt(zv)}",
+        lambda z, a, zv, av: ("1", "1")),
+    "softmax": ActivationFormulas(
+        lambda z, zv: f"e^{z} / Σₖ e^zₖ with {z} = {fmt(zv)}",
+        # Softmax couples its outputs: the slope shown is the computed one.
+        lambda z, a, zv, av: (f"∂{a}/∂{z}", "")),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class LossWorking:
+    """What the loss stage's words are written from: ``output`` and ``target``
+    (batch, outputs), ``grad`` dE/doutput of the same shape, the loss ``value``, the
+    symbol of the last layer run (``out``; ``run_output`` is "x" when no layer ran), the
+    label of the final activation a fused loss includes (None if not fused) and the
+    symbol of the values the loss reads (``yhat``)."""
+
+    output: np.ndarray
+    target: np.ndarray
+    grad: np.ndarray
+    value: float
+    out: str
+    run_output: str
+    fused_into: str | None
+    yhat: str
+
+
+def _mse_words(loss: LossInfo, w: LossWorking) -> str:
+    """The mean squared error worked through term by term."""
+    output, Y, grad = w.output, w.target, w.grad
+    n_terms = output.size
+    sq = (Y - output) ** 2
+    first = [f"(y{sub(j)} {MINUS} ŷ{sub(j)})² = ({_p(Y[0, j])} {MINUS} {_p(output[0, j])})² "
+             f"= {fmt(sq[0, j])}" for j in range(output.shape[1])]
+    all_terms = [fmt(v) for v in sq.ravel()]
+    shown = " + ".join(all_terms[:8]) + (" + …" if len(all_terms) > 8 else "")
+    grad_lines = [f"∂E/∂ŷ{sub(j)} = (2/{n_terms})·(ŷ{sub(j)} {MINUS} y{sub(j)}) = "
+                  f"(2/{n_terms})·({_p(output[0, j])} {MINUS} {_p(Y[0, j])}) = "
+                  f"{fmt(grad[0, j])}" for j in range(output.shape[1])]
+    return (f"The error E is the mean squared error: E = (1/n) Σ (yᵢ {MINUS} ŷᵢ)², where "
+            f"y is the target and ŷ the network's output ({w.run_output}). Our MSE also "
+            f"averages over the batch, so n = {output.shape[0]} samples × "
+            f"{output.shape[1]} output(s) = {n_terms} squared differences. For the first "
+            "sample:\n\n"
+            + "\n".join(first)
+            + f"\n\nE = (1/{n_terms})·({shown}) = {fmt(w.value)}\n\n"
+            "The backward pass starts from how E changes with each output:\n\n"
+            + "\n".join(_limit(grad_lines)))
+
+
+def _loss_words(loss: LossInfo, w: LossWorking) -> str:
+    """A loss described in words with its value and the first sample's gradient."""
+    where = (f" It is computed from the input {w.yhat} of the final {w.fused_into} (the "
+             "loss includes that activation), so the backward pass starts there."
+             if w.fused_into else "")
+    grad_lines = [f"∂E/∂{_sym(w.out, j)} = {fmt(w.grad[0, j])}"
+                  for j in range(w.output.shape[1])]
+    return (f"The error E is the {loss.label.lower()}: {loss.description}{where} "
+            f"Averaged over the batch of {w.output.shape[0]} samples: E = {fmt(w.value)}.\n\n"
+            "First sample's gradient of E with respect to the outputs:\n\n"
+            + "\n".join(_limit(grad_lines)))
+
+
+#: How the loss stage explains each loss of ``core.engine.losses.LOSSES`` (every one has
+#: its entry, tested): worked term by term, or in words.
+LOSS_WORDS: dict[str, Callable[[LossInfo, LossWorking], str]] = {
+    "mse": _mse_words,
+    "mae": _loss_words,
+    "huber": _loss_words,
+    "binary_cross_entropy": _loss_words,
+    "softmax_cross_entropy": _loss_words,
+}
+
+
+def first_batch(design: Design, network: Network, dataset: Any | None
+                ) -> tuple[np.ndarray, np.ndarray, str]:
+    """The batch to step through: (X (batch, inputs), Y (batch, outputs), a note saying
+    what it is). With a dataset (a ``core.datasets.Dataset``) it is training's own first
+    mini-batch (the trainer's shuffle rule, ``core.training.shuffle``); without one, a
+    fixed example batch of 4 samples."""
+    cfg = design.training
+    if dataset is None:
+        rng = np.random.default_rng(0)
+        X = np.round(rng.uniform(-1, 1, (4, network.inputs)), 2)
+        Y = np.round(rng.uniform(0, 1, (4, network.outputs)), 0)
+        return X, Y, "No dataset: a fixed example batch of 4 samples."
+    if dataset.n_features != network.inputs:
+        raise ValueError(f"the dataset has {dataset.n_features} input features but the "
+                         f"network expects {network.inputs}")
+    loss = get_loss(cfg.loss)
+    n_classes = dataset.n_classes if dataset.task == "classification" else 0
+    Y_all = encode_targets(dataset.y_train, dataset.task, n_classes, network.outputs,
+                           loss, np.float64)
+    rows = first_batch_rows(cfg.seed, dataset.x_train.shape[0], cfg.batch_size)
+    size = len(rows)
+    return (np.asarray(dataset.x_train[rows], dtype=np.float64), Y_all[rows],
+            f"First mini-batch of training: {size} sample{'s' if size != 1 else ''}.")
 
 
 def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
@@ -244,8 +370,9 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
                 text, values, (col - 1, col), col)
         elif isinstance(layer, Activation):
             act = layer.info
-            lines = [f"{_sym(zout, j)} = {_activation_formula(act.name, _sym(xin, j), x[0, j])}"
-                     f" = {fmt(out[0, j])}" for j in range(layer.n_out)]
+            formula = ACTIVATION_FORMULAS[act.name].forward
+            lines = [f"{_sym(zout, j)} = {formula(_sym(xin, j), x[0, j])} = {fmt(out[0, j])}"
+                     for j in range(layer.n_out)]
             text = (f"The {act.label} activation is applied to every weighted sum on its own: "
                     f"{act.description}\n\n" + "\n".join(_limit(lines)))
             add("forward-activation", layer.name, f"Forward: {act.label} activation",
@@ -263,36 +390,12 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
     value, grad = loss.value_and_grad(output.copy(), Y)
     grad = np.array(grad, dtype=network.dtype)
     last_col = cols[len(run) - 1] if run else 0
-    n_terms = output.size
     yhat = "ŷ" if not fused else names.out[len(run) - 1][0]
-    if loss.name == "mse":
-        sq = (Y - output) ** 2
-        first = [f"(y{sub(j)} {MINUS} ŷ{sub(j)})² = ({_p(Y[0, j])} {MINUS} {_p(output[0, j])})² "
-                 f"= {fmt(sq[0, j])}" for j in range(output.shape[1])]
-        all_terms = [fmt(v) for v in sq.ravel()]
-        shown = " + ".join(all_terms[:8]) + (" + …" if len(all_terms) > 8 else "")
-        grad_lines = [f"∂E/∂ŷ{sub(j)} = (2/{n_terms})·(ŷ{sub(j)} {MINUS} y{sub(j)}) = "
-                      f"(2/{n_terms})·({_p(output[0, j])} {MINUS} {_p(Y[0, j])}) = "
-                      f"{fmt(grad[0, j])}" for j in range(output.shape[1])]
-        text = (f"The error E is the mean squared error: E = (1/n) Σ (yᵢ {MINUS} ŷᵢ)², where "
-                f"y is the target and ŷ the network's output "
-                f"({names.out[len(run) - 1] if run else 'x'}). Our MSE also averages over the "
-                f"batch, so n = {output.shape[0]} samples × {output.shape[1]} output(s) = "
-                f"{n_terms} squared differences. For the first sample:\n\n"
-                + "\n".join(first)
-                + f"\n\nE = (1/{n_terms})·({shown}) = {fmt(value)}\n\n"
-                "The backward pass starts from how E changes with each output:\n\n"
-                + "\n".join(_limit(grad_lines)))
-    else:
-        where = (f" It is computed from the input {yhat} of the final "
-                 f"{layers[-1].info.label} (the loss includes that activation), so the "
-                 "backward pass starts there." if fused else "")
-        grad_lines = [f"∂E/∂{_sym(names.out[len(run) - 1], j)} = {fmt(grad[0, j])}"
-                      for j in range(output.shape[1])]
-        text = (f"The error E is the {loss.label.lower()}: {loss.description}{where} "
-                f"Averaged over the batch of {output.shape[0]} samples: E = {fmt(value)}.\n\n"
-                "First sample's gradient of E with respect to the outputs:\n\n"
-                + "\n".join(_limit(grad_lines)))
+    words = LOSS_WORDS[loss.name]
+    text = words(loss, LossWorking(output, Y, grad, float(value), names.out[len(run) - 1],
+                                   run_output=names.out[len(run) - 1] if run else "x",
+                                   fused_into=layers[-1].info.label if fused else None,
+                                   yhat=yhat))
     neuron_grads[last_col] = grad[0].copy()
     add("loss", "", f"Error E ({loss.label})", text,
         {"output": output.copy(), "target": Y.copy(), "E": np.asarray(value),
@@ -313,8 +416,8 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
             local = _local_derivative(layer, x_in, y_out)
             lines = []
             for j in range(layer.n_out):
-                sym_d, num_d = _derivative_words(layer.info.name, _sym(xin, j),
-                                                 _sym(zout, j), x_in[0, j], y_out[0, j])
+                sym_d, num_d = ACTIVATION_FORMULAS[layer.info.name].slope(
+                    _sym(xin, j), _sym(zout, j), x_in[0, j], y_out[0, j])
                 nums = f"{_p(g_above[0, j])}·{num_d or _p(local[0, j])}"
                 lines.append(f"∂E/∂{_sym(xin, j)} = ∂E/∂{_sym(zout, j)} · {sym_d} = {nums} "
                              f"= {fmt(g_new[0, j])}")
@@ -419,5 +522,6 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
     return stages
 
 
-__all__ = ["MAX_LINES", "STAGE_KINDS", "Stage", "column_of_layers", "column_widths", "fmt",
-           "sub", "walk_step"]
+__all__ = ["ACTIVATION_FORMULAS", "LOSS_WORDS", "MAX_LINES", "STAGE_KINDS", "ActivationFormulas",
+           "LossWorking", "Stage",
+           "column_of_layers", "column_widths", "first_batch", "fmt", "sub", "walk_step"]

@@ -8,6 +8,8 @@ the same network.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from core.design.limits import parameter_problems
@@ -25,7 +27,7 @@ from core.engine.initializers import INITIALIZERS
 from core.engine.layers import Activation, BatchNorm, Dense, Dropout, Initializer, Layer, Residual
 from core.engine.losses import LOSSES
 from core.engine.network import Network, ParamGroup
-from core.errors import DesignError, Problem
+from core.errors import DesignError
 
 _FUSABLE = {info.fused_activation for info in LOSSES.values() if info.fused_activation}
 
@@ -48,7 +50,7 @@ def build_network(spec: NetworkSpec, seed: int = 0,
     problems = spec.validate()
     if not problems:  # before anything is allocated
         # The parameter cap; paths relative to the network, like validate()'s.
-        problems = [Problem(p.path.removeprefix("network."), p.message)
+        problems = [dataclasses.replace(p, path=p.path.removeprefix("network."))
                     for p in parameter_problems(spec)]
     if problems:
         raise DesignError(problems)

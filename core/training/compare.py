@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from core.design.spec import Design, TrainConfig, field_infos
+from core.design.fields import field_infos
+from core.design.spec import Design, TrainConfig
 from core.errors import DesignError, Problem
 from core.records.runs import RunRecord, RunRecorder
 from core.training.progress import ProgressBatcher

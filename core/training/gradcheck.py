@@ -98,9 +98,9 @@ def check_design(design: Design, samples: int = 8, seed: int = 0,
     logits = loss.fused_activation is not None
     rng = np.random.default_rng(seed + 1)
     X = rng.normal(size=(samples, net.inputs))
-    if loss.fused_activation == "softmax":
+    if loss.one_hot:
         Y = np.eye(net.outputs)[rng.integers(0, net.outputs, samples)]
-    elif loss.fused_activation == "sigmoid":
+    elif "regression" not in loss.tasks:  # yes/no targets
         Y = rng.integers(0, 2, size=(samples, net.outputs)).astype(np.float64)
     else:
         Y = rng.normal(size=(samples, net.outputs))

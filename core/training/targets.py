@@ -1,14 +1,15 @@
 """Matching a dataset's targets to a network's output, and scoring predictions.
 
 Class labels become one-hot rows or a single 0/1 column depending on the loss and the
-number of outputs; a mismatch between the dataset and the output layer is reported in
-words that say which layer to change.
+number of outputs (``core.design.outputs.target_layout``, the rule the network check
+applies too); a mismatch is reported in words that say which layer to change.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from core.design.outputs import outputs_mismatch, target_layout
 from core.engine.losses import LossInfo
 from core.errors import DesignError, Problem
 
@@ -24,26 +25,18 @@ def encode_targets(y: np.ndarray, task: str, n_classes: int, outputs: int, loss:
     n = y.shape[0]
     if task == "regression":
         # Not reshape(n, -1): with no rows (an empty validation split) -1 is ambiguous.
-        targets = y.reshape(n, int(np.prod(y.shape[1:], dtype=np.int64)))
-        if targets.shape[1] != outputs:
-            raise DesignError(Problem(path, f"the dataset has {targets.shape[1]} target(s) "
-                                      f"but the network has {outputs} output(s); set the "
-                                      f"last Dense layer's units to {targets.shape[1]}"))
-        return targets.astype(dtype)
-    if loss.name == "softmax_cross_entropy" or outputs == n_classes:
-        if outputs != n_classes:
-            raise DesignError(Problem(path, f"the dataset has {n_classes} classes "
-                              f"but the network has {outputs} output(s); set "
-                              f"the last Dense layer's units to {n_classes}"))
-        onehot = np.zeros((n, n_classes), dtype=dtype)
-        onehot[np.arange(n), y] = 1.0
-        return onehot
-    if outputs == 1 and n_classes == 2:
+        y = y.reshape(n, int(np.prod(y.shape[1:], dtype=np.int64)))
+    n_data = y.shape[1] if task == "regression" else n_classes
+    layout = target_layout(task, n_data, outputs, loss)
+    if layout is None:
+        raise DesignError(Problem(path, outputs_mismatch(task, n_data, outputs, loss)))
+    if layout == "values":
+        return y.astype(dtype)
+    if layout == "binary":
         return y.reshape(n, 1).astype(dtype)
-    hint = "1 (two classes) or " if n_classes == 2 else ""
-    raise DesignError(Problem(path, f"the dataset has {n_classes} classes but the "
-                      f"network has {outputs} output(s); set the last Dense layer's units to "
-                      f"{hint}{n_classes}"))
+    onehot = np.zeros((n, n_classes), dtype=dtype)
+    onehot[np.arange(n), y] = 1.0
+    return onehot
 
 
 def predicted_classes(output: np.ndarray, logits: bool) -> np.ndarray:

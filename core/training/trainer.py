@@ -28,6 +28,7 @@ from core.engine.network import Network
 from core.engine.schedules import SCHEDULES
 from core.errors import DesignError
 from core.training.build import build_network
+from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
 from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
 from core.training.train_state import TrainState
@@ -307,7 +308,7 @@ class Trainer:
         self.epoch = 0
         self.step_count = 0
         self.epoch_offset = 0
-        self._shuffle_rng = np.random.default_rng([self.config.seed, 2])
+        self._shuffle_rng = shuffle_generator(self.config.seed)
         self._order_state: dict | None = None  # shuffle state before this epoch's order
         self._pos = 0  # samples of the current epoch's order trained; 0 at a boundary
         self._best = _Best()
@@ -507,7 +508,7 @@ class Trainer:
         pos = n  # position in the shuffled epoch; n means "start a new epoch"
         if self._pos:  # resumed mid-epoch: draw that epoch's order again
             self._order_state = self._shuffle_rng.bit_generator.state
-            perm = self._shuffle_rng.permutation(n)
+            perm = epoch_order(self._shuffle_rng, n)
             np.take(self.X, perm, axis=0, out=Xs)
             np.take(self.Y, perm, axis=0, out=Ys)
             pos = self._pos
@@ -542,7 +543,7 @@ class Trainer:
                 lr = self.learning_rate_for(self.epoch)
                 stepper.optimizer.learning_rate = lr
                 self._order_state = self._shuffle_rng.bit_generator.state
-                perm = self._shuffle_rng.permutation(n)
+                perm = epoch_order(self._shuffle_rng, n)
                 np.take(self.X, perm, axis=0, out=Xs)
                 np.take(self.Y, perm, axis=0, out=Ys)
                 pos = 0

@@ -1,4 +1,4 @@
-"""What the dataset panel runs off the GUI thread for a CSV file, and reads from messages.
+"""What the dataset panel runs off the GUI thread for a CSV file.
 
 ``import_job`` reads the preview rows and then the whole file (following an
 ``ImportProgress`` that can cancel it); ``read_preview_table`` only the first rows.
@@ -8,15 +8,13 @@ Both return messages rather than raising, so they can run on a worker thread.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from core import StudioError
 from core.datasets import CsvTable, Dataset, DatasetSpec, read_csv_table
-from gui.project.dataset_state import ImportProgress, load_quietly, resolve_csv_path
+from gui.project.dataset_state import Cells, ImportProgress, load_quietly, resolve_csv_path
 
 PREVIEW_ROWS = 20
-_CELL_REF = re.compile(r"line (\d+), column (\d+)")
 
 
 def read_preview_table(path: Path) -> tuple[CsvTable | None, str]:
@@ -28,20 +26,17 @@ def read_preview_table(path: Path) -> tuple[CsvTable | None, str]:
 
 
 def import_job(spec: DatasetSpec, base_dir: str | None, need_table: bool,
-               progress: ImportProgress) -> tuple[CsvTable | None, str, Dataset | None, str]:
-    """Worker-thread job: read the preview rows (if wanted), then load the whole file."""
+               progress: ImportProgress
+               ) -> tuple[CsvTable | None, str, Dataset | None, str, Cells]:
+    """Worker-thread job: read the preview rows (if wanted), then load the whole file.
+    Returns (table, table error, dataset, load error, the cells the load error names)."""
     table, table_error = None, ""
     if need_table:
         table, table_error = read_preview_table(resolve_csv_path(spec, base_dir))
         if table is None:
-            return None, table_error, None, table_error
-    dataset, error = load_quietly(spec, base_dir, progress)
-    return table, table_error, dataset, error
-
-
-def bad_cells(message: str) -> frozenset[tuple[int, int]]:
-    """The (line, column) pairs a CSV error message names ("line 3, column 2 ...")."""
-    return frozenset((int(line), int(col)) for line, col in _CELL_REF.findall(message))
+            return None, table_error, None, table_error, frozenset()
+    dataset, error, cells = load_quietly(spec, base_dir, progress)
+    return table, table_error, dataset, error, cells
 
 
 def file_stamp(path: Path) -> tuple:

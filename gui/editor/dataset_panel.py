@@ -11,7 +11,8 @@ on a worker thread, with a progress bar and Cancel (cancelling keeps the design'
 dataset). Only a choice that loaded becomes an undoable design edit, together
 with the network's input size (the dataset's feature count) in the same step, so a bad
 CSV file shows its error here and the design keeps its previous dataset. So does a file
-with values that overflow in the design's training precision (``precision_problem``).
+with values that overflow in the design's training precision (``precision_error``).
+The preview marks the cells an error names, read from the error's ``cells``.
 While a CSV file that is not (yet) in the design is shown, the panel is in a *pending*
 state.
 """
@@ -52,16 +53,17 @@ from core.datasets import (
     CsvTable,
     Dataset,
     DatasetSpec,
-    precision_problem,
+    precision_error,
 )
 from core.datasets.features import check_derived
 from gui.colors import ERROR
-from gui.editor.csv_jobs import PREVIEW_ROWS, bad_cells, file_stamp, import_job, read_preview_table
+from gui.editor.csv_jobs import PREVIEW_ROWS, file_stamp, import_job, read_preview_table
 from gui.editor.dataset_preview import DatasetPreview
 from gui.editor.import_progress_bar import ImportProgressBar
 from gui.plain_text import plain, verbatim
 from gui.project.dataset_state import (
     BackgroundCall,
+    Cells,
     DatasetState,
     ImportProgress,
     load_now,
@@ -69,7 +71,7 @@ from gui.project.dataset_state import (
 )
 from gui.project.document import Document
 
-__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "bad_cells", "feature_label"]
+__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "feature_label"]
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
@@ -106,6 +108,7 @@ class _Pending:
     spec: DatasetSpec
     loading: bool = True
     error: str = ""
+    error_cells: Cells = frozenset()
 
 
 class DatasetPanel(QWidget):
@@ -124,6 +127,7 @@ class DatasetPanel(QWidget):
         super().__init__(parent)
         self._doc, self._state = document, dataset_state
         self._pending: _Pending | None = None
+        self._error_cells: Cells = frozenset()  # the cells the shown error names
         self._seen_choice: object = object()  # never equal to a design's dataset
         self._seen_dtype = document.design.training.dtype
         self._cancelled_name = ""  # a file whose import was just cancelled, for the summary
@@ -320,12 +324,12 @@ class DatasetPanel(QWidget):
         """Load ``spec`` and, if it loads, make it the design's dataset (one undo step)."""
         if spec.kind != "csv":
             self._import_call.cancel()
-            dataset, error = load_now(self._state.cache, spec, None)
+            dataset, error, cells = load_now(self._state.cache, spec, None)
             if dataset is not None:
                 self._pending = None
                 self._commit(spec, dataset, text, merge_key)
             else:  # not expected for built-in sets; say why rather than fail silently
-                self._set_error(error)
+                self._set_error(error, cells)
             return
         self._stop_import()  # a superseded read stops at its next chunk
         self._pending = _Pending(spec)
@@ -353,7 +357,7 @@ class DatasetPanel(QWidget):
     def _on_import_done(self, spec: DatasetSpec, base_dir: str | None, text: str,
                         merge_key: str | None, progress: ImportProgress,
                         table: CsvTable | None, table_error: str,
-                        dataset: Dataset | None, error: str) -> None:
+                        dataset: Dataset | None, error: str, cells: Cells) -> None:
         self.import_progress.finish()
         if table is not None or table_error:
             self._remember_table(file_stamp(resolve_csv_path(spec, base_dir)),
@@ -365,11 +369,11 @@ class DatasetPanel(QWidget):
             return
         if dataset is not None:
             self._state.cache.put(spec, base_dir, dataset)
-            unfit = precision_problem(dataset, self._doc.design.training.dtype)
-            if unfit:
-                dataset, error = None, unfit
+            unfit = precision_error(dataset, self._doc.design.training.dtype)
+            if unfit is not None:
+                dataset, error, cells = None, str(unfit), frozenset(unfit.cells)
         if dataset is None:
-            self._pending = _Pending(spec, loading=False, error=error)
+            self._pending = _Pending(spec, loading=False, error=error, error_cells=cells)
             self._refresh()
             return
         self._pending = None
@@ -511,7 +515,9 @@ class DatasetPanel(QWidget):
             del self._tables[next(iter(self._tables))]
 
     # ------------------------------------------------------------------ showing
-    def _set_error(self, text: str) -> None:
+    def _set_error(self, text: str, cells: Cells = frozenset()) -> None:
+        """Show ``text``; ``cells`` are the file cells it names, marked in the preview."""
+        self._error_cells = cells if text else frozenset()
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
 
@@ -595,7 +601,7 @@ class DatasetPanel(QWidget):
         pending, state = self._pending, self._state
         if pending is not None:
             name = Path(pending.spec.path).name
-            self._set_error(pending.error)
+            self._set_error(pending.error, pending.error_cells)
             if pending.loading:
                 self.summary_label.setText(f"Reading {html.escape(name)}… The design keeps "
                                            f"its dataset ({html.escape(self._choice_text())})"
@@ -606,7 +612,10 @@ class DatasetPanel(QWidget):
                          f"The design keeps its dataset: {html.escape(self._choice_text())}.")
                 self.summary_label.setText(f"<b>Not imported.</b> {keeps}")
         else:
-            self._set_error(state.error or state.precision_error())
+            if state.error:
+                self._set_error(state.error, state.error_cells)
+            else:
+                self._set_error(state.precision_error(), state.precision_cells())
             if state.loading and spec is not None:
                 self.summary_label.setText(f"Loading {html.escape(Path(spec.path).name)}…")
             elif state.dataset is not None:
@@ -666,7 +675,7 @@ class DatasetPanel(QWidget):
                     self._set_error(error)
                 return
             self.preview.show_table(table, self._target_index(spec, table),
-                                    bad_cells(self.error_label.text()))
+                                    self._error_cells)
             return
         dataset = self._state.dataset if self._pending is None else None
         if dataset is None:

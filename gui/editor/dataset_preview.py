@@ -328,8 +328,8 @@ class CsvTablePreview(QTableWidget):
 
     def show_table(self, table: CsvTable, target: int | None,
                    bad_cells: frozenset[tuple[int, int]] = frozenset()) -> None:
-        """Show ``table``; ``bad_cells`` holds (file line, 1-based column) pairs an error
-        message named, drawn in red."""
+        """Show ``table``; ``bad_cells`` holds the (file line, 1-based column) pairs an
+        error names (``DatasetError.cells``), drawn in red."""
         self.clear()
         self.setColumnCount(len(table.header))
         self.setRowCount(len(table.rows))

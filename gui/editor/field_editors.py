@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.design.spec import FieldInfo
+from core.design.fields import FieldInfo
 from gui.colors import ERROR
 from gui.plain_text import plain
 

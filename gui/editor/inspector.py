@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from core import INITIALIZERS, LAYER_KINDS, LayerSpec, NetworkSpec
 from core.design.check import layer_rows
 from core.design.edit import LayerPath, layer_at, replace_layer
-from core.design.spec import field_infos
+from core.design.fields import field_infos
 from gui.colors import WARNING, kind_color
 from gui.editor.field_editors import (
     ChoiceCombo,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from typing import Any
 
 from PySide6.QtCore import (
@@ -51,28 +50,11 @@ SERIES_ROLE = Qt.ItemDataRole.UserRole + 5  # index among parameter-owning layer
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 6  # the card's title ("Dense 32", "Activation · Tanh")
 SPEC_ROLE = Qt.ItemDataRole.UserRole + 7  # the LayerSpec itself
 
-_LAYER_PATH = re.compile(r"layers\[(\d+)\]")
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # default parent argument: the invisible root
 
 
 # ------------------------------------------------------------------------ helpers
-
-
-def problem_layer_path(problem_path: str) -> LayerPath | None:
-    """The layer a problem belongs to (``network.layers[2].layers[0].units`` -> (2, 0)),
-    ``()`` for the network as a whole (``network.layers``), None if it is not about the
-    network's layers (``training.loss``, ``network.inputs``, ``dataset``)."""
-    if not problem_path.startswith("network.layers"):
-        return None
-    rest = problem_path[len("network."):]
-    path: list[int] = []
-    for part in rest.split("."):
-        m = _LAYER_PATH.fullmatch(part)
-        if m is None:
-            break
-        path.append(int(m.group(1)))
-    return tuple(path)
 
 
 def layer_noun(layer_or_kind: LayerSpec | str) -> str:
@@ -238,7 +220,7 @@ class LayerModel(QAbstractItemModel):
         self._rows = {row.path: row for row in layer_rows(design)}
         self._problems = {}
         for p in problems:
-            where = problem_layer_path(p.path)
+            where = p.layer
             if where:  # () is about the whole network: the editor's output card shows it
                 self._problems.setdefault(where, []).append(p.message)
         for where, note in self.notes.items():

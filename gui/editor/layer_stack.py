@@ -67,7 +67,6 @@ from gui.editor.layer_model import (
     move_by,
     nearest_path,
     path_exists,
-    problem_layer_path,
 )
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
@@ -553,7 +552,7 @@ class LayerStackEditor(QWidget):
         base = design.validate(task=shape.task if shape else None)
         extra = [p for p in problems if p not in base]
 
-        inputs_problem = next((p for p in extra if p.path == "network.inputs"), None)
+        inputs_problem = next((p for p in extra if p.layer is None and p.field == "inputs"), None)
         noun = "feature" if net.inputs == 1 else "features"
         if shape is None:
             detail = ("the dataset could not be loaded" if self._data.error
@@ -575,8 +574,8 @@ class LayerStackEditor(QWidget):
         except TypeError:
             outputs, total = None, 0
         title = f"Output: {outputs if outputs is not None else '?'}"
-        whole = [p.message for p in problems if problem_layer_path(p.path) == ()]
-        output_problem = next((p for p in extra if p.path.startswith("network.layers")), None)
+        whole = [p.message for p in problems if p.layer == ()]
+        output_problem = next((p for p in extra if p.layer is not None), None)
         error = bool(whole) or output_problem is not None
         if whole:
             detail = whole[0].split(";")[0]
@@ -584,7 +583,7 @@ class LayerStackEditor(QWidget):
             detail = self._wanted_outputs(shape)
         elif shape is None or outputs is None:
             detail = f"{total:,} parameters in all"
-        elif any(p.path.startswith("network.layers") for p in problems):
+        elif any(p.layer is not None for p in problems):
             detail = "fix the layers' problems to check the outputs"
         else:
             detail = f"matches the dataset's {self._target_words(shape)}"

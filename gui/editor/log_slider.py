@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QHBoxLayout, QSlider, QWidget
 
-from core.design.spec import FieldInfo
+from core.design.fields import FieldInfo
 from gui.editor.field_editors import NumberEdit, tooltip_for
 
 SLIDER_MIN = 1e-5

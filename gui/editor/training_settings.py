@@ -1,7 +1,7 @@
 """The training settings panel: loss, optimizer and its settings, learning rate, batches,
 regularisation, schedule, stopping rules, initialisation, seed and precision.
 
-Every field, label, range and help text comes from ``core.design.spec.field_infos(TrainConfig)``
+Every field, label, range and help text comes from ``core.design.fields.field_infos(TrainConfig)``
 (plus the network's default initialiser): this module only groups them into sections and
 decides which are relevant. An optimizer's settings show only when that optimizer reads
 them (``core.OPTIMIZERS[name].settings``), and the schedule's step size and gamma only
@@ -20,7 +20,7 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core import OPTIMIZERS, SCHEDULES, NetworkSpec, TrainConfig
-from core.design.spec import field_infos
+from core.design.fields import field_infos
 from gui.editor.field_editors import (
     ChoiceCombo,
     FieldEditor,

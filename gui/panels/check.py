@@ -7,29 +7,16 @@ whether training may start and, if not, why.
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from core.design.check import check
-from core.design.edit import LayerPath
 from core.errors import Problem
 from gui.colors import ERROR
 from gui.plain_text import verbatim
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
-
-_LAYER_PATH = re.compile(r"network\.layers((?:\[\d+\](?:\.layers)?)+)")
-
-
-def problem_layer_path(problem: Problem) -> LayerPath | None:
-    """The layer a problem is about (``network.layers[2].layers[0].units`` -> (2, 0))."""
-    m = _LAYER_PATH.match(problem.path)
-    if not m:
-        return None
-    return tuple(int(i) for i in re.findall(r"\[(\d+)\]", m.group(1)))
 
 
 class NetworkCheckPanel(QWidget):
@@ -72,7 +59,9 @@ class NetworkCheckPanel(QWidget):
         for p in self.problems:
             item = QListWidgetItem(f"⚠  {p}")
             item.setForeground(QBrush(ERROR))
-            item.setData(Qt.ItemDataRole.UserRole, problem_layer_path(p))
+            # The layer is read from the problem's data (None, or () for the network's
+            # layers as a whole: nothing to select).
+            item.setData(Qt.ItemDataRole.UserRole, p.layer or None)
             item.setToolTip(verbatim(str(p)))
             self.list.addItem(item)
         ready = not self.problems

@@ -36,12 +36,17 @@ from core import (
     StudioError,
     TrainConfig,
     build_network,
-    get_loss,
 )
 from core.datasets import Dataset, DatasetSpec, load_dataset
 from core.engine.layers import Activation, Dense
-from core.teach.stepthrough import Stage, column_of_layers, column_widths, fmt, walk_step
-from core.training.targets import encode_targets
+from core.teach.stepthrough import (
+    Stage,
+    column_of_layers,
+    column_widths,
+    first_batch,
+    fmt,
+    walk_step,
+)
 from gui import colors
 from gui.plain_text import plain
 
@@ -271,7 +276,7 @@ class StepThroughPanel(QWidget):
                                     dtype=np.float64)
             if dataset is None:
                 dataset = self._design_dataset(design)
-            X, Y, self.batch_note = self._first_batch(design, network, dataset)
+            X, Y, self.batch_note = first_batch(design, network, dataset)
             self.stages = walk_step(network, X, Y, design.training.loss,
                                     design.training.learning_rate)
         except (StudioError, ValueError, KeyError) as exc:
@@ -335,29 +340,6 @@ class StepThroughPanel(QWidget):
             return load_dataset(DatasetSpec.from_dict(dict(design.dataset)))
         except StudioError:
             return None
-
-    @staticmethod
-    def _first_batch(design: Design, network, dataset: Dataset | None
-                     ) -> tuple[np.ndarray, np.ndarray, str]:
-        cfg = design.training
-        if dataset is None:
-            rng = np.random.default_rng(0)
-            X = np.round(rng.uniform(-1, 1, (4, network.inputs)), 2)
-            Y = np.round(rng.uniform(0, 1, (4, network.outputs)), 0)
-            return X, Y, "No dataset: a fixed example batch of 4 samples."
-        if dataset.n_features != network.inputs:
-            raise ValueError(f"the dataset has {dataset.n_features} input features but the "
-                             f"network expects {network.inputs}")
-        loss = get_loss(cfg.loss)
-        n_classes = dataset.n_classes if dataset.task == "classification" else 0
-        Y_all = encode_targets(dataset.y_train, dataset.task, n_classes, network.outputs,
-                               loss, np.float64)
-        # The same first mini-batch as training: the trainer's shuffle of epoch 1.
-        n = dataset.x_train.shape[0]
-        perm = np.random.default_rng([cfg.seed, 2]).permutation(n)[:cfg.batch_size]
-        size = len(perm)
-        return (np.asarray(dataset.x_train[perm], dtype=np.float64), Y_all[perm],
-                f"First mini-batch of training: {size} sample{'s' if size != 1 else ''}.")
 
     @staticmethod
     def _headings(network) -> list[str]:

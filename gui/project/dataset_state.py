@@ -19,10 +19,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from core import StudioError
-from core.datasets import Dataset, DatasetSpec, load_dataset, precision_problem
+from core import DatasetError, StudioError
+from core.datasets import Dataset, DatasetSpec, load_dataset, precision_error
 from core.design.check import DataShape
-from core.design.spec import TrainConfig, field_infos
+from core.design.fields import field_infos
+from core.design.spec import TrainConfig
 from gui.project.document import Document
 
 # Two workers: a superseded load may still be running when the next one starts.
@@ -30,6 +31,9 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dataset-load")
 _POLL_MS = 25
 # The training precisions the settings offer (the dtype field's choices).
 _PRECISIONS = tuple(field_infos(TrainConfig)["dtype"].choices())  # type: ignore[misc]
+
+Cells = frozenset[tuple[int, int]]  # (1-based file line, 1-based column) an error names
+
 
 def resolve_csv_path(spec: DatasetSpec, base_dir: str | None) -> Path:
     """The file a CSV spec names: relative paths are relative to the design's folder."""
@@ -56,16 +60,24 @@ class ImportProgress:
         self.cancelled = True
 
 
+def error_cells(error: BaseException) -> Cells:
+    """The file cells an error names (``DatasetError.cells``), read from the error's
+    attributes, never from its text."""
+    return frozenset(error.cells) if isinstance(error, DatasetError) else frozenset()
+
+
 def load_quietly(spec: DatasetSpec, base_dir: str | None,
-                 progress: ImportProgress | None = None) -> tuple[Dataset | None, str]:
-    """Load ``spec``: (dataset, "") or (None, message); never raises, so it can run on a
-    worker thread. ``progress`` follows (and can cancel) the reading of a CSV file."""
+                 progress: ImportProgress | None = None
+                 ) -> tuple[Dataset | None, str, Cells]:
+    """Load ``spec``: (dataset, "", {}) or (None, message, the cells it names); never
+    raises, so it can run on a worker thread. ``progress`` follows (and can cancel) the
+    reading of a CSV file."""
     try:
-        return load_dataset(spec, base_dir, progress), ""
+        return load_dataset(spec, base_dir, progress), "", frozenset()
     except StudioError as exc:
-        return None, str(exc)
+        return None, str(exc), error_cells(exc)
     except (MemoryError, OSError, ValueError) as exc:  # not expected; say so plainly
-        return None, f"could not load the dataset: {exc}"
+        return None, f"could not load the dataset: {exc}", frozenset()
 
 
 class DatasetCache:
@@ -135,23 +147,24 @@ class BackgroundCall(QObject):
 
 
 def load_now(cache: DatasetCache, spec: DatasetSpec,
-             base_dir: str | None) -> tuple[Dataset | None, str]:
-    """Load ``spec`` on this thread, through ``cache``: (dataset, "") or (None, message)."""
+             base_dir: str | None) -> tuple[Dataset | None, str, Cells]:
+    """Load ``spec`` on this thread, through ``cache``: as ``load_quietly``."""
     dataset = cache.get(spec, base_dir)
     if dataset is not None:
-        return dataset, ""
-    dataset, error = load_quietly(spec, base_dir)
+        return dataset, "", frozenset()
+    dataset, error, cells = load_quietly(spec, base_dir)
     if dataset is not None:
         cache.put(spec, base_dir, dataset)
-    return dataset, error
+    return dataset, error, cells
 
 
 class DatasetState(QObject):
     """Loads ``document.design.dataset`` whenever it changes.
 
     ``dataset`` is the loaded ``Dataset`` or None; ``error`` says why loading failed
-    (shown by the dataset panel); ``loading`` is True while a CSV file is read in the
-    background (``dataset`` is None meanwhile); ``changed`` fires after any of them change.
+    (shown by the dataset panel) and ``error_cells`` which file cells it names;
+    ``loading`` is True while a CSV file is read in the background (``dataset`` is None
+    meanwhile); ``changed`` fires after any of them change.
     ``cache`` is shared with the dataset panel, which loads a choice before committing it.
     """
 
@@ -163,8 +176,10 @@ class DatasetState(QObject):
         self._key: tuple | None = None
         self.dataset: Dataset | None = None
         self.error = ""
+        self.error_cells: Cells = frozenset()
         self.cache = DatasetCache()
-        self._precision: tuple[Dataset | None, tuple[tuple[str, str], ...]] = (None, ())
+        self._precision: tuple[Dataset | None, tuple[tuple[str, DatasetError], ...]] = (
+            None, ())
         self._call = BackgroundCall(self)
         document.designChanged.connect(self._on_design_changed)
         document.pathChanged.connect(self._on_design_changed)
@@ -177,23 +192,33 @@ class DatasetState(QObject):
             return None
         return DataShape(d.task, d.n_features, d.n_outputs,
                          n_samples=max(len(d.x_train), len(d.x_val)),
-                         precision_problems=self._precision_problems(d))
+                         precision_problems=tuple((dtype, str(error)) for dtype, error
+                                                  in self._precision_problems(d)))
 
-    def _precision_problems(self, dataset: Dataset) -> tuple[tuple[str, str], ...]:
-        """(precision, message) for each precision the data overflows in; computed once
+    def _precision_problems(self, dataset: Dataset) -> tuple[tuple[str, DatasetError], ...]:
+        """(precision, error) for each precision the data overflows in; computed once
         per dataset (a pass over its arrays)."""
         if self._precision[0] is not dataset:
-            found = tuple((dtype, message) for dtype in _PRECISIONS
-                          if (message := precision_problem(dataset, dtype)))
+            found = tuple((dtype, error) for dtype in _PRECISIONS
+                          if (error := precision_error(dataset, dtype)) is not None)
             self._precision = (dataset, found)
         return self._precision[1]
 
+    def _design_precision_error(self) -> DatasetError | None:
+        if self.dataset is None:
+            return None
+        return dict(self._precision_problems(self.dataset)).get(
+            self._doc.design.training.dtype)
+
     def precision_error(self) -> str:
         """Why the loaded data cannot train in the design's precision, or ""."""
-        if self.dataset is None:
-            return ""
-        problems = dict(self._precision_problems(self.dataset))
-        return problems.get(self._doc.design.training.dtype, "")
+        error = self._design_precision_error()
+        return "" if error is None else str(error)
+
+    def precision_cells(self) -> Cells:
+        """The file cell ``precision_error`` names, if any."""
+        error = self._design_precision_error()
+        return frozenset() if error is None else error_cells(error)
 
     @property
     def loading(self) -> bool:
@@ -213,7 +238,7 @@ class DatasetState(QObject):
             return
         self._key = key
         self._call.cancel()
-        self.dataset, self.error = None, ""
+        self.dataset, self.error, self.error_cells = None, "", frozenset()
         if choice is None:
             self.changed.emit()
             return
@@ -229,12 +254,12 @@ class DatasetState(QObject):
                              done=lambda result: self._on_loaded(spec, base_dir, *result))
             self.changed.emit()  # tell panels a load is under way
             return
-        self.dataset, self.error = load_now(self.cache, spec, base_dir)
+        self.dataset, self.error, self.error_cells = load_now(self.cache, spec, base_dir)
         self.changed.emit()
 
     def _on_loaded(self, spec: DatasetSpec, base_dir: str | None, dataset: Dataset | None,
-                   error: str) -> None:
+                   error: str, cells: Cells) -> None:
         if dataset is not None:
             self.cache.put(spec, base_dir, dataset)
-        self.dataset, self.error = dataset, error
+        self.dataset, self.error, self.error_cells = dataset, error, cells
         self.changed.emit()

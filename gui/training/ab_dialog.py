@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from core import OPTIMIZERS, TrainConfig
-from core.design.spec import Design, FieldInfo, field_infos
+from core.design.fields import FieldInfo, field_infos
+from core.design.spec import Design
 from core.errors import DesignError
 from core.records.runs import dataset_label, design_diff
 from core.training.compare import FIXED_FOR_COMPARE, changed_settings, settings_variant

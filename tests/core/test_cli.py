@@ -86,6 +86,33 @@ def test_check_prints_every_layer_shape(capsys):
                       ("4", "8", "1"), ("5", "1", "1")]
 
 
+def test_check_lists_the_same_rows_as_the_network_check(capsys, tmp_path):
+    # One shape listing: the command prints core.design.check.layer_rows, residual
+    # children after their block, located as problems are.
+    from dataclasses import replace
+
+    from core import ActivationSpec, DenseSpec, ResidualSpec
+    from core.design.check import layer_rows
+    from core.errors import layer_location
+    from core.files.design_file import save_design
+
+    design = load_design(XOR)
+    block = ResidualSpec(layers=(DenseSpec(8), ActivationSpec("tanh")))
+    layers = design.network.layers
+    design = replace(design, network=replace(design.network,
+                                             layers=(*layers[:2], block, *layers[2:])))
+    path = tmp_path / "residual.json"
+    save_design(design, path)
+    rc, out, err = run(capsys, "check", path)
+    assert rc == 0 and err == ""
+    listed = [line.split()[0] for line in out.splitlines()[1:]]
+    rows = layer_rows(design)
+    assert listed == [layer_location(row.path) for row in rows]
+    assert "layers[2].layers[1]" in listed
+    for line, row in zip(out.splitlines()[1:], rows, strict=True):
+        assert f"{row.inputs} -> {row.outputs}" in " ".join(line.split())
+
+
 def test_check_on_a_bad_design_names_the_field(capsys, tmp_path):
     d = json.loads(Path(XOR).read_text())
     d["network"]["layers"][2]["units"] = -3

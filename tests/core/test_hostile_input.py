@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.design.spec import DenseSpec, Design, TrainConfig, field_infos
+from core.design.fields import field_infos
+from core.design.spec import DenseSpec, Design, TrainConfig
 from core.errors import FileFormatError, printable
 from core.files.design_file import load_design
 from core.files.project import Project, load_project, project_bytes

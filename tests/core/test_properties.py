@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import core
+from core.design.fields import field_infos
 from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
@@ -19,7 +20,6 @@ from core.design.spec import (
     NetworkSpec,
     ResidualSpec,
     TrainConfig,
-    field_infos,
 )
 from core.engine.layers import BatchNorm
 from core.files.design_file import design_to_json

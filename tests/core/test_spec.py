@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import core
+from core.design.fields import field_infos
 from core.design.spec import (
     DESIGN_VERSION,
     MAX_DEPTH,
@@ -22,7 +23,6 @@ from core.design.spec import (
     NetworkSpec,
     ResidualSpec,
     TrainConfig,
-    field_infos,
     layer_from_dict,
 )
 

@@ -189,3 +189,42 @@ def test_bad_shapes_are_reported():
         walk_step(net, np.zeros((4, 3)), np.zeros((4, 1)), "mse", 0.1)
     with pytest.raises(ValueError, match="Y must have shape"):
         walk_step(net, np.zeros((4, 2)), np.zeros((4, 2)), "mse", 0.1)
+
+
+def test_first_batch_is_the_trainers_first_step():
+    # The step-through's batch and update equal the trainer's first step: both use
+    # core.training.shuffle (with batch 5 of 40 rows, another order gives other weights).
+    import threading
+
+    from core import Design, TrainConfig
+    from core.datasets import DatasetSpec, load_dataset
+    from core.teach.stepthrough import first_batch
+    from core.training.trainer import StepSnapshot, Trainer, TrainingControl
+
+    data_spec = DatasetSpec.synthetic("moons", samples=50, seed=1)
+    design = Design(spec("tanh", "sigmoid"), TrainConfig(
+        loss="mse", optimizer="sgd", learning_rate=0.5, batch_size=5, epochs=1, seed=7,
+        dtype="float64"), data_spec.to_dict())
+    dataset = load_dataset(data_spec)
+    net = build_network(design.network, seed=7, dtype=F64)
+    X, Y, note = first_batch(design, net, dataset)
+    assert X.shape == (5, 2) and "5 samples" in note
+    stages = walk_step(net, X, Y, "mse", 0.5)
+    walked = [s.values["new_W"] for s in stages if s.kind == "update"]
+
+    control = TrainingControl()
+    control.pause()
+    trainer = Trainer(design, dataset)
+    snaps = []
+    thread = threading.Thread(target=lambda: snaps.extend(trainer.run(control)), daemon=True)
+    thread.start()
+    control.step()
+    deadline = threading.Event()
+    while not any(isinstance(s, StepSnapshot) for s in snaps) and thread.is_alive():
+        deadline.wait(0.01)
+    control.stop()
+    thread.join(timeout=10)
+    trained = [v for k, v in trainer.network.parameters().items() if k.endswith("weight")]
+    assert len(walked) == len(trained) == 2
+    for a, b in zip(walked, trained, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

@@ -98,6 +98,13 @@ def target_csv(tmp_path: Path, big_target: str) -> Path:
     return path
 
 
+def marked(panel) -> set[tuple[int, int]]:
+    """(row, column) of the preview cells marked as named by the error."""
+    table = panel.preview.table
+    return {(r, c) for r in range(table.rowCount()) for c in range(table.columnCount())
+            if table.item(r, c).toolTip() == "This cell is named in the error message."}
+
+
 def test_target_too_large_for_float32_is_refused_in_the_panel(qtbot, tmp_path):
     path = target_csv(tmp_path, "1e39")  # line 9: the eighth data row
     doc, state, panel = make_panel(qtbot, spiral_design(dtype="float32"))
@@ -109,6 +116,9 @@ def test_target_too_large_for_float32_is_refused_in_the_panel(qtbot, tmp_path):
         in message
     assert doc.design == before and state.dataset.name == "spiral"
     assert "Not imported" in panel.summary_label.text()
+    # The error's cell (line 9, column 2: preview row 7, column 1) is marked, no other.
+    qtbot.waitUntil(lambda: panel.preview.mode == "table", timeout=10000)
+    assert marked(panel) == {(7, 1)}
 
 
 def test_switching_to_float32_lists_the_overflowing_target(qtbot, tmp_path, monkeypatch):
@@ -125,8 +135,10 @@ def test_switching_to_float32_lists_the_overflowing_target(qtbot, tmp_path, monk
     assert len(problems) == 1 and 'line 9, column 2 "y"' in problems[0].message
     assert 'line 9, column 2 "y"' in panel.error_label.text()
     assert not panel.error_label.isHidden()
+    assert marked(panel) == {(7, 1)}
     doc.undo_stack.undo()
     assert panel.error_label.isHidden()
+    assert marked(panel) == set()
 
 
 def test_browse_dialog_import_shows_progress(qtbot, tmp_path, monkeypatch):

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog
 
+import gui.project.dataset_state as dataset_state
 from core import Design, NetworkSpec
 from core.datasets import DATASETS, DERIVED_FEATURES, DatasetSpec
-from gui.editor.dataset_panel import DatasetPanel, bad_cells
+from core.errors import DatasetError
+from gui.editor.dataset_panel import DatasetPanel
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
 
@@ -281,10 +283,11 @@ def test_bad_csv_shows_line_and_column_and_keeps_previous_dataset(qtbot, tmp_pat
     assert doc.undo_stack.count() == 0
     assert state.dataset is not None and state.dataset.name == "spiral"
     assert "The design keeps its dataset: spiral" in panel.summary_label.text()
-    # the rows that could be read are shown, the offending cell marked
+    # the rows that could be read are shown, the offending cell (and only it) marked
     assert panel.preview.mode == "table"
     assert panel.preview.table.item(1, 1).text() == "abc"
     assert panel.preview.table.item(1, 1).toolTip()
+    assert marked_cells(panel) == {(1, 1)}
     # choosing a built-in set again leaves the pending import
     select(panel, "moons")
     assert panel.error_label.isHidden()
@@ -360,9 +363,34 @@ def test_no_dataset_disables_options(qtbot):
     assert panel.preview.mode == "message"
 
 
-def test_bad_cells_parses_messages():
-    message = 'x.csv, line 3, column 2 "w": bad\nx.csv, line 7, column 1 "h": bad'
-    assert bad_cells(message) == {(3, 2), (7, 1)}
+def marked_cells(panel: DatasetPanel) -> set[tuple[int, int]]:
+    """(row, column) of the preview cells drawn as named by the error."""
+    table = panel.preview.table
+    return {(r, c) for r in range(table.rowCount()) for c in range(table.columnCount())
+            if table.item(r, c).toolTip() == "This cell is named in the error message."}
+
+
+def test_preview_marks_the_cells_the_error_carries_not_its_words(qtbot, tmp_path,
+                                                                 monkeypatch):
+    # The message names no line or column; the error's cells alone say which to mark
+    # (file lines 2 and 4, columns 1 and 3: preview rows 0 and 2).
+    path = tmp_path / "fine.csv"
+    path.write_text("a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n")
+
+    def refuse(*args, **kwargs):
+        raise DatasetError("these values look wrong, line 3, column 2",
+                           cells=((2, 1), (4, 3)))
+
+    doc, state, panel = make_panel(qtbot, spiral_design())
+    assert state.dataset is not None and panel.error_label.isHidden()
+    monkeypatch.setattr(dataset_state, "load_dataset", refuse)
+    patch_dialog(monkeypatch, path)
+    select(panel, "csv")
+    qtbot.waitUntil(lambda: not panel.error_label.isHidden(), timeout=10000)
+    qtbot.waitUntil(lambda: panel.preview.mode == "table", timeout=10000)
+    assert "these values look wrong" in panel.error_label.text()
+    assert marked_cells(panel) == {(0, 0), (2, 2)}  # not (1, 1) from the words
+    assert doc.design.dataset["name"] == "spiral" and state.error == ""
 
 
 def test_controls_have_tooltips(qtbot):

@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core import LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
-from core.design.spec import field_infos
+from core.design.fields import field_infos
 from core.files.design_file import load_design
 from core.resources import resource_path
 from gui.editor.log_slider import SLIDER_MAX, SLIDER_MIN, LogSlider

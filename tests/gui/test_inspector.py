@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core import ACTIVATIONS, INITIALIZERS, LAYER_KINDS, DenseSpec, DropoutSpec
 from core.design.edit import layer_at, replace_layer
-from core.design.spec import field_infos
+from core.design.fields import field_infos
 from core.files.design_file import load_design
 from core.resources import resource_path
 from gui.editor.field_editors import (

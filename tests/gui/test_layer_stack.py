@@ -31,7 +31,6 @@ from gui.editor.layer_model import (
     PROBLEMS_ROLE,
     SERIES_ROLE,
     nearest_path,
-    problem_layer_path,
 )
 from gui.editor.layer_stack import LayerStackEditor
 from gui.editor.palette import LayerKindModel
@@ -534,15 +533,6 @@ def test_empty_network_shows_hint_and_accepts_drop(make_env):
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def test_problem_layer_path():
-    assert problem_layer_path("network.layers[2].layers[0].units") == (2, 0)
-    assert problem_layer_path("network.layers[3]") == (3,)
-    assert problem_layer_path("network.layers[1].layers") == (1,)
-    assert problem_layer_path("network.layers") == ()
-    assert problem_layer_path("network.inputs") is None
-    assert problem_layer_path("training.loss") is None
 
 
 def test_nearest_path():
