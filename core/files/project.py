@@ -37,6 +37,7 @@ from core.files.safetensors import (
     encode,
     read_safetensors,
 )
+from core.records.history import HISTORY_KEYS
 from core.records.runs import RunRecord
 from core.storage.checked_io import MAX_JSON_BYTES, atomic_write_bytes, parse_json
 from core.training.train_state import OPTIMIZER_PREFIX, TrainState, state_from_parts, state_to_parts
@@ -44,7 +45,6 @@ from core.training.train_state import OPTIMIZER_PREFIX, TrainState, state_from_p
 PROJECT_FORMAT = "backprop-studio-project"
 PROJECT_VERSION = 2  # the newest this program reads; 1 is written when it is enough
 PROJECT_SUFFIX = ".bpsproj"
-HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
 
 
 @dataclass
