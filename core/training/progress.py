@@ -105,6 +105,10 @@ class ProgressBatcher:
 
     def add(self, snap: StepSnapshot | EpochSnapshot | RunWarning | RunEnd) -> None:
         if isinstance(snap, StepSnapshot):
+            if self._steps and snap.step <= self._steps[-1][0]:
+                # Re-initialised: what came before is void for every viewer, so a batch
+                # never mixes two starts (and its steps always increase).
+                self._reset()
             self._steps.append((snap.step, snap.epoch, snap.loss, snap.penalty,
                                 snap.learning_rate))
             if snap.grad_norms:

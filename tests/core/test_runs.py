@@ -309,3 +309,32 @@ def test_recorder_from_snapshots_restarts_on_reinit_and_ignores_warnings(xor):
     np.testing.assert_array_equal(run.loss_curve[:, 0], np.arange(1, 11))
     assert run.grad_curves.shape == (0, 2)  # the detail rows before the restart are gone
     assert run.end_reason == "stopped" and run.steps == 10
+
+
+def test_a_run_reinitialised_midway_records_the_same_both_ways(xor):
+    """Reset while training: the record holds only the run after the restart, whether it
+    was fed snapshot by snapshot or in batches that straddle the restart."""
+    from core.training.trainer import TrainingControl
+
+    design = replace(xor, training=replace(xor.training, epochs=3))
+    trainer = Trainer(design, load_dataset(DatasetSpec.from_dict(design.dataset)))
+    control = TrainingControl()
+    snaps = []
+    for snap in trainer.run(control):
+        snaps.append(snap)
+        if len(snaps) == 50:  # in epoch 2: 32 steps, an epoch, 17 more steps
+            control.reinitialise()
+    one = RunRecorder(trainer.layer_names)
+    for snap in snaps:
+        one.add(snap)
+    batched = RunRecorder(trainer.layer_names)
+    batcher = ProgressBatcher(trainer.layer_names)
+    for i, snap in enumerate(snaps):
+        batcher.add(snap)
+        if i % 40 == 39 or i == len(snaps) - 1:  # the batch of snapshots 40-79 straddles it
+            batched.add(batcher.take())
+    a = one.finish(None, design, "", 0.0, run_id="x")
+    b = batched.finish(None, design, "", 0.0, run_id="x")
+    assert a.to_dict() == b.to_dict()
+    np.testing.assert_array_equal(a.loss_curve[:, 0], np.arange(1, 3 * 32 + 1))
+    assert [r["epoch"] for r in a.history] == [1, 2, 3] and a.steps == 96
