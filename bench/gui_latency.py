@@ -41,8 +41,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig  # noqa: E402
 from core.datasets import build_dataset  # noqa: E402
+from core.records.snapshots import StepSnapshot
 from core.training.progress import ProgressBatcher  # noqa: E402
-from core.training.trainer import StepSnapshot, Trainer, TrainingControl  # noqa: E402
+from core.training.trainer import Trainer, TrainingControl  # noqa: E402
 
 D, A = DenseSpec, ActivationSpec
 

@@ -3,9 +3,13 @@
 Writes to the output folder: ``design.json`` (the design as trained, with the dataset
 choice), ``steps.csv`` (one row per step, streamed to disk so memory stays flat, with
 every layer's gradient norm), ``metrics.csv`` (one row per epoch), ``weights.safetensors``
-and ``project.bpsproj`` (design, weights, thinned history and where the run stood, in
-one file). ``train PROJECT.bpsproj --resume`` continues the project's saved run: from its
-weights, optimizer state and step count, with the same steps an uninterrupted run takes.
+and ``project.bpsproj`` (design, weights, the run's record with its thinned history, and
+where the run stood, in one file, as the window saves it). ``train PROJECT.bpsproj
+--resume`` continues the project's saved run: from its weights, optimizer state and step
+count, with the same steps an uninterrupted run takes.
+
+The run goes through ``core.training.session.run_session``; its consumers are the two
+CSV writers, the progress lines and the ``RunRecorder`` whose record the project keeps.
 """
 
 from __future__ import annotations
@@ -16,18 +20,20 @@ import dataclasses
 import math
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
-
-import numpy as np
 
 from core.design.spec import Design
 from core.errors import DesignError, StudioError
 from core.files.design_file import save_design
 from core.files.project import Project, save_project
 from core.files.safetensors import save_safetensors
-from core.records.history import ThinnedSeries
-from core.training.trainer import EpochSnapshot, RunEnd, RunWarning, StepSnapshot, Trainer
+from core.records.record import next_run_name
+from core.records.recorder import RunRecorder
+from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, Snapshot, StepSnapshot
+from core.training.session import run_session
+from core.training.trainer import Trainer
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
@@ -64,6 +70,15 @@ class _Progress:
         self.quiet = quiet
         self.tty = stream.isatty()
         self._last = 0.0
+
+    def add(self, snap: Snapshot) -> None:
+        """A consumer of the run (``core.training.session``)."""
+        if isinstance(snap, StepSnapshot):
+            self.step(snap)
+        elif isinstance(snap, EpochSnapshot):
+            self.epoch(snap)
+        elif isinstance(snap, RunWarning):  # blow_up "warn": say it, go on
+            self.warn(snap.message)
 
     def step(self, snap: StepSnapshot) -> None:
         if self.quiet or not self.tty:
@@ -159,70 +174,73 @@ def train_from_args(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise StudioError(f"cannot create the output folder {out}: {exc.strerror}") from None
     save_design(design, out / "design.json")
-    return _run(trainer, design, out, args, saved)
+    return _run(trainer, design, out, args, saved, project)
+
+
+class _CsvFiles:
+    """``steps.csv`` (one row per step, every layer's gradient norm and update ratio) and
+    ``metrics.csv`` (one row per epoch), written as the run goes."""
+
+    def __init__(self, steps: TextIO, metrics: TextIO, names: tuple[str, ...]) -> None:
+        self._metrics_file = metrics
+        self._steps = csv.writer(steps)
+        self._steps.writerow(["step", "epoch", "loss", "penalty", "learning_rate",
+                              "grad_norm", *(f"grad_norm[{n}]" for n in names),
+                              *(f"update_ratio[{n}]" for n in names)])
+        self._metrics = csv.writer(metrics)
+        self._metrics.writerow(["epoch", "step", "train_loss", "val_loss", "train_metric",
+                                "val_metric", "metric", "learning_rate", "elapsed_s"])
+
+    def add(self, snap: Snapshot) -> None:
+        if isinstance(snap, StepSnapshot):
+            self._steps.writerow([snap.step, snap.epoch + 1, repr(snap.loss),
+                                  repr(snap.penalty), repr(snap.learning_rate),
+                                  repr(snap.grad_norm), *map(repr, snap.grad_norms),
+                                  *map(repr, snap.update_ratios)])
+        elif isinstance(snap, EpochSnapshot):
+            self._metrics.writerow([snap.epoch, snap.step, repr(snap.train_loss),
+                                    repr(snap.val_loss), repr(snap.train_metric),
+                                    repr(snap.val_metric), snap.metric_name,
+                                    repr(snap.learning_rate), f"{snap.elapsed:.3f}"])
+            self._metrics_file.flush()
 
 
 def _run(trainer: Trainer, design: Design, out: Path, args: argparse.Namespace,
-         saved=None) -> int:
-    names = trainer.layer_names
+         saved=None, project: Project | None = None) -> int:
     progress = _Progress(sys.stdout, trainer.epoch_offset + design.training.epochs,
                          args.quiet)
-    steps_hist = ThinnedSeries(2, capacity=10_000)
-    history: list[dict[str, float]] = []
-    if saved is not None:  # a continued run's project holds the whole history
-        for row in saved.steps:
-            steps_hist.append((row[0], row[1]))
-        history = [dict(row) for row in saved.history]
-    end: RunEnd | None = None
-    interrupted = False
-    # The trainer detects non-finite values itself and ends with "diverged": the overflow
-    # on the way there is expected, not a NumPy warning to show the user.
-    with np.errstate(over="ignore", invalid="ignore"), \
-            open(out / "steps.csv", "w", newline="", encoding="utf-8") as sf, \
+    recorder = RunRecorder(trainer.layer_names)
+    runs = list(project.runs) if project is not None and saved is not None else []
+    note = ""
+    if saved is not None:  # a continued run's record holds the whole history
+        recorder.continue_from(saved.steps, saved.grad_curves, saved.history,
+                               saved.record.metric_name if saved.record else "")
+        source = saved.record.name if saved.record is not None else "the saved weights"
+        note = f"Continued from {source} at step {trainer.step_count:,}."
+    started, t0 = datetime.now(), time.perf_counter()
+    end: RunEnd | None = None  # None: interrupted with Ctrl+C
+    with open(out / "steps.csv", "w", newline="", encoding="utf-8") as sf, \
             open(out / "metrics.csv", "w", newline="", encoding="utf-8") as mf:
-        steps_w = csv.writer(sf)
-        steps_w.writerow(["step", "epoch", "loss", "penalty", "learning_rate", "grad_norm",
-                          *(f"grad_norm[{n}]" for n in names),
-                          *(f"update_ratio[{n}]" for n in names)])
-        metrics_w = csv.writer(mf)
-        metrics_w.writerow(["epoch", "step", "train_loss", "val_loss", "train_metric",
-                            "val_metric", "metric", "learning_rate", "elapsed_s"])
         try:
-            for snap in trainer.run():
-                if isinstance(snap, StepSnapshot):
-                    steps_w.writerow([snap.step, snap.epoch + 1, repr(snap.loss),
-                                      repr(snap.penalty), repr(snap.learning_rate),
-                                      repr(snap.grad_norm), *map(repr, snap.grad_norms),
-                                      *map(repr, snap.update_ratios)])
-                    steps_hist.append((snap.step, snap.loss))
-                    progress.step(snap)
-                elif isinstance(snap, EpochSnapshot):
-                    metrics_w.writerow([snap.epoch, snap.step, repr(snap.train_loss),
-                                        repr(snap.val_loss), repr(snap.train_metric),
-                                        repr(snap.val_metric), snap.metric_name,
-                                        repr(snap.learning_rate), f"{snap.elapsed:.3f}"])
-                    mf.flush()
-                    history.append({"epoch": snap.epoch, "step": snap.step,
-                                    "train_loss": snap.train_loss, "val_loss": snap.val_loss,
-                                    "train_metric": snap.train_metric,
-                                    "val_metric": snap.val_metric})
-                    progress.epoch(snap)
-                elif isinstance(snap, RunWarning):  # blow_up "warn": say it, go on
-                    progress.warn(snap.message)
-                else:
-                    end = snap
+            end = run_session(trainer, _CsvFiles(sf, mf, trainer.layer_names), recorder,
+                              progress)
         except KeyboardInterrupt:
-            interrupted = True
+            end = None  # the weights and the record so far are saved below
     state = trainer.state()
+    recorded = end or RunEnd("stopped", state.epoch, state.step,
+                             f"Interrupted at step {state.step:,}.")
+    record = recorder.finish(recorded, design, started, time.perf_counter() - t0,
+                             name=next_run_name(runs), note=note)
     weights = state.weights
     save_safetensors(out / "weights.safetensors", weights,
                      {"format": "backprop-studio-weights", "design": "design.json"})
-    save_project(Project(design, weights, history, steps_hist.array(), train_state=state),
+    save_project(Project(design, weights, [dict(row) for row in record.history],
+                         record.loss_curve, [*runs, record],
+                         dataclasses.replace(state, run_id=record.id)),
                  out / "project.bpsproj")
-    if interrupted:
+    if end is None:
         print(f"\ninterrupted: weights so far saved in {out}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    assert end is not None
     if end.reason == "diverged":
         print(f"error: {end.message}", file=sys.stderr)
         return EXIT_DIVERGED

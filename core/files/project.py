@@ -37,14 +37,14 @@ from core.files.safetensors import (
     encode,
     read_safetensors,
 )
-from core.records.runs import RunRecord
+from core.records.history import HISTORY_KEYS
+from core.records.record import RunRecord
 from core.storage.checked_io import MAX_JSON_BYTES, atomic_write_bytes, parse_json
 from core.training.train_state import OPTIMIZER_PREFIX, TrainState, state_from_parts, state_to_parts
 
 PROJECT_FORMAT = "backprop-studio-project"
 PROJECT_VERSION = 2  # the newest this program reads; 1 is written when it is enough
 PROJECT_SUFFIX = ".bpsproj"
-HISTORY_KEYS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
 
 
 @dataclass
@@ -54,7 +54,7 @@ class Project:
     ``weights`` maps dotted parameter names to arrays (None before training);
     ``history`` is one dict per epoch with ``HISTORY_KEYS`` (NaN where not measured);
     ``steps`` is (n, 2) float64 of [step, batch loss], possibly thinned; ``runs`` the
-    run history (``core.records.runs.RunRecord``), saved in the JSON body under "runs" (files
+    run history (``core.records.record.RunRecord``), saved in the JSON body under "runs" (files
     without it load with no runs). ``train_state`` (needs ``weights``; its own
     ``weights`` are these) lets training continue where it stood; None in older files.
     """

@@ -30,7 +30,7 @@ from core.design.spec import Design, NetworkSpec
 from core.files.design_file import load_design, save_design
 from core.files.project import PROJECT_SUFFIX, Project, load_project, save_project
 from core.files.undo import Command, UndoStack
-from core.records.runs import RunRecord, next_run_name
+from core.records.record import RunRecord, next_run_name
 from core.training.train_state import TrainState
 
 Listener = Callable[[str, Any], None]

@@ -19,11 +19,12 @@ import numpy as np
 from core.design.spec import Design
 from core.errors import StudioError
 from core.files.project import Project
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
+from core.records.snapshots import EpochSnapshot
 from core.training.process import model_views
 from core.training.progress import ProgressBatch
 from core.training.train_state import TrainState
-from core.training.trainer import EpochSnapshot, Trainer, resume_offset
+from core.training.trainer import Trainer, resume_offset
 
 
 @dataclass

@@ -1,2 +1,2 @@
-"""Run records: what a run was and how it went (its bounded histories), their JSON, diffs
-and CSV export."""
+"""Run records: the snapshots a run reports, what a run was and how it went (its bounded
+histories), the one recorder that makes records, their JSON, diffs and CSV export."""

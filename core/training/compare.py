@@ -7,9 +7,9 @@ to change what must stay equal for a fair comparison: the seed (initial weights,
 shuffling, dropout masks), and with it the network and the dataset, which are not
 training settings at all. :func:`compare_names` labels the two runs by what differs
 (``A: lr 0.1`` / ``B: lr 1.0``); :func:`record_run` trains one design through
-:class:`core.training.trainer.Trainer` and records it with
-:class:`core.records.runs.RunRecorder`, as the window does; :func:`compare` does both runs and
-returns the two records. The window
+:func:`core.training.session.run_session` and records it with
+:class:`core.records.recorder.RunRecorder`, as the window does; :func:`compare` does both
+runs and returns the two records. The window
 runs the same two designs in its training process (``gui.training.ab_runner``).
 """
 
@@ -22,14 +22,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from core.design.fields import field_infos
 from core.design.spec import Design, TrainConfig
 from core.errors import DesignError, Problem
-from core.records.runs import RunRecord, RunRecorder
-from core.training.progress import ProgressBatcher
-from core.training.trainer import RunEnd, Trainer
+from core.records.diff import format_value
+from core.records.record import RunRecord
+from core.records.recorder import RunRecorder
+from core.training.session import run_session
+from core.training.trainer import Trainer
 
 __all__ = [
     "FIXED_FOR_COMPARE", "changed_settings", "compare", "compare_names", "record_run",
@@ -42,7 +42,6 @@ FIXED_FOR_COMPARE = ("seed",)
 # Short names for the run names; other settings use their label.
 _SHORT = {"learning_rate": "lr"}
 MAX_NAMED = 3  # settings named in a run's name before "+N more"
-BATCH_EVERY = 64  # snapshots per progress batch when recording headless
 
 
 def short_label(name: str) -> str:
@@ -53,14 +52,6 @@ def short_label(name: str) -> str:
     if len(label) > 1 and label[0].isupper() and label[1].islower():
         label = label[0].lower() + label[1:]
     return label
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def settings_variant(design: Design, changes: Mapping[str, Any]) -> Design:
@@ -119,7 +110,7 @@ def compare_names(a: Design, b: Design) -> tuple[str, str]:
     shown, rest = names[:MAX_NAMED], len(names) - MAX_NAMED
 
     def name(tag: str, design: Design) -> str:
-        parts = [f"{short_label(n)} {_value_text(getattr(design.training, n))}"
+        parts = [f"{short_label(n)} {format_value(getattr(design.training, n))}"
                  for n in shown]
         if rest > 0:
             parts.append(f"+{rest} more")
@@ -142,16 +133,8 @@ def record_run(design: Design, dataset, name: str = "") -> RunRecord:
     ``diverged``; the overflow on the way is not a warning."""
     started, t0 = datetime.now(), time.perf_counter()
     trainer = Trainer(design, dataset)  # DesignError names what does not fit
-    batcher = ProgressBatcher(trainer.layer_names)
     recorder = RunRecorder(trainer.layer_names)
-    end: RunEnd | None = None
-    with np.errstate(over="ignore", invalid="ignore"):
-        for i, snap in enumerate(trainer.run()):
-            batcher.add(snap)
-            if isinstance(snap, RunEnd):
-                end = snap
-            if end is not None or i % BATCH_EVERY == BATCH_EVERY - 1:
-                recorder.add(batcher.take())
+    end = run_session(trainer, recorder)
     return recorder.finish(end, design, started, time.perf_counter() - t0, name=name)
 
 

@@ -40,9 +40,11 @@ from typing import Any
 import numpy as np
 
 from core.errors import StudioError
+from core.records.snapshots import RunEnd, StepSnapshot
 from core.training.progress import ProgressBatch, ProgressBatcher, fit_curve, surface_grid
+from core.training.session import run_session
 from core.training.train_state import TrainState
-from core.training.trainer import RunEnd, StepSnapshot, Trainer, TrainingControl
+from core.training.trainer import Trainer, TrainingControl
 
 PUSH_INTERVAL = 0.02  # seconds between progress messages (the window draws ~27 a second)
 VIEW_INTERVAL = 0.25  # seconds between weight copies and decision-surface updates
@@ -142,50 +144,60 @@ def serve(commands: Connection, progress: Connection) -> None:
             return
 
 
+class _Delivery:
+    """The child's consumer of the run (``core.training.session.run_session``): gathers
+    the snapshots into progress batches and sends one about every ``PUSH_INTERVAL``,
+    with the weights and model views every ``VIEW_INTERVAL``."""
+
+    def __init__(self, trainer: Trainer, dataset, progress: Connection) -> None:
+        self._trainer, self._dataset, self._progress = trainer, dataset, progress
+        self._batcher = ProgressBatcher(trainer.layer_names)
+        self._batch_size = trainer.config.batch_size
+        self._samples = 0
+        self._view = 0.0  # when the model views were last sent
+        self._t0, self._s0, self._speed = time.perf_counter(), 0, 0.0
+        self._next = time.perf_counter() + PUSH_INTERVAL
+
+    def add(self, snap) -> None:
+        self._batcher.add(snap)
+        if isinstance(snap, RunEnd):
+            return  # the last batch is sent with the run's state (see _train)
+        if isinstance(snap, StepSnapshot):
+            self._samples += self._batch_size
+        now = time.perf_counter()
+        if now >= self._next:
+            self.push(now - self._view >= VIEW_INTERVAL)
+            self._next = time.perf_counter() + PUSH_INTERVAL
+
+    def push(self, with_views: bool, with_state: bool = False) -> None:
+        now = time.perf_counter()
+        if now - self._t0 >= SPEED_WINDOW:
+            self._speed = (self._samples - self._s0) / (now - self._t0)
+            self._t0, self._s0 = now, self._samples
+        batch: ProgressBatch = self._batcher.take()
+        if with_views:
+            views = model_views(self._trainer, self._dataset)
+            batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
+                                                       views["fit"])
+            self._view = time.perf_counter()
+        if with_state:
+            batch.train_state = self._trainer.state()
+        batch.samples_per_second = self._speed
+        self._progress.send(("batch", batch))
+
+
 def _train(design, dataset, detail_every: int, control: TrainingControl,
            progress: Connection, resume: TrainState | None = None) -> RunEnd | None:
     trainer = Trainer(design, dataset, detail_every, resume=resume)
-    batcher = ProgressBatcher(trainer.layer_names)
-    batch_size = trainer.config.batch_size
-    clock = {"view": 0.0, "t0": time.perf_counter(), "s0": 0, "speed": 0.0}
-    samples = 0
-
-    def push(with_views: bool, with_state: bool = False) -> None:
-        now = time.perf_counter()
-        if now - clock["t0"] >= SPEED_WINDOW:
-            clock["speed"] = (samples - clock["s0"]) / (now - clock["t0"])
-            clock["t0"], clock["s0"] = now, samples
-        batch: ProgressBatch = batcher.take()
-        if with_views:
-            views = model_views(trainer, dataset)
-            batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
-                                                       views["fit"])
-            clock["view"] = time.perf_counter()
-        if with_state:
-            batch.train_state = trainer.state()
-        batch.samples_per_second = clock["speed"]
-        progress.send(("batch", batch))
-
+    delivery = _Delivery(trainer, dataset, progress)
     # While paused, deliver what was gathered (a single step shows at once).
-    control.before_wait = lambda: push(True)
-    control.state_hook = lambda: push(True, with_state=True)
-    end: RunEnd | None = None
-    next_push = time.perf_counter() + PUSH_INTERVAL
-    # Overflow warnings are expected when a run diverges; the trainer detects divergence.
+    control.before_wait = lambda: delivery.push(True)
+    control.state_hook = lambda: delivery.push(True, with_state=True)
+    end = run_session(trainer, delivery, control=control)
+    control.before_wait = control.state_hook = None
+    # Overflow warnings are expected from a diverged run's views; the trainer said so.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for snap in trainer.run(control):
-            batcher.add(snap)
-            if isinstance(snap, RunEnd):
-                end = snap
-                break
-            if isinstance(snap, StepSnapshot):
-                samples += batch_size
-            now = time.perf_counter()
-            if now >= next_push:
-                push(now - clock["view"] >= VIEW_INTERVAL)
-                next_push = time.perf_counter() + PUSH_INTERVAL
-        control.before_wait = control.state_hook = None
-        push(True, with_state=True)  # where the run ended: a saved project continues it
+        delivery.push(True, with_state=True)  # where the run ended: a project continues it
     return end
 
 

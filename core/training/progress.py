@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.engine.network import Network
+from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
 from core.training.targets import predicted_classes
 from core.training.train_state import TrainState
-from core.training.trainer import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
 
 GRID_RESOLUTION = 64
 
@@ -105,6 +105,10 @@ class ProgressBatcher:
 
     def add(self, snap: StepSnapshot | EpochSnapshot | RunWarning | RunEnd) -> None:
         if isinstance(snap, StepSnapshot):
+            if self._steps and snap.step <= self._steps[-1][0]:
+                # Re-initialised: what came before is void for every viewer, so a batch
+                # never mixes two starts (and its steps always increase).
+                self._reset()
             self._steps.append((snap.step, snap.epoch, snap.loss, snap.penalty,
                                 snap.learning_rate))
             if snap.grad_norms:

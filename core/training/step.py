@@ -1,8 +1,13 @@
 """One training step: forward, loss, backward, penalties, clipping, optimizer update.
 
 ``TrainStep`` binds a network, a loss and an optimizer built from ``TrainConfig`` and
-runs one mini-batch with as few NumPy calls as possible. The trainer, the benchmarks and
-the tests all use it, so the numbers a user watches are the numbers that are measured.
+runs one mini-batch with as few NumPy calls as possible. The trainer
+(``core.training.trainer.Trainer.run``), the benchmarks and the tests all call
+``TrainStep.run``, so the numbers a user watches are the numbers that are measured.
+
+The step never applies a non-finite update: it says what went non-finite
+(``StepResult.failed``) and in which layers, and leaves the weights as they were; what
+that means for the run (a message, the end of it) is the trainer's business.
 """
 
 from __future__ import annotations
@@ -19,13 +24,21 @@ from core.engine.norms import combine_norms
 from core.engine.optimizers import Optimizer, apply_penalties, clip_gradients, make_optimizer
 
 
-@dataclass
+@dataclass(slots=True)
 class StepResult:
-    """What one step measured. ``grad_norm`` is the global gradient norm before clipping."""
+    """What one step measured. ``grad_norm`` is the global gradient norm before clipping.
+
+    ``failed`` is "" for a step that was applied, else what became non-finite ("loss",
+    "gradient", "gradient norm", "weight update" or "weights"; the weights were then left
+    unchanged), and ``layers`` the layers where, the one where it went wrong first
+    leading (for the loss: the first layer whose output is non-finite).
+    """
 
     loss: float
     penalty: float
     grad_norm: float
+    failed: str = ""
+    layers: tuple[str, ...] = ()
 
 
 def optimizer_settings(config: TrainConfig) -> dict[str, float | bool]:
@@ -46,7 +59,8 @@ class TrainStep:
 
     ``run(X, Y)`` takes a batch X (batch, inputs) and encoded targets Y (batch, outputs)
     in the network's dtype and returns a ``StepResult``. Settings of ``optimizer`` and
-    the penalty/clipping attributes may be changed between steps.
+    the penalty/clipping attributes may be changed between steps. ``last_delta`` is the
+    last update Δw (n,) computed (a buffer of the optimizer's, valid until the next step).
     """
 
     def __init__(self, network: Network, config: TrainConfig) -> None:
@@ -61,6 +75,7 @@ class TrainStep:
         self.clip_norm = config.clip_norm
         self.clip_value = config.clip_value
         self.last_delta: np.ndarray | None = None
+        self._names = tuple(network.group_names)
         # Per-layer squared gradient norms of the last step, before clipping (so an
         # exploding layer stays visible even when clipping tames the update); when their
         # fast sum overflowed, the exactly recomputed norms instead (``last_grad_norms``).
@@ -111,7 +126,45 @@ class TrainStep:
         return loss, penalty, norm
 
     def run(self, X: np.ndarray, Y: np.ndarray) -> StepResult:
-        """One full step on one mini-batch: gradients, then Δw from the optimizer."""
+        """One full step on one mini-batch: gradients, Δw from the optimizer, and Δw
+        added to the weights unless something became non-finite (see ``StepResult``)."""
+        net = self.network
         loss, penalty, norm = self.compute_gradients(X, Y)
-        self.last_delta = self.optimizer.step(self.network.flat_params, self.network.flat_grads)
+        if not math.isfinite(loss):
+            return StepResult(loss, penalty, norm, "loss", (self._locate_loss(X),))
+        if not math.isfinite(norm):  # the norm is finite for finite gradients
+            return self._bad_gradient(loss, penalty, norm)
+        delta = self.last_delta = self.optimizer.compute_update(net.flat_grads)
+        # One cheap dot on the hot path; it overflows long before an element does, so
+        # only then are the update and the new weights themselves checked.
+        if not math.isfinite(delta.dot(delta)):
+            bad = net.nonfinite_groups(delta)
+            if bad:
+                return StepResult(loss, penalty, norm, "weight update", tuple(bad))
+            bad = net.nonfinite_groups(net.flat_params + delta)
+            if bad:
+                return StepResult(loss, penalty, norm, "weights", tuple(bad))
+        np.add(net.flat_params, delta, out=net.flat_params)
         return StepResult(loss, penalty, norm)
+
+    def _bad_gradient(self, loss: float, penalty: float, norm: float) -> StepResult:
+        net = self.network
+        bad = net.nonfinite_groups(net.flat_grads)
+        what = "gradient"
+        if not bad:  # float64 elements near 1e308: only their norm overflowed
+            bad = [name for name, v in zip(self._names, self.last_grad_norms, strict=True)
+                   if not math.isfinite(v)]
+            what = "gradient norm"
+        # Backpropagation runs output to input: the last bad layer went first.
+        return StepResult(loss, penalty, norm, what, tuple(bad[::-1]))
+
+    def _locate_loss(self, X: np.ndarray) -> str:
+        """After a non-finite loss on ``X`` (batch, inputs): the first top-level layer
+        whose output is non-finite; if none is, the loss overflowed on finite but huge
+        outputs, and the output layer is named."""
+        x = X
+        for layer in self.network.layers:
+            x = layer.forward(x, False)
+            if not np.all(np.isfinite(x)):
+                return layer.name
+        return self.network.layers[-1].name

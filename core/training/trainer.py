@@ -5,9 +5,13 @@
 ``blow_up="warn"`` setting (see ``core.engine.blowup``), and one ``RunEnd`` last; between steps
 it obeys a
 ``TrainingControl`` (stop, pause, single step, new settings, re-initialise) that another
-thread may drive. Snapshots hold Python floats and tuples, never live arrays, so they
-can cross threads and be kept. The same design, data and seed give bit-identical
-numbers in the window and on the command line: both run this code.
+thread may drive. Snapshots (``core.records.snapshots``, re-exported here) hold Python
+floats and tuples, never live arrays, so they can cross threads and be kept. Each step is
+``core.training.step.TrainStep.run``; the trainer owns what a failed step means (the
+run ends as diverged, with the layer and what to try) and the blow-up rule. Code that
+consumes a run iterates it through ``core.training.session.run_session``. The same
+design, data and seed give bit-identical numbers in the window and on the command line:
+both run this code.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -27,6 +31,7 @@ from core.engine.blowup import START_ROWS, BlowUpWatch
 from core.engine.network import Network
 from core.engine.schedules import SCHEDULES
 from core.errors import DesignError
+from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, Snapshot, StepSnapshot
 from core.training.build import build_network
 from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
@@ -51,84 +56,6 @@ class DatasetLike(Protocol):
 
     @property
     def n_classes(self) -> int: ...
-
-
-# --------------------------------------------------------------------- snapshots
-
-
-@dataclass(frozen=True)
-class StepSnapshot:
-    """After one mini-batch. Norm tuples follow ``layer_names`` (layers with parameters).
-
-    ``grad_norms``/``weight_norms``/``update_ratios`` are empty on steps where detail was
-    not recorded (see ``Trainer(detail_every=...)``). ``update_ratios`` are
-    ||Δw|| / ||w|| per layer: around 1e-3 is the classic sign of a well-chosen rate.
-    """
-
-    epoch: int
-    step: int
-    loss: float
-    penalty: float
-    learning_rate: float
-    grad_norm: float
-    grad_norms: tuple[float, ...] = ()
-    weight_norms: tuple[float, ...] = ()
-    update_ratios: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True)
-class EpochSnapshot:
-    """After one epoch: losses and the task's metric on the whole training and validation
-    sets (evaluation mode: dropout off, batch-norm running statistics).
-
-    ``metric_name`` is ``accuracy`` (classification) or ``r2`` (regression); validation
-    values are NaN when there is no validation split.
-    """
-
-    epoch: int
-    step: int
-    train_loss: float
-    val_loss: float
-    train_metric: float
-    val_metric: float
-    metric_name: str
-    learning_rate: float
-    elapsed: float
-    # Multi-class classification with a validation split: counts (classes, classes) of
-    # true (rows) against predicted (columns) validation classes, from the same outputs.
-    val_confusion: np.ndarray | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class RunEnd:
-    """The run is over. ``reason``: finished, stopped, target_reached, early_stopped or
-    diverged (or unfinished: a window saved a live run as it stood). For divergence
-    ``what`` says what went non-finite, ``layer`` where first, and ``hint`` what to try;
-    the weights are left at their last finite values."""
-
-    reason: str
-    epoch: int
-    step: int
-    message: str
-    what: str = ""
-    layer: str = ""
-    hint: str = ""
-
-
-@dataclass(frozen=True)
-class RunWarning:
-    """The run goes on but is diverging (the blow-up rule, ``blow_up="warn"``): the
-    message says since which step, the layer with the largest relative weight updates,
-    and what to try (``hint``)."""
-
-    epoch: int
-    step: int
-    message: str
-    layer: str = ""
-    hint: str = ""
-
-
-Snapshot = StepSnapshot | EpochSnapshot | RunWarning | RunEnd
 
 
 # ----------------------------------------------------------------------- control
@@ -449,17 +376,7 @@ class Trainer:
         return confusion_matrix(out_v, data.y_val, data.n_classes, self.stepper.logits)
 
     # --------------------------------------------------------------- divergence
-    def _locate_forward(self, X: np.ndarray) -> str:
-        """The first top-level layer whose output on ``X`` is non-finite; if none is, the
-        loss overflowed on finite but huge outputs, and the output layer is named."""
-        x = X
-        for layer in self.network.layers:
-            x = layer.forward(x, False)
-            if not np.all(np.isfinite(x)):
-                return layer.name
-        return self.network.layers[-1].name
-
-    def _diverged(self, what: str, layers: list[str], lr: float) -> RunEnd:
+    def _diverged(self, what: str, layers: Sequence[str], lr: float) -> RunEnd:
         """The end of a run whose ``what`` became non-finite, first in ``layers[0]``."""
         layer = layers[0] if layers else ""
         where = f" in {layer}" if layer else ""
@@ -551,35 +468,12 @@ class Trainer:
             xb, yb = Xs[pos:pos + batch], Ys[pos:pos + batch]
             pos += batch
             self._pos = pos if pos < n else 0  # for state() between steps
-            loss, penalty, gnorm = stepper.compute_gradients(xb, yb)
-            if not math.isfinite(loss):
-                yield self._diverged("loss", [self._locate_forward(xb)], lr)
+            result = stepper.run(xb, yb)
+            if result.failed:
+                yield self._diverged(result.failed, result.layers, lr)
                 return
-            if not math.isfinite(gnorm):  # the norm is finite for finite gradients
-                bad = net.nonfinite_groups(net.flat_grads)
-                what = "gradient"
-                if not bad:  # float64 elements near 1e308: only their norm overflowed
-                    norms = stepper.last_grad_norms
-                    bad = [name for name, v in zip(self.layer_names, norms, strict=True)
-                           if not math.isfinite(v)]
-                    what = "gradient norm"
-                # Backpropagation runs output to input: the last bad layer went first.
-                yield self._diverged(what, bad[::-1], lr)
-                return
-            delta = stepper.optimizer.compute_update(net.flat_grads)
-            # One cheap dot on the hot path; it overflows long before an element does, so
-            # only then are the update and the new weights themselves checked.
-            if not math.isfinite(float(np.dot(delta, delta))):
-                bad = net.nonfinite_groups(delta)
-                if bad:
-                    yield self._diverged("weight update", bad, lr)
-                    return
-                moved = net.flat_params + delta
-                bad = net.nonfinite_groups(moved)
-                if bad:
-                    yield self._diverged("weights", bad, lr)
-                    return
-            np.add(net.flat_params, delta, out=net.flat_params)
+            loss, penalty, gnorm = result.loss, result.penalty, result.grad_norm
+            delta = stepper.last_delta
             self.step_count += 1
             blew_up = self.config.blow_up != "off" and watch.update(loss)
             if self.step_count % self.detail_every == 0:

@@ -1,9 +1,9 @@
 """Side-by-side comparison of recorded runs: their loss, per-epoch accuracy (or R²) and
 per-layer gradient-norm curves overlaid, one colour per run (and one line style per layer
 in the gradient plot), with a legend naming each run and a text box saying how each run's
-design differs from the first one's (``core.records.runs.design_diff``).
+design differs from the first one's (``core.records.diff.design_diff``).
 
-The view only draws what :class:`core.records.runs.RunRecord` objects hold; it never trains.
+The view only draws what :class:`core.records.record.RunRecord` objects hold; it never trains.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
-from core.records.runs import RunRecord, design_diff
+from core.records.diff import design_diff
+from core.records.record import RunRecord
 from gui.colors import series_color
 from gui.training.plots import Legend, LegendEntry, LogAxis
 from gui.training.training_ui import layer_labels

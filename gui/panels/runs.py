@@ -42,7 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.records.runs import RUN_COLUMNS, RunRecord, run_row, runs_to_csv
+from core.records.record import RunRecord
+from core.records.table import RUN_COLUMNS, run_row, runs_to_csv
 from core.storage.checked_io import atomic_write_bytes
 from gui.panels.run_overlay import RunCompareView
 from gui.plain_text import verbatim
@@ -421,7 +422,7 @@ class RunsPanel(QWidget):
         self.table.scrollTo(row)
 
     def export_csv(self) -> None:
-        """Ask for a file name and write every run's row (``core.records.runs.runs_to_csv``)."""
+        """Ask for a file name and write every run's row (``core.records.table.runs_to_csv``)."""
         if not self.model.records:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export runs as CSV", "runs.csv",

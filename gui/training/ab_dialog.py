@@ -31,7 +31,8 @@ from core import OPTIMIZERS, TrainConfig
 from core.design.fields import FieldInfo, field_infos
 from core.design.spec import Design
 from core.errors import DesignError
-from core.records.runs import dataset_label, design_diff
+from core.records.diff import design_diff
+from core.records.record import dataset_label
 from core.training.compare import FIXED_FOR_COMPARE, changed_settings, settings_variant
 from gui.colors import ERROR
 from gui.editor.field_editors import (

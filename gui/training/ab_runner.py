@@ -17,7 +17,7 @@ import math
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from core.design.spec import Design
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 from core.training.compare import compare_names
 
 __all__ = ["CompareRunner"]

@@ -652,7 +652,7 @@ class TrainingPlots(QWidget):
 
     # --------------------------------------------------------------- baseline
     def set_baseline(self, record) -> None:
-        """Show a recorded run (``core.records.runs.RunRecord``, or None to clear) dashed under
+        """Show a recorded run (``core.records.record.RunRecord``, or None to clear) dashed under
         the live curves: its batch loss per step, its validation metric per epoch, and
         each layer's gradient norm (in that layer's colour)."""
         self.baseline = record

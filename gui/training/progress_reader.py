@@ -15,9 +15,9 @@ import threading
 
 from PySide6.QtCore import QObject, QThread, Slot
 
+from core.records.snapshots import RunEnd
 from core.training.process import TrainerProcess
 from core.training.progress import ProgressBatch, merge_batches
-from core.training.trainer import RunEnd
 
 
 class TrainingWorker(QObject):

@@ -29,11 +29,13 @@ from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
 from core.files.project_model import Trained
 from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
-from core.records.runs import RunRecord, RunRecorder, next_run_name
+from core.records.record import RunRecord, next_run_name
+from core.records.recorder import RunRecorder
+from core.records.snapshots import RunEnd
 from core.training.diagnostics import WINDOW, gradient_health, health_hint
 from core.training.progress import ProgressBatch
 from core.training.train_state import TrainState
-from core.training.trainer import FIXED_SETTINGS, RunEnd
+from core.training.trainer import FIXED_SETTINGS
 from gui.plain_text import verbatim
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document

@@ -21,8 +21,9 @@ from core.datasets import DatasetSpec, load_dataset
 from core.design.spec import TrainConfig
 from core.engine.blowup import FACTOR, START_FLOOR, STEPS, BlowUpWatch
 from core.files.design_file import load_design
+from core.records.snapshots import RunEnd, RunWarning, StepSnapshot
 from core.teach.lessons import LESSONS
-from core.training.trainer import RunEnd, RunWarning, StepSnapshot, Trainer
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 # Lesson variants that are meant to blow up.

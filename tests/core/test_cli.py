@@ -477,3 +477,26 @@ def test_regression_with_validation_share_0_trains_and_says_so(capsys, tmp_path)
     _, rows = read_csv(tmp_path / "run" / "metrics.csv")
     assert len(rows) == 3 and all(r["val_loss"] == "nan" for r in rows)
     assert all(np.isfinite(float(r["train_metric"])) for r in rows)
+
+
+def test_the_project_holds_the_run_record_as_the_window_saves_it(capsys, tmp_path, xor_run):
+    from core.files.saved_run import saved_run
+
+    first, _ = xor_run  # 3 epochs of 32 steps
+    project = load_project(first / "project.bpsproj")
+    (run,) = project.runs
+    assert run.name == "Run 1" and run.ended == "finished" and run.steps == 96
+    assert project.train_state.run_id == run.id
+    assert run.grad_curves.shape == (96, 1 + len(run.layer_names))
+    saved = saved_run(project)  # what the window shows when it reopens the project
+    assert saved.record.id == run.id and saved.grad_curves.shape[0] == 96
+    rc, _, err = run_cli_resume(capsys, first, tmp_path / "more")
+    assert rc == 0, err
+    more = load_project(tmp_path / "more" / "project.bpsproj")
+    assert [r.name for r in more.runs] == ["Run 1", "Run 2"]
+    assert more.runs[1].note == "Continued from Run 1 at step 96."
+    assert more.runs[1].loss_curve[0, 0] == 1 and more.runs[1].steps == 192
+
+
+def run_cli_resume(capsys, first, out):
+    return run(capsys, "train", first / "project.bpsproj", "--resume", "--quiet", "--out", out)

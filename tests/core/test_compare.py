@@ -11,7 +11,7 @@ import pytest
 from core import DesignError
 from core.datasets import DatasetSpec, load_dataset
 from core.files.design_file import load_design
-from core.records.runs import design_diff
+from core.records.diff import design_diff
 from core.resources import resource_path
 from core.training.compare import compare, compare_names, settings_variant
 from core.training.trainer import Trainer

@@ -25,7 +25,8 @@ from core import (
 )
 from core.files.project import Project, parse_project, project_bytes
 from core.files.safetensors import decode, encode
-from core.training.trainer import RunEnd, StepSnapshot, Trainer, TrainingControl
+from core.records.snapshots import RunEnd, StepSnapshot
+from core.training.trainer import Trainer, TrainingControl
 
 
 def xor_data(n: int = 200, seed: int = 0) -> SimpleNamespace:

@@ -6,8 +6,9 @@ import numpy as np
 
 from core.datasets import DatasetSpec, load_dataset
 from core.files.design_file import load_design
+from core.records.snapshots import StepSnapshot
 from core.training.diagnostics import gradient_health, health_hint
-from core.training.trainer import StepSnapshot, Trainer
+from core.training.trainer import Trainer
 
 NAMES = ("layers.0", "layers.2", "layers.4")
 

@@ -20,7 +20,8 @@ from core.errors import FileFormatError, printable
 from core.files.design_file import load_design
 from core.files.project import Project, load_project, project_bytes
 from core.files.safetensors import decode, encode
-from core.records.runs import RunRecord, runs_to_csv
+from core.records.record import RunRecord
+from core.records.table import runs_to_csv
 from core.resources import resource_path
 from core.storage.checked_io import parse_json
 

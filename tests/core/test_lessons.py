@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from core.datasets import DatasetSpec, load_dataset
+from core.records.snapshots import StepSnapshot
 from core.teach.lessons import LESSONS, LessonResult, run_variant
-from core.training.trainer import StepSnapshot, Trainer
+from core.training.trainer import Trainer
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -195,3 +196,13 @@ def test_run_variant_overrides_epochs():
     assert result.layer_names[0] != result.layer_names[-1]
     with pytest.raises(KeyError):
         LESSONS["learning_rate"].variant("nope")
+
+
+def test_a_lesson_run_is_recorded_as_the_runs_panel_keeps_it():
+    variant = LESSONS["learning_rate"].variant("good")
+    result = run_variant(variant, epochs=3, seed=5)
+    record = result.record
+    assert record.name == "good" and record.end_reason == result.reason == "finished"
+    assert [r["train_loss"] for r in record.history] == list(result.train_losses)
+    np.testing.assert_array_equal(record.loss_curve[:, 1], result.step_losses)
+    assert record.seed == 5 and record.steps == len(result.step_losses)

@@ -20,8 +20,9 @@ from core import DenseSpec, Design, NetworkSpec, TrainConfig, build_network
 from core.datasets import DatasetSpec, load_dataset
 from core.engine.norms import combine_norms, stable_norm
 from core.files.design_file import load_design
+from core.records.snapshots import RunEnd, StepSnapshot
 from core.training.step import TrainStep
-from core.training.trainer import RunEnd, StepSnapshot, Trainer
+from core.training.trainer import Trainer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 

@@ -13,7 +13,7 @@ from core.files.design_file import load_design, save_design
 from core.files.project import load_project
 from core.files.project_model import ProjectModel, Trained
 from core.files.undo import Command, UndoStack
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 from core.resources import resource_path
 from core.training.train_state import TrainState
 

@@ -18,7 +18,7 @@ from core import build_network
 from core.files.design_file import load_design
 from core.files.project import Project, parse_project, project_bytes
 from core.files.recovery import RecoveryInfo, RecoveryStore, describe
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 from core.resources import resource_path
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,21 +16,15 @@ from core.datasets import DatasetSpec, load_dataset
 from core.design.edit import insert_layer
 from core.files.design_file import load_design
 from core.files.project import Project, load_project, parse_project, project_bytes, save_project
-from core.records.runs import (
-    GRAD_ROWS,
-    HISTORY_KEYS,
-    LOSS_ROWS,
-    RUN_COLUMNS,
-    RunRecord,
-    RunRecorder,
-    design_diff,
-    history_to_csv,
-    next_run_name,
-    runs_to_csv,
-)
+from core.records.diff import design_diff
+from core.records.history import HISTORY_KEYS
+from core.records.record import GRAD_ROWS, LOSS_ROWS, RunRecord, next_run_name
+from core.records.recorder import RunRecorder
+from core.records.snapshots import EpochSnapshot, RunEnd
+from core.records.table import RUN_COLUMNS, history_to_csv, runs_to_csv
 from core.resources import resource_path
 from core.training.progress import ProgressBatch, ProgressBatcher
-from core.training.trainer import EpochSnapshot, RunEnd, Trainer
+from core.training.trainer import Trainer
 
 NAMES = ("layers.0", "layers.2", "layers.4")
 
@@ -254,3 +248,87 @@ def test_bad_run_in_a_project_names_the_run_and_field(xor):
     body["runs"] = {"a": 1}
     with pytest.raises(FileFormatError, match="runs must be a list"):
         parse_project(encode(tensors, {**meta, "project": json.dumps(body)}), "p.bpsproj")
+
+
+def record_both_ways(design, sizes, seed=0):
+    """A real run recorded from its snapshots one by one, and from ProgressBatcher batches
+    of the given sizes (cycled): the two records."""
+    trainer = Trainer(design, load_dataset(DatasetSpec.from_dict(design.dataset)),
+                      detail_every=3)
+    snaps = list(trainer.run())
+    one = RunRecorder(trainer.layer_names)
+    for snap in snaps:
+        one.add(snap)
+    batched = RunRecorder(trainer.layer_names)
+    batcher = ProgressBatcher(trainer.layer_names)
+    rng = np.random.default_rng(seed)
+    i = 0
+    while i < len(snaps):
+        k = int(rng.choice(sizes))
+        for snap in snaps[i:i + k]:
+            batcher.add(snap)
+        batched.add(batcher.take())
+        i += k
+    return (one.finish(None, design, "", 0.0, run_id="x"),
+            batched.finish(None, design, "", 0.0, run_id="x"))
+
+
+def test_snapshots_and_batches_record_the_same_run(xor, monkeypatch):
+    """One recorder, one rule: the CLI, compare and lessons feed snapshots, the window
+    feeds batches of whatever size the pipe delivered; the records are identical, also
+    once every curve has been thinned (small caps force it)."""
+    from core.records import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "LOSS_ROWS", 50)
+    monkeypatch.setattr(recorder_module, "GRAD_ROWS", 20)
+    monkeypatch.setattr(recorder_module, "EPOCH_ROWS", 6)
+    design = replace(xor, training=replace(xor.training, epochs=15))
+    one, batched = record_both_ways(design, [1, 2, 7, 64, 300])
+    assert one.to_dict() == batched.to_dict()
+    assert one.end_reason == "finished" and one.steps == 15 * 32
+    assert one.loss_curve.shape[0] <= 50 and one.loss_curve[-1, 0] == 15 * 32
+    assert 0 < one.grad_curves.shape[0] <= 20 and one.history[-1]["epoch"] == 15
+
+
+def test_recorder_from_snapshots_restarts_on_reinit_and_ignores_warnings(xor):
+    from core.records.snapshots import RunWarning, StepSnapshot
+
+    recorder = RunRecorder(("a",))
+    for step in range(1, 101):
+        recorder.add(StepSnapshot(0, step, 1.0, 0.0, 0.1, 1.0, (2.0,), (1.0,), (0.1,)))
+    recorder.add(RunWarning(0, 100, "diverging"))
+    for step in range(1, 11):  # re-initialised: step 1 again
+        recorder.add(StepSnapshot(0, step, 0.5, 0.0, 0.1, 1.0))
+    run = recorder.finish(None, xor, "", 0.0)
+    np.testing.assert_array_equal(run.loss_curve[:, 0], np.arange(1, 11))
+    assert run.grad_curves.shape == (0, 2)  # the detail rows before the restart are gone
+    assert run.end_reason == "stopped" and run.steps == 10
+
+
+def test_a_run_reinitialised_midway_records_the_same_both_ways(xor):
+    """Reset while training: the record holds only the run after the restart, whether it
+    was fed snapshot by snapshot or in batches that straddle the restart."""
+    from core.training.trainer import TrainingControl
+
+    design = replace(xor, training=replace(xor.training, epochs=3))
+    trainer = Trainer(design, load_dataset(DatasetSpec.from_dict(design.dataset)))
+    control = TrainingControl()
+    snaps = []
+    for snap in trainer.run(control):
+        snaps.append(snap)
+        if len(snaps) == 50:  # in epoch 2: 32 steps, an epoch, 17 more steps
+            control.reinitialise()
+    one = RunRecorder(trainer.layer_names)
+    for snap in snaps:
+        one.add(snap)
+    batched = RunRecorder(trainer.layer_names)
+    batcher = ProgressBatcher(trainer.layer_names)
+    for i, snap in enumerate(snaps):
+        batcher.add(snap)
+        if i % 40 == 39 or i == len(snaps) - 1:  # the batch of snapshots 40-79 straddles it
+            batched.add(batcher.take())
+    a = one.finish(None, design, "", 0.0, run_id="x")
+    b = batched.finish(None, design, "", 0.0, run_id="x")
+    assert a.to_dict() == b.to_dict()
+    np.testing.assert_array_equal(a.loss_curve[:, 0], np.arange(1, 3 * 32 + 1))
+    assert [r["epoch"] for r in a.history] == [1, 2, 3] and a.steps == 96

@@ -13,10 +13,11 @@ from core.design.edit import remove_layer
 from core.files.design_file import load_design
 from core.files.project import Project, parse_project, project_bytes
 from core.files.saved_run import plan_continue, replay_batch, saved_run
-from core.records.runs import RunRecorder
+from core.records.recorder import RunRecorder
+from core.records.snapshots import RunEnd
 from core.resources import resource_path
 from core.training.progress import ProgressBatcher, fit_curve, surface_grid
-from core.training.trainer import RunEnd, Trainer
+from core.training.trainer import Trainer
 
 
 def trained(example: str, epochs: int = 2, **training):

@@ -198,8 +198,9 @@ def test_first_batch_is_the_trainers_first_step():
 
     from core import Design, TrainConfig
     from core.datasets import DatasetSpec, load_dataset
+    from core.records.snapshots import StepSnapshot
     from core.teach.stepthrough import first_batch
-    from core.training.trainer import StepSnapshot, Trainer, TrainingControl
+    from core.training.trainer import Trainer, TrainingControl
 
     data_spec = DatasetSpec.synthetic("moons", samples=50, seed=1)
     design = Design(spec("tanh", "sigmoid"), TrainConfig(

@@ -12,13 +12,8 @@ import numpy as np
 import pytest
 
 from core import ActivationSpec, DenseSpec, Design, DesignError, NetworkSpec, TrainConfig
-from core.training.trainer import (
-    EpochSnapshot,
-    RunEnd,
-    StepSnapshot,
-    Trainer,
-    TrainingControl,
-)
+from core.records.snapshots import EpochSnapshot, RunEnd, StepSnapshot
+from core.training.trainer import Trainer, TrainingControl
 
 
 def xor_data(n: int = 200, seed: int = 0) -> SimpleNamespace:
@@ -317,3 +312,33 @@ def test_regression_with_an_empty_validation_split_trains(targets):
     assert "no validation set (validation share 0)" in snaps[-1].message
     assert all(math.isnan(e.val_loss) and math.isnan(e.val_metric) for e in epochs)
     assert all(math.isfinite(e.train_loss) and math.isfinite(e.train_metric) for e in epochs)
+
+
+def test_train_step_never_applies_a_non_finite_update():
+    """TrainStep.run is the trainer's step: a NaN input or an overflowing update is
+    reported (what, where) and the weights stay exactly as they were."""
+    import numpy as np
+
+    from core.training.build import build_network
+    from core.training.step import TrainStep
+
+    spec = NetworkSpec(2, (DenseSpec(4), ActivationSpec("tanh"), DenseSpec(1)))
+    net = build_network(spec, seed=0, dtype=np.float32)
+    step = TrainStep(net, TrainConfig(loss="mse", optimizer="sgd", learning_rate=0.1))
+    X = np.ones((4, 2), np.float32)
+    Y = np.zeros((4, 1), np.float32)
+    before = net.flat_params.copy()
+    bad = X.copy()
+    bad[1, 0] = np.nan
+    with np.errstate(invalid="ignore", over="ignore"):
+        result = step.run(bad, Y)
+    assert result.failed == "loss" and result.layers == ("layers.0",)
+    np.testing.assert_array_equal(net.flat_params, before)
+    step.optimizer.learning_rate = 1e39  # finite gradients, an update past float32
+    with np.errstate(invalid="ignore", over="ignore"):
+        result = step.run(X, Y + 1.0)
+    assert result.failed == "weight update" and result.layers == ("layers.0", "layers.2")
+    np.testing.assert_array_equal(net.flat_params, before)
+    step.optimizer.learning_rate = 0.1
+    assert step.run(X, Y).failed == ""
+    assert not np.array_equal(net.flat_params, before)

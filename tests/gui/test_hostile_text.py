@@ -8,7 +8,8 @@ import csv
 from PySide6.QtWidgets import QFileDialog
 
 from core.files.design_file import load_design
-from core.records.runs import RUN_COLUMNS, RunRecord
+from core.records.record import RunRecord
+from core.records.table import RUN_COLUMNS
 from core.resources import resource_path
 from gui.panels.runs import RunsPanel
 

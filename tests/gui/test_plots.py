@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from core.datasets import DatasetSpec, build_dataset, load_dataset
 from core.design.edit import all_paths, layer_at, runtime_name
 from core.files.design_file import load_design
+from core.records.snapshots import EpochSnapshot, StepSnapshot
 from core.resources import resource_path
 from core.training.progress import (
     ProgressBatch,
@@ -26,7 +27,7 @@ from core.training.progress import (
     surface_grid,
 )
 from core.training.targets import confusion_matrix
-from core.training.trainer import EpochSnapshot, StepSnapshot, Trainer
+from core.training.trainer import Trainer
 from gui.colors import series_color
 from gui.training.plots import LAYER_POINTS, LOSS_POINTS, TrainingPlots
 

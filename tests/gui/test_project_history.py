@@ -8,7 +8,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 
 SHOTS = Path(os.environ.get("HISTORY_SHOTS", "/tmp"))
 

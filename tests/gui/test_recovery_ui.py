@@ -15,7 +15,7 @@ import pytest
 from core import build_network
 from core.files.project import Project, parse_project, project_bytes
 from core.files.recovery import RecoveryInfo, RecoveryStore
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 from gui.project.recovery_prompt import format_saved_at, start_recovery
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="flock")

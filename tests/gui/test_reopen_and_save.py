@@ -16,7 +16,8 @@ from core import DenseSpec
 from core.datasets import DatasetSpec, load_dataset
 from core.design.edit import insert_layer
 from core.files.project import load_project
-from core.training.trainer import StepSnapshot, Trainer
+from core.records.snapshots import StepSnapshot
+from core.training.trainer import Trainer
 from gui.main_window import MainWindow
 from gui.project.files import DESIGN_FILTER, PROJECT_FILTER, save_as_default
 from gui.training.controller import IDLE

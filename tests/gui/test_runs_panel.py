@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from core.files.design_file import load_design
-from core.records.runs import RunRecord
+from core.records.record import RunRecord
 from core.resources import resource_path
 from gui.panels.runs import RunsPanel
 
