@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLay
 
 from core.records.runs import RunRecord, design_diff
 from gui.colors import series_color
-from gui.training.plots import Legend, LegendEntry, LogAxis
+from gui.training.legend import Legend, LegendEntry
+from gui.training.live_plot import LogAxis
 from gui.training.training_ui import layer_labels
 
 __all__ = ["RunCompareView", "run_pen"]
