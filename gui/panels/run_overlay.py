@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLay
 from core.records.diff import design_diff
 from core.records.record import RunRecord
 from gui.colors import series_color
-from gui.training.plots import Legend, LegendEntry, LogAxis
+from gui.training.legend import Legend, LegendEntry
+from gui.training.live_plot import LogAxis
 from gui.training.training_ui import layer_labels
 
 __all__ = ["RunCompareView", "run_pen"]

@@ -11,15 +11,15 @@ while running and never terminated.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from core.design.spec import Design, TrainConfig
 from core.training.process import TrainerProcess
 from core.training.train_state import TrainState
+from gui.training.frame_clock import FrameClock
 from gui.training.progress_reader import TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
-FRAME_MS = 33  # the window pulls and draws progress about 30 times a second
 STATE_TIMEOUT = 5.0  # seconds to wait for a live run's state when saving
 
 
@@ -40,17 +40,18 @@ class TrainingController(QObject):
     run_finished = Signal(object)
     run_failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, detail_every: int = 1) -> None:
+    def __init__(self, parent: QObject | None = None, detail_every: int = 1,
+                 clock: FrameClock | None = None) -> None:
         super().__init__(parent)
         self.state = IDLE
         self.detail_every = detail_every
         self.process = TrainerProcess()
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
-        self._frame = QTimer(self)
-        self._frame.setTimerType(Qt.TimerType.PreciseTimer)
-        self._frame.setInterval(FRAME_MS)
-        self._frame.timeout.connect(self._deliver)
+        # The window's frame clock (shared with the plots, which draw in the same frame):
+        # held while a run is live, it pulls the progress at the frame pace.
+        self.clock = clock if clock is not None else FrameClock(self)
+        self.clock.deliver.connect(self._deliver)
         self.design: Design | None = None
 
     # ----------------------------------------------------------------- queries
@@ -90,7 +91,7 @@ class TrainingController(QObject):
         self._thread, self._worker = thread, worker
         self.design = design
         thread.start()
-        self._frame.start()
+        self.clock.hold(self)
         self._set_state(PAUSED if paused else RUNNING)
         self.run_started.emit(design)
         return True
@@ -153,7 +154,7 @@ class TrainingController(QObject):
         if thread is None:
             return True
         self.stop()
-        self._frame.stop()
+        self.clock.release(self)
         finished = thread.wait(timeout_ms)
         if not finished:  # a child that does not answer is ended, which ends the thread
             self.process.discard()
@@ -185,7 +186,7 @@ class TrainingController(QObject):
         thread, worker = self._thread, self._worker
         if thread is None:
             return
-        self._frame.stop()
+        self.clock.release(self)
         self._deliver()  # the last steps, before the end is announced
         self._thread = self._worker = None
         end = worker.end if worker is not None else None

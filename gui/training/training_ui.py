@@ -72,7 +72,7 @@ class TrainingUi(QObject):
         self._editor = editor
         self._banner = banner_setter
         self._show_plots = show_plots
-        self.controller = TrainingController(self)
+        self.controller = TrainingController(self, clock=plots.clock)  # one frame pace
         self._ready, self._reason = False, ""
         self._names: tuple[str, ...] = ()
         self._labels: dict[str, str] = {}
@@ -388,7 +388,6 @@ class TrainingUi(QObject):
                                                  "Resume (F5/F6) continues", 5000)
 
     def _on_state_for_plots(self, state: str) -> None:
-        self._plots.driven = state in (RUNNING, STOPPING)
         if state == IDLE:
             self._plots.redraw()  # everything left over, on every page
 
@@ -425,7 +424,6 @@ class TrainingUi(QObject):
                     or self.controller.state != RUNNING):
                 self._health_at = now
                 self._update_health()
-        self._plots.redraw_visible()
         last = batch.last_step
         if last is not None:
             speed = (f" · {batch.samples_per_second:,.0f} samples/s"

@@ -16,18 +16,11 @@ import core
 from core.design.spec import ActivationSpec, BatchNormSpec, DenseSpec, DropoutSpec, ResidualSpec
 from core.files.design_file import load_design
 from core.resources import resource_path
-from gui.diagram.layout import (
-    LEVELS,
-    NEUTRAL,
-    bucket_style,
-    describe,
-    hit_test,
-    path_at,
-    place,
-    weight_bucket,
-    weight_buckets,
-)
-from gui.diagram.view import NetworkDiagram, weight_pen
+from gui.diagram.layout import hit_test, path_at, place
+from gui.diagram.painting import weight_pen
+from gui.diagram.structure import describe
+from gui.diagram.view import NetworkDiagram
+from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style, weight_bucket, weight_buckets
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 

@@ -362,7 +362,7 @@ def test_add_batch_only_buffers_and_the_timer_redraws(plots, spiral, qtbot):
     plots.add_batch(spiral.batches[0])
     plots.add_batch(spiral.batches[1])
     assert plots.drawn_points()["batch"] == 0  # nothing drawn yet
-    assert plots._timer.isActive()
+    assert plots.clock.active  # a frame is coming
     qtbot.waitUntil(lambda: plots.drawn_points()["batch"] == 200, timeout=2000)
     assert len(calls) == 1  # two batches, one redraw
     assert calls[0] == {"loss", "metric", "model"}  # the visible page only

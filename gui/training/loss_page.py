@@ -1,0 +1,188 @@
+"""The first page of the training plots: the loss (each step's batch loss, the epoch
+training and validation losses, the weight penalty), the accuracy or R² per epoch, and
+the model view (decision boundary, fitted curve or confusion matrix).
+
+The page only draws: ``TrainingPlots`` keeps the histories and says when to draw what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from gui.training.legend import Legend, LegendEntry
+from gui.training.live_plot import TEXT, LivePlot
+from gui.training.prediction_views import ModelView
+
+BASELINE_COLOR = QColor("#555555")
+BATCH_COLOR = QColor("#9DB9D8")  # light: the noisy per-step loss stays in the background
+TRAIN_COLOR = QColor("#1F4E8C")
+VAL_COLOR = QColor("#D55E00")
+PENALTY_COLOR = QColor("#AA3377")
+# Epoch curves show markers while there are few enough of them to tell apart.
+MARKER_LIMIT = 60
+
+StepsToX = Callable[[np.ndarray], tuple[np.ndarray, str]]  # steps -> (x, axis label)
+
+
+class LossPage(QWidget):
+    """Loss and metric plots with their legends (left) and the model view (right)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loss_widget = LivePlot("Loss")
+        self.loss_plot = self.loss_widget.plotItem
+        self.loss_plot.setLabel("left", "loss", color=TEXT)
+        self.batch_curve = self.loss_plot.plot(pen=pg.mkPen(BATCH_COLOR, width=1))
+        self.penalty_curve = self.loss_plot.plot(
+            pen=pg.mkPen(PENALTY_COLOR, width=1, style=Qt.PenStyle.DashLine))
+        self.train_loss_curve = self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.val_loss_curve = self.loss_plot.plot(pen=pg.mkPen(VAL_COLOR, width=2))
+        # A pinned baseline run, drawn dashed under the live run (set_baseline).
+        baseline_pen = pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine)
+        self.baseline_loss_curve = self.loss_plot.plot(pen=baseline_pen)
+        self.baseline_loss_curve.setZValue(-5)
+        self.loss_legend = Legend(vertical=False)
+        self.loss_legend.set_entries([
+            LegendEntry("batch", "batch loss (each step)", pg.mkPen(BATCH_COLOR, width=2),
+                        tooltip="The loss of each mini-batch as it was trained on: noisy."),
+            LegendEntry("train", "training loss (epoch)", pg.mkPen(TRAIN_COLOR, width=2),
+                        "filled", "The loss on the whole training set after each epoch."),
+            LegendEntry("val", "validation loss (epoch)", pg.mkPen(VAL_COLOR, width=2),
+                        "hollow", "The loss on the held-out validation set after each "
+                                  "epoch: rising while training loss falls means "
+                                  "overfitting."),
+            LegendEntry("penalty", "weight penalty (L1/L2)", pg.mkPen(PENALTY_COLOR, width=1,
+                                                             style=Qt.PenStyle.DashLine),
+                        tooltip="The weight penalty added to the loss, shown on its own.",
+                        visible=False),
+        ])
+        self.metric_widget = LivePlot("Accuracy")
+        self.metric_plot = self.metric_widget.plotItem
+        self.train_metric_curve = self.metric_plot.plot(pen=pg.mkPen(TRAIN_COLOR, width=2))
+        self.val_metric_curve = self.metric_plot.plot(pen=pg.mkPen(VAL_COLOR, width=2))
+        self.baseline_metric_curve = self.metric_plot.plot(
+            pen=pg.mkPen(BASELINE_COLOR, width=1.5, style=Qt.PenStyle.DashLine))
+        self.baseline_metric_curve.setZValue(-5)
+        self.metric_legend = Legend(vertical=False)
+        self.metric_legend.set_entries([
+            LegendEntry("train", "training", pg.mkPen(TRAIN_COLOR, width=2), "filled"),
+            LegendEntry("val", "validation", pg.mkPen(VAL_COLOR, width=2), "hollow"),
+        ])
+        self.model_view = ModelView()
+        self._markers: dict[int, bool] = {}  # curve id -> drawn with markers
+        self._epoch_drawn: object = None  # what the epoch losses were last drawn from
+
+        left = QVBoxLayout()
+        left.setSpacing(2)
+        left.addWidget(self.loss_widget, 3)
+        left.addWidget(self.loss_legend)
+        left.addSpacing(4)
+        left.addWidget(self.metric_widget, 2)
+        left.addWidget(self.metric_legend)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 4, 0, 0)
+        row.addLayout(left, 11)
+        row.addWidget(self.model_view, 9)
+
+    def start_run(self, task: str, dataset) -> None:
+        """Titles and legends for ``task``; ``dataset`` (a core Dataset or None) chooses
+        and fills the model view."""
+        self.loss_widget.reset()
+        self.metric_widget.reset()
+        self._epoch_drawn = None
+        metric = "R²" if task == "regression" else "Accuracy"
+        self.metric_plot.setTitle(metric, color=TEXT, size="10pt")
+        self.metric_plot.setLabel("left", "R² (1 is a perfect fit)" if task == "regression"
+                                  else "accuracy", color=TEXT)
+        self.loss_legend.set_visible_entry("penalty", False)
+        # A validation share of 0: no validation curves, so no legend entries for them.
+        has_val = dataset is None or getattr(dataset, "x_val", np.zeros((1, 1))).shape[0] > 0
+        self.loss_legend.set_visible_entry("val", has_val)
+        self.metric_legend.set_visible_entry("val", has_val)
+        self.model_view.set_dataset(dataset)
+
+    def set_log_loss(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.loss_widget.resume_following()
+
+    # ------------------------------------------------------------------- draw
+    def draw_loss(self, x: np.ndarray, label: str, ys: np.ndarray, penalty: bool) -> None:
+        """The batch loss ``ys[:, 0]`` (and the penalty ``ys[:, 1]`` once one was seen)
+        at ``x`` (n,), under the x axis ``label``."""
+        self.loss_widget.set_axis_label("bottom", label)
+        self.batch_curve.setData(x, ys[:, 0])
+        if penalty:
+            self.penalty_curve.setData(x, ys[:, 1])
+        elif self.penalty_curve.xData is not None and len(self.penalty_curve.xData):
+            self.penalty_curve.setData([], [])
+        self.loss_legend.set_visible_entry("penalty", penalty)
+
+    def draw_epochs(self, x: np.ndarray, ey: np.ndarray, label: str, task: str,
+                    stamp: object) -> None:
+        """The per-epoch figures ``ey`` (n, 5: step, train and validation loss, train and
+        validation metric) at ``x``: the metric plot, and the epoch losses on the loss
+        plot unless they were last drawn from the same ``stamp``."""
+        if stamp != self._epoch_drawn:
+            self._epoch_drawn = stamp
+            self._set_epoch_curve(self.train_loss_curve, x, ey[:, 1], TRAIN_COLOR, True)
+            self._set_epoch_curve(self.val_loss_curve, x, ey[:, 2], VAL_COLOR, False)
+        self._set_epoch_curve(self.train_metric_curve, x, ey[:, 3], TRAIN_COLOR, True)
+        self._set_epoch_curve(self.val_metric_curve, x, ey[:, 4], VAL_COLOR, False)
+        self.metric_widget.set_axis_label("bottom", label)
+        values = ey[:, 3:5][np.isfinite(ey[:, 3:5])]
+        if task == "regression":
+            # R² of an untrained model can be hugely negative: keep 0..1 readable.
+            lo = max(float(values.min()), -1.0) if values.size else 0.0
+            self.metric_widget.set_y_range(min(lo, 0.0) - 0.03, 1.06)
+        else:
+            # A little room above 1 so the top tick label is drawn.
+            self.metric_widget.set_y_range(-0.03, 1.06)
+
+    def draw_model(self, pending: dict[str, object]) -> None:
+        """The newest model figures: "surface", "fit" and/or "confusion"."""
+        if "surface" in pending:
+            self.model_view.set_surface(pending["surface"])
+        if "fit" in pending:
+            self.model_view.set_fit(pending["fit"])
+        if "confusion" in pending:
+            self.model_view.set_confusion(pending["confusion"])
+
+    def _set_epoch_curve(self, curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray,
+                         color: QColor, filled: bool) -> None:
+        finite = np.isfinite(y)
+        x, y = x[finite], y[finite]
+        markers = len(x) <= MARKER_LIMIT
+        # Symbol options only when they change: setting them re-renders every marker.
+        if self._markers.get(id(curve)) != markers:
+            self._markers[id(curve)] = markers
+            if markers:
+                curve.setSymbolPen(pg.mkPen(color, width=1.4))
+                curve.setSymbolBrush(color if filled else QColor("#ffffff"))
+                curve.setSymbolSize(6)
+                curve.setSymbol("o")
+            else:
+                curve.setSymbol(None)
+        curve.setData(x, y)
+
+    # --------------------------------------------------------------- baseline
+    def set_baseline(self, record, to_x: StepsToX) -> None:
+        """Draw ``record``'s batch loss and validation metric dashed (None clears)."""
+        if record is None or len(record.loss_curve) == 0:
+            self.baseline_loss_curve.setData([], [])
+            self.baseline_metric_curve.setData([], [])
+            return
+        self.baseline_loss_curve.setData(to_x(record.loss_curve[:, 0])[0],
+                                         record.loss_curve[:, 1])
+        rows = [(r["step"], r["val_metric"]) for r in record.history
+                if np.isfinite(r["val_metric"])]
+        if rows:
+            steps, values = (np.array(v, dtype=np.float64) for v in zip(*rows, strict=True))
+            self.baseline_metric_curve.setData(to_x(steps)[0], values)
+        else:
+            self.baseline_metric_curve.setData([], [])
