@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor
 
 from core import ACTIVATIONS, LAYER_KINDS
 from gui.colors import KIND_COLORS, kind_color
-from gui.diagram.layout import SHORT_ACTIVATIONS
+from gui.diagram.structure import SHORT_ACTIVATIONS
 from gui.icons import KIND_GLYPHS, kind_pixmap
 
 
