@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from core.datasets.source import to_send
 from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
 from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
@@ -178,7 +179,9 @@ class TrainingUi(QObject):
             self._editor.set_notes({})
             self._diagram.set_weights(None)
         self._show_plots()
-        return self.controller.start(design, dataset, paused=paused, steps=steps,
+        # The data's description, not its arrays: the training process loads them.
+        data = to_send(dataset, self._doc.design.dataset, self._data.base_dir())
+        return self.controller.start(design, data, paused=paused, steps=steps,
                                      resume=resume)
 
     def _continue_or_restart(self, saved: SavedRun) -> TrainState | None | bool:

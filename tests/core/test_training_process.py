@@ -1,4 +1,5 @@
-"""The training child process: runs, commands, errors, and a child that dies."""
+"""The training child process: runs, commands, errors, a child that dies, a child that
+does not answer, data loaded in the child, and the handle used from several threads."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import pytest
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig
 from core.datasets import DatasetSpec, load_dataset
-from core.training.process import TrainerProcess
+from core.training.process import TrainingProcess
 from core.training.progress import ProgressBatch, merge_batches
+from core.training.run_progress import RunProgress
 
 
 @pytest.fixture(scope="module")
@@ -27,29 +29,35 @@ def design(epochs: int = 2, **training) -> Design:
 
 @pytest.fixture
 def child():
-    process = TrainerProcess()
+    process = TrainingProcess()
     process.ensure_started()
     yield process
     process.close()
     assert not process.alive
 
 
-def collect(process: TrainerProcess, timeout: float = 30.0):
-    """All batches until "done": (batches, end, error)."""
-    batches: list[ProgressBatch] = []
+def collect(run: RunProgress, timeout: float = 30.0):
+    """All batches until the run is over: (batches, end, error)."""
+    assert run.done.wait(timeout), "no 'done' from the training process"
+    batch = run.take_batch()
+    return ([batch] if batch is not None else []), run.end, run.error
+
+
+def until(run: RunProgress, seen: list[ProgressBatch], enough, timeout: float = 20.0) -> None:
+    """Take batches into ``seen`` until ``enough(merged)`` holds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        message = process.recv()
-        if message[0] == "batch":
-            batches.append(message[1])
-        else:
-            return batches, message[1], message[2]
-    raise AssertionError("no 'done' from the training process")
+        batch = run.take_batch()
+        if batch is not None:
+            seen.append(batch)
+            if enough(merge_batches(seen)):
+                return
+        time.sleep(0.005)
+    raise AssertionError("the training process did not get there")
 
 
 def test_a_run_sends_every_step_once_then_done(child, xor):
-    child.send(("run", design(epochs=3), xor, 1, False, 0))
-    batches, end, error = collect(child)
+    batches, end, error = collect(child.start_run(design(epochs=3), xor))
     assert error == "" and end.reason == "finished"
     merged = merge_batches(batches)
     steps_per_epoch = -(-xor.x_train.shape[0] // 10)
@@ -61,67 +69,57 @@ def test_a_run_sends_every_step_once_then_done(child, xor):
 
 def test_the_child_is_reused_and_runs_are_reproducible(child, xor):
     losses = []
+    pids = set()
     for _ in range(2):
-        child.send(("run", design(), xor, 1, False, 0))
-        batches, _end, _error = collect(child)
+        batches, _end, _error = collect(child.start_run(design(), xor))
         losses.append(merge_batches(batches).losses)
+        pids.add(child._process.pid)
     np.testing.assert_array_equal(losses[0], losses[1])
+    assert len(pids) == 1
 
 
 def test_paused_start_with_one_step_runs_exactly_one(child, xor):
-    child.send(("run", design(epochs=50), xor, 1, True, 1))
+    run = child.start_run(design(epochs=50), xor, paused=True, steps=1)
     seen: list[ProgressBatch] = []
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        kind, batch = child.recv()[:2]
-        seen.append(batch)
-        if merge_batches(seen).steps.size:
-            break
+    until(run, seen, lambda merged: merged.steps.size > 0)
     time.sleep(0.3)  # any further step would arrive meanwhile
     child.send(("stop",))
-    batches, end, _error = collect(child)
+    batches, end, _error = collect(run)
     assert merge_batches(seen + batches).steps.tolist() == [1.0]
     assert end.reason == "stopped"
 
 
 def test_learning_rate_change_reaches_the_run(child, xor):
-    child.send(("run", design(epochs=10_000, learning_rate=0.1), xor, 1, False, 0))
+    run = child.start_run(design(epochs=10_000, learning_rate=0.1), xor)
     child.send(("config", design(epochs=10_000, learning_rate=0.5).training))
     seen: list[ProgressBatch] = []
-    while True:
-        message = child.recv()
-        seen.append(message[1])
-        rates = merge_batches(seen).learning_rates
-        if rates.size and rates[-1] == 0.5:
-            break
+    until(run, seen, lambda m: m.learning_rates.size > 0 and m.learning_rates[-1] == 0.5)
     child.send(("stop",))
-    _batches, end, _error = collect(child)
+    _batches, end, _error = collect(run)
     assert end.reason == "stopped"
 
 
 def test_a_design_that_cannot_train_gives_its_message(child, xor):
     bad = Design(NetworkSpec(2, (DenseSpec(1),)), design().training)  # no final sigmoid
-    child.send(("run", bad, xor, 1, False, 0))
-    batches, end, error = collect(child)
+    batches, end, error = collect(child.start_run(bad, xor))
     assert end is None and batches == []
-    assert error.startswith("training.loss") and "sigmoid" in error.lower()
+    assert error.startswith("Training could not start: training.loss")
+    assert "sigmoid" in error.lower()
 
 
 def test_a_dead_child_is_reported_and_replaced(xor):
-    process = TrainerProcess()
+    process = TrainingProcess()
     process.ensure_started()
-    process.send(("run", design(epochs=100_000), xor, 1, False, 0))
-    assert process.recv()[0] == "batch"
+    run = process.start_run(design(epochs=100_000), xor)
+    until(run, [], lambda merged: merged.steps.size > 0)
     process._process.kill()
-    with pytest.raises((EOFError, OSError)):
-        while True:
-            process.recv()
-    # Read as soon as the pipe breaks, the exit status was often not there yet.
-    assert process.how_it_ended() == "killed by signal SIGKILL"
-    process.discard()
-    process.ensure_started()  # a new child
-    process.send(("run", design(), xor, 1, False, 0))
-    _batches, end, _error = collect(process)
+    _batches, end, error = collect(run)
+    # Read as soon as the pipe broke, the exit status was often not there yet.
+    assert end is None
+    assert error.startswith("The training process stopped unexpectedly at step ")
+    assert "(killed by signal SIGKILL)" in error
+    assert not process.alive
+    _batches, end, _error = collect(process.start_run(design(), xor))  # a new child
     assert end.reason == "finished"
     process.close()
 
@@ -143,27 +141,28 @@ def test_merge_keeps_order_and_newest_views():
 
 
 def test_a_paused_run_answers_a_state_request_and_a_run_continues_from_it(child, xor):
-    child.send(("run", design(epochs=50, optimizer="adam"), xor, 1, True, 7))
+    run = child.start_run(design(epochs=50, optimizer="adam"), xor, paused=True, steps=7)
     child.send(("state",))  # may arrive before the 7 steps are done: answered between
     states = []
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        batch = child.recv()[1]
-        if batch.train_state is not None:
+        batch = run.take_batch(through_state=True)
+        if batch is not None and batch.train_state is not None:
             states.append(batch.train_state)
             if batch.train_state.step == 7:
                 break
             child.send(("state",))
+        time.sleep(0.005)
     assert states and states[-1].step == 7 and states[-1].optimizer == "adam"
     child.send(("stop",))
-    batches, end, _error = collect(child)
+    batches, end, _error = collect(run)
     assert end.reason == "stopped" and end.step == 7
     assert merge_batches(batches).train_state is not None  # the last batch carries one
     # Continued in the child from the state: the uninterrupted run's steps 8, 9, ...
-    child.send(("run", design(epochs=2, optimizer="adam"), xor, 1, False, 0))
-    whole = merge_batches(collect(child)[0]).losses
-    child.send(("run", design(epochs=2, optimizer="adam"), xor, 1, False, 0, states[-1]))
-    rest = merge_batches(collect(child)[0])
+    whole = merge_batches(collect(child.start_run(design(epochs=2, optimizer="adam"),
+                                                  xor))[0]).losses
+    rest = merge_batches(collect(child.start_run(design(epochs=2, optimizer="adam"), xor,
+                                                 resume=states[-1]))[0])
     assert rest.steps[0] == 8
     np.testing.assert_allclose(rest.losses, whole[7:], rtol=1e-5)
 
