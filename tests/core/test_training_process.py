@@ -3,6 +3,12 @@ does not answer, data loaded in the child, and the handle used from several thre
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
 import time
 
 import numpy as np
@@ -10,6 +16,7 @@ import pytest
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig
 from core.datasets import DatasetSpec, load_dataset
+from core.datasets.source import DatasetSource, to_send
 from core.training.process import TrainingProcess
 from core.training.progress import ProgressBatch, merge_batches
 from core.training.run_progress import RunProgress
@@ -174,3 +181,122 @@ def test_exit_statuses_in_words():
     assert describe_exit(-11) == "killed by signal SIGSEGV"
     assert describe_exit(1) == "exit code 1"
     assert describe_exit(None) == ""
+
+
+# ------------------------------------------------------------ data loaded in the child
+
+def xor_csv(path, rows: int = 200):
+    """A CSV file of the XOR quadrants: x1, x2, label."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (rows, 2))
+    label = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    lines = ["x1,x2,label"] + [f"{a:.6f},{b:.6f},{c}" for (a, b), c in zip(x, label,
+                                                                         strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_csv_source_is_loaded_and_trained_in_the_child(child, tmp_path):
+    xor_csv(tmp_path / "quadrants.csv")
+    spec = DatasetSpec.csv("quadrants.csv", target="label", task="classification")
+    loaded = load_dataset(spec, tmp_path)
+    source = DatasetSource.of(spec, tmp_path, loaded)
+    assert len(pickle.dumps(source)) < 4096  # a description, not the arrays
+    batches, end, error = collect(child.start_run(design(epochs=2), source))
+    assert error == "" and end.reason == "finished"
+    steps_per_epoch = -(-loaded.x_train.shape[0] // 10)  # the child's data is the window's
+    assert merge_batches(batches).steps.size == 2 * steps_per_epoch
+
+
+def test_a_missing_csv_file_gives_a_clear_message(child, tmp_path):
+    path = xor_csv(tmp_path / "gone.csv")
+    spec = DatasetSpec.csv(str(path), target="label", task="classification")
+    source = DatasetSource.of(spec, None, load_dataset(spec))
+    path.unlink()
+    batches, end, error = collect(child.start_run(design(), source))
+    assert end is None and batches == []
+    assert error.startswith("Training could not start: cannot read ")
+    assert "gone.csv" in error and "Traceback" not in error
+    # The child is still there for the next run.
+    xor_csv(path)  # the same rows again
+    _batches, end, _error = collect(child.start_run(design(), source))
+    assert end.reason == "finished"
+
+
+def test_a_csv_file_changed_since_it_was_loaded_is_refused(child, tmp_path):
+    path = xor_csv(tmp_path / "edited.csv", rows=200)
+    spec = DatasetSpec.csv(str(path), target="label", task="classification")
+    source = DatasetSource.of(spec, None, load_dataset(spec))
+    xor_csv(path, rows=150)  # edited on disk after the window read it
+    _batches, end, error = collect(child.start_run(design(), source))
+    assert end is None
+    assert "edited.csv changed since the window loaded it" in error
+
+
+def test_only_a_design_dataset_is_sent_as_a_description(xor, tmp_path):
+    assert to_send(xor, None, None) is xor  # made in memory: no description
+    sent = to_send(xor, DatasetSpec.synthetic("xor", samples=200, seed=0).to_dict(), tmp_path)
+    assert isinstance(sent, DatasetSource) and sent.base_dir is None  # not a CSV: no folder
+    assert sent.load().x_train.shape == xor.x_train.shape
+
+
+# ------------------------------------------------------------ threads and timeouts
+
+@pytest.fixture
+def thread_errors(monkeypatch):
+    """Exceptions raised in any thread during the test."""
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    return errors
+
+
+def test_send_racing_discard_never_fails(thread_errors):
+    # Before: send() checked that the pipe was there and then used it, so a discard() on
+    # another thread in between raised AttributeError ('NoneType' has no 'send').
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    process = TrainingProcess()
+    ctx = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    results: list[bool] = []
+
+    def sender() -> None:
+        while not stop.is_set():
+            results.append(process.send(("pause",)))
+
+    def plug_in() -> None:
+        """A pipe in place of a child's: its far end is closed, so a send may fail."""
+        far, near = ctx.Pipe(duplex=False)
+        far.close()
+        with process._lock:
+            process._commands = near
+
+    thread = threading.Thread(target=sender)
+    try:
+        thread.start()
+        for _ in range(3000):
+            plug_in()
+            process.discard()
+    finally:
+        stop.set()
+        thread.join(10)
+        sys.setswitchinterval(interval)
+    assert thread_errors == []
+    assert results and not any(results)  # no child: every send says so, none raises
+
+
+def test_discarding_a_child_that_does_not_answer_ends_its_run(thread_errors, xor):
+    process = TrainingProcess()
+    process.ensure_started()
+    run = process.start_run(design(epochs=100_000), xor)
+    until(run, [], lambda merged: merged.steps.size > 0)
+    os.kill(process._process.pid, signal.SIGSTOP)  # alive, but answers nothing
+    process.send(("stop",))
+    assert not run.done.wait(1.0)
+    process.discard()  # ends it while the reader is blocked on its pipe
+    assert run.done.wait(10)
+    assert run.end is None and "stopped unexpectedly" in run.error
+    assert not process.alive and thread_errors == []
+    _batches, end, _error = collect(process.start_run(design(), xor))  # a new child
+    assert end.reason == "finished"
+    process.close()
