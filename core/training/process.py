@@ -239,9 +239,10 @@ class TrainingProcess:
     reader is the only thread that receives from the pipe or closes it; it files each
     message into the live run's ``RunProgress``. Every other method may be called from
     any thread (the window calls them from its GUI thread); the fields they share with the
-    reader are read and written under one lock, which is never held while blocked on the
-    pipe. A child that does not answer is ended (``discard``), which closes its end of the
-    pipe and so ends the reader: nothing is closed under a thread blocked in it.
+    reader are written under one lock (which is never held while waiting for progress)
+    and read under it or as one reference. A child that does not answer is ended
+    (``discard``), which closes its end of the pipe and so ends the reader: nothing is
+    closed under a thread blocked in it.
     """
 
     def __init__(self) -> None:
