@@ -8,22 +8,26 @@ background thread: even with the window's work per frame cut to a few millisecon
 small networks trained at about 0.5-0.7 times their headless speed. In a child process
 the trainer has an interpreter (and a core) of its own.
 
-The window keeps one child (``TrainerProcess``) and reuses it for later runs. The
-protocol, over two one-way pipes:
+The window keeps one child (``TrainingProcess``, the one handle on it) and reuses it for
+later runs. The protocol, over two one-way pipes:
 
-- commands, parent to child: ``("run", design, dataset, detail_every, paused, steps,
-  resume)`` (``resume``: a ``TrainState`` to continue from, or None; it may be left
-  out), ``("pause",)``, ``("resume",)``, ``("step", n)``, ``("stop",)``, ``("config",
-  TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the run's ``TrainState`` before
-  the next step, also when paused), ``("quit",)``;
+- commands, parent to child: ``("run", design, data, detail_every, paused, steps,
+  resume)`` (``data``: a ``core.datasets.source.DatasetSource`` that the child loads
+  itself, so a large CSV file is never pickled on the window's thread, or a ``Dataset``
+  sent whole for data that has no description; ``resume``: a ``TrainState`` to continue
+  from, or None; it may be left out), ``("pause",)``, ``("resume",)``, ``("step", n)``,
+  ``("stop",)``, ``("config", TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the
+  run's ``TrainState`` before the next step, also when paused), ``("quit",)``;
 - progress, child to parent: ``("batch", ProgressBatch)`` about ``PUSH_INTERVAL`` apart
   (the model views every ``VIEW_INTERVAL``; ``train_state`` set in the batch answering
   a "state" command and in the run's last batch), and ``("done", RunEnd | None,
   error)`` when a run is over (error is "" or why the run could not start or went
-  wrong).
+  wrong, data that could not be loaded included).
 
-Everything here is NumPy and the standard library; the window's side is
-``gui.training.progress_reader``.
+The parent's side is ``TrainingProcess``: it owns the child, the pipes, the thread that
+reads the progress pipe and the lock they share, and hands each run's progress to its
+owner as a ``core.training.run_progress.RunProgress``. Everything here is NumPy and the
+standard library; the window's side is ``gui.training.controller``.
 """
 
 from __future__ import annotations
@@ -39,9 +43,12 @@ from typing import Any
 
 import numpy as np
 
+from core.datasets import Dataset
+from core.datasets.source import DatasetSource
 from core.errors import StudioError
 from core.records.snapshots import RunEnd, StepSnapshot
 from core.training.progress import ProgressBatch, ProgressBatcher, fit_curve, surface_grid
+from core.training.run_progress import RunProgress
 from core.training.session import run_session
 from core.training.train_state import TrainState
 from core.training.trainer import Trainer, TrainingControl
@@ -111,10 +118,29 @@ def _read_commands(commands: Connection, jobs: queue.Queue) -> None:
             _apply(control, message)
 
 
+class _LoadedData:
+    """The child's data: a ``Dataset`` sent whole is used as it is; a ``DatasetSource``
+    is loaded here (off the window's thread), and the last one kept, so training the same
+    CSV file again does not read it again."""
+
+    def __init__(self) -> None:
+        self._last: tuple[DatasetSource, Dataset] | None = None
+
+    def get(self, data: Dataset | DatasetSource) -> Dataset:
+        """The arrays to train on; raises ``DatasetError`` if a source cannot be loaded."""
+        if not isinstance(data, DatasetSource):
+            return data
+        if self._last is None or self._last[0] != data:
+            self._last = None  # let the old arrays go before reading the new ones
+            self._last = (data, data.load())
+        return self._last[1]
+
+
 def serve(commands: Connection, progress: Connection) -> None:
     """The child process: runs the runs it is sent until told to quit, the window's end
     of the pipes closes, or it has had nothing to do for ``IDLE_EXIT`` seconds."""
     jobs: queue.Queue = queue.Queue()
+    loaded = _LoadedData()
     threading.Thread(target=_read_commands, args=(commands, jobs), daemon=True,
                      name="commands").start()
     while True:
@@ -126,11 +152,12 @@ def serve(commands: Connection, progress: Connection) -> None:
         if job is None:
             return
         message, control = job
-        design, dataset, detail_every = message[1:4]
+        design, data, detail_every = message[1:4]
         resume = message[6] if len(message) > 6 else None
         end: RunEnd | None = None
         error = ""
         try:
+            dataset = loaded.get(data)
             end = _train(design, dataset, detail_every, control, progress, resume)
         except StudioError as exc:
             error = str(exc)
@@ -216,44 +243,55 @@ def describe_exit(code: int | None) -> str:
     return f"exit code {code}"
 
 
-class TrainerProcess:
-    """The window's handle on its training child. ``send`` from one thread (the GUI's),
-    ``recv`` from one other (the run's reader); ``close`` ends the child."""
+class TrainingProcess:
+    """The window's one handle on its training child, thread-safe by construction.
+
+    It owns the child process, both pipes and the one thread that reads the progress
+    pipe (started with the child, ending when the child's end of the pipe closes). That
+    reader is the only thread that receives from the pipe or closes it; it files each
+    message into the live run's ``RunProgress``. Every other method may be called from
+    any thread (the window calls them from its GUI thread); the fields they share with the
+    reader are written under one lock (which is never held while waiting for progress)
+    and read under it or as one reference. A child that does not answer is ended
+    (``discard``), which closes its end of the pipe and so ends the reader: nothing is
+    closed under a thread blocked in it.
+
+    Why a reader thread rather than the window polling the pipe on its frame timer:
+    measured with ``bench/gui_latency.py``, polling let the pipe fill between frames, so
+    the child waited to send (the small network trained at 0.73x headless against 0.90x,
+    and the event loop's p99 lateness rose from about 7 to 12 ms).
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()  # guards every field below
         self._process: multiprocessing.process.BaseProcess | None = None
         self._commands: Connection | None = None
-        self._progress: Connection | None = None
+        self._reader: threading.Thread | None = None
+        self._run: RunProgress | None = None  # the run the reader files messages into
+        self._run_owner: multiprocessing.process.BaseProcess | None = None  # its child
         self._used = 0.0  # when a run last started or ended
 
     def touch(self) -> None:
         """Note that a run started or ended now (see ``ensure_started``)."""
-        self._used = time.monotonic()
+        with self._lock:
+            self._used = time.monotonic()
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        process = self._process
+        return process is not None and process.is_alive()
 
     @property
     def exitcode(self) -> int | None:
-        return None if self._process is None else self._process.exitcode
-
-    def how_it_ended(self, wait: float = 2.0) -> str:
-        """How the child ended, in words: "killed by signal SIGKILL", "exit code 1"; ""
-        if it is still running after ``wait`` seconds or there is none.
-
-        Its end of the pipe closes as it dies, a moment before its exit status can be
-        read: polling ``exitcode`` at once often found None, so wait for it (a join)."""
         process = self._process
-        if process is None:
-            return ""
-        process.join(wait)
-        return describe_exit(process.exitcode)
+        return None if process is None else process.exitcode
 
     def ensure_started(self) -> None:
         """Start a child unless a live one is waiting. One idle for most of ``IDLE_EXIT``
         is replaced rather than reused: it may be ending on its own."""
-        if self.alive and time.monotonic() - self._used < 0.8 * IDLE_EXIT:
+        with self._lock:
+            fresh = time.monotonic() - self._used < 0.8 * IDLE_EXIT
+        if self.alive and fresh:
             self.touch()
             return
         self.discard()
@@ -269,35 +307,105 @@ class TrainerProcess:
         process.start()
         child_commands.close()
         child_progress.close()
-        self._process, self._commands, self._progress = process, commands, progress
-        self.touch()
+        reader = threading.Thread(target=self._read, args=(progress, process), daemon=True,
+                                  name="progress-reader")
+        with self._lock:
+            self._process, self._commands, self._reader = process, commands, reader
+            self._used = time.monotonic()
+        reader.start()
+
+    def start_run(self, design, data, detail_every: int = 1, paused: bool = False,
+                  steps: int = 0, resume: TrainState | None = None) -> RunProgress:
+        """Start a run in the child (starting the child if needed) and return its
+        progress, which the reader fills from now on. ``data``: a ``DatasetSource`` (the
+        child loads it) or a ``Dataset`` (sent whole). Raises ``OSError`` if no child
+        takes the run, or the pickling error of data that cannot be sent."""
+        message = ("run", design, data, detail_every, paused, steps, resume)
+        for attempt in range(2):  # a child that died while idle: one more try, a new one
+            self.ensure_started()
+            run = RunProgress()
+            with self._lock:
+                previous = self._run
+                self._run, self._run_owner = run, self._process
+            if previous is not None:  # never left live by the window; end it only once
+                previous.break_off("")
+            try:
+                if self.send(message):
+                    return run
+            except BaseException:  # data that cannot be pickled: nothing was sent
+                self._forget_run(run)
+                raise
+            self._forget_run(run)
+            if attempt == 0:
+                self.discard()
+        raise OSError("it does not accept work")
+
+    def _forget_run(self, run: RunProgress) -> None:
+        with self._lock:
+            if self._run is run:
+                self._run = self._run_owner = None
 
     def send(self, message: tuple) -> bool:
-        """Send a command; False if the child has gone."""
-        if self._commands is None:
-            return False
-        try:
-            self._commands.send(message)
-            return True
-        except (BrokenPipeError, OSError):
-            return False
+        """Send a command (see the module's docstring; a run starts with ``start_run``);
+        False if the child has gone."""
+        with self._lock:  # one sender at a time, and never a closed pipe
+            commands = self._commands
+            if commands is None:
+                return False
+            try:
+                commands.send(message)
+                return True
+            except (BrokenPipeError, OSError):
+                return False
 
-    def recv(self) -> tuple:
-        """The next progress message (blocks). Raises EOFError when the child has gone."""
-        if self._progress is None:
-            raise EOFError("no training process")
-        return self._progress.recv()
+    def _read(self, progress: Connection, process: multiprocessing.process.BaseProcess
+              ) -> None:
+        """The reader thread: files every message into the live run until the child's
+        end of the pipe closes, then closes the pipe and forgets the child."""
+        try:
+            while True:
+                message = progress.recv()
+                with self._lock:
+                    run = self._run
+                if run is not None and run.receive(message):
+                    with self._lock:
+                        if self._run is run:
+                            self._run = self._run_owner = None
+                        self._used = time.monotonic()
+        except (EOFError, OSError):
+            pass
+        finally:
+            progress.close()
+            with self._lock:
+                run = self._run if self._run_owner is process else None
+                if run is not None:
+                    self._run = self._run_owner = None
+                if self._process is process:  # not replaced meanwhile: forget it
+                    commands, self._commands = self._commands, None
+                    self._process = self._reader = None
+                    if commands is not None:
+                        commands.close()
+            if run is not None:
+                # Its end of the pipe closes as it dies, a moment before its exit status
+                # can be read: polling exitcode at once often found None, so join it.
+                process.join(2.0)
+                run.break_off(describe_exit(process.exitcode))
 
     def discard(self) -> None:
-        """Forget a child that has ended (or end it), closing the pipes."""
-        process, self._process = self._process, None
-        for conn in (self._commands, self._progress):
-            if conn is not None:
-                conn.close()
-        self._commands = self._progress = None
+        """End the child (if any) and wait for its reader to see the pipe close."""
+        with self._lock:
+            process, commands, reader = self._process, self._commands, self._reader
+            self._process = self._commands = self._reader = None
+        if commands is not None:
+            commands.close()  # the child's command thread sees the end and quits
         if process is not None and process.is_alive():
             process.terminate()
             process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
+        if reader is not None and reader is not threading.current_thread():
+            reader.join(5.0)
 
     def close(self, timeout: float = 3.0) -> None:
         """Ask the child to quit and wait for it; end it if it does not."""

@@ -1,23 +1,27 @@
 """One training run at a time: start, pause, step, resume, stop, reset, and shutdown.
 
-The controller lives in the GUI thread. The trainer runs in a child process
-(``core.training.process.TrainerProcess``, kept for later runs); for each run the controller sends
-it the design and data, builds a ``TrainingWorker`` on a fresh QThread to receive the
-progress, forwards it as its own signals once per frame (so receivers run in the GUI
-thread), and passes commands and live setting changes to the process. On shutdown it
-stops the run cooperatively and waits for the thread: a QThread is never destroyed
-while running and never terminated.
+The controller lives in the GUI thread and starts no thread of its own. The trainer
+runs in a child process whose one handle, ``core.training.process.TrainingProcess``
+(kept for later runs), also owns the thread that reads its progress. For each run the
+controller sends the design and a description of the data (the child loads it), takes
+the run's ``RunProgress`` and, on each tick of the window's frame clock, forwards what
+has arrived as its own signals (so receivers run in the GUI thread) and notices when the
+run is over. Commands
+and live setting changes go to the process. On shutdown it stops the run cooperatively
+and waits for its end; a child that does not answer is ended.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
+from core.datasets import Dataset
+from core.datasets.source import DatasetSource
 from core.design.spec import Design, TrainConfig
-from core.training.process import TrainerProcess
+from core.training.process import TrainingProcess
+from core.training.run_progress import RunProgress
 from core.training.train_state import TrainState
 from gui.training.frame_clock import FrameClock
-from gui.training.progress_reader import TrainingWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 STATE_TIMEOUT = 5.0  # seconds to wait for a live run's state when saving
@@ -45,52 +49,40 @@ class TrainingController(QObject):
         super().__init__(parent)
         self.state = IDLE
         self.detail_every = detail_every
-        self.process = TrainerProcess()
-        self._thread: QThread | None = None
-        self._worker: TrainingWorker | None = None
+        self.process = TrainingProcess()
+        self._run: RunProgress | None = None
         # The window's frame clock (shared with the plots, which draw in the same frame):
-        # held while a run is live, it pulls the progress at the frame pace.
+        # held while a run is live; each tick hands over what arrived, and ends a run
+        # that is over.
         self.clock = clock if clock is not None else FrameClock(self)
-        self.clock.deliver.connect(self._deliver)
+        self.clock.deliver.connect(self._on_frame)
         self.design: Design | None = None
 
     # ----------------------------------------------------------------- queries
     @property
     def active(self) -> bool:
         """True while a run exists (running, paused or stopping)."""
-        return self._thread is not None
+        return self._run is not None
 
     # ---------------------------------------------------------------- commands
-    def start(self, design: Design, dataset, paused: bool = False, steps: int = 0,
-              resume: TrainState | None = None) -> bool:
-        """Start a new run of ``design`` on ``dataset`` (a core Dataset). With ``paused``
-        it waits before the first step; ``steps`` lets that many run first. With
-        ``resume`` the run continues from that state (see ``core.training.train_state``)."""
+    def start(self, design: Design, data: Dataset | DatasetSource, paused: bool = False,
+              steps: int = 0, resume: TrainState | None = None) -> bool:
+        """Start a new run of ``design`` on ``data``: a ``DatasetSource`` (the training
+        process loads it; an error loading it ends the run with ``run_failed``) or a core
+        ``Dataset`` with no description (sent whole). With ``paused`` it waits before the
+        first step; ``steps`` lets that many run first. With ``resume`` the run continues
+        from that state (see ``core.training.train_state``)."""
         if self.active:
             return False
-        process = self.process
-        message = ("run", design, dataset, self.detail_every, paused, steps, resume)
         try:
-            process.ensure_started()
-            if not process.send(message):
-                process.discard()  # a child that died while idle: one more try, a new one
-                process.ensure_started()
-                if not process.send(message):
-                    raise OSError("it does not accept work")
+            run = self.process.start_run(design, data, self.detail_every, paused, steps,
+                                         resume)
         except Exception as exc:  # no process, or data that cannot be sent to one
             self.run_failed.emit(f"Training could not start: it could not be handed to the "
                                  f"training process: {exc}")
             return False
-        worker = TrainingWorker(process)
-        thread = QThread(self)
-        thread.setObjectName("training")
-        worker.moveToThread(thread)
-        queued = Qt.ConnectionType.QueuedConnection
-        thread.started.connect(worker.run)
-        thread.finished.connect(self._on_thread_finished, queued)
-        self._thread, self._worker = thread, worker
+        self._run = run
         self.design = design
-        thread.start()
         self.clock.hold(self)
         self._set_state(PAUSED if paused else RUNNING)
         self.run_started.emit(design)
@@ -131,16 +123,14 @@ class TrainingController(QObject):
         ``TrainState`` (delivered through ``batch_received`` before this returns).
         Blocks the GUI thread for about one training step; False if no answer came
         within ``timeout`` seconds (a training process that has died)."""
-        worker = self._worker
-        if worker is None:
+        run = self._run
+        if run is None:
             return False
-        worker.state_arrived.clear()
-        if worker.done.is_set():  # over already: its last batch carried the state
-            worker.state_arrived.set()
+        run.expect_state()
         self._command("state")
-        answered = worker.state_arrived.wait(timeout)
+        answered = run.state_arrived.wait(timeout)
         self._deliver(through_state=True)
-        return answered and worker.error == ""
+        return answered and run.error == ""
 
     def apply_settings(self, config: TrainConfig) -> None:
         """Pass new training settings to the live run (taken at its next step)."""
@@ -148,18 +138,19 @@ class TrainingController(QObject):
             self._command("config", config)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run and wait for its thread to end (for closing the window, or an
-        edit that needs a new run). The training process stays for the next run."""
-        thread = self._thread
-        if thread is None:
+        """Stop any run and wait for its end (for closing the window, or an edit that
+        needs a new run). The training process stays for the next run, unless it did not
+        answer within ``timeout_ms``: then it is ended, which ends the run."""
+        run = self._run
+        if run is None:
             return True
         self.stop()
         self.clock.release(self)
-        finished = thread.wait(timeout_ms)
-        if not finished:  # a child that does not answer is ended, which ends the thread
-            self.process.discard()
-            finished = thread.wait(2000)
-        self._on_thread_finished()
+        finished = run.done.wait(timeout_ms / 1000)
+        if not finished:
+            self.process.discard()  # its reader sees the pipe close and ends the run
+            finished = run.done.wait(2.0)
+        self._finish(run)
         return finished
 
     def close(self) -> bool:
@@ -168,36 +159,41 @@ class TrainingController(QObject):
         self.process.close()
         return finished
 
-    # ------------------------------------------------------------------- slots
+    # ------------------------------------------------------------------- frames
+    def _on_frame(self) -> None:
+        """Each frame: hand over what arrived; once the run is over, end it here."""
+        run = self._run
+        if run is None:
+            return
+        over = run.done.is_set()  # read first: what arrived before the end is taken next
+        self._deliver()
+        if over:
+            self._finish(run)
+
     def _deliver(self, through_state: bool = False) -> None:
         """Hand everything received since the last frame to the receivers (with
         ``through_state``, up to the batch answering a state request)."""
-        worker = self._worker
-        if worker is None:
+        run = self._run
+        if run is None:
             return
-        batch = worker.take_batch(through_state)
+        batch = run.take_batch(through_state)
         if batch is not None and (batch.steps.size or batch.epoch_snapshots
                                   or batch.end is not None or batch.weights is not None
                                   or batch.warning is not None):
             self.batch_received.emit(batch)
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None:
+    def _finish(self, run: RunProgress) -> None:
+        """Announce the end of ``run``, once, and only if it is the live run: an end
+        that arrives for a run already ended (shutdown ended it) is ignored."""
+        if run is not self._run:
             return
         self.clock.release(self)
         self._deliver()  # the last steps, before the end is announced
-        self._thread = self._worker = None
-        end = worker.end if worker is not None else None
-        error = worker.error if worker is not None else ""
-        if worker is not None:
-            worker.deleteLater()
-        thread.deleteLater()
+        self._run = None
         self._set_state(IDLE)
-        if error:
-            self.run_failed.emit(error)
-        self.run_finished.emit(end)
+        if run.error:
+            self.run_failed.emit(run.error)
+        self.run_finished.emit(run.end)
 
     def _set_state(self, state: str) -> None:
         if state != self.state:

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from core.datasets.source import to_send
 from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
 from core.files.project_model import Trained
@@ -186,7 +187,9 @@ class TrainingUi(QObject):
         self._show_plots()
         if resume is not None:
             self._live_weights = resume.weights
-        started = self.controller.start(design, dataset, paused=paused, steps=steps,
+        # The data's description, not its arrays: the training process loads them.
+        data = to_send(dataset, self._doc.design.dataset, self._data.base_dir())
+        started = self.controller.start(design, data, paused=paused, steps=steps,
                                         resume=resume)
         if started:
             self._doc.model.set_run_live(True)

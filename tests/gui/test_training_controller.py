@@ -7,15 +7,20 @@ notes: waiting on worker-thread signals is unsafe)."""
 from __future__ import annotations
 
 import os
+import pickle
 import re
+import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.datasets import DatasetSpec, load_dataset
+from core.datasets.source import DatasetSource
 from core.files.design_file import load_design
 from gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 
@@ -212,3 +217,87 @@ sys.exit(app.exec())
     assert "already ended" not in out.stderr
     assert "QThread" not in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_shutdown_ends_a_training_process_that_does_not_answer(qtbot, controller):
+    errors: list[BaseException] = []
+    hook, threading.excepthook = threading.excepthook, lambda a: errors.append(a.exc_value)
+    try:
+        design, data = example("xor.json", epochs=100_000)
+        with qtbot.waitSignal(controller.batch_received, timeout=20000,
+                              check_params_cb=lambda b: b.steps.size > 0):
+            assert controller.start(design, data)
+        os.kill(controller.process._process.pid, signal.SIGSTOP)  # alive, answers nothing
+        ends = []
+        controller.run_finished.connect(ends.append)
+        assert controller.shutdown(timeout_ms=500)  # ended, which ends the run
+        assert ends == [None] and controller.state == IDLE and not controller.active
+        assert not controller.process.alive
+        design, data = example("xor.json", epochs=2)
+        with qtbot.waitSignal(controller.run_finished, timeout=20000) as done:
+            assert controller.start(design, data)  # a new process
+        assert done.args[0].reason == "finished"
+    finally:
+        threading.excepthook = hook
+    assert errors == []
+
+
+def test_a_run_ended_by_shutdown_does_not_end_the_next_run(qtbot, controller):
+    # Before: shutdown() ended the run, and the old thread's queued "finished" then ended
+    # whichever run had started since.
+    ends = []
+    controller.run_finished.connect(ends.append)
+    design, data = example("xor.json", epochs=100_000)
+    assert controller.start(design, data)
+    assert controller.shutdown()
+    assert len(ends) == 1
+    with qtbot.waitSignal(controller.batch_received, timeout=20000,
+                          check_params_cb=lambda b: b.steps.size > 0):
+        assert controller.start(design, data)
+    qtbot.wait(500)  # anything left over from the first run would arrive meanwhile
+    assert controller.active and controller.state == RUNNING and len(ends) == 1
+    with qtbot.waitSignal(controller.run_finished, timeout=10000) as done:
+        controller.stop()
+    assert done.args[0].reason == "stopped" and len(ends) == 2
+
+
+def quadrants_csv(path: Path, rows: int = 300) -> Path:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (rows, 2))
+    label = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(int)
+    body = "\n".join(f"{a:.5f},{b:.5f},{c}" for (a, b), c in zip(x, label, strict=True))
+    path.write_text("x1,x2,label\n" + body + "\n")
+    return path
+
+
+def test_a_csv_design_trains_on_data_the_training_process_loads(qtbot, shown_window,
+                                                                tmp_path, monkeypatch):
+    window = shown_window
+    window.open_example("xor.json")
+    path = quadrants_csv(tmp_path / "quadrants.csv")
+    d = window.document.design
+    spec = DatasetSpec.csv(str(path), target="label", task="classification")
+    window.document.set_design(replace(d, dataset=spec.to_dict(),
+                                       training=replace(d.training, epochs=3)), "csv")
+    qtbot.waitUntil(lambda: window.dataset_state.dataset is not None, timeout=20000)
+    controller = window.training.controller
+    sent = []
+    start_run = controller.process.start_run
+    monkeypatch.setattr(controller.process, "start_run",
+                        lambda design, data, *a: sent.append(data) or start_run(design, data,
+                                                                                *a))
+    with qtbot.waitSignal(controller.run_finished, timeout=30000) as done:
+        window.training.train()
+    assert done.args[0].reason == "finished"
+    assert isinstance(sent[0], DatasetSource) and sent[0].spec == spec
+    assert len(pickle.dumps(sent[0])) < 4096  # the description, not the arrays
+    # A training process that still holds the data trains it again; a new one (the old
+    # one idled out) must read the file, which has gone since the window read it.
+    controller.process.close()
+    path.unlink()
+    with qtbot.waitSignal(controller.run_failed, timeout=30000) as failed:
+        window.training.train()
+    message = failed.args[0]
+    assert message.startswith("Training could not start: cannot read ")
+    assert "quadrants.csv" in message and "Traceback" not in message
+    assert "quadrants.csv" in window.banner.text()
