@@ -11,7 +11,7 @@ Usage::
     cd /work/main && .venv/bin/python bench/csv_import.py [--rows 1000000]
         [--task classification|regression] [--keep FILE]
 
-Not part of the test suite (tests/core/test_datasets_csv_memory.py checks the ratio
+Not part of the test suite (tests/core/datasets/test_datasets_csv_stream.py checks the ratio
 with tracemalloc on a smaller file). See bench/README.md.
 """
 

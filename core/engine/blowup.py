@@ -19,7 +19,7 @@ without ever overflowing. The rule (numbers shown to users in the README):
 
 A healthy run's loss falls, and even a noisy one stays within a few times its start;
 100× for 20 steps is a margin that no example design or lesson comes near (measured in
-``tests/core/test_blowup.py``). What happens then is the ``blow_up`` training setting
+``tests/core/engine/test_blowup.py``). What happens then is the ``blow_up`` training setting
 (``BLOW_UP_ACTIONS``): stop the run as diverged, warn once, or nothing.
 """
 

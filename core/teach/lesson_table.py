@@ -4,7 +4,7 @@ variants that show it, as data. ``core.teach.lessons`` turns these rows into run
 
 A variant names its dataset (a key of ``DATASETS``), its training settings (a
 ``TrainConfig`` keyword dict) and its network by shape (``Net``), or a shipped example
-design (``example``). Edit the words freely; the tests in ``tests/core/test_lessons.py``
+design (``example``). Edit the words freely; the tests in ``tests/core/teach/test_lessons.py``
 assert each lesson's effect with a measured margin, so change the numbers with care.
 """
 

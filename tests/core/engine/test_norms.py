@@ -24,7 +24,7 @@ from core.records.snapshots import RunEnd, StepSnapshot
 from core.training.step import TrainStep
 from core.training.trainer import Trainer
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "resources" / "examples"
 
 
 def test_stable_norm_of_huge_finite_float32_values_is_finite_and_right():

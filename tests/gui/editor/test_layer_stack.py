@@ -37,7 +37,7 @@ from gui.editor.palette import LayerKindModel
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 XOR = ROOT / "resources" / "examples" / "xor.json"
 BLOCK = ResidualSpec(layers=(DenseSpec(units=8), ActivationSpec(function="tanh")))
 

@@ -17,7 +17,7 @@ from core.files.design_file import load_design
 from core.files.project import load_project
 from gui.main_window import MainWindow, example_paths
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from core.resources import resource_path
 from core.training.session import run_session
 from core.training.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def xor_trainer(epochs: int = 2, example: str = "xor.json", **settings) -> Trainer:

@@ -106,7 +106,7 @@ def test_too_many_text_labels_are_refused(tmp_path):
         load_csv(path)
 
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 from csv_import import write_csv  # noqa: E402
 
 ROWS_FOR_MEMORY = 80_000

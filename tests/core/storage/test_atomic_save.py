@@ -14,7 +14,7 @@ import pytest
 
 from core.storage.checked_io import LEGACY_TEMP_AGE_S, atomic_write_bytes, remove_stale_temps
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def dead_pid() -> int:

@@ -24,7 +24,7 @@ from core.datasets.source import DatasetSource
 from core.files.design_file import load_design
 from gui.training.controller import IDLE, PAUSED, RUNNING, TrainingController
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def example(name: str, **training):

@@ -19,7 +19,7 @@ from core.design.spec import Design
 from core.files.design_file import load_design
 from core.training.gradcheck import check_design
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples")
+EXAMPLES = sorted((Path(__file__).resolve().parents[3] / "resources" / "examples")
                   .glob("*.json"))
 NARROW_RELU = {
     "format": "backprop-studio-design", "version": 1, "name": "narrow ReLU MLP",

@@ -25,7 +25,7 @@ from core.records.snapshots import RunEnd, RunWarning, StepSnapshot
 from core.teach.lessons import LESSONS
 from core.training.trainer import Trainer
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "resources" / "examples"
 # Lesson variants that are meant to blow up.
 MEANT_TO_DIVERGE = {("learning_rate", "too high"), ("exploding_gradients", "large init")}
 

@@ -26,7 +26,7 @@ from core.files.safetensors import load_safetensors
 from core.resources import resource_path
 from core.training.targets import accuracy
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 XOR = str(resource_path("examples", "xor.json"))
 SINE = str(resource_path("examples", "sine_regression.json"))
 

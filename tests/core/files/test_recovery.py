@@ -21,7 +21,7 @@ from core.files.recovery import RecoveryInfo, RecoveryStore, describe
 from core.records.record import RunRecord
 from core.resources import resource_path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="flock and SIGKILL")
 
 
