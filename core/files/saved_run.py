@@ -5,7 +5,7 @@ project version 2, where it stood (``TrainState``). ``saved_run`` gathers these;
 ``replay_batch`` turns them into one ``ProgressBatch``, the same object a live run
 delivers, so a window draws a reopened run exactly as it drew it live (loss, metric and
 gradient curves, the diagram's weights, and the decision boundary, fitted curve or
-confusion matrix computed from the saved weights by ``core.training.process.model_views``);
+confusion matrix computed from the saved weights by ``core.training.model_views.model_views``);
 ``plan_continue`` says whether a design can continue the run and what that will do.
 """
 
@@ -21,7 +21,7 @@ from core.errors import StudioError
 from core.files.project import Project
 from core.records.record import RunRecord
 from core.records.snapshots import EpochSnapshot
-from core.training.process import model_views
+from core.training.model_views import model_views
 from core.training.progress import ProgressBatch
 from core.training.train_state import TrainState
 from core.training.trainer import Trainer, resume_offset

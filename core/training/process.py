@@ -39,7 +39,6 @@ import signal
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
 
 import numpy as np
 
@@ -47,7 +46,8 @@ from core.datasets import Dataset
 from core.datasets.source import DatasetSource
 from core.errors import StudioError
 from core.records.snapshots import RunEnd, StepSnapshot
-from core.training.progress import ProgressBatch, ProgressBatcher, fit_curve, surface_grid
+from core.training.model_views import model_views
+from core.training.progress import ProgressBatch, ProgressBatcher
 from core.training.run_progress import RunProgress
 from core.training.session import run_session
 from core.training.train_state import TrainState
@@ -57,14 +57,6 @@ PUSH_INTERVAL = 0.02  # seconds between progress messages (the window draws ~27 
 VIEW_INTERVAL = 0.25  # seconds between weight copies and decision-surface updates
 IDLE_EXIT = 30.0  # a child with no run for this long ends (the next run starts another)
 SPEED_WINDOW = 0.5  # seconds over which samples per second are measured
-
-
-def model_views(trainer: Trainer, dataset) -> dict[str, Any]:
-    """Copies of the weights and the model views for the window (see ``ProgressBatch``)."""
-    net = trainer.network
-    logits = trainer.stepper.logits
-    return {"weights": {k: v.copy() for k, v in net.parameters().items()},
-            "surface": surface_grid(net, dataset, logits), "fit": fit_curve(net, dataset)}
 
 
 # ------------------------------------------------------------------ child side

@@ -2,11 +2,10 @@
 
 A trainer yields one snapshot per step (tens of thousands a second for a tiny network);
 a window can show perhaps thirty updates a second. ``ProgressBatcher`` collects the
-snapshots between two deliveries into one ``ProgressBatch`` of NumPy arrays, and adds
-what only the training side can compute because it needs the live network: a copy of
-the weights for the diagram, the model's predictions over a grid of the input plane
-(decision boundary or regression surface), the fitted curve of a 1-D regression, and
-the confusion matrix. Everything in a batch is a copy; nothing refers to live arrays.
+snapshots between two deliveries into one ``ProgressBatch`` of NumPy arrays, with room
+for what only the training side can compute because it needs the live network (the
+views of ``core.training.model_views`` and the confusion matrix). Everything in a batch
+is a copy; nothing refers to live arrays.
 """
 
 from __future__ import annotations
@@ -15,36 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.engine.network import Network
 from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
-from core.training.targets import predicted_classes
+from core.training.model_views import FitCurve, SurfaceGrid
 from core.training.train_state import TrainState
-
-GRID_RESOLUTION = 64
-
-
-@dataclass(frozen=True)
-class SurfaceGrid:
-    """Model output over a grid of the raw 2-D input plane.
-
-    ``values`` (ny, nx): probability of class 1 (binary), predicted class index
-    (multi-class, as float) or the regression output; ``x_range``/``y_range`` are the
-    raw-coordinate extents the grid covers; ``kind`` is "probability", "classes" or
-    "regression".
-    """
-
-    values: np.ndarray
-    x_range: tuple[float, float]
-    y_range: tuple[float, float]
-    kind: str
-
-
-@dataclass(frozen=True)
-class FitCurve:
-    """A 1-D regression's prediction: ``x`` (n,) raw input, ``y`` (n,) model output."""
-
-    x: np.ndarray
-    y: np.ndarray
 
 
 @dataclass
@@ -146,57 +118,6 @@ class ProgressBatcher:
             batch.confusion = confusions[-1]
         self._reset()
         return batch
-
-
-# ------------------------------------------------------------- model views
-
-
-def surface_grid(network: Network, dataset, logits: bool,
-                 resolution: int = GRID_RESOLUTION) -> SurfaceGrid | None:
-    """The model's output over a grid covering the raw 2-D inputs (with a margin), or
-    None for datasets that are not two-dimensional. ``dataset`` is a core Dataset."""
-    raw = getattr(dataset, "x_train_raw", None)
-    if raw is None or raw.shape[1] != 2:
-        return None
-    both = np.concatenate([raw, dataset.x_val_raw]) if dataset.x_val_raw.size else raw
-    lo, hi = both.min(axis=0), both.max(axis=0)
-    pad = (hi - lo) * 0.08 + 1e-9
-    lo, hi = lo - pad, hi + pad
-    xs = np.linspace(lo[0], hi[0], resolution)
-    ys = np.linspace(lo[1], hi[1], resolution)
-    gx, gy = np.meshgrid(xs, ys)
-    points = np.column_stack([gx.ravel(), gy.ravel()])
-    out = network.forward(dataset.transform(points).astype(network.dtype), training=False,
-                          logits=logits)
-    if dataset.task == "regression":
-        values, kind = out[:, 0], "regression"
-    elif out.shape[1] == 1:
-        z = out[:, 0].astype(np.float64)
-        values = 0.5 * (1.0 + np.tanh(0.5 * z)) if logits else z
-        kind = "probability"
-    elif out.shape[1] == 2:
-        z = out.astype(np.float64)
-        if logits:
-            z = np.exp(z - z.max(axis=1, keepdims=True))
-            z /= z.sum(axis=1, keepdims=True)
-        values, kind = z[:, 1], "probability"
-    else:
-        values, kind = predicted_classes(out, logits).astype(np.float64), "classes"
-    return SurfaceGrid(np.asarray(values, dtype=np.float64).reshape(resolution, resolution),
-                       (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), kind)
-
-
-def fit_curve(network: Network, dataset, points: int = 200) -> FitCurve | None:
-    """The prediction of a regression on one input feature along its range, or None."""
-    raw = getattr(dataset, "x_train_raw", None)
-    if raw is None or raw.shape[1] != 1 or dataset.task != "regression":
-        return None
-    lo, hi = float(raw.min()), float(raw.max())
-    x = np.linspace(lo, hi, points).reshape(-1, 1)
-    y = network.forward(dataset.transform(x).astype(network.dtype), training=False)
-    return FitCurve(x[:, 0].copy(), y[:, 0].astype(np.float64))
-
-
 
 
 def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:

@@ -20,7 +20,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from core.training.progress import FitCurve, SurfaceGrid
+from core.training.model_views import FitCurve, SurfaceGrid
 from gui.editor.dataset_preview import class_color
 from gui.training.live_label import LiveLabel
 
@@ -182,7 +182,7 @@ class SurfaceView(QWidget):
         both = np.concatenate([x_tr, x_va]) if len(x_va) else x_tr
         if len(both):
             lo, hi = both.min(axis=0), both.max(axis=0)
-            pad = (hi - lo) * 0.08 + 1e-9  # as core.training.progress.surface_grid pads its grid
+            pad = (hi - lo) * 0.08 + 1e-9  # as core.training.model_views.surface_grid pads its grid
             self.plot.setXRange(lo[0] - pad[0], hi[0] + pad[0], padding=0)
             self.plot.setYRange(lo[1] - pad[1], hi[1] + pad[1], padding=0)
 

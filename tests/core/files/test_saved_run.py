@@ -16,7 +16,8 @@ from core.files.saved_run import plan_continue, replay_batch, saved_run
 from core.records.recorder import RunRecorder
 from core.records.snapshots import RunEnd
 from core.resources import resource_path
-from core.training.progress import ProgressBatcher, fit_curve, surface_grid
+from core.training.model_views import fit_curve, surface_grid
+from core.training.progress import ProgressBatcher
 from core.training.trainer import Trainer
 
 

@@ -19,13 +19,8 @@ from core.design.edit import all_paths, layer_at, runtime_name
 from core.files.design_file import load_design
 from core.records.snapshots import EpochSnapshot, StepSnapshot
 from core.resources import resource_path
-from core.training.progress import (
-    ProgressBatch,
-    ProgressBatcher,
-    SurfaceGrid,
-    fit_curve,
-    surface_grid,
-)
+from core.training.model_views import SurfaceGrid, fit_curve, surface_grid
+from core.training.progress import ProgressBatch, ProgressBatcher
 from core.training.targets import confusion_matrix
 from core.training.trainer import Trainer
 from gui.colors import series_color
