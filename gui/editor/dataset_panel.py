@@ -4,7 +4,8 @@ A combo box offers every built-in dataset (synthetic playground sets, then shipp
 data, both read from ``core.datasets.DATASETS``) and a CSV import. Below it are the
 options of the choice (samples, noise, validation share, seed, derived features; for a
 CSV file its path, target column and task), any error in red, a one-line summary and a
-preview (``gui.editor.dataset_preview``).
+preview (``gui.editor.dataset_preview``). The controls are built in
+``gui.editor.dataset_controls``; this module connects and fills them.
 
 Every choice is loaded *before* it is committed: built-in sets load at once, a CSV file
 on a worker thread, with a progress bar and Cancel (cancelling keeps the design's
@@ -24,14 +25,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -44,12 +42,7 @@ from PySide6.QtWidgets import (
 
 from core import StudioError
 from core.datasets import (
-    CSV_TASKS,
     DATASETS,
-    DERIVED_FEATURES,
-    MAX_SAMPLES,
-    MAX_VAL_FRACTION,
-    MIN_SAMPLES,
     CsvTable,
     Dataset,
     DatasetSpec,
@@ -57,7 +50,16 @@ from core.datasets import (
 )
 from core.datasets.features import check_derived
 from gui.colors import ERROR
-from gui.editor.csv_jobs import PREVIEW_ROWS, file_stamp, import_job, read_preview_table
+from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table
+from gui.editor.dataset_controls import (
+    CSV_ENTRY,
+    dataset_chooser,
+    feature_boxes,
+    feature_label,
+    feature_tip,
+    option_spins,
+    task_chooser,
+)
 from gui.editor.dataset_preview import DatasetPreview
 from gui.editor.import_progress_bar import ImportProgressBar
 from gui.plain_text import plain, verbatim
@@ -71,23 +73,9 @@ from gui.project.dataset_state import (
 )
 from gui.project.document import Document
 
-__all__ = ["CSV_ENTRY", "PREVIEW_ROWS", "DatasetPanel", "feature_label"]
+__all__ = ["DatasetPanel"]
 
-CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
-_GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
-_TASK_TIPS = {
-    "auto": "Decide from the target column: text or few distinct whole numbers mean "
-            "classification, anything else regression.",
-    "classification": "Each distinct target value is a class.",
-    "regression": "Predict the target column's numbers.",
-}
-_MAX_SEED = 2**31 - 1
-
-
-def feature_label(name: str) -> str:
-    """How a derived feature is shown: ``x1^2`` as ``x1²``, ``x1*x2`` as ``x1·x2``."""
-    return name.replace("^2", "²").replace("*", "·")
 
 
 def _raw_inputs(name: str) -> int:
@@ -141,79 +129,24 @@ class DatasetPanel(QWidget):
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
-        self.dataset_combo = QComboBox()
-        self.dataset_combo.setPlaceholderText("Choose a dataset…")
-        self.dataset_combo.setToolTip("The data the network learns from. Synthetic sets are "
-                                      "generated 2-D point clouds; shipped sets are small "
-                                      "real datasets; or import your own CSV file.")
-        model = QStandardItemModel(self.dataset_combo)
-        for kind, title in _GROUPS:
-            header = QStandardItem(title)
-            header.setFlags(Qt.ItemFlag.NoItemFlags)  # a group title, not a choice
-            font = header.font()
-            font.setBold(True)
-            header.setFont(font)
-            model.appendRow(header)
-            for info in DATASETS.values():
-                if info.kind != kind:
-                    continue
-                item = QStandardItem(info.name)
-                item.setData(info.name, Qt.ItemDataRole.UserRole)
-                item.setToolTip(f"{info.description} ({info.task}, {info.n_features} "
-                                f"input{'s' if info.n_features != 1 else ''})")
-                model.appendRow(item)
-        csv_item = QStandardItem("CSV file…")
-        csv_item.setData(CSV_ENTRY, Qt.ItemDataRole.UserRole)
-        csv_item.setToolTip("Import a table of numbers: one column is the target, the "
-                            "others are the inputs. The first line must name the columns.")
-        model.appendRow(csv_item)
-        self.dataset_combo.setModel(model)
+        self.dataset_combo = dataset_chooser()
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_combo_changed)
 
         self.description = plain(QLabel())  # names the user's CSV file
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555555;")
 
-        self.samples_spin = QSpinBox()
-        self.samples_spin.setRange(MIN_SAMPLES, MAX_SAMPLES)
-        self.samples_spin.setSingleStep(50)
-        self.samples_spin.setToolTip("How many points to generate (training and validation "
-                                     "together).")
+        spins = option_spins()
+        self.samples_spin, self.noise_spin = spins["samples"], spins["noise"]
+        self.val_spin, self.seed_spin = spins["val"], spins["seed"]
         self.samples_spin.valueChanged.connect(self._on_samples_changed)
-        self.noise_spin = QDoubleSpinBox()
-        self.noise_spin.setRange(0.0, 1.0)
-        self.noise_spin.setSingleStep(0.05)
-        self.noise_spin.setDecimals(2)
-        self.noise_spin.setToolTip("How much the points are jittered, from 0 (clean pattern) "
-                                   "to 1 (classes overlap a lot); regression sets get noisy "
-                                   "targets.")
         self.noise_spin.valueChanged.connect(self._on_noise_changed)
-        self.val_spin = QDoubleSpinBox()
-        self.val_spin.setRange(0.0, MAX_VAL_FRACTION)
-        self.val_spin.setSingleStep(0.05)
-        self.val_spin.setDecimals(2)
-        self.val_spin.setToolTip("Share of the rows held out for validation (hollow points "
-                                 "in the preview); the network never trains on them.")
         self.val_spin.valueChanged.connect(self._on_val_changed)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, _MAX_SEED)
-        self.seed_spin.setToolTip("Seed of the random generation and of the training/"
-                                  "validation split: the same seed gives the same data.")
         self.seed_spin.valueChanged.connect(self._on_seed_changed)
 
-        self.feature_boxes: dict[str, QCheckBox] = {}
-        features = QWidget()
-        grid = QGridLayout(features)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(8)
-        grid.setVerticalSpacing(2)
-        for i, name in enumerate(DERIVED_FEATURES):
-            box = QCheckBox(feature_label(name))
-            box.setToolTip(self._feature_tip(name))
+        self.features_widget, self.feature_boxes = feature_boxes()
+        for box in self.feature_boxes.values():
             box.toggled.connect(self._on_feature_toggled)
-            grid.addWidget(box, i // 3, i % 3)
-            self.feature_boxes[name] = box
-        self.features_widget = features
 
         self.path_edit = QLineEdit()
         self.path_edit.setReadOnly(True)
@@ -235,12 +168,7 @@ class DatasetPanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.target_combo.setMinimumContentsLength(8)
         self.target_combo.currentIndexChanged.connect(self._on_target_changed)
-        self.task_combo = QComboBox()
-        for i, task in enumerate(CSV_TASKS):
-            self.task_combo.addItem(task, task)
-            self.task_combo.setItemData(i, _TASK_TIPS.get(task, ""), Qt.ItemDataRole.ToolTipRole)
-        self.task_combo.setToolTip("Classification or regression; 'auto' decides from the "
-                                   "target column.")
+        self.task_combo = task_chooser()
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
 
         self.form = QFormLayout()
@@ -289,11 +217,6 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.import_progress)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.preview, 1)
-
-    @staticmethod
-    def _feature_tip(name: str) -> str:
-        return (f"Add {feature_label(name)} as an extra input computed from the coordinates "
-                "(as TensorFlow Playground offers); each adds one network input.")
 
     # ------------------------------------------------------------------ reading
     def _design_spec(self) -> DatasetSpec | None:
@@ -568,7 +491,7 @@ class DatasetPanel(QWidget):
                 usable = not check_derived([name], n_raw)
                 box.setEnabled(spec is not None and usable)
                 box.setChecked(name in defaults.features)
-                box.setToolTip(self._feature_tip(name) if usable else
+                box.setToolTip(feature_tip(name) if usable else
                                f"{feature_label(name)} needs input x2; {defaults.name} has "
                                "one input.")
         if kind == "csv":

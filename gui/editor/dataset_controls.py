@@ -1,0 +1,131 @@
+"""The dataset panel's controls, built from the dataset tables: the grouped chooser of
+every built-in dataset (and the CSV entry), the generation options, the derived-feature
+boxes and the CSV task chooser. The panel (``gui.editor.dataset_panel``) connects them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QSpinBox,
+    QWidget,
+)
+
+from core.datasets import (
+    CSV_TASKS,
+    DATASETS,
+    DERIVED_FEATURES,
+    MAX_SAMPLES,
+    MAX_VAL_FRACTION,
+    MIN_SAMPLES,
+)
+
+CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
+_GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
+_TASK_TIPS = {
+    "auto": "Decide from the target column: text or few distinct whole numbers mean "
+            "classification, anything else regression.",
+    "classification": "Each distinct target value is a class.",
+    "regression": "Predict the target column's numbers.",
+}
+_MAX_SEED = 2**31 - 1
+
+
+def feature_label(name: str) -> str:
+    """How a derived feature is shown: ``x1^2`` as ``x1²``, ``x1*x2`` as ``x1·x2``."""
+    return name.replace("^2", "²").replace("*", "·")
+
+
+def dataset_chooser() -> QComboBox:
+    """Every built-in dataset under its group's title, then "CSV file…"; each item's
+    UserRole data is the dataset's name (``CSV_ENTRY`` for the import)."""
+    combo = QComboBox()
+    combo.setPlaceholderText("Choose a dataset…")
+    combo.setToolTip("The data the network learns from. Synthetic sets are generated 2-D "
+                     "point clouds; shipped sets are small real datasets; or import your "
+                     "own CSV file.")
+    model = QStandardItemModel(combo)
+    for kind, title in _GROUPS:
+        header = QStandardItem(title)
+        header.setFlags(Qt.ItemFlag.NoItemFlags)  # a group title, not a choice
+        font = header.font()
+        font.setBold(True)
+        header.setFont(font)
+        model.appendRow(header)
+        for info in DATASETS.values():
+            if info.kind != kind:
+                continue
+            item = QStandardItem(info.name)
+            item.setData(info.name, Qt.ItemDataRole.UserRole)
+            item.setToolTip(f"{info.description} ({info.task}, {info.n_features} "
+                            f"input{'s' if info.n_features != 1 else ''})")
+            model.appendRow(item)
+    csv_item = QStandardItem("CSV file…")
+    csv_item.setData(CSV_ENTRY, Qt.ItemDataRole.UserRole)
+    csv_item.setToolTip("Import a table of numbers: one column is the target, the others "
+                        "are the inputs. The first line must name the columns.")
+    model.appendRow(csv_item)
+    combo.setModel(model)
+    return combo
+
+
+def option_spins() -> dict[str, QSpinBox | QDoubleSpinBox]:
+    """The generation options: "samples", "noise", "val" (validation share), "seed"."""
+    samples = QSpinBox()
+    samples.setRange(MIN_SAMPLES, MAX_SAMPLES)
+    samples.setSingleStep(50)
+    samples.setToolTip("How many points to generate (training and validation together).")
+    noise = QDoubleSpinBox()
+    noise.setRange(0.0, 1.0)
+    noise.setSingleStep(0.05)
+    noise.setDecimals(2)
+    noise.setToolTip("How much the points are jittered, from 0 (clean pattern) to 1 "
+                     "(classes overlap a lot); regression sets get noisy targets.")
+    val = QDoubleSpinBox()
+    val.setRange(0.0, MAX_VAL_FRACTION)
+    val.setSingleStep(0.05)
+    val.setDecimals(2)
+    val.setToolTip("Share of the rows held out for validation (hollow points in the "
+                   "preview); the network never trains on them.")
+    seed = QSpinBox()
+    seed.setRange(0, _MAX_SEED)
+    seed.setToolTip("Seed of the random generation and of the training/validation split: "
+                    "the same seed gives the same data.")
+    return {"samples": samples, "noise": noise, "val": val, "seed": seed}
+
+
+def feature_tip(name: str) -> str:
+    """What a derived feature's check box does."""
+    return (f"Add {feature_label(name)} as an extra input computed from the coordinates "
+            "(as TensorFlow Playground offers); each adds one network input.")
+
+
+def feature_boxes() -> tuple[QWidget, dict[str, QCheckBox]]:
+    """A grid of one check box per derived feature (three a row), and the boxes by name."""
+    boxes: dict[str, QCheckBox] = {}
+    widget = QWidget()
+    grid = QGridLayout(widget)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(8)
+    grid.setVerticalSpacing(2)
+    for i, name in enumerate(DERIVED_FEATURES):
+        box = QCheckBox(feature_label(name))
+        box.setToolTip(feature_tip(name))
+        grid.addWidget(box, i // 3, i % 3)
+        boxes[name] = box
+    return widget, boxes
+
+
+def task_chooser() -> QComboBox:
+    """The CSV task: auto, classification or regression, each with its tooltip."""
+    combo = QComboBox()
+    for i, task in enumerate(CSV_TASKS):
+        combo.addItem(task, task)
+        combo.setItemData(i, _TASK_TIPS.get(task, ""), Qt.ItemDataRole.ToolTipRole)
+    combo.setToolTip("Classification or regression; 'auto' decides from the target column.")
+    return combo
