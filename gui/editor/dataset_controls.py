@@ -41,6 +41,19 @@ def feature_label(name: str) -> str:
     return name.replace("^2", "²").replace("*", "·")
 
 
+def raw_inputs(name: str) -> int:
+    """How many raw inputs a built-in dataset has (2 for an unknown name)."""
+    info = DATASETS.get(name)
+    return info.n_features if info is not None else 2
+
+
+def set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
+    """Show ``value`` in ``spin``, only when it differs: re-setting the value being
+    typed would disturb the editor."""
+    if abs(spin.value() - value) > 1e-9:
+        spin.setValue(value)
+
+
 def dataset_chooser() -> QComboBox:
     """Every built-in dataset under its group's title, then "CSV file…"; each item's
     UserRole data is the dataset's name (``CSV_ENTRY`` for the import)."""

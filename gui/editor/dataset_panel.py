@@ -27,7 +27,6 @@ from pathlib import Path
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -35,7 +34,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -58,6 +56,8 @@ from gui.editor.dataset_controls import (
     feature_label,
     feature_tip,
     option_spins,
+    raw_inputs,
+    set_value,
     task_chooser,
 )
 from gui.editor.dataset_preview import DatasetPreview
@@ -76,17 +76,6 @@ from gui.project.document import Document
 __all__ = ["DatasetPanel"]
 
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
-
-
-def _raw_inputs(name: str) -> int:
-    info = DATASETS.get(name)
-    return info.n_features if info is not None else 2
-
-
-def _set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
-    # Only when it differs: re-setting the value being typed would disturb the editor.
-    if abs(spin.value() - value) > 1e-9:
-        spin.setValue(value)
 
 
 @dataclass
@@ -481,12 +470,12 @@ class DatasetPanel(QWidget):
         for widget in self._rows.values():
             widget.setEnabled(spec is not None)
         defaults = spec if spec is not None else DatasetSpec()
-        _set_value(self.val_spin, defaults.val_fraction)
-        _set_value(self.seed_spin, defaults.seed)
+        set_value(self.val_spin, defaults.val_fraction)
+        set_value(self.seed_spin, defaults.seed)
         if kind == "synthetic" or spec is None:
-            _set_value(self.samples_spin, defaults.samples)
-            _set_value(self.noise_spin, defaults.noise)
-            n_raw = _raw_inputs(defaults.name) if spec is not None else 2
+            set_value(self.samples_spin, defaults.samples)
+            set_value(self.noise_spin, defaults.noise)
+            n_raw = raw_inputs(defaults.name) if spec is not None else 2
             for name, box in self.feature_boxes.items():
                 usable = not check_derived([name], n_raw)
                 box.setEnabled(spec is not None and usable)
