@@ -360,9 +360,7 @@ class MainWindow(QMainWindow):
             self.training.show_saved(project)  # a project's run, as it was saved
         self.selection.select(None)
         self.show_banner("")
-        name = self.document.path.name if self.document.path else (
-            self.document.design.name or "example")
-        self.statusBar().showMessage(f"Opened {name}", 5000)
+        self.statusBar().showMessage(f"Opened {self.document.display_name}", 5000)
 
     def open_lesson(self, key: str) -> bool:
         """Show lesson ``key`` and load its first variant."""
@@ -447,8 +445,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ misc
     def _update_title(self) -> None:
         doc = self.document
-        name = doc.path.name if doc.path else (doc.design.name or "Untitled")
-        self.setWindowTitle(f"{name}[*] — Backprop Studio")
+        self.setWindowTitle(f"{doc.display_name}[*] — Backprop Studio")
         self.setWindowModified(doc.modified)
 
     def _on_selection_changed(self) -> None:
@@ -456,9 +453,7 @@ class MainWindow(QMainWindow):
             self.inspector_dock.raise_()
 
     def _on_readiness_changed(self, ready: bool, reason: str) -> None:
-        self.training.set_readiness(ready, reason)
-        if not ready:
-            self.statusBar().showMessage(reason, 8000)
+        self.training.set_readiness(ready, reason, announce=True)
 
     def _on_export_diagram(self) -> None:
         stem = self.document.path.stem if self.document.path else "network"

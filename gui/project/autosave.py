@@ -88,7 +88,7 @@ class AutoSaver(QObject):
             return False
         self._changed = False
         project = doc.snapshot()
-        name = doc.path.name if doc.path else (doc.design.name or "Untitled")
+        name = doc.display_name
         original = str(doc.path) if doc.path else None
 
         def write() -> str:  # on the worker thread

@@ -149,6 +149,14 @@ class Document(QObject):
     def modified(self) -> bool:
         return self.model.modified
 
+    @property
+    def display_name(self) -> str:
+        """The one name the window gives the document (title bar, unsaved-changes
+        question, status messages): the file's name, else the design's name (an example
+        or lesson opened as an untitled copy), else "Untitled"."""
+        path = self.model.path
+        return path.name if path is not None else (self.model.design.name or "Untitled")
+
     def snapshot(self) -> Project:
         """The whole document as a project (what Save and the autosave write), a live
         run as it stands now; changes nothing."""

@@ -87,10 +87,9 @@ class FileActions(QObject):
         """Ask to save unsaved changes; False if the user cancels (or saving failed)."""
         if not self._doc.modified:
             return True
-        name = self._doc.path.name if self._doc.path else "Untitled"
         answer = QMessageBox.question(
             self._parent, "Unsaved changes",
-            verbatim(f"“{name}” has unsaved changes. Save them first?"),
+            verbatim(f"“{self._doc.display_name}” has unsaved changes. Save them first?"),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:

@@ -41,7 +41,7 @@ from gui.plain_text import verbatim
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
 from gui.training.controller import IDLE, PAUSED, RUNNING, STOPPING, TrainingController
-from gui.training.live_label import LiveLabel
+from gui.training.status_line import StatusLine
 
 HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
 
@@ -86,6 +86,7 @@ class TrainingUi(QObject):
         self._run_name = ""  # the name of the live run's record ("" -> "Run N")
         self._run_id = ""  # the live run's record id (the same when saved mid-run)
         self._run_note = ""
+        self._start_note = ""
         self._detached = False  # the live run trains a design other than the document's
         # The live run's latest weights and state as they stream in (its progress, not
         # the project's: they go to the model when the run ends or a save captures it).
@@ -95,11 +96,11 @@ class TrainingUi(QObject):
         self.saved: SavedRun | None = None
         self._saved_with_data = False  # its model view has been drawn (data loaded)
         self._build_actions(window)
-        self.status = LiveLabel("epoch 100,000 · step 10,000,000 · 10,000,000 samples/s · "
-                                "loss 1.2345e-05")
+        # One status line: messages on the left (elided), the readout on the right.
+        self.status_line = StatusLine(window.statusBar())
+        self.status = self.status_line.readout
         self.status.setText("Ready")
         self.status.setToolTip("Epoch, step, training speed and the latest batch loss")
-        window.statusBar().addPermanentWidget(self.status)
         c = self.controller
         c.state_changed.connect(self._on_state_changed)
         c.batch_received.connect(self._on_batch_received)
@@ -137,21 +138,31 @@ class TrainingUi(QObject):
         self.actions = (self.train_action, self.pause_action, self.step_action,
                         self.stop_action, self.reset_action)
 
-    def set_readiness(self, ready: bool, reason: str) -> None:
-        """From the network check: training may start only when there are no problems."""
+    def set_readiness(self, ready: bool, reason: str, announce: bool = False) -> None:
+        """From the network check: training may start only when there are no problems.
+        With ``announce`` (the check changed) the status line says so: the problem for a
+        while, and once the design is fixed, "Ready to train" takes the place of a
+        problem still shown there (no stale "Cannot train: ...")."""
         self._ready, self._reason = ready, reason
         self._on_state_changed(self.controller.state)
+        if not announce:
+            return
+        if ready:
+            self.status_line.withdraw("readiness", reason, 4000)
+        else:
+            self.status_line.say(reason, 8000, key="readiness")
 
     # --------------------------------------------------------------- commands
     def _start(self, paused: bool = False, steps: int = 0, design: Design | None = None,
                run_name: str = "") -> bool:
         dataset = self._data.dataset
         if not self._ready or dataset is None:
-            self._window.statusBar().showMessage(self._reason or "Choose a dataset first.",
-                                                 8000)
+            self.status_line.say(self._reason or "Choose a dataset first.", 8000,
+                                 key="readiness")
             return False
         resume: TrainState | None = None
         saved = self.saved
+        self._start_note = ""  # why a reopened run is not continued, if so
         if design is None and saved is not None:
             choice = self._continue_or_restart(saved)
             if choice is False:
@@ -184,6 +195,10 @@ class TrainingUi(QObject):
             self._last_health = {}
             self._editor.set_notes({})
             self._diagram.set_weights(None)
+            # The old curves go at once, so even a run that ends within a second is
+            # seen drawing from step 0 (a rerun of the same design otherwise looks like
+            # nothing happened).
+            self._plots.start_run((), (), dataset.task, dataset)
         self._show_plots()
         if resume is not None:
             self._live_weights = resume.weights
@@ -193,15 +208,42 @@ class TrainingUi(QObject):
                                         resume=resume)
         if started:
             self._doc.model.set_run_live(True)
+            self.status_line.say(self._start_words(design), 10000, key="run")
         return started
+
+    def _upcoming_name(self) -> str:
+        """The name the live run's record gets."""
+        return self._run_name or next_run_name(list(self._doc.model.runs))
+
+    def _start_words(self, design: Design) -> str:
+        """What the status line says as a run starts: its name and seed, and whether it
+        should repeat the previous run exactly (the same design from the same seed trains
+        to the same curves, which can look as if Train did nothing)."""
+        name, seed = self._upcoming_name(), design.training.seed
+        if self._run_note:  # continued from a saved run
+            return f"{name} started. {self._run_note}"
+        if self._start_note:
+            return f"{name} started from seed {seed}. {self._start_note}"
+        runs = self._doc.model.runs
+        if not runs:
+            return f"{name} started from seed {seed}."
+        last = runs[-1]
+        if (last.design.network, last.design.dataset, last.design.training) == (
+                design.network, design.dataset, design.training):
+            return (f"{name} started with the same design and seed ({seed}) as {last.name}: "
+                    "expect identical curves. Another seed (Training settings) draws other "
+                    "initial weights.")
+        if last.design.training.seed == seed:
+            return f"{name} started from seed {seed}, as {last.name}."
+        return f"{name} started from seed {seed} ({last.name} had seed " \
+               f"{last.design.training.seed})."
 
     def _continue_or_restart(self, saved: SavedRun) -> TrainState | None | bool:
         """Ask whether to continue the reopened run: its state, None (from the seed) or
         False (cancelled). A run the design cannot continue starts from the seed."""
         state, words = plan_continue(saved, self._doc.design)
         if state is None:
-            self._window.statusBar().showMessage(
-                f"Training from the initial weights: {words}.", 8000)
+            self._start_note = f"Not continuing the saved run: {words}."
             return None
         answer = self.ask_continue(words)
         if answer is None:
@@ -265,6 +307,8 @@ class TrainingUi(QObject):
                             f"{state.step:,}{loss}")
 
     def _on_data_changed(self) -> None:
+        if self._ready and self._data.dataset is not None:
+            self.status_line.withdraw("readiness")  # "Choose a dataset first."
         # A CSV dataset loads in the background: draw the model view once it is there.
         if (self.saved is not None and not self._saved_with_data
                 and self._data.dataset is not None and self.controller.state == IDLE):
@@ -373,22 +417,32 @@ class TrainingUi(QObject):
     def _on_state_changed(self, state: str) -> None:
         idle = state == IDLE
         can_train = self._ready and self._data.dataset is not None
-        self.train_action.setEnabled((idle and can_train) or state == PAUSED)
-        self.train_action.setText("&Resume" if state == PAUSED else "&Train")
+        paused = state == PAUSED
+        # One Resume: while paused, Pause becomes Resume (F6, and F5 as Train's key) and
+        # Train, which starts new runs, is disabled until the run is stopped.
+        self.train_action.setEnabled(idle and can_train)
         tip = (self._reason if not can_train and idle else
-               "Continue the paused run" if state == PAUSED else
+               "A run is paused: Resume (F6 or F5) continues it, Stop (Shift+F5) ends it"
+               if paused else
+               "A run is live: Stop it (Shift+F5) to train again" if not idle else
                "Continue the saved run, or train again from the initial weights"
                if self.saved is not None else
                "Train the network from its initial weights")
         self.train_action.setToolTip(verbatim(f"{tip} (F5)"))  # tip may quote the design
         self.pause_action.setEnabled(state in (RUNNING, PAUSED))
-        self.pause_action.setText("Res&ume" if state == PAUSED else "&Pause")
+        self.pause_action.setText("Res&ume" if paused else "&Pause")
+        self.pause_action.setToolTip("Continue the paused run (F6 or F5)" if paused else
+                                     "Pause the run; press again to resume (F6)")
+        self.pause_action.setShortcuts([QKeySequence("F6"), QKeySequence("F5")] if paused
+                                       else [QKeySequence("F6")])
         self.step_action.setEnabled((idle and can_train) or state in (RUNNING, PAUSED))
         self.stop_action.setEnabled(state in (RUNNING, PAUSED))
         self.reset_action.setEnabled(state != STOPPING)
-        if state == PAUSED:
-            self._window.statusBar().showMessage("Paused: Step (F10) runs one mini-batch, "
-                                                 "Resume (F5/F6) continues", 5000)
+        if paused:
+            self.status_line.say("Paused: Step (F10) runs one mini-batch, Resume (F6) "
+                                 "continues", 8000, key="paused")
+        else:
+            self.status_line.withdraw("paused")
 
     def _on_state_for_plots(self, state: str) -> None:
         if state == IDLE:
@@ -465,7 +519,7 @@ class TrainingUi(QObject):
         end = RunEnd("unfinished", epoch, step,
                      f"Saved while training, at step {step:,}; the run went on after that.")
         started, t0 = self._run_started
-        name = self._run_name or next_run_name(list(self._doc.model.runs))
+        name = self._upcoming_name()
         record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
                                        name=name, note=self._run_note, run_id=self._run_id)
         return record, self._live_weights, state

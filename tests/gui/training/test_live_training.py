@@ -44,7 +44,8 @@ def test_train_pause_step_stop_from_the_actions(qtbot, window):
     assert "step" in window.training.status.text() and "loss" in window.training.status.text()
     window.training.pause_action.trigger()
     assert window.training.controller.state == PAUSED
-    assert window.training.train_action.text() == "&Resume"
+    assert window.training.pause_action.text() == "Res&ume"
+    assert not window.training.train_action.isEnabled()
     window.training.step_action.trigger()
     with qtbot.waitSignal(window.training.controller.run_finished, timeout=10000):
         window.training.stop_action.trigger()
