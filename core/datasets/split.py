@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import DatasetError
+from core.words import plural
 
 __all__ = ["MAX_VAL_FRACTION", "Split", "check_seed", "check_val_fraction", "train_val_split"]
 
@@ -109,7 +110,7 @@ def train_val_split(
         if labels is not None and val_fraction > 0 and n_val == 0:
             index = int(labels[rows[0]])
             name = class_names[index] if index < len(class_names) else str(index)
-            count = f"{len(rows)} sample" + ("s" if len(rows) > 1 else "")
+            count = plural(len(rows), "sample")
             notes.append(
                 f"class {name!r} has only {count}, so it appears in the training split only"
             )

@@ -32,6 +32,7 @@ from core.files.project import PROJECT_SUFFIX, Project, load_project, save_proje
 from core.files.undo import Command, UndoStack
 from core.records.record import RunRecord, next_run_name
 from core.training.train_state import TrainState
+from core.words import plural
 
 Listener = Callable[[str, Any], None]
 
@@ -341,7 +342,7 @@ class _DeleteRuns(Command):
     def __init__(self, model: ProjectModel, rows: tuple[tuple[int, RunRecord], ...]) -> None:
         self.model, self.rows = model, rows
         n = len(rows)
-        self.text = f"Delete {n} run{'s' if n != 1 else ''}"
+        self.text = f"Delete {plural(n, 'run')}"
 
     def do(self) -> None:
         self.model._remove(self.rows)

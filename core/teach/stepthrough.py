@@ -29,6 +29,7 @@ from core.engine.network import Network
 from core.engine.optimizers import make_optimizer
 from core.training.shuffle import first_batch_rows
 from core.training.targets import encode_targets
+from core.words import plural
 
 #: Stage kinds in the order a step visits them ("-other": a layer not shown in detail).
 STAGE_KINDS = ("forward-dense", "forward-activation", "forward-other", "loss",
@@ -236,8 +237,9 @@ def _mse_words(loss: LossInfo, w: LossWorking) -> str:
                   f"{fmt(grad[0, j])}" for j in range(output.shape[1])]
     return (f"The error E is the mean squared error: E = (1/n) Σ (yᵢ {MINUS} ŷᵢ)², where "
             f"y is the target and ŷ the network's output ({w.run_output}). Our MSE also "
-            f"averages over the batch, so n = {output.shape[0]} samples × "
-            f"{output.shape[1]} output(s) = {n_terms} squared differences. For the first "
+            f"averages over the batch, so n = {plural(output.shape[0], 'sample')} × "
+            f"{plural(output.shape[1], 'output')} = {plural(n_terms, 'squared difference')}. "
+            "For the first "
             "sample:\n\n"
             + "\n".join(first)
             + f"\n\nE = (1/{n_terms})·({shown}) = {fmt(w.value)}\n\n"
@@ -253,7 +255,8 @@ def _loss_words(loss: LossInfo, w: LossWorking) -> str:
     grad_lines = [f"∂E/∂{_sym(w.out, j)} = {fmt(w.grad[0, j])}"
                   for j in range(w.output.shape[1])]
     return (f"The error E is the {loss.label.lower()}: {loss.description}{where} "
-            f"Averaged over the batch of {w.output.shape[0]} samples: E = {fmt(w.value)}.\n\n"
+            f"Averaged over the batch of {plural(w.output.shape[0], 'sample')}: "
+            f"E = {fmt(w.value)}.\n\n"
             "First sample's gradient of E with respect to the outputs:\n\n"
             + "\n".join(_limit(grad_lines)))
 
@@ -291,7 +294,7 @@ def first_batch(design: Design, network: Network, dataset: Any | None
     rows = first_batch_rows(cfg.seed, dataset.x_train.shape[0], cfg.batch_size)
     size = len(rows)
     return (np.asarray(dataset.x_train[rows], dtype=np.float64), Y_all[rows],
-            f"First mini-batch of training: {size} sample{'s' if size != 1 else ''}.")
+            f"First mini-batch of training: {plural(size, 'sample')}.")
 
 
 def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
@@ -459,7 +462,8 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
                 neuron_grads[col - 1] = g_new[0].copy()
             text = (f"Chain rule at Dense layer {k}: since z = x·W + b, the local derivative "
                     f"∂z/∂w is the weight's input x, so ∂E/∂w = x · ∂E/∂z, summed over the "
-                    f"{x_in.shape[0]} samples of the batch (the first term below is the first "
+                    f"{plural(x_in.shape[0], 'sample')} of the batch (the first term below is "
+                    "the first "
                     f"sample's); ∂E/∂b = ∂E/∂z summed.\n\n"
                     + "\n".join(_limit(w_lines + b_lines)) + down)
             add("backward-dense", layer.name, f"Backward: gradients of Dense layer {k}",

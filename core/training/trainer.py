@@ -37,6 +37,7 @@ from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
 from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
 from core.training.train_state import TrainState
+from core.words import plural
 
 EVAL_CHUNK = 4096
 # Settings a live run cannot change: they need a new run (a new network or optimizer).
@@ -382,7 +383,7 @@ class Trainer:
         where = f" in {layer}" if layer else ""
         if len(layers) > 1:
             others = len(layers) - 1
-            where += f" (and {others} more layer{'s' if others > 1 else ''})"
+            where += f" (and {plural(others, 'more layer')})"
         msg = (f"Training diverged at step {self.step_count + 1} (epoch {self.epoch + 1}): "
                f"the {what} became non-finite{where} (learning rate {lr:g}). "
                f"The weights are left at their last finite values. {DIVERGENCE_HINT}")

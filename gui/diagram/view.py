@@ -34,6 +34,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from core import LAYER_KINDS, StudioError
 from core.design.edit import LayerPath, input_features, layer_at
 from core.design.spec import NetworkSpec
+from core.words import plural
 from gui import colors
 from gui.diagram.layout import Layout, hit_test, path_at, place
 from gui.diagram.painting import (
@@ -317,7 +318,7 @@ class NetworkDiagram(QWidget):
             return ""
         try:
             shape = "-".join(str(c.units) for c in s.columns)
-            return f"{shape}  ·  {self._net.parameter_count():,} parameters"
+            return f"{shape}  ·  {plural(self._net.parameter_count(), 'parameter')}"
         except TypeError:
             return ""
 
@@ -371,13 +372,14 @@ class NetworkDiagram(QWidget):
             if col.path is None:
                 names = ", ".join(col.labels[:4]) + (" …" if len(col.labels) > 4 else "")
                 extra = f" ({names})" if names else ""
-                return f"Inputs: {col.units} features per sample{extra}."
+                return f"Inputs: {plural(col.units, 'feature')} per sample{extra}."
             n_in = input_features(net, col.path)
             layer = layer_at(net, col.path)
-            words = (f"{col.title}: {col.units} neurons, each connected to all {n_in} "
-                     f"values before it ({layer.parameter_count(n_in):,} parameters).")
+            words = (f"{col.title}: {plural(col.units, 'neuron')}, each connected to all "
+                     f"{plural(n_in, 'value')} before it "
+                     f"({plural(layer.parameter_count(n_in), 'parameter')}).")
             if col.hidden:
-                words += f" {len(col.shown)} neurons are drawn, {col.hidden:,} summarised."
+                words += f" {plural(len(col.shown), 'neuron')} drawn, {col.hidden:,} summarised."
             return words + " Click to select this layer."
         path = path_at(s, hit)
         assert path is not None

@@ -24,6 +24,7 @@ from core.datasets import (
     MAX_VAL_FRACTION,
     MIN_SAMPLES,
 )
+from core.words import plural
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
 _GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
@@ -75,8 +76,8 @@ def dataset_chooser() -> QComboBox:
                 continue
             item = QStandardItem(info.name)
             item.setData(info.name, Qt.ItemDataRole.UserRole)
-            item.setToolTip(f"{info.description} ({info.task}, {info.n_features} "
-                            f"input{'s' if info.n_features != 1 else ''})")
+            item.setToolTip(f"{info.description} ({info.task}, "
+                            f"{plural(info.n_features, 'input')})")
             model.appendRow(item)
     csv_item = QStandardItem("CSV file…")
     csv_item.setData(CSV_ENTRY, Qt.ItemDataRole.UserRole)

@@ -47,6 +47,7 @@ from core.datasets import (
     precision_error,
 )
 from core.datasets.features import check_derived
+from core.words import plural
 from gui.colors import ERROR
 from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table
 from gui.editor.dataset_controls import (
@@ -551,13 +552,13 @@ class DatasetPanel(QWidget):
         """One line on what the network sees (rich text)."""
         n_raw = len(dataset.raw_feature_names)
         n_derived = len(dataset.derived_features)
-        inputs = f"{dataset.n_features} input{'s' if dataset.n_features != 1 else ''}"
+        inputs = plural(dataset.n_features, "input")
         if n_derived:
             inputs += f" ({n_raw} + {n_derived} derived)"
         if dataset.task == "classification":
-            outputs = f"{dataset.n_classes} classes"
+            outputs = plural(dataset.n_classes, "class")
         else:
-            outputs = f"{dataset.n_targets} target{'s' if dataset.n_targets != 1 else ''}"
+            outputs = plural(dataset.n_targets, "target")
         text = (f"<b>{dataset.task.capitalize()}</b> · {inputs} · {outputs} · "
                 f"{dataset.n_train:,} training / {dataset.n_val:,} validation rows")
         if dataset.notes:

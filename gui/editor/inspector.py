@@ -24,6 +24,7 @@ from core import INITIALIZERS, LAYER_KINDS, LayerSpec, NetworkSpec
 from core.design.check import layer_rows
 from core.design.edit import LayerPath, layer_at, replace_layer
 from core.design.fields import field_infos
+from core.words import plural
 from gui.colors import WARNING, kind_color
 from gui.editor.field_editors import (
     ChoiceCombo,
@@ -162,8 +163,8 @@ class LayerInspector(QWidget):
         self.description_label.show()
         row = next((r for r in layer_rows(self._doc.design) if r.path == path), None)
         if row is not None:
-            params = f"{row.parameters:,} parameter{'s' if row.parameters != 1 else ''}"
-            self.shape_label.setText(f"{row.inputs} → {row.outputs} features · {params}")
+            params = plural(row.parameters, "parameter")
+            self.shape_label.setText(f"{row.inputs} → {plural(row.outputs, 'feature')} · {params}")
         else:
             self.shape_label.setText("")
         self.hint_label.hide()
@@ -178,11 +179,11 @@ class LayerInspector(QWidget):
         self.title_label.setToolTip("The whole network: nothing is selected.")
         count = len(net.layers)
         try:
-            params = f"{net.parameter_count():,} parameters"
-            shape = f"{net.inputs} → {net.outputs} features"
+            params = plural(net.parameter_count(), "parameter")
+            shape = f"{net.inputs} → {plural(net.outputs, 'feature')}"
         except TypeError:  # a malformed layer; the check panel says which
-            params, shape = "", f"{net.inputs} inputs"
-        self.description_label.setText(f"{count} layer{'s' if count != 1 else ''}")
+            params, shape = "", plural(net.inputs, "input")
+        self.description_label.setText(plural(count, "layer"))
         self.description_label.show()
         self.shape_label.setText(" · ".join(p for p in (shape, params) if p))
         self.hint_label.show()
@@ -192,7 +193,7 @@ class LayerInspector(QWidget):
         shape_of_data = self._dataset_state.shape if self._dataset_state else None
         if shape_of_data is not None and shape_of_data.n_features != net.inputs:
             text = (f"{net.inputs} <span style='color:{WARNING.name()}'>(the dataset has "
-                    f"{shape_of_data.n_features} features)</span>")
+                    f"{plural(shape_of_data.n_features, 'feature')})</span>")
         self.inputs_label.setText(text)
 
     def _describe_default_init(self) -> None:

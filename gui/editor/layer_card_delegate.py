@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from core import LAYER_KINDS
+from core.words import plural
 from gui.colors import ERROR, WARNING, kind_color, series_color
 from gui.editor.layer_model import (
     KIND_ROLE,
@@ -154,7 +155,7 @@ class LayerCardDelegate(QStyledItemDelegate):
         fm_small, fm_bold = QFontMetrics(small), QFontMetrics(bold)
         shape_text = f"(batch, {row.outputs})" if row else ""
         params = row.parameters if row else 0
-        params_text = f"{params:,} params" if params else "no params"
+        params_text = plural(params, "param") if params else "no params"
         right_w = max(fm_small.horizontalAdvance(shape_text),
                       fm_small.horizontalAdvance(params_text))
         right = card.right() - PAD
@@ -205,15 +206,15 @@ class LayerCardDelegate(QStyledItemDelegate):
             if n == 0:
                 return "empty: drop layers inside"
             if not self.is_expanded(index):
-                return f"{n} layer{'s' if n != 1 else ''} folded"
+                return f"{plural(n, 'layer')} folded"
             if row.inputs == row.outputs:
                 return "skip connection"
             if getattr(index.data(SPEC_ROLE), "projection", False):
                 return f"skip via projection {row.inputs} → {row.outputs}"
             return f"widths differ: {row.inputs} → {row.outputs}"
         if row.inputs != row.outputs:
-            return f"{row.inputs} → {row.outputs} features"
-        return f"{row.outputs} features"
+            return f"{row.inputs} → {plural(row.outputs, 'feature')}"
+        return plural(row.outputs, "feature")
 
     @staticmethod
     def _paint_chevron(painter: QPainter, rect: QRect, color: QColor, expanded: bool) -> None:

@@ -36,6 +36,7 @@ from core.design.edit import (
     move_layer,
     remove_layer,
 )
+from core.words import plural
 from gui.project.document import Document, LayerSelection
 
 KIND_MIME = "application/x-backprop-layer-kind"
@@ -328,8 +329,8 @@ class LayerModel(QAbstractItemModel):
         lines = [card_title(layer)]
         row = self._rows.get(path)
         if row is not None:
-            lines.append(f"{row.inputs} → {row.outputs} features, output shape "
-                         f"(batch, {row.outputs}), {row.parameters:,} parameters")
+            lines.append(f"{row.inputs} → {plural(row.outputs, 'feature')}, output shape "
+                         f"(batch, {row.outputs}), {plural(row.parameters, 'parameter')}")
         lines.append(info.description)
         lines += [f"⚠ {message}" for message in self._problems.get(path, [])]
         return "\n".join(lines)

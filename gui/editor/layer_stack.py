@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 from core import Problem, ResidualSpec
 from core.design.check import check
 from core.design.edit import LayerPath, all_paths, layer_at
+from core.words import plural
 from gui.editor.end_card import EndCard
 from gui.editor.layer_model import (
     LayerModel,
@@ -159,18 +160,17 @@ class LayerStackEditor(QWidget):
         extra = [p for p in problems if p not in base]
 
         inputs_problem = next((p for p in extra if p.layer is None and p.field == "inputs"), None)
-        noun = "feature" if net.inputs == 1 else "features"
         if shape is None:
             detail = ("the dataset could not be loaded" if self._data.error
                       else "no dataset chosen")
             tip = self._data.error or "The number of values in each sample."
         elif inputs_problem is not None:
-            detail = f"the dataset has {shape.n_features} features"
+            detail = f"the dataset has {plural(shape.n_features, 'feature')}"
             tip = inputs_problem.message
         else:
             detail = "matches the dataset"
-            tip = f"Each sample of the dataset has {shape.n_features} features."
-        self.input_card.set_content(f"Input: {net.inputs} {noun}", detail,
+            tip = f"Each sample of the dataset has {plural(shape.n_features, 'feature')}."
+        self.input_card.set_content(f"Input: {plural(net.inputs, 'feature')}", detail,
                                     inputs_problem is not None, tip,
                                     aside=f"(batch, {net.inputs})")
 
@@ -188,23 +188,24 @@ class LayerStackEditor(QWidget):
         elif output_problem is not None:
             detail = self._wanted_outputs(shape)
         elif shape is None or outputs is None:
-            detail = f"{total:,} parameters in all"
+            detail = f"{plural(total, 'parameter')} in all"
         elif any(p.layer is not None for p in problems):
             detail = "fix the layers' problems to check the outputs"
         else:
             detail = f"matches the dataset's {self._target_words(shape)}"
         tips = whole + ([output_problem.message] if output_problem else [])
         if not tips:
-            tips = [f"The network outputs {outputs if outputs is not None else '?'} value(s) per "
-                    f"sample and has {total:,} learnable parameters."]
+            values = plural(outputs, "value") if outputs is not None else "? values"
+            tips = [f"The network outputs {values} per sample and has "
+                    f"{plural(total, 'learnable parameter')}."]
         self.output_card.set_content(title, detail, error, "\n".join(tips),
-                                     aside=f"{total:,} params")
+                                     aside=plural(total, "param"))
 
     @staticmethod
     def _target_words(shape) -> str:
         if shape.task == "classification":
-            return f"{shape.n_outputs} classes"
-        return f"{shape.n_outputs} target{'s' if shape.n_outputs != 1 else ''}"
+            return plural(shape.n_outputs, "class")
+        return plural(shape.n_outputs, "target")
 
     def _wanted_outputs(self, shape) -> str:
         return f"the dataset has {self._target_words(shape)}"

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from core.design.check import check
 from core.errors import Problem
+from core.words import plural
 from gui.colors import ERROR
 from gui.plain_text import verbatim
 from gui.project.dataset_state import DatasetState
@@ -51,8 +52,8 @@ class NetworkCheckPanel(QWidget):
         self.problems = check(design, self._data.shape)
         net = design.network
         try:
-            sizes = (f"{net.inputs} inputs → {net.outputs} outputs, "
-                     f"{net.parameter_count():,} trainable parameters")
+            sizes = (f"{plural(net.inputs, 'input')} → {plural(net.outputs, 'output')}, "
+                     f"{plural(net.parameter_count(), 'trainable parameter')}")
         except TypeError:
             sizes = ""
         self.list.clear()
@@ -70,8 +71,8 @@ class NetworkCheckPanel(QWidget):
             reason = "Ready to train"
         else:
             n = len(self.problems)
-            self.summary.setText(f"<b style='color:{ERROR.name()}'>{n} problem"
-                                 f"{'s' if n != 1 else ''} to fix before training</b> · {sizes}")
+            self.summary.setText(f"<b style='color:{ERROR.name()}'>{plural(n, 'problem')} "
+                                 f"to fix before training</b> · {sizes}")
             reason = f"Cannot train: {self.problems[0]}" + (
                 f" (and {n - 1} more)" if n > 1 else "")
         self.list.setVisible(not ready)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLay
 
 from core.records.diff import design_diff
 from core.records.record import RunRecord
+from core.words import plural
 from gui.colors import series_color
 from gui.training.legend import Legend, LegendEntry
 from gui.training.live_plot import LogAxis
@@ -129,8 +130,8 @@ class RunCompareView(QWidget):
             w.getPlotItem().clear()
         self.legend.set_entries([
             LegendEntry(run.id, run.name or "(unnamed)", run_pen(i, width=2.2),
-                        tooltip=f"{run.name}: {run.ended}, {run.epochs} epochs, "
-                                f"{run.steps:,} steps")
+                        tooltip=f"{run.name}: {run.ended}, {plural(run.epochs, 'epoch')}, "
+                                f"{plural(run.steps, 'step')}")
             for i, run in enumerate(runs)])
         for i, run in enumerate(runs):
             self._draw_run(i, run)
@@ -205,7 +206,7 @@ class RunCompareView(QWidget):
 
 
 def _summary(run: RunRecord) -> str:
-    parts = [run.ended, f"{run.epochs} epochs"]
+    parts = [run.ended, plural(run.epochs, "epoch")]
     if math.isfinite(run.final_val_loss):
         parts.append(f"final val loss {run.final_val_loss:.4g}")
     return ", ".join(parts)

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from core.records.record import RunRecord
 from core.records.table import RUN_COLUMNS, run_row, runs_to_csv
 from core.storage.checked_io import atomic_write_bytes
+from core.words import plural
 from gui.panels.run_overlay import RunCompareView
 from gui.plain_text import verbatim
 from gui.project.document import Document, RunsChange
@@ -473,7 +474,7 @@ class RunsPanel(QWidget):
 
     def _on_model_count_changed(self, *_args) -> None:
         n = len(self.model.records)
-        text = f"{n} run{'s' if n != 1 else ''}"
+        text = plural(n, "run")
         if self._baseline is not None:
             text += f" · baseline: {self._baseline.name}"
         self.count_label.setText(text)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from core.files.recovery import RecoveryEntry, RecoveryStore
+from core.words import plural
 from gui.project.autosave import AutoSaver, autosave_interval_s
 
 NO_RECOVERY_ENV = "BACKPROP_STUDIO_NO_RECOVERY"
@@ -53,8 +54,7 @@ def format_saved_at(saved_at: float, now: float | None = None) -> str:
     age = now - saved_at
     if 0 <= age < 3600:
         minutes = int(age // 60)
-        ago = "less than a minute" if minutes == 0 else (
-            "1 minute" if minutes == 1 else f"{minutes} minutes")
+        ago = "less than a minute" if minutes == 0 else plural(minutes, "minute")
         when += f" ({ago} ago)"
     return when
 

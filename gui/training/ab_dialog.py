@@ -34,6 +34,7 @@ from core.errors import DesignError
 from core.records.diff import design_diff
 from core.records.record import dataset_label
 from core.training.compare import FIXED_FOR_COMPARE, changed_settings, settings_variant
+from core.words import plural
 from gui.colors import ERROR
 from gui.editor.field_editors import (
     ChoiceCombo,
@@ -90,7 +91,7 @@ class CompareDialog(QDialog):
         training = design.training
         same = QLabel(f"Same for both runs: seed {training.seed}, dataset "
                       f"{dataset_label(design)}, the network "
-                      f"({design.network.parameter_count():,} parameters).")
+                      f"({plural(design.network.parameter_count(), 'parameter')}).")
         same.setWordWrap(True)
         same.setStyleSheet(f"color: {MUTED};")
         same.setToolTip("A fair comparison changes only the training settings: the seed "

@@ -21,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from core.training.model_views import FitCurve, SurfaceGrid
+from core.words import plural
 from gui.editor.dataset_preview import class_color
 from gui.training.live_label import LiveLabel
 
@@ -375,7 +376,7 @@ class ConfusionView(QWidget):
         total = int(matrix.sum())
         correct = int(np.trace(matrix))
         acc = 100.0 * correct / total if total else 0.0
-        self.caption.setText(f"{correct} of {total} samples right ({acc:.1f} %)")
+        self.caption.setText(f"{correct:,} of {plural(total, 'sample')} right ({acc:.1f} %)")
 
 
 class ModelView(QWidget):
@@ -427,7 +428,8 @@ class ModelView(QWidget):
                 text = "No dataset: nothing to show the model's predictions on."
             else:
                 text = (f"No picture of the model for a regression on "
-                        f"{dataset.x_train_raw.shape[1]} inputs: the loss and R² curves "
+                        f"{plural(dataset.x_train_raw.shape[1], 'input')}: the loss and R² "
+                        "curves "
                         "tell how well it fits.")
             self.message.setText(text)
             self.stack.setCurrentWidget(self.message)
