@@ -145,6 +145,9 @@ def train_from_args(args: argparse.Namespace) -> int:
         spec = dataclasses.replace(spec, path=str(Path(args.design).parent.absolute() /
                                                   spec.path))
     dataset = load_dataset(spec)
+    if dataset.task_detected and args.csv:
+        print(f"note: task detected as {dataset.task} from the target column (--task "
+              "overrides)", file=sys.stderr)
     network = design.network
     if network.inputs != dataset.n_features:
         # The input layer is defined by the data, as in the window.

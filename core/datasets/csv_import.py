@@ -103,15 +103,16 @@ def _dataset_of(parsed: ParsedCsv, task: str, val_fraction: float, seed: int,
                 stem: str) -> Dataset:
     """Decide the task, map labels, split and standardise (``build_dataset``)."""
     name, header, t = parsed.name, parsed.header, parsed.target
-    notes: list[str] = []
     values = parsed.target_values
     unique: tuple[np.ndarray, np.ndarray] | None = None
     if values is not None and task != "regression":
         unique = np.unique(values, return_inverse=True)
-    if task == "auto":
+    # Detected, not chosen: ``Dataset.task_detected`` says so, and each front end says
+    # in its own words how to choose otherwise.
+    detected = task == "auto"
+    if detected:
         task = ("classification" if values is None or unique is None
                 else _task_of_numbers(values, unique[0]))
-        notes.append(f"task detected as {task} from the target column (pass task to override)")
     target_label = column_label(t, header)
     if task == "classification":
         if parsed.target_codes is not None:
@@ -143,7 +144,7 @@ def _dataset_of(parsed: ParsedCsv, task: str, val_fraction: float, seed: int,
         val_fraction=val_fraction,
         seed=seed,
         description=f"{name}: {parsed.n_rows} rows, target {target_label}",
-        notes=notes,
+        task_detected=detected,
         origin=origin,
     )
 

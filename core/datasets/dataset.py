@@ -64,6 +64,9 @@ class Dataset:
         One line saying what the data is.
     notes : tuple of str
         Remarks made while building, e.g. a class that is missing from validation.
+    task_detected : bool
+        The task was detected from the data (a CSV file's target column with task
+        "auto"), not chosen.
     train_origin, val_origin : CellOrigin, optional
         The file line of every training and validation row (CSV data); None otherwise.
 
@@ -90,6 +93,7 @@ class Dataset:
     image_shape: tuple[int, int] | None = None
     description: str = ""
     notes: tuple[str, ...] = ()
+    task_detected: bool = False
     train_origin: CellOrigin | None = None
     val_origin: CellOrigin | None = None
 
@@ -164,6 +168,7 @@ def build_dataset(
     image_shape: tuple[int, int] | None = None,
     description: str = "",
     notes: Sequence[str] = (),
+    task_detected: bool = False,
     origin: CellOrigin | None = None,
 ) -> Dataset:
     """Split, derive features, standardise and wrap everything in a :class:`Dataset`.
@@ -187,6 +192,8 @@ def build_dataset(
         Standardise inputs with training statistics (True for every built-in loader).
     notes : sequence of str
         Remarks from the loader, kept before the split's own notes.
+    task_detected : bool
+        Whether the loader detected ``task`` from the data (see :class:`Dataset`).
     origin : CellOrigin, optional
         The file line of every row of ``x_raw`` (CSV data), split with the rows.
 
@@ -263,6 +270,7 @@ def build_dataset(
         image_shape=image_shape,
         description=description,
         notes=tuple(notes) + split.notes,
+        task_detected=task_detected,
         train_origin=train_origin,
         val_origin=val_origin,
     )

@@ -561,9 +561,14 @@ class DatasetPanel(QWidget):
             outputs = plural(dataset.n_targets, "target")
         text = (f"<b>{dataset.task.capitalize()}</b> · {inputs} · {outputs} · "
                 f"{dataset.n_train:,} training / {dataset.n_val:,} validation rows")
-        if dataset.notes:
-            notes = "<br>".join(html.escape(note) for note in dataset.notes)
-            text += f'<br><span style="color:#8a6d00">{notes}</span>'
+        notes = list(dataset.notes)
+        if dataset.task_detected:
+            other = "regression" if dataset.task == "classification" else "classification"
+            notes.insert(0, f"The task was detected as {dataset.task} from the target "
+                            f"column; choose “{other}” under Task above to override.")
+        if notes:
+            shown = "<br>".join(html.escape(note) for note in notes)
+            text += f'<br><span style="color:#8a6d00">{shown}</span>'
         return text
 
     def _show_preview(self, spec: DatasetSpec | None) -> None:

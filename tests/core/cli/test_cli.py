@@ -290,6 +290,9 @@ def test_train_on_a_csv_file_with_a_target_column(capsys, tmp_path):
                           "--epochs", "2", "--out", out)
     assert rc == 0, err
     assert "Finished 2 epochs" in stdout
+    # The detected task is named, with the command line's way to choose another.
+    assert "task detected as classification from the target column (--task overrides)" \
+        in err
     design = load_design(out / "design.json")
     assert design.dataset["kind"] == "csv" and design.dataset["target"] == "label"
     _, rows = read_csv(out / "metrics.csv")
