@@ -172,6 +172,8 @@ class MainWindow(QMainWindow):
         self.runs_panel.restore_requested.connect(self._on_restore_requested)
         self.runs_panel.baseline_changed.connect(self.plots.set_baseline)
         self.stepthrough = StepThroughPanel()
+        self.stepthrough.small_example_requested.connect(
+            lambda: self.open_lesson("forward_backward"))  # as the Lessons menu does
         self.stepthrough_dock = self._dock("Backprop step by step", self.stepthrough, right,
                                            "stepthrough_dock")
         self.tabifyDockWidget(self.inspector_dock, self.stepthrough_dock)

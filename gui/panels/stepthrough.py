@@ -15,13 +15,12 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QTextBrowser,
     QVBoxLayout,
@@ -44,143 +43,24 @@ from core.teach.stepthrough import (
     column_of_layers,
     column_widths,
     first_batch,
-    fmt,
     walk_step,
 )
-from gui import colors
+from core.words import plural
+from gui.panels.step_diagram import StepDiagram
 from gui.plain_text import plain
 
 #: Largest design the step-through explains (more would not fit the diagram or the text).
 MAX_UNITS = 8
 MAX_PARAM_LAYERS = 4
 
-_HIGHLIGHT = QColor("#E67E22")
-_DIM = QColor("#B0B0B0")
-_TEXT = QColor("#222222")
-_GRAD = QColor("#8E44AD")
-
-
-class StepDiagram(QWidget):
-    """Columns of neurons (value inside, gradient below) joined by weighted connections;
-    the current stage's neurons and connections are drawn in colour, the rest faded."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.widths: list[int] = []
-        self.headings: list[str] = []
-        self.stage: Stage | None = None
-        self.setMinimumHeight(150)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setToolTip("The network of this step: each circle is a neuron showing the first "
-                        "sample's value (and ∂E/∂ below it once known); lines are weights, "
-                        "blue positive, red negative. The stage's part is highlighted.")
-
-    def set_network(self, widths: list[int], headings: list[str]) -> None:
-        self.widths, self.headings = list(widths), list(headings)
-        # Room for every neuron of the tallest column at a legible size.
-        self.setMinimumHeight(max(150, 60 + 50 * max(self.widths, default=1)))
-        self.update()
-
-    def set_stage(self, stage: Stage | None) -> None:
-        self.stage = stage
-        self.update()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
-        return QSize(680, 200)
-
-    def centers(self) -> list[list[QPointF]]:
-        """Neuron centres per column, for the current size."""
-        if not self.widths:
-            return []
-        w, h = self.width(), self.height()
-        top, bottom = 34.0, 22.0
-        n = len(self.widths)
-        xs = [w * (i + 0.5) / n for i in range(n)]
-        out = []
-        for x, count in zip(xs, self.widths, strict=True):
-            span = h - top - bottom
-            out.append([QPointF(x, top + span * (j + 0.5) / count) for j in range(count)])
-        return out
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.fillRect(self.rect(), QColor("white"))
-        stage = self.stage
-        centers = self.centers()
-        if not centers or stage is None:
-            return
-        tallest = max(self.widths)
-        radius = max(12.0, min(20.0, (self.height() - 56) / (2.5 * tallest)))
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.5, self.font().pointSizeF() - 1.5))
-        tiny = QFont(small)
-        tiny.setPointSizeF(small.pointSizeF() - 0.5)
-        metrics = QFontMetricsF(small)
-        painter.setFont(small)
-        # Connections: faded unless the stage is about them.
-        labels: list[tuple[QPointF, str, QColor]] = []
-        for k in range(1, len(centers)):
-            weights = stage.weights[k] if k < len(stage.weights) else None
-            lit = stage.connections == k
-            biggest = float(np.max(np.abs(weights))) if weights is not None else 1.0
-            for r, a in enumerate(centers[k - 1]):
-                for j, b in enumerate(centers[k]):
-                    value = float(weights[r, j]) if weights is not None else 0.0
-                    color = QColor(colors.POSITIVE if value >= 0 else colors.NEGATIVE)
-                    if weights is None:
-                        color = QColor(_DIM)
-                    strength = abs(value) / biggest if biggest > 0 else 0.0
-                    if not lit:
-                        color.setAlpha(60)
-                    pen = QPen(color, (1.0 + 2.5 * strength) if lit else 1.0)
-                    painter.setPen(pen)
-                    a2 = QPointF(a.x() + radius, a.y())
-                    b2 = QPointF(b.x() - radius, b.y())
-                    painter.drawLine(a2, b2)
-                    if lit and weights is not None:
-                        # Stagger the labels by source neuron so they do not pile up.
-                        n_in = len(centers[k - 1])
-                        t = 0.22 + 0.5 * (r + 0.5) / n_in
-                        pos = a2 + (b2 - a2) * t
-                        labels.append((pos, fmt(value), color))
-        for pos, text, color in labels:
-            box = metrics.boundingRect(text).adjusted(-2, -1, 2, 1)
-            box.moveCenter(pos)
-            painter.fillRect(box, QColor(255, 255, 255, 225))
-            painter.setPen(color.darker(130))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-        # Neurons.
-        for c, column in enumerate(centers):
-            lit = c in stage.columns
-            values = stage.neuron_values[c] if c < len(stage.neuron_values) else None
-            grads = stage.neuron_grads[c] if c < len(stage.neuron_grads) else None
-            for j, center in enumerate(column):
-                painter.setPen(QPen(_HIGHLIGHT if lit else _DIM, 2.5 if lit else 1.2))
-                painter.setBrush(QColor("#FDEBD0") if lit else QColor("#F4F4F4"))
-                painter.drawEllipse(center, radius, radius)
-                if values is not None:
-                    painter.setFont(tiny)
-                    painter.setPen(_TEXT)
-                    text = f"{float(values[j]):.2f}".replace("-", "−")
-                    rect = QRectF(center.x() - radius - 6, center.y() - 8, 2 * radius + 12, 16)
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-                    painter.setFont(small)
-                if grads is not None:
-                    painter.setPen(_GRAD)
-                    text = "∂ " + fmt(float(grads[j]))
-                    rect = QRectF(center.x() - 40, center.y() + radius, 80, metrics.height())
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignHCenter, text)
-            # Column heading.
-            painter.setPen(_HIGHLIGHT.darker(120) if lit else _TEXT)
-            heading = self.headings[c] if c < len(self.headings) else ""
-            x = column[0].x()
-            painter.drawText(QRectF(x - 90, 4, 180, 18), Qt.AlignmentFlag.AlignCenter, heading)
-        painter.end()
-
-
 class StepThroughPanel(QWidget):
-    """Walks through one training step of a small design, stage by stage."""
+    """Walks through one training step of a small design, stage by stage.
+
+    ``small_example_requested`` fires when the user asks for the small example (offered
+    with the message for a design too large to step through); the window loads it as
+    the Lessons menu does."""
+
+    small_example_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -193,6 +73,18 @@ class StepThroughPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setMargin(24)
+        self.small_button = QPushButton("Load the small example (2-3-1)")
+        self.small_button.setObjectName("load_small_example")
+        self.small_button.setToolTip("Open the 2-3-1 lesson design (two inputs, three "
+                                     "sigmoid neurons, one output) to step through; asks "
+                                     "first if there are unsaved changes.")
+        self.small_button.clicked.connect(self._on_small_clicked)
+        message_page = QWidget()
+        message_box = QVBoxLayout(message_page)
+        message_box.addStretch(1)
+        message_box.addWidget(self.message)
+        message_box.addWidget(self.small_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        message_box.addStretch(1)
 
         self.title = QLabel()
         font = self.title.font()
@@ -239,7 +131,7 @@ class StepThroughPanel(QWidget):
         box.addLayout(nav)
 
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.message)
+        self.pages.addWidget(message_page)
         self.pages.addWidget(content)
         outer = QVBoxLayout(self)
         outer.addWidget(self.pages)
@@ -265,7 +157,7 @@ class StepThroughPanel(QWidget):
         problem = self._too_large(design)
         if problem:
             self._show_message(problem + " Try the 2-3-1 lesson design: two inputs, three "
-                               "sigmoid hidden neurons, one output.")
+                               "sigmoid hidden neurons, one output.", offer_small=True)
             return
         problems = design.validate()
         if problems:
@@ -326,10 +218,11 @@ class StepThroughPanel(QWidget):
             return "The step-through shows plain stacks of layers; residual blocks are not " \
                    "shown."
         if widest > MAX_UNITS or param_layers > MAX_PARAM_LAYERS:
-            return (f"This design is too large to follow by hand ({widest} neurons in its "
-                    f"widest layer, {param_layers} layers with weights; the step-through "
-                    f"shows at most {MAX_UNITS} neurons per layer and {MAX_PARAM_LAYERS} "
-                    "layers with weights).")
+            return (f"This design is too large to follow by hand "
+                    f"({plural(widest, 'neuron')} in its widest layer, "
+                    f"{plural(param_layers, 'layer')} with weights; the step-through shows "
+                    f"at most {plural(MAX_UNITS, 'neuron')} per layer and "
+                    f"{plural(MAX_PARAM_LAYERS, 'layer')} with weights).")
         return ""
 
     @staticmethod
@@ -356,8 +249,9 @@ class StepThroughPanel(QWidget):
                 headings.append(layer.label)
         return [f"{h} + {acts[c]}" if c in acts else h for c, h in enumerate(headings)]
 
-    def _show_message(self, text: str) -> None:
+    def _show_message(self, text: str, offer_small: bool = False) -> None:
         self.message.setText(text)
+        self.small_button.setVisible(offer_small)
         self.pages.setCurrentIndex(0)
         self.diagram.set_stage(None)
 
@@ -376,6 +270,9 @@ class StepThroughPanel(QWidget):
 
     def _on_previous_clicked(self, _checked: bool = False) -> None:
         self.go_previous()
+
+    def _on_small_clicked(self, _checked: bool = False) -> None:
+        self.small_example_requested.emit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if event.key() == Qt.Key.Key_Right:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from core import DenseSpec
@@ -110,3 +111,75 @@ def test_formulas_render_as_rich_text(qtbot):
     html = stage_html(stage)
     assert "<table" in html and "z₁⁽¹⁾" in html
     assert "z₁⁽¹⁾ = w₁₁·x₁" in panel.text.toPlainText()
+
+
+def _wide_design():
+    from core import ActivationSpec
+
+    design = StepThroughPanel.tiny_design()
+    layers = (DenseSpec(units=8), ActivationSpec(function="tanh"), DenseSpec(units=8),
+              ActivationSpec(function="tanh"), DenseSpec(units=1),
+              ActivationSpec(function="sigmoid"))
+    return replace(design, network=replace(design.network, layers=layers))
+
+
+@pytest.mark.parametrize("size", [(420, 500), (700, 500), (1000, 800)])
+@pytest.mark.parametrize("wide", [False, True])
+def test_weight_labels_never_overlap(qtbot, size, wide):
+    panel = make_panel(qtbot)
+    panel.resize(*size)
+    panel.set_design(_wide_design() if wide else StepThroughPanel.tiny_design())
+    qtbot.wait(10)  # laid out at this size
+    diagram = panel.diagram
+    labelled = 0
+    for _ in panel.stages:
+        labels = diagram.weight_labels()
+        rects = [label.rect for label in labels if label.rect is not None]
+        labelled += len(rects)
+        for i, a in enumerate(rects):
+            assert diagram.rect().contains(a.toAlignedRect())
+            assert not any(a.intersects(b) for b in rects[i + 1:])
+            assert not any(a.intersects(b) for b in diagram.blocked_rects())
+        # A weight without a label is found under the pointer on its line instead.
+        for label in labels:
+            if label.rect is None:
+                middle = (label.start + label.end) * 0.5
+                assert diagram.connection_at(middle) is not None
+        panel.grab()  # paints without error
+        panel.go_next()
+    assert labelled > 0
+    if not wide and size[0] >= 700:
+        # The tiny design's 6 and 3 weights all get labels where there is room.
+        panel.set_design(StepThroughPanel.tiny_design())
+        assert all(label.rect is not None for label in diagram.weight_labels())
+        assert len(diagram.weight_labels()) == 6
+
+
+def test_place_labels_moves_along_the_line_or_gives_up():
+    from PySide6.QtCore import QPointF, QRectF
+
+    from gui.panels.step_diagram import place_labels
+
+    a, b = QPointF(0, 0), QPointF(100, 0)
+    rects = place_labels([(a, b, 0.5), (a, b, 0.5), (a, b, 0.5)], [(20, 10)] * 3, [])
+    assert rects[0].center() == QPointF(50, 0)
+    assert rects[1] is not None and not rects[1].intersects(rects[0])
+    assert rects[2] is not None and not rects[2].intersects(rects[1])
+    blocked = [QRectF(-10, -10, 120, 20)]  # the whole line is covered
+    assert place_labels([(a, b, 0.5)], [(20, 10)], blocked) == [None]
+
+
+def test_too_large_offers_the_small_example(qtbot):
+    panel = make_panel(qtbot)
+    design = StepThroughPanel.tiny_design()
+    wide = replace(design, network=replace(
+        design.network, layers=(DenseSpec(units=16),) + design.network.layers[1:]))
+    panel.set_design(wide)
+    assert panel.small_button.isVisible()
+    with qtbot.waitSignal(panel.small_example_requested, timeout=1000):
+        panel.small_button.click()
+    panel.set_design(replace(design, network=replace(design.network, inputs=0)))
+    assert "cannot be trained" in panel.message_text()
+    assert not panel.small_button.isVisible()  # not a size problem: nothing to offer
+    panel.set_design(design)
+    assert panel.message_text() == ""
