@@ -95,6 +95,9 @@ def test_too_large_design_shows_the_message(qtbot):
     panel.set_design(wide)
     assert "too large" in panel.message_text()
     assert "2-3-1" in panel.message_text()
+    assert panel.small_button.isVisible()  # and the way to it
+    with qtbot.waitSignal(panel.small_example_requested, timeout=1000):
+        panel.small_button.click()
     assert panel.stages == [] and panel.highlight() == ((), None)
     deep = replace(design, network=replace(
         design.network, layers=(DenseSpec(units=3),) * 5 + design.network.layers[2:]))
@@ -169,15 +172,9 @@ def test_place_labels_moves_along_the_line_or_gives_up():
     assert place_labels([(a, b, 0.5)], [(20, 10)], blocked) == [None]
 
 
-def test_too_large_offers_the_small_example(qtbot):
+def test_other_problems_offer_no_small_example(qtbot):
     panel = make_panel(qtbot)
     design = StepThroughPanel.tiny_design()
-    wide = replace(design, network=replace(
-        design.network, layers=(DenseSpec(units=16),) + design.network.layers[1:]))
-    panel.set_design(wide)
-    assert panel.small_button.isVisible()
-    with qtbot.waitSignal(panel.small_example_requested, timeout=1000):
-        panel.small_button.click()
     panel.set_design(replace(design, network=replace(design.network, inputs=0)))
     assert "cannot be trained" in panel.message_text()
     assert not panel.small_button.isVisible()  # not a size problem: nothing to offer
