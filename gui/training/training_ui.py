@@ -230,9 +230,9 @@ class TrainingUi(QObject):
         last = runs[-1]
         if (last.design.network, last.design.dataset, last.design.training) == (
                 design.network, design.dataset, design.training):
-            return (f"{name} started with the same design and seed ({seed}) as {last.name}: "
-                    "expect identical curves. Another seed (Training settings) draws other "
-                    "initial weights.")
+            return (f"{name} started: same design and seed ({seed}) as {last.name}, so "
+                    "expect identical curves; another seed (Training settings) starts "
+                    "elsewhere.")
         if last.design.training.seed == seed:
             return f"{name} started from seed {seed}, as {last.name}."
         return f"{name} started from seed {seed} ({last.name} had seed " \
