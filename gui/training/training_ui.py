@@ -30,8 +30,9 @@ from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
 from core.files.project_model import Trained
 from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
-from core.records.record import RunRecord, next_run_name
+from core.records.record import RunRecord
 from core.records.recorder import RunRecorder
+from core.records.run_names import default_run_name
 from core.records.snapshots import RunEnd
 from core.training.diagnostics import WINDOW, gradient_health, health_hint
 from core.training.progress import ProgressBatch
@@ -465,7 +466,7 @@ class TrainingUi(QObject):
         end = RunEnd("unfinished", epoch, step,
                      f"Saved while training, at step {step:,}; the run went on after that.")
         started, t0 = self._run_started
-        name = self._run_name or next_run_name(list(self._doc.model.runs))
+        name = self._run_name or default_run_name(design, self._doc.model.runs)
         record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
                                        name=name, note=self._run_note, run_id=self._run_id)
         return record, self._live_weights, state
