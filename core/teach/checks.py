@@ -21,10 +21,10 @@ import numpy as np
 
 from core.design.spec import Design
 from core.records.record import RunRecord
-from core.teach.lessons import LESSONS, Lesson
+from core.teach.lessons import LESSONS, Lesson, LessonVariant
 
-__all__ = ["WATCH", "Verdict", "check_lesson", "epochs_to", "grad_ratio", "lesson_number",
-           "lesson_run_name", "variant_runs"]
+__all__ = ["WATCH", "Verdict", "check_lesson", "epochs_to", "find_variant", "grad_ratio",
+           "lesson_number", "lesson_run_name", "variant_runs"]
 
 Runs = Mapping[str, RunRecord]
 
@@ -73,6 +73,18 @@ def variant_runs(lesson: Lesson, runs: Iterable[RunRecord]) -> dict[str, RunReco
         if name is not None and record.end_reason != "unfinished":
             found[name] = record
     return found
+
+
+def find_variant(design: Design, lesson: Lesson | None = None
+                 ) -> tuple[Lesson, LessonVariant] | None:
+    """The lesson variant whose design ``design`` is (names aside), looking in
+    ``lesson`` first and then every lesson; None if it is none of them."""
+    key = _key(design)
+    for candidate in ([lesson] if lesson is not None else []) + list(LESSONS.values()):
+        for variant in candidate.variants:
+            if _key(variant.design) == key:
+                return candidate, variant
+    return None
 
 
 def lesson_number(key: str) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -84,7 +85,10 @@ class TrainingUi(QObject):
         self._health_at = 0.0  # when the gradient health was last judged
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
-        self._run_name = ""  # the name of the live run's record ("" -> "Run N")
+        self._run_name = ""  # the name of the live run's record ("" -> named by its diff)
+        # Names a run started without a name, from its design ("" if it has none): the
+        # lessons name their variants' runs (gui.panels.lesson_runner).
+        self.name_run: Callable[[Design], str] = lambda _design: ""
         self._run_id = ""  # the live run's record id (the same when saved mid-run)
         self._run_note = ""
         self._detached = False  # the live run trains a design other than the document's
@@ -163,6 +167,7 @@ class TrainingUi(QObject):
         self._run_id = uuid.uuid4().hex
         self._run_note = ""
         design = design if design is not None else self._doc.design
+        self._run_name = run_name or self.name_run(design)
         self._banner("")
         self.saved = None
         self._live_state = None
