@@ -289,10 +289,11 @@ def check_lesson(key: str, runs: Runs) -> Verdict:
     lesson = LESSONS[key]
     needed, check = _CHECKS[key]
     missing = [v for v in needed if v not in runs]
-    if not missing and len(needed) == 1 and len(lesson.variants) > 1 \
-            and not any(v.name in runs for v in lesson.variants if v.name not in needed):
-        missing = [v.name for v in lesson.variants if v.name not in needed]
+    others = [v.name for v in lesson.variants if v.name not in needed]
+    if len(needed) == 1 and others and not any(name in runs for name in others):
+        missing += others  # a variant compared with remedies: at least one of them
     if missing:
-        names = " and ".join(f"“{m}”" for m in missing)
-        return Verdict(None, f"Not measured yet: train {names} (or Run all variants).")
+        names = [f"“{m}”" for m in missing]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        return Verdict(None, f"Train {listed} to measure it (or Run all variants).")
     return check({k: v for k, v in runs.items() if k in {x.name for x in lesson.variants}})

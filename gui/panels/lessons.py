@@ -137,6 +137,7 @@ class LessonPanel(QWidget):
         while self.buttons.count():
             widget = self.buttons.takeAt(0).widget()
             if widget is not None:
+                widget.hide()  # at once: deleteLater waits for the event loop
                 widget.deleteLater()
         self.variant_buttons = {}
         for variant in lesson.variants:

@@ -49,7 +49,7 @@ def test_the_default_overfitting_runs_show_dropout_and_l2_helping(overfitting):
 def test_a_check_waits_for_the_variants_it_compares(overfitting):
     only = {"large network": overfitting["large network"]}
     verdict = check_lesson("overfitting", only)
-    assert verdict.shown is None and "“dropout”" in verdict.text
+    assert verdict.shown is None and "Train “dropout” and “l2”" in verdict.text
     one_fix = check_lesson("overfitting", {k: overfitting[k] for k in ("large network",
                                                                        "dropout")})
     assert one_fix.shown is True and one_fix.text.endswith(": dropout helped")

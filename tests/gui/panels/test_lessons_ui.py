@@ -131,6 +131,7 @@ def test_the_check_says_what_the_runs_measured(qtbot, window):
     panel = window.lessons
     assert "diverges" in panel.watch.text()
     assert "Not measured yet" in panel.check.text() and panel.check.isVisible()
+    assert "Train “large init” and “large init + clipping”" in panel.check.text()
     train(qtbot, window)
     assert "Not measured yet" in panel.check.text()
     window.lessons.request(LESSONS["exploding_gradients"].variants[1])
