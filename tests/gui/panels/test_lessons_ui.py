@@ -6,7 +6,7 @@ lesson."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from core.teach.lessons import LESSONS
 from gui.panels.lesson_runner import variant_design
@@ -117,13 +117,20 @@ def test_the_panel_changes_only_after_the_document_question(qtbot, window, monke
     seen = []
 
     def cancel(*_args, **_kwargs):
-        seen.append(window.lessons.lesson.key)
+        buttons = window.lessons.findChildren(QPushButton)
+        seen.append((window.lessons.lesson.key, sorted(
+            b.text() for b in buttons
+            if b.isVisibleTo(window.lessons) and b.text().startswith("Open"))))
         return QMessageBox.StandardButton.Cancel
 
     monkeypatch.setattr(QMessageBox, "question", cancel)
+    window.lessons.open_lesson("activations")  # the list page's way: no question
+    qtbot.waitUntil(lambda: window.lessons.variant_buttons["relu"].isVisibleTo(window.lessons))
     assert not window.open_lesson("overfitting")
-    assert seen == ["learning_rate"]
-    assert window.lessons.lesson is LESSONS["learning_rate"]
+    # While asking, only the shown lesson's buttons (no leftovers of the one before).
+    assert seen == [("activations", sorted(f"Open “{v.name}”"
+                                           for v in LESSONS["activations"].variants))]
+    assert window.lessons.lesson is LESSONS["activations"]
 
 
 def test_the_check_says_what_the_runs_measured(qtbot, window):
