@@ -9,7 +9,6 @@ the arrangement is remembered between runs (QSettings).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
@@ -40,6 +39,7 @@ from gui.editor.layer_stack import LayerStackEditor
 from gui.editor.palette import LayerPalette
 from gui.editor.training_settings import TrainingSettingsPanel
 from gui.panels.check import NetworkCheckPanel
+from gui.panels.lesson_runner import LessonRunner
 from gui.panels.lessons import LessonPanel
 from gui.panels.runs import RunsPanel
 from gui.panels.stepthrough import StepThroughPanel
@@ -90,6 +90,10 @@ class MainWindow(QMainWindow):
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
                                             self._raise_runs)
         self.compare_dialog: CompareDialog | None = None
+        self.lesson_runner = LessonRunner(
+            self, self.lessons, self.document, self.files, self.training, self.runs_panel,
+            self.statusBar().showMessage, self.lessons_dock.raise_, self._raise_runs,
+            self.stepthrough_dock.raise_)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -182,7 +186,6 @@ class MainWindow(QMainWindow):
         self.lessons_dock = self._dock("Lessons", self.lessons, right, "lessons_dock")
         self.tabifyDockWidget(self.inspector_dock, self.lessons_dock)
         self.inspector_dock.raise_()
-        self.lessons.variant_requested.connect(self._on_lesson_variant_requested)
         self.stepthrough_dock.visibilityChanged.connect(self._refresh_stepthrough)
         doc.designChanged.connect(self._refresh_stepthrough)
         data.changed.connect(self._refresh_stepthrough)
@@ -365,25 +368,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {self.document.display_name}", 5000)
 
     def open_lesson(self, key: str) -> bool:
-        """Show lesson ``key`` and load its first variant."""
-        lesson = self.lessons.open_lesson(key)
-        self.lessons_dock.raise_()
-        return self._on_lesson_variant_requested(lesson, lesson.variants[0])
-
-    def _on_lesson_variant_requested(self, lesson, variant) -> bool:
-        design = replace(variant.design, name=f"{lesson.title}: {variant.name}")
-        model = self.document.model
-        runs = model.runs  # a lesson compares its variants: keep their runs
-        if not self.files.new(design):
-            return False
-        if runs:
-            model.set_runs(runs)
-            model.mark_modified()
-        self.statusBar().showMessage(f"{lesson.title}: “{variant.name}” loaded. Press Train "
-                                     "(F5).", 10000)
-        if lesson.key == "forward_backward":
-            self.stepthrough_dock.raise_()
-        return True
+        """Load lesson ``key``'s first variant and show the lesson."""
+        return self.lesson_runner.open_lesson(key)
 
     def _on_restore_requested(self, record) -> None:
         """Put a recorded run's design and settings back into the editor (undoable)."""

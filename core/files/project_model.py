@@ -30,7 +30,8 @@ from core.design.spec import Design, NetworkSpec
 from core.files.design_file import load_design, save_design
 from core.files.project import PROJECT_SUFFIX, Project, load_project, save_project
 from core.files.undo import Command, UndoStack
-from core.records.record import RunRecord, next_run_name
+from core.records.record import RunRecord
+from core.records.run_names import default_run_name
 from core.training.train_state import TrainState
 from core.words import plural
 
@@ -216,10 +217,12 @@ class ProjectModel:
     # -------------------------------------------------------------- run edits
     def add_run(self, record: RunRecord, weights: dict[str, np.ndarray] | None = None,
                 state: TrainState | None = None) -> RunRecord:
-        """Append ``record`` (named "Run N" if it has no name) as one undoable step;
-        with ``weights`` they become the latest (the run's ``state`` with them)."""
+        """Append ``record`` as one undoable step, named by what changed since the
+        previous run if it has no name (``lr 0.3``, else ``Run N``: see
+        ``core.records.run_names``); with ``weights`` they become the latest (the run's
+        ``state`` with them)."""
         if not record.name:
-            record.name = next_run_name(self._runs)
+            record.name = default_run_name(record.design, self._runs)
         trained = Trained.of_run(record, weights, state) if weights is not None else None
         self.history.push(_AddRun(self, record, trained))
         return record

@@ -28,6 +28,7 @@ from core.errors import DesignError, Problem
 from core.records.diff import format_value
 from core.records.record import RunRecord
 from core.records.recorder import RunRecorder
+from core.records.run_names import MAX_NAMED, short_label
 from core.training.session import run_session
 from core.training.trainer import Trainer
 
@@ -39,21 +40,6 @@ __all__ = [
 # Settings both runs must share: the same seed gives the same initial weights, the same
 # shuffling of the mini-batches and the same dropout masks.
 FIXED_FOR_COMPARE = ("seed",)
-# Short names for the run names; other settings use their label.
-_SHORT = {"learning_rate": "lr"}
-MAX_NAMED = 3  # settings named in a run's name before "+N more"
-
-
-def short_label(name: str) -> str:
-    """How setting ``name`` is called in a run's name: ``lr``, ``batch size``, ``L2``."""
-    if name in _SHORT:
-        return _SHORT[name]
-    label = field_infos(TrainConfig)[name].label
-    if len(label) > 1 and label[0].isupper() and label[1].islower():
-        label = label[0].lower() + label[1:]
-    return label
-
-
 def settings_variant(design: Design, changes: Mapping[str, Any]) -> Design:
     """Design B: ``design`` with the training settings in ``changes`` (field name ->
     value) replaced; network, dataset and seed stay as they are.

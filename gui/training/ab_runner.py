@@ -1,6 +1,7 @@
 """Compare mode in the window: train design A to its end, then design B, one after the
-other on the window's one background training run (``gui.training.training_ui.TrainingUi`` and its
-controller), and show the two recorded runs overlaid in the Runs panel.
+other on the window's one background training run (a two-step
+``gui.training.run_sequence.RunSequence`` through ``TrainingUi``), and show the two
+recorded runs overlaid in the Runs panel.
 
 The sequence: A starts under the name ``A: ...`` (``core.training.compare.compare_names``); when
 its record arrives, B starts under ``B: ...`` with A drawn dashed as the live plots'
@@ -14,25 +15,17 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from core.design.spec import Design
 from core.records.record import RunRecord
+from core.records.run_names import unique_name
 from core.training.compare import compare_names
+from gui.training.run_sequence import DONE, STOPPED, RunSequence, SequenceStep
 
 __all__ = ["CompareRunner"]
 
 IDLE_STAGE, STAGE_A, STAGE_B = "", "A", "B"
-
-
-def _unique(name: str, taken: set[str]) -> str:
-    """``name``, or ``name (2)``, ``name (3)``... if the Runs panel already has it."""
-    if name not in taken:
-        return name
-    n = 2
-    while f"{name} ({n})" in taken:
-        n += 1
-    return f"{name} ({n})"
 
 
 class CompareRunner(QObject):
@@ -55,13 +48,13 @@ class CompareRunner(QObject):
         self._plots = plots
         self._raise_runs = raise_runs
         self.stage = IDLE_STAGE
-        self._a: Design | None = None
-        self._b: Design | None = None
         self._names = ("", "")
         self.record_a: RunRecord | None = None
         self.record_b: RunRecord | None = None
         self._baseline_shown = False  # the live plots show A, not the pinned baseline
-        training.run_recorded.connect(self._on_run_recorded)
+        self._sequence = RunSequence(self, training)
+        self._sequence.step_started.connect(self._on_step_started)
+        self._sequence.finished.connect(self._on_finished)
         training.controller.run_started.connect(self._on_run_started)
 
     # ----------------------------------------------------------------- queries
@@ -80,22 +73,22 @@ class CompareRunner(QObject):
             return False
         taken = {r.name for r in self._runs.runs()}
         name_a, name_b = compare_names(a, b)
-        name_a = _unique(name_a, taken)
-        self._names = (name_a, _unique(name_b, taken | {name_a}))
-        self._a, self._b = a, b
+        name_a = unique_name(name_a, taken)
+        self._names = (name_a, unique_name(name_b, taken | {name_a}))
         self.record_a = self.record_b = None
         self._set_stage(STAGE_A)  # before starting: the run_started handler looks at it
-        if not self._training.start_design(a, self._names[0]):
+        steps = [SequenceStep(a, self._names[0]),
+                 SequenceStep(b, self._names[1], self._before_b)]
+        if not self._sequence.start(steps):
             self._set_stage(IDLE_STAGE)
             return False
-        bar.showMessage(f"Compare: run A (1/2)… “{self._names[0]}”, then "
-                        f"“{self._names[1]}”. Stop cancels the comparison.")
         return True
 
     def cancel(self) -> None:
         """Forget the comparison without starting what is left (closing the window); the
         live run, if any, is the caller's to stop."""
         self._set_stage(IDLE_STAGE)
+        self._sequence.cancel()
 
     # ------------------------------------------------------------------- slots
     def _on_run_started(self, _design) -> None:
@@ -104,44 +97,44 @@ class CompareRunner(QObject):
             self._baseline_shown = False
             self._plots.set_baseline(self._runs.baseline())
 
-    def _on_run_recorded(self, record: RunRecord | None, end) -> None:
-        if self.stage == STAGE_A:
-            self.record_a = record
-            if end is None or record is None:
-                self._end("Compare cancelled: run A did not start, so B was not run.")
-            elif end.reason == "stopped":
-                self._end("Compare stopped during run A: run B was not started.")
-            else:
-                # After the rest of A's end handling (its messages, the final redraw).
-                QTimer.singleShot(0, self._start_b)
-        elif self.stage == STAGE_B:
-            self.record_b = record
-            if end is None or record is None:
-                self._end("Compare cancelled: run B did not start.")
-            elif end.reason == "stopped":
-                self._end("Compare stopped during run B: both runs so far are in the Runs "
-                          "panel.")
-            else:
-                self._end(self._summary())
-
-    def _start_b(self) -> None:
-        if self.stage != STAGE_A:
-            return
-        bar = self._window.statusBar()
-        if self._training.controller.active:
-            self._end("Compare cancelled: another run started before run B.")
-            return
+    def _before_b(self) -> bool:
+        """Run A is recorded: B starts with A drawn dashed as the live plots' baseline."""
+        self.record_a = self._sequence.records[0]
         self._set_stage(STAGE_B)
         if self.record_a is not None:
             self._plots.set_baseline(self.record_a)
             self._baseline_shown = True
-        if not self._training.start_design(self._b, self._names[1]):
-            self._end("Compare cancelled: the network or dataset in the editor changed, so "
-                      "run B was not started.")
+        return True
+
+    def _on_step_started(self, index: int) -> None:
+        bar = self._window.statusBar()
+        if index == 0:
+            bar.showMessage(f"Compare: run A (1/2)… “{self._names[0]}”, then "
+                            f"“{self._names[1]}”. Stop cancels the comparison.")
             return
         diverged = " (A diverged)" if self.record_a.end_reason == "diverged" else ""
         bar.showMessage(f"Compare: run B (2/2)… “{self._names[1]}”{diverged}; A is drawn "
                         "dashed on the plots.")
+
+    def _on_finished(self, records: list, why: str) -> None:
+        if not self.active:
+            return  # cancelled (the window is closing)
+        in_a = self.stage == STAGE_A
+        self.record_a = records[0] if records else None
+        self.record_b = records[1] if len(records) > 1 else None
+        if why == DONE:
+            message = self._summary()
+        elif why == STOPPED:
+            message = ("Compare stopped during run A: run B was not started." if in_a else
+                       "Compare stopped during run B: both runs so far are in the Runs "
+                       "panel.")
+        elif in_a and records and records[0] is not None:
+            message = ("Compare cancelled: the network or dataset in the editor changed, "
+                       "or another run started, so run B was not started.")
+        else:
+            message = (f"Compare cancelled: run {self.stage} did not start"
+                       f"{', so B was not run' if in_a else ''}.")
+        self._end(message)
 
     def _end(self, message: str) -> None:
         a, b = self.record_a, self.record_b

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -30,8 +31,9 @@ from core.design.edit import all_paths, layer_at, runtime_name
 from core.design.spec import Design
 from core.files.project_model import Trained
 from core.files.saved_run import SavedRun, plan_continue, replay_batch, saved_run
-from core.records.record import RunRecord, next_run_name
+from core.records.record import RunRecord
 from core.records.recorder import RunRecorder
+from core.records.run_names import default_run_name
 from core.records.snapshots import RunEnd
 from core.training.diagnostics import WINDOW, gradient_health, health_hint
 from core.training.progress import ProgressBatch
@@ -83,7 +85,10 @@ class TrainingUi(QObject):
         self._health_at = 0.0  # when the gradient health was last judged
         self._recorder: RunRecorder | None = None
         self._run_started = (datetime.now(), 0.0)
-        self._run_name = ""  # the name of the live run's record ("" -> "Run N")
+        self._run_name = ""  # the name of the live run's record ("" -> named by its diff)
+        # Names a run started without a name, from its design ("" if it has none): the
+        # lessons name their variants' runs (gui.panels.lesson_runner).
+        self.name_run: Callable[[Design], str] = lambda _design: ""
         self._run_id = ""  # the live run's record id (the same when saved mid-run)
         self._run_note = ""
         self._start_note = ""
@@ -173,6 +178,7 @@ class TrainingUi(QObject):
         self._run_id = uuid.uuid4().hex
         self._run_note = ""
         design = design if design is not None else self._doc.design
+        self._run_name = run_name or self.name_run(design)
         self._banner("")
         self.saved = None
         self._live_state = None
@@ -211,15 +217,15 @@ class TrainingUi(QObject):
             self.status_line.say(self._start_words(design), 10000, key="run")
         return started
 
-    def _upcoming_name(self) -> str:
+    def _upcoming_name(self, design: Design) -> str:
         """The name the live run's record gets."""
-        return self._run_name or next_run_name(list(self._doc.model.runs))
+        return self._run_name or default_run_name(design, self._doc.model.runs)
 
     def _start_words(self, design: Design) -> str:
         """What the status line says as a run starts: its name and seed, and whether it
         should repeat the previous run exactly (the same design from the same seed trains
         to the same curves, which can look as if Train did nothing)."""
-        name, seed = self._upcoming_name(), design.training.seed
+        name, seed = self._upcoming_name(design), design.training.seed
         if self._run_note:  # continued from a saved run
             return f"{name} started. {self._run_note}"
         if self._start_note:
@@ -519,7 +525,7 @@ class TrainingUi(QObject):
         end = RunEnd("unfinished", epoch, step,
                      f"Saved while training, at step {step:,}; the run went on after that.")
         started, t0 = self._run_started
-        name = self._upcoming_name()
+        name = self._upcoming_name(design)
         record = self._recorder.finish(end, design, started, time.perf_counter() - t0,
                                        name=name, note=self._run_note, run_id=self._run_id)
         return record, self._live_weights, state

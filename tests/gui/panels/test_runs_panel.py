@@ -46,8 +46,8 @@ def panel(qtbot, xor):
     qtbot.addWidget(p)
     p.resize(900, 600)
     p.show()
-    for lr, final in ((0.3, 0.01), (0.03, 0.2), (3.0, 0.001)):
-        p.add_run(make_run(xor, lr, final))
+    for i, (lr, final) in enumerate(((0.3, 0.01), (0.03, 0.2), (3.0, 0.001)), start=1):
+        p.add_run(make_run(xor, lr, final, name=f"Run {i}"))
     return p
 
 
@@ -56,12 +56,14 @@ def column_texts(panel: RunsPanel, column: int) -> list[str]:
     return [m.index(r, column).data() for r in range(m.rowCount())]
 
 
-def test_added_runs_are_named_and_listed(panel):
+def test_added_runs_are_named_and_listed(panel, xor):
     assert [r.name for r in panel.runs()] == ["Run 1", "Run 2", "Run 3"]
     assert column_texts(panel, 1) == ["xor"] * 3
     assert column_texts(panel, 9) == ["finished"] * 3
     assert panel.selected_runs() == [panel.runs()[-1]]  # the newest run is selected
     assert "3 runs" in panel.count_label.text()
+    panel.add_run(make_run(xor, 1.0, 0.1))  # unnamed: named by what changed since Run 3
+    assert panel.runs()[-1].name == "lr 1.0"
 
 
 def test_add_emits_runs_changed(panel, qtbot, xor):

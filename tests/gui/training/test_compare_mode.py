@@ -129,7 +129,8 @@ def test_compare_runs_a_then_b_and_overlays_them(qtbot, window):
     with qtbot.waitSignal(window.training.controller.run_finished, timeout=20000):
         window.training.train()
     assert window.plots.baseline is None
-    assert window.runs_panel.runs()[-1].name == "Run 1"
+    # Named by what differs from the previous run (B): A's learning rate.
+    assert window.runs_panel.runs()[-1].name == "lr 0.3"
 
 
 def test_stop_cancels_the_rest_and_edits_do_not_reach_the_run(qtbot, window, monkeypatch):
