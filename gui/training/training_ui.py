@@ -226,6 +226,8 @@ class TrainingUi(QObject):
         should repeat the previous run exactly (the same design from the same seed trains
         to the same curves, which can look as if Train did nothing)."""
         name, seed = self._upcoming_name(design), design.training.seed
+        if not name.startswith("Run "):  # named by what made it: "lr 0.3", a variant
+            name = f"Run “{name}”"
         if self._run_note:  # continued from a saved run
             return f"{name} started. {self._run_note}"
         if self._start_note:

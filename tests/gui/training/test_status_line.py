@@ -159,7 +159,8 @@ def test_a_rerun_of_the_same_design_says_so_and_starts_from_step_0(qtbot, window
     window.document.set_design(replace(d, training=replace(d.training, seed=7)), "seed")
     t.train()
     words = window.statusBar().currentMessage()
-    assert words.startswith("Run 3 started from seed 7") and "identical" not in words
+    # Named by what changed since the previous run.
+    assert words.startswith("Run “seed 7” started from seed 7") and "identical" not in words
     with qtbot.waitSignal(t.run_recorded, timeout=30000):
         pass
 
