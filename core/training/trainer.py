@@ -31,8 +31,16 @@ from core.engine.blowup import START_ROWS, BlowUpWatch
 from core.engine.network import Network
 from core.engine.schedules import SCHEDULES
 from core.errors import DesignError
-from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, Snapshot, StepSnapshot
+from core.records.snapshots import (
+    EpochSnapshot,
+    Misclassified,
+    RunEnd,
+    RunWarning,
+    Snapshot,
+    StepSnapshot,
+)
 from core.training.build import build_network
+from core.training.misclassified import misclassified
 from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
 from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
@@ -362,7 +370,8 @@ class Trainer:
             self.epoch, self.step_count, train_loss, val_loss,
             self._metric(out, self.Y, data.y_train),
             self._metric(out_v, self.Yv, data.y_val),
-            metric, lr, time.perf_counter() - started, self.confusion(out_v))
+            metric, lr, time.perf_counter() - started, self.confusion(out_v),
+            self.misclassified(out_v))
 
     def confusion(self, out_v: np.ndarray | None = None) -> np.ndarray | None:
         """Counts (classes, classes) of true (rows) against predicted (columns) validation
@@ -374,6 +383,16 @@ class Trainer:
         if out_v is None:
             out_v = self.evaluate(self.Xv, self.Yv)[1]
         return confusion_matrix(out_v, data.y_val, data.n_classes, self.stepper.logits)
+
+    def misclassified(self, out_v: np.ndarray | None = None) -> Misclassified | None:
+        """The validation samples predicted wrong, most confident first (classification
+        with a validation split, else None); ``out_v`` as for ``confusion``."""
+        data = self.dataset
+        if data.task != "classification" or not self.Xv.shape[0]:
+            return None
+        if out_v is None:
+            out_v = self.evaluate(self.Xv, self.Yv)[1]
+        return misclassified(out_v, data.y_val, self.stepper.logits)
 
     # --------------------------------------------------------------- divergence
     def _diverged(self, what: str, layers: Sequence[str], lr: float) -> RunEnd:
