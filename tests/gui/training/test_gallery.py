@@ -160,8 +160,8 @@ def test_table_columns_use_the_decimals_their_values_need():
 
 
 def test_after_training_digits_the_window_shows_the_list_of_the_final_weights(
-        qtbot, monkeypatch):
-    from PySide6.QtWidgets import QMessageBox
+        qtbot, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from gui.diagram.view import NetworkDiagram
     from gui.main_window import MainWindow
@@ -195,5 +195,23 @@ def test_after_training_digits_the_window_shows_the_list_of_the_final_weights(
                          pos=cards.visualItemRect(cards.item(0)).center())
         assert len(shown) == 1
         np.testing.assert_array_equal(shown[0], data.x_val[got[0][0]])
+        # Saved and reopened: the same list, from the saved weights.
+        target = tmp_path / "digits.bpsproj"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+        assert w.files.save_as()
+        again = MainWindow()
+        qtbot.addWidget(again)
+        again.show()
+        try:
+            again.open_startup_file(target)
+            again.plots.tabs.setCurrentWidget(again.plots.gallery)
+            reopened = again.plots.gallery.entries()
+            # Computed in this process, the live list in the training process: the same
+            # float32 sums, perhaps in another order (BLAS threads), so to rounding.
+            assert [e[:3] for e in reopened] == [e[:3] for e in got]
+            np.testing.assert_allclose([e[3] for e in reopened], [e[3] for e in got],
+                                       rtol=1e-5)
+        finally:
+            again.training.shutdown()
     finally:
         w.training.shutdown()
