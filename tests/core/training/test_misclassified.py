@@ -50,13 +50,11 @@ def digits_run():
     d = replace(d, training=replace(d.training, epochs=1, learning_rate=3e-4))
     data = load_dataset(DatasetSpec.from_dict(d.dataset))
     trainer = Trainer(d, data)
+    snaps = list(trainer.run(TrainingControl()))
     batcher = ProgressBatcher(trainer.layer_names)
-    epochs = []
-    for snap in trainer.run(TrainingControl()):
+    for snap in snaps:
         batcher.add(snap)
-        if isinstance(snap, EpochSnapshot):
-            epochs.append(snap)
-    return trainer, data, epochs, batcher.take()
+    return trainer, data, [s for s in snaps if isinstance(s, EpochSnapshot)], batcher.take()
 
 
 def test_the_epoch_list_is_a_plain_forward_pass_argmax_sorted_and_capped(digits_run):

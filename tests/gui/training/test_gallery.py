@@ -62,15 +62,21 @@ def gallery(qtbot):
     return g
 
 
-def test_digits_are_cards_with_the_core_list_and_a_click_emits_the_sample(qtbot, gallery,
-                                                                           digits):
-    trainer, data, batch = digits
+def shown(gallery: MisclassifiedGallery, run, view: str) -> tuple:
+    """Show a trained run's list; checks it is shown on ``view`` as the core made it."""
+    _trainer, data, batch = run
     wrong = batch.misclassified
     assert wrong.total > 0
     gallery.set_dataset(data)
     gallery.set_misclassified(wrong)
-    assert gallery.stack.currentWidget() is gallery.cards
+    assert gallery.stack.currentWidget() is getattr(gallery, view)
     assert gallery.entries() == expected_entries(wrong, data)
+    return data, wrong
+
+
+def test_digits_are_cards_with_the_core_list_and_a_click_emits_the_sample(qtbot, gallery,
+                                                                           digits):
+    data, wrong = shown(gallery, digits, "cards")
     assert len(gallery.entries()) == min(wrong.total, MAX_SHOWN)
     assert f"{wrong.total:,} of {data.n_val:,}" in gallery.header.text()
     k = min(2, len(wrong) - 1)
@@ -93,14 +99,8 @@ def test_digits_are_cards_with_the_core_list_and_a_click_emits_the_sample(qtbot,
 
 def test_tables_are_rows_of_feature_values_and_a_click_emits_the_sample(qtbot, gallery,
                                                                          iris):
-    trainer, data, batch = iris
-    wrong = batch.misclassified
-    assert wrong.total > 0
-    gallery.set_dataset(data)
-    gallery.set_misclassified(wrong)
+    data, wrong = shown(gallery, iris, "table")
     t = gallery.table
-    assert gallery.stack.currentWidget() is t
-    assert gallery.entries() == expected_entries(wrong, data)
     headers = [t.horizontalHeaderItem(c).text() for c in range(t.columnCount())]
     assert headers == ["true", "predicted", "probability", *data.raw_feature_names]
     first = int(wrong.index[0])
