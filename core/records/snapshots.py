@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["EpochSnapshot", "Misclassified", "RunEnd", "RunWarning", "Snapshot",
-           "StepSnapshot"]
+__all__ = ["EpochSnapshot", "RunEnd", "RunWarning", "Snapshot", "StepSnapshot"]
 
 
 @dataclass(frozen=True)
@@ -36,27 +35,6 @@ class StepSnapshot:
     grad_norms: tuple[float, ...] = ()
     weight_norms: tuple[float, ...] = ()
     update_ratios: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True, eq=False)
-class Misclassified:
-    """Validation samples the model gets wrong, most confidently wrong first, at most a
-    few dozen (``core.training.misclassified`` computes it).
-
-    ``index`` (k,) int64: rows of the validation split; ``true``, ``predicted`` (k,)
-    int64: class indices; ``probability`` (k,) float64: the probability the model gives
-    its predicted class (NaN for non-finite outputs, listed last); ``total``: how many
-    validation samples are wrong (k <= total).
-    """
-
-    index: np.ndarray
-    true: np.ndarray
-    predicted: np.ndarray
-    probability: np.ndarray
-    total: int
-
-    def __len__(self) -> int:
-        return int(self.index.shape[0])
 
 
 @dataclass(frozen=True)
@@ -80,8 +58,6 @@ class EpochSnapshot:
     # Multi-class classification with a validation split: counts (classes, classes) of
     # true (rows) against predicted (columns) validation classes, from the same outputs.
     val_confusion: np.ndarray | None = field(default=None, compare=False, repr=False)
-    # Classification with a validation split: the samples it gets wrong, same outputs.
-    val_misclassified: Misclassified | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,47 @@
 """Which validation samples a classifier gets wrong, and how sure it was.
 
-The trainer calls :func:`misclassified` on the validation outputs it has already
-computed for the epoch's loss, accuracy and confusion matrix (no second pass over the
-data); a reopened run does the same from its saved weights
-(``core.files.saved_run.replay_batch``). The result is a small
-``core.records.snapshots.Misclassified``: the most confidently wrong samples first,
-because those are the ones worth looking at (a mislabelled sample, a class the model
-confuses with another), capped so it stays cheap to send to the window every epoch.
+:func:`misclassified` reads validation outputs already computed: the training process
+takes the latest epoch's (the ones its loss, accuracy and confusion matrix came from,
+kept as ``Trainer.val_outputs``) when it sends the model views, about four times a
+second, so no pass over the data is added; a reopened run computes them once from its
+saved weights (``core.files.saved_run.replay_batch``). The result is a small
+:class:`Misclassified`: the most confidently wrong samples first, because those are the
+ones worth looking at (a mislabelled sample, a class the model confuses with another),
+capped so it stays cheap to send.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from core.records.snapshots import Misclassified
 from core.training.targets import predicted_classes
 
 __all__ = ["MAX_SHOWN", "Misclassified", "class_probabilities", "misclassified"]
 
 # Samples kept per list: a gallery shows a few dozen; more would only cost pickling.
 MAX_SHOWN = 60
+
+
+@dataclass(frozen=True, eq=False)
+class Misclassified:
+    """Validation samples the model gets wrong, most confidently wrong first.
+
+    ``index`` (k,) int64: rows of the validation split; ``true``, ``predicted`` (k,)
+    int64: class indices; ``probability`` (k,) float64: the probability the model gives
+    its predicted class (NaN for non-finite outputs, listed last); ``total``: how many
+    validation samples are wrong (k <= total).
+    """
+
+    index: np.ndarray
+    true: np.ndarray
+    predicted: np.ndarray
+    probability: np.ndarray
+    total: int
+
+    def __len__(self) -> int:
+        return int(self.index.shape[0])
 
 
 def class_probabilities(outputs: np.ndarray, logits: bool) -> np.ndarray:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.records.snapshots import EpochSnapshot, Misclassified, RunEnd, RunWarning, StepSnapshot
+from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
+from core.training.misclassified import Misclassified
 from core.training.model_views import FitCurve, SurfaceGrid
 from core.training.train_state import TrainState
 
@@ -117,9 +118,6 @@ class ProgressBatcher:
         confusions = [e.val_confusion for e in self._epochs if e.val_confusion is not None]
         if confusions:
             batch.confusion = confusions[-1]
-        wrong = [e.val_misclassified for e in self._epochs if e.val_misclassified is not None]
-        if wrong:
-            batch.misclassified = wrong[-1]
         self._reset()
         return batch
 

@@ -31,16 +31,9 @@ from core.engine.blowup import START_ROWS, BlowUpWatch
 from core.engine.network import Network
 from core.engine.schedules import SCHEDULES
 from core.errors import DesignError
-from core.records.snapshots import (
-    EpochSnapshot,
-    Misclassified,
-    RunEnd,
-    RunWarning,
-    Snapshot,
-    StepSnapshot,
-)
+from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, Snapshot, StepSnapshot
 from core.training.build import build_network
-from core.training.misclassified import misclassified
+from core.training.misclassified import Misclassified, misclassified
 from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
 from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
@@ -249,6 +242,10 @@ class Trainer:
         self._best = _Best()
         self._since_best = 0
         self.blow_up: BlowUpWatch | None = None  # made when the run starts
+        # The last epoch's validation outputs (n_val, outputs), for views that read them
+        # (the misclassified samples); None until an epoch ends or once the weights
+        # change otherwise (restored, drawn again).
+        self.val_outputs: np.ndarray | None = None
 
     def _watch_blow_up(self) -> BlowUpWatch:
         """A fresh blow-up watch whose reference is the loss of the weights as they are
@@ -364,14 +361,14 @@ class Trainer:
     def _epoch_snapshot(self, lr: float, started: float) -> EpochSnapshot:
         train_loss, out = self.evaluate(self.X, self.Y)
         val_loss, out_v = self.evaluate(self.Xv, self.Yv)
+        self.val_outputs = out_v
         data = self.dataset
         metric = "accuracy" if data.task == "classification" else "r2"
         return EpochSnapshot(
             self.epoch, self.step_count, train_loss, val_loss,
             self._metric(out, self.Y, data.y_train),
             self._metric(out_v, self.Yv, data.y_val),
-            metric, lr, time.perf_counter() - started, self.confusion(out_v),
-            self.misclassified(out_v))
+            metric, lr, time.perf_counter() - started, self.confusion(out_v))
 
     def confusion(self, out_v: np.ndarray | None = None) -> np.ndarray | None:
         """Counts (classes, classes) of true (rows) against predicted (columns) validation
@@ -539,6 +536,7 @@ class Trainer:
         restored = ""
         if c.restore_best and self._best.state:
             self.network.set_parameters(self._best.state)
+            self.val_outputs = None
             restored = f"; restored the weights of epoch {self._best.epoch}"
         return RunEnd("early_stopped", self.epoch, self.step_count,
                       f"Stopped early after {self.epoch} epochs: no better validation loss "

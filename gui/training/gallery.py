@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.records.snapshots import Misclassified
+from core.training.misclassified import Misclassified
 from gui.colors import ERROR
 from gui.plain_text import plain, verbatim
 from gui.sample_image import sample_image

@@ -15,7 +15,6 @@ from core.files.design_file import load_design
 from core.records.snapshots import EpochSnapshot
 from core.resources import resource_path
 from core.training.misclassified import MAX_SHOWN, class_probabilities, misclassified
-from core.training.progress import ProgressBatcher
 from core.training.trainer import Trainer, TrainingControl
 
 
@@ -45,21 +44,20 @@ def assert_same(got: list[tuple], expected: list[tuple], rtol: float = 1e-9) -> 
 @pytest.fixture(scope="module")
 def digits_run():
     """Digits trained for one epoch (many samples still wrong), with its epoch
-    snapshots and the batch a window would receive."""
+    snapshots."""
     d = load_design(resource_path("examples", "digits.json"))
     d = replace(d, training=replace(d.training, epochs=1, learning_rate=3e-4))
     data = load_dataset(DatasetSpec.from_dict(d.dataset))
     trainer = Trainer(d, data)
-    snaps = list(trainer.run(TrainingControl()))
-    batcher = ProgressBatcher(trainer.layer_names)
-    for snap in snaps:
-        batcher.add(snap)
-    return trainer, data, [s for s in snaps if isinstance(s, EpochSnapshot)], batcher.take()
+    epochs = [s for s in trainer.run(TrainingControl()) if isinstance(s, EpochSnapshot)]
+    return trainer, data, epochs
 
 
-def test_the_epoch_list_is_a_plain_forward_pass_argmax_sorted_and_capped(digits_run):
-    trainer, data, epochs, batch = digits_run
-    wrong = epochs[-1].val_misclassified
+def test_the_list_is_a_plain_forward_pass_argmax_sorted_and_capped(digits_run):
+    trainer, data, epochs = digits_run
+    # What the training process sends: from the outputs the epoch was scored with.
+    assert trainer.val_outputs is not None
+    wrong = trainer.misclassified(trainer.val_outputs)
     # Plain forward pass with the softmax layer applied (not the fused-logits path).
     probs = trainer.network.forward(data.x_val.astype(trainer.network.dtype), training=False)
     expected = brute_force(probs.astype(np.float64), data.y_val)
@@ -80,10 +78,13 @@ def test_the_epoch_list_is_a_plain_forward_pass_argmax_sorted_and_capped(digits_
     clear = {r[0] for r in expected[:MAX_SHOWN] if abs(r[3] - boundary) > 1e-4}
     assert clear <= {r[0] for r in got}
     assert np.all(np.diff(wrong.probability) <= 0)  # most confidently wrong first
-    # The confusion matrix's off-diagonal counts the same samples.
+    # The epoch's confusion matrix counts the same samples off its diagonal, and a
+    # fresh pass over the same weights gives the same list.
     confusion = epochs[-1].val_confusion
     assert wrong.total == confusion.sum() - np.trace(confusion)
-    assert batch.misclassified is wrong  # the batch carries the newest epoch's list
+    assert as_rows(trainer.misclassified()) == as_rows(wrong)
+    trainer.reinitialise()  # other weights: the epoch's outputs are void
+    assert trainer.val_outputs is None
 
 
 def test_the_cap_keeps_the_most_confident():
@@ -141,16 +142,16 @@ def small_design(task: str) -> Design:
                   TrainConfig(loss=loss, learning_rate=0.1, batch_size=16, epochs=1))
 
 
-def test_binary_epochs_carry_the_list_and_regression_none():
+def test_binary_runs_have_a_list_and_regressions_none():
     data = small_data("classification")
     trainer = Trainer(small_design("classification"), data)
-    epochs = [s for s in trainer.run(TrainingControl()) if isinstance(s, EpochSnapshot)]
-    wrong = epochs[-1].val_misclassified
+    list(trainer.run(TrainingControl()))
+    wrong = trainer.misclassified()
     assert wrong is not None
     out = trainer.network.forward(data.x_val.astype(trainer.network.dtype), training=False)
     p1 = out[:, 0].astype(np.float64)
     expected = brute_force(np.column_stack([1 - p1, p1]), data.y_val)
     assert [r[:3] for r in as_rows(wrong)] == [r[:3] for r in expected]
-    reg = [s for s in Trainer(small_design("regression"), small_data("regression")).run(
-        TrainingControl()) if isinstance(s, EpochSnapshot)]
-    assert reg and all(e.val_misclassified is None for e in reg)
+    reg = Trainer(small_design("regression"), small_data("regression"))
+    list(reg.run(TrainingControl()))
+    assert reg.val_outputs is not None and reg.misclassified(reg.val_outputs) is None

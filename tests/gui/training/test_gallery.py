@@ -12,9 +12,8 @@ from PySide6.QtCore import Qt
 
 from core.datasets import DatasetSpec, load_dataset
 from core.files.design_file import load_design
-from core.records.snapshots import Misclassified
 from core.resources import resource_path
-from core.training.misclassified import MAX_SHOWN
+from core.training.misclassified import MAX_SHOWN, Misclassified
 from core.training.progress import ProgressBatcher
 from core.training.trainer import Trainer
 from gui.training.gallery import MisclassifiedGallery, column_decimals
@@ -34,7 +33,9 @@ def trained(dataset: str, epochs: int = 1, learning_rate: float = 1e-3):
     batcher = ProgressBatcher(trainer.layer_names)
     for snap in trainer.run():
         batcher.add(snap)
-    return trainer, data, batcher.take()
+    batch = batcher.take()
+    batch.misclassified = trainer.misclassified(trainer.val_outputs)  # as the child sends it
+    return trainer, data, batch
 
 
 @pytest.fixture(scope="module")
