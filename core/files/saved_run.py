@@ -5,7 +5,8 @@ project version 2, where it stood (``TrainState``). ``saved_run`` gathers these;
 ``replay_batch`` turns them into one ``ProgressBatch``, the same object a live run
 delivers, so a window draws a reopened run exactly as it drew it live (loss, metric and
 gradient curves, the diagram's weights, and the decision boundary, fitted curve or
-confusion matrix computed from the saved weights by ``core.training.model_views.model_views``);
+confusion matrix computed from the saved weights by ``core.training.model_views.model_views``,
+and the misclassified validation samples);
 ``plan_continue`` says whether a design can continue the run and what that will do.
 """
 
@@ -150,7 +151,10 @@ def replay_batch(saved: SavedRun, design: Design, dataset) -> ProgressBatch:
     if trainer is not None:
         views = model_views(trainer, dataset)
         batch.surface, batch.fit = views["surface"], views["fit"]
-        batch.confusion = trainer.confusion()
+        # One pass over the validation rows for both.
+        out_v = trainer.evaluate(trainer.Xv, trainer.Yv)[1]
+        batch.confusion = trainer.confusion(out_v)
+        batch.misclassified = trainer.misclassified(out_v)
     return batch
 
 

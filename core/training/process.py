@@ -19,10 +19,10 @@ later runs. The protocol, over two one-way pipes:
   ``("stop",)``, ``("config", TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the
   run's ``TrainState`` before the next step, also when paused), ``("quit",)``;
 - progress, child to parent: ``("batch", ProgressBatch)`` about ``PUSH_INTERVAL`` apart
-  (the model views every ``VIEW_INTERVAL``; ``train_state`` set in the batch answering
-  a "state" command and in the run's last batch), and ``("done", RunEnd | None,
-  error)`` when a run is over (error is "" or why the run could not start or went
-  wrong, data that could not be loaded included).
+  (the model views and the misclassified samples every ``VIEW_INTERVAL``;
+  ``train_state`` set in the batch answering a "state" command and in the run's last
+  batch), and ``("done", RunEnd | None, error)`` when a run is over (error is "" or why
+  the run could not start or went wrong, data that could not be loaded included).
 
 The parent's side is ``TrainingProcess``: it owns the child, the pipes, the thread that
 reads the progress pipe and the lock they share, and hands each run's progress to its
@@ -174,6 +174,7 @@ class _Delivery:
         self._batch_size = trainer.config.batch_size
         self._samples = 0
         self._view = 0.0  # when the model views were last sent
+        self._listed: np.ndarray | None = None  # val_outputs the last list came from
         self._t0, self._s0, self._speed = time.perf_counter(), 0, 0.0
         self._next = time.perf_counter() + PUSH_INTERVAL
 
@@ -198,6 +199,15 @@ class _Delivery:
             views = model_views(self._trainer, self._dataset)
             batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
                                                        views["fit"])
+            # From the latest epoch's validation outputs (no pass of its own), once per
+            # epoch; where the run stands (its end, a save) from the weights as they
+            # are, as a reopened project shows them.
+            out_v = self._trainer.val_outputs
+            if with_state:
+                batch.misclassified = self._trainer.misclassified()
+            elif out_v is not None and out_v is not self._listed:
+                batch.misclassified = self._trainer.misclassified(out_v)
+            self._listed = out_v
             self._view = time.perf_counter()
         if with_state:
             batch.train_state = self._trainer.state()

@@ -4,8 +4,8 @@ A trainer yields one snapshot per step (tens of thousands a second for a tiny ne
 a window can show perhaps thirty updates a second. ``ProgressBatcher`` collects the
 snapshots between two deliveries into one ``ProgressBatch`` of NumPy arrays, with room
 for what only the training side can compute because it needs the live network (the
-views of ``core.training.model_views`` and the confusion matrix). Everything in a batch
-is a copy; nothing refers to live arrays.
+views of ``core.training.model_views``, the confusion matrix and the misclassified
+samples). Everything in a batch is a copy; nothing refers to live arrays.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
+from core.training.misclassified import Misclassified
 from core.training.model_views import FitCurve, SurfaceGrid
 from core.training.train_state import TrainState
 
@@ -46,6 +47,7 @@ class ProgressBatch:
     surface: SurfaceGrid | None = None
     fit: FitCurve | None = None
     confusion: np.ndarray | None = None
+    misclassified: Misclassified | None = None
     samples_per_second: float = 0.0
     # Where the run stands after the batch's last step (only when asked for, and last).
     train_state: TrainState | None = None
@@ -139,7 +141,8 @@ def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
         cat("learning_rates"), cat("detail_steps"), cat("grad_norms"), cat("weight_norms"),
         cat("update_ratios"), [e for b in batches for e in b.epoch_snapshots],
         next((b.end for b in reversed(batches) if b.end is not None), None))
-    for name in ("weights", "surface", "fit", "confusion", "train_state", "warning"):
+    for name in ("weights", "surface", "fit", "confusion", "misclassified", "train_state",
+                 "warning"):
         setattr(merged, name, next((getattr(b, name) for b in reversed(batches)
                                     if getattr(b, name) is not None), None))
     merged.samples_per_second = last.samples_per_second

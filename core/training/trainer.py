@@ -33,6 +33,7 @@ from core.engine.schedules import SCHEDULES
 from core.errors import DesignError
 from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, Snapshot, StepSnapshot
 from core.training.build import build_network
+from core.training.misclassified import Misclassified, misclassified
 from core.training.shuffle import epoch_order, shuffle_generator
 from core.training.step import TrainStep
 from core.training.targets import accuracy, confusion_matrix, encode_targets, r2_score
@@ -242,6 +243,10 @@ class Trainer:
         self._best = _Best()
         self._since_best = 0
         self.blow_up: BlowUpWatch | None = None  # made when the run starts
+        # The last epoch's validation outputs (n_val, outputs), for views that read them
+        # (the misclassified samples); None until an epoch ends or once the weights
+        # change otherwise (restored, drawn again).
+        self.val_outputs: np.ndarray | None = None
 
     def _watch_blow_up(self) -> BlowUpWatch:
         """A fresh blow-up watch whose reference is the loss of the weights as they are
@@ -357,6 +362,7 @@ class Trainer:
     def _epoch_snapshot(self, lr: float, started: float) -> EpochSnapshot:
         train_loss, out = self.evaluate(self.X, self.Y)
         val_loss, out_v = self.evaluate(self.Xv, self.Yv)
+        self.val_outputs = out_v
         data = self.dataset
         metric = "accuracy" if data.task == "classification" else "r2"
         return EpochSnapshot(
@@ -375,6 +381,16 @@ class Trainer:
         if out_v is None:
             out_v = self.evaluate(self.Xv, self.Yv)[1]
         return confusion_matrix(out_v, data.y_val, data.n_classes, self.stepper.logits)
+
+    def misclassified(self, out_v: np.ndarray | None = None) -> Misclassified | None:
+        """The validation samples predicted wrong, most confident first (classification
+        with a validation split, else None); ``out_v`` as for ``confusion``."""
+        data = self.dataset
+        if data.task != "classification" or not self.Xv.shape[0]:
+            return None
+        if out_v is None:
+            out_v = self.evaluate(self.Xv, self.Yv)[1]
+        return misclassified(out_v, data.y_val, self.stepper.logits)
 
     # --------------------------------------------------------------- divergence
     def _diverged(self, what: str, layers: Sequence[str], lr: float) -> RunEnd:
@@ -521,6 +537,7 @@ class Trainer:
         restored = ""
         if c.restore_best and self._best.state:
             self.network.set_parameters(self._best.state)
+            self.val_outputs = None
             restored = f"; restored the weights of epoch {self._best.epoch}"
         return RunEnd("early_stopped", self.epoch, self.step_count,
                       f"Stopped early after {self.epoch} epochs: no better validation loss "

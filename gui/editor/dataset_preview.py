@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.datasets import CsvTable, Dataset
 from gui.plain_text import plain
+from gui.sample_image import sample_image
 
 # Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
 # even a 20-class CSV gets distinct colours before they repeat.
@@ -278,10 +279,7 @@ class ImageGridPreview(QWidget):
         top = float(x.max()) if x.size else 1.0
         top = top if top > 0 else 1.0
         for i in order:
-            pixels = np.clip(x[i].reshape(shape) / top, 0.0, 1.0)
-            gray = np.ascontiguousarray((255 * (1.0 - pixels)).astype(np.uint8))
-            image = QImage(gray.data, shape[1], shape[0], shape[1],
-                           QImage.Format.Format_Grayscale8).copy()
+            image = sample_image(x[i], shape, 0.0, top)
             if dataset.task == "classification":
                 label = dataset.class_names[int(y[i])]
             else:

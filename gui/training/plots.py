@@ -1,6 +1,7 @@
 """Live training plots: loss, accuracy or R², per-layer gradient norms, weight norms and
 update ratios, and the model view (decision boundary, fitted curve or confusion matrix),
-on three tab pages (``loss_page``, ``layer_pages``).
+on three tab pages (``loss_page``, ``layer_pages``), and the misclassified validation
+samples on a fourth (``gallery``).
 
 :class:`TrainingPlots` receives ``core.training.progress.ProgressBatch`` objects from the
 controller. ``add_batch`` only appends to bounded
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QTabWidget, QVBoxLayout, Q
 
 from core.training.progress import ProgressBatch
 from gui.training.frame_clock import FrameClock
+from gui.training.gallery import MisclassifiedGallery
 from gui.training.layer_pages import STATUS_TEXT, GradientPage, WeightsPage
 from gui.training.live_label import LiveLabel
 from gui.training.live_plot import TEXT, LivePlot
@@ -44,11 +46,12 @@ DETAIL_CAPACITY = 2000
 EPOCH_CAPACITY = 2000
 
 # Which redraw parts live on which tab page.
-_PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"})
+_PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"}, {"gallery"})
 # Seconds between redraws of each part: the batch loss moves every frame; per-epoch
 # figures and the model view change slowly, and each redraw of a plot costs a full
 # repaint of it (milliseconds the trainer waits for).
-_MIN_INTERVAL = {"loss": 0.0, "grad": 0.0, "weights": 0.1, "metric": 0.3, "model": 0.25}
+_MIN_INTERVAL = {"loss": 0.0, "grad": 0.0, "weights": 0.1, "metric": 0.3, "model": 0.25,
+                 "gallery": 0.25}
 
 
 class TrainingPlots(QWidget):
@@ -91,11 +94,15 @@ class TrainingPlots(QWidget):
         self.tabs.addTab(self.loss_page, "Loss and model")
         self.tabs.addTab(self.gradient_page, "Gradients")
         self.tabs.addTab(self.weights_page, "Weights and updates")
+        self.gallery = MisclassifiedGallery()
+        self.tabs.addTab(self.gallery, "Misclassified")
         self.tabs.setTabToolTip(0, "Loss, accuracy or R², and what the model predicts now.")
         self.tabs.setTabToolTip(1, "How large the gradient reaching each layer is: the "
                                    "place to spot vanishing or exploding gradients.")
         self.tabs.setTabToolTip(2, "How large each layer's weights are and how much one "
                                    "step changes them, relative to their size.")
+        self.tabs.setTabToolTip(3, "The validation samples the model gets wrong, most "
+                                   "confidently wrong first (classification).")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -179,6 +186,7 @@ class TrainingPlots(QWidget):
             page.set_layers(self.layer_names)
         self._refresh_layer_legends()
         self.loss_page.start_run(task, dataset)
+        self.gallery.set_dataset(dataset)
         self._draw_baseline()
         self.set_hint("")
         self.summary.setText("")
@@ -221,6 +229,9 @@ class TrainingPlots(QWidget):
             if value is not None:
                 self._model_pending[key] = value
                 self._dirty.add("model")
+        if batch.misclassified is not None:
+            self.gallery.hold(batch.misclassified)  # drawn with the "gallery" part
+            self._dirty.add("gallery")
         if batch.steps.size or batch.epoch_snapshots:
             self.summary.setText(f"step {self._last_step:,} · epoch {self._last_epoch:,}")
         self._want_frame()
@@ -392,6 +403,8 @@ class TrainingPlots(QWidget):
         if "model" in parts:
             pending, self._model_pending = self._model_pending, {}
             loss.draw_model(pending)
+        if "gallery" in parts:
+            self.gallery.draw()
         # Views fitted after every curve of theirs is set (the loss plot holds the
         # epoch losses as well).
         if "loss" in parts:

@@ -117,6 +117,10 @@ class TrainingUi(QObject):
         document.aboutToSnapshot.connect(self._capture_live)
         document.weightsChanged.connect(self._on_weights_changed)
         dataset_state.changed.connect(self._on_data_changed)
+        # A sample chosen in the gallery of misclassified samples: its forward pass in the
+        # diagram (hasattr only until the diagram's show_sample is merged).
+        if hasattr(diagram, "show_sample"):
+            plots.gallery.sample_chosen.connect(diagram.show_sample)
         self._on_state_changed(IDLE)
 
     # ---------------------------------------------------------------- actions

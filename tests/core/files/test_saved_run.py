@@ -69,10 +69,22 @@ def test_the_replayed_batch_holds_the_history_weights_and_the_model_view(example
         np.testing.assert_array_equal(batch.confusion, trainer.confusion())
 
 
+@pytest.mark.parametrize("example", ["digits.json", "xor.json"])
+def test_the_replayed_batch_lists_what_the_saved_weights_get_wrong(example):
+    project, data, trainer = trained(example, epochs=1)
+    batch = replay_batch(saved_run(project), project.design, data)
+    expected = trainer.misclassified()
+    assert batch.misclassified is not None and batch.misclassified.total == expected.total
+    for name in ("index", "true", "predicted", "probability"):
+        np.testing.assert_array_equal(getattr(batch.misclassified, name),
+                                      getattr(expected, name))
+
+
 def test_without_a_dataset_the_history_and_weights_still_come_back():
     project, _data, _trainer = trained("xor.json")
     batch = replay_batch(saved_run(project), project.design, None)
     assert batch.steps.size and batch.weights is not None and batch.surface is None
+    assert batch.misclassified is None
 
 
 def test_continue_is_offered_only_for_the_same_network_data_and_precision():

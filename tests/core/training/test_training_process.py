@@ -20,6 +20,7 @@ from core.datasets.source import DatasetSource, to_send
 from core.training.process import TrainingProcess
 from core.training.progress import ProgressBatch, merge_batches
 from core.training.run_progress import RunProgress
+from core.training.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,20 @@ def test_a_run_sends_every_step_once_then_done(child, xor):
     assert len(merged.epoch_snapshots) == 3
     assert merged.weights is not None and set(merged.weights) >= {"layers.0.weight"}
     assert merged.surface is not None  # a 2-D set: the decision surface comes along
+
+
+def test_the_misclassified_samples_come_with_the_views(child, xor):
+    d = design(epochs=2, learning_rate=0.05)
+    batches, end, error = collect(child.start_run(d, xor))
+    assert error == "" and end.reason == "finished"
+    wrong = merge_batches(batches).misclassified
+    headless = Trainer(d, xor)
+    list(headless.run())
+    expected = headless.misclassified()
+    assert wrong is not None and wrong.total == expected.total > 0
+    for name in ("index", "true", "predicted"):
+        np.testing.assert_array_equal(getattr(wrong, name), getattr(expected, name))
+    np.testing.assert_allclose(wrong.probability, expected.probability, rtol=1e-5)
 
 
 def test_the_child_is_reused_and_runs_are_reproducible(child, xor):
