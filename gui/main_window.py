@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QStackedWidget,
     QTabBar,
     QToolBar,
@@ -57,14 +56,18 @@ from gui.training.ab_runner import CompareRunner
 from gui.training.controller import IDLE
 from gui.training.plots import TrainingPlots
 from gui.training.training_ui import TrainingUi
-from gui.workspaces import BUILD, TRAIN, Workspace, WorkspaceSwitcher, scrolled
+from gui.workspace_layout import (
+    compose_build,
+    compose_train,
+    default_size,
+    runs_height,
+)
+from gui.workspaces import BUILD, TRAIN, Workspace, WorkspaceSwitcher
 
 DEFAULT_EXAMPLE = "xor.json"
 # Bump when docks are added or renamed: a layout saved by an older version is ignored
 # rather than restored with the new docks in odd places.
 LAYOUT_VERSION = 3  # 3: the Build and Train workspaces
-RUNS_OVERLAY_HEIGHT = 270  # pixels the Runs dock gets to show a comparison's overlay
-DEFAULT_SIZE = QSize(1400, 860)  # at most; less on a smaller screen (a 1366x768 laptop)
 
 
 def example_paths() -> list[Path]:
@@ -76,17 +79,6 @@ def new_design() -> Design:
     """What File > New starts from: an empty network on the circle dataset."""
     return Design(NetworkSpec(inputs=2), dataset=DatasetSpec.synthetic("circle").to_dict(),
                   name="")
-
-
-def default_size(window: QWidget) -> QSize:
-    """The first size of the window: ``DEFAULT_SIZE``, or less to fit the screen's
-    available area (a 1366x768 laptop gets about 1290x680)."""
-    screen = window.screen()
-    if screen is None:
-        return DEFAULT_SIZE
-    room = screen.availableGeometry().size()
-    return QSize(max(800, min(DEFAULT_SIZE.width(), room.width() * 95 // 100)),
-                 max(560, min(DEFAULT_SIZE.height(), room.height() * 92 // 100)))
 
 
 class MainWindow(QMainWindow):
@@ -144,8 +136,8 @@ class MainWindow(QMainWindow):
         self.design_summary = DesignSummary(doc, sel, data)
         self.train_settings_panel = TrainingSettingsPanel(doc)
         build, train = Workspace(BUILD), Workspace(TRAIN)
-        self._compose_build(build)
-        self._compose_train(train)
+        self._lessons_docks = {BUILD: compose_build(self, build),
+                               TRAIN: compose_train(self, train)}
         self.stack = QStackedWidget()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -169,84 +161,6 @@ class MainWindow(QMainWindow):
         # Selecting a layer brings the inspector to the front.
         self.selection.changed.connect(self._on_selection_changed)
 
-    def _compose_build(self, ws: Workspace) -> None:
-        """Build: the palette and the dataset (or the lessons) left, the editor and the
-        diagram in the centre, the inspector, training settings and the step-through
-        right, the network check below."""
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.centre_split = split = ws.splitter("centre_split", Qt.Orientation.Horizontal)
-        split.addWidget(self.editor)
-        split.addWidget(ws.slot("diagram"))
-        split.setStretchFactor(0, 0)
-        split.setStretchFactor(1, 1)
-        split.setSizes([300, 500])
-        ws.setCentralWidget(split)
-        self.palette_dock = ws.dock("Layers", self.palette, left, "palette_dock")
-        self.dataset_dock = ws.dock("Dataset", scrolled(self.dataset_panel), left,
-                                    "dataset_dock")
-        lessons = ws.dock("Lessons", ws.slot("lessons"), left, "lessons_dock")
-        ws.tabifyDockWidget(self.dataset_dock, lessons)
-        self.dataset_dock.raise_()
-        self.inspector_dock = ws.dock("Inspector", self.inspector, right, "inspector_dock")
-        self.training_dock = ws.dock("Training settings", self.training_panel, right,
-                                     "training_dock")
-        self.stepthrough_dock = ws.dock("Backprop steps",
-                                        scrolled(self.stepthrough, horizontal=True), right,
-                                        "stepthrough_dock")
-        ws.tabifyDockWidget(self.inspector_dock, self.training_dock)
-        ws.tabifyDockWidget(self.inspector_dock, self.stepthrough_dock)
-        self.inspector_dock.raise_()
-        self.check_dock = ws.dock("Network check", self.check_panel,
-                                  Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
-        ws.default_sizes = self._size_build
-        self._lessons_docks = {BUILD: lessons}
-
-    def _compose_train(self, ws: Workspace) -> None:
-        """Train: the live plots in the centre, the diagram right above the design
-        summary, the training settings and the lessons; the runs with their comparison
-        below."""
-        right, bottom = (Qt.DockWidgetArea.RightDockWidgetArea,
-                         Qt.DockWidgetArea.BottomDockWidgetArea)
-        ws.setCentralWidget(self.plots)
-        self.diagram_dock = ws.dock("Network diagram", ws.slot("diagram"), right,
-                                    "diagram_dock")
-        self.summary_dock = ws.dock("Design", self.design_summary, right, "summary_dock")
-        self.train_settings_dock = ws.dock("Training settings", self.train_settings_panel,
-                                           right, "train_settings_dock")
-        lessons = ws.dock("Lessons", ws.slot("lessons"), right, "lessons_dock")
-        ws.splitDockWidget(self.diagram_dock, self.summary_dock, Qt.Orientation.Vertical)
-        ws.tabifyDockWidget(self.summary_dock, self.train_settings_dock)
-        ws.tabifyDockWidget(self.summary_dock, lessons)
-        self.summary_dock.raise_()
-        # The comparison plots must not force the window taller: they scroll if squeezed.
-        self.runs_scroll = runs_scroll = QScrollArea()
-        runs_scroll.setWidgetResizable(True)
-        runs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        runs_scroll.setWidget(self.runs_panel)
-        self.runs_dock = ws.dock("Runs", runs_scroll, bottom, "runs_dock")
-        ws.default_sizes = self._size_train
-        self._lessons_docks[TRAIN] = lessons
-
-    def _size_build(self, ws: Workspace) -> None:
-        w, h = ws.width(), ws.height()
-        ws.resizeDocks([self.palette_dock, self.inspector_dock],
-                       [max(230, w // 5), max(300, w * 27 // 100)], Qt.Orientation.Horizontal)
-        ws.resizeDocks([self.palette_dock, self.dataset_dock], [h // 3, h],
-                       Qt.Orientation.Vertical)
-        ws.resizeDocks([self.check_dock], [self.check_dock.minimumSizeHint().height()],
-                       Qt.Orientation.Vertical)
-        # The editor as wide as its cards need, the diagram the rest.
-        editor = self.editor.minimumSizeHint().width() + 8
-        self.centre_split.setSizes([editor, max(1, self.centre_split.width() - editor)])
-
-    def _size_train(self, ws: Workspace) -> None:
-        w, h = ws.width(), ws.height()
-        ws.resizeDocks([self.diagram_dock], [max(320, w * 3 // 10)], Qt.Orientation.Horizontal)
-        ws.resizeDocks([self.diagram_dock, self.summary_dock], [h, h],
-                       Qt.Orientation.Vertical)
-        ws.resizeDocks([self.runs_dock], [max(RUNS_OVERLAY_HEIGHT, h * 2 // 5)],
-                       Qt.Orientation.Vertical)
-
     @property
     def lessons_dock(self) -> QDockWidget:
         """The Lessons dock of the shown workspace (the panel moves between them)."""
@@ -260,6 +174,10 @@ class MainWindow(QMainWindow):
     def show_workspace(self, key: str) -> None:
         """Show the Build or the Train workspace."""
         self.workspaces.show(key)
+
+    def _show_train_if_live(self) -> None:
+        if self.training.controller.active:
+            self.show_workspace(TRAIN)
 
     # ---------------------------------------------------------------- actions
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -311,6 +229,9 @@ class MainWindow(QMainWindow):
             "Train this design with settings A and B, one run after the other from the "
             "same seed, and overlay the two runs")
         self.compare_action.setToolTip(f"{self.compare_action.toolTip()} (Ctrl+Shift+T)")
+        # Train and Step (also when they resume or step a paused run) show the plots.
+        for action in (self.training.train_action, self.training.step_action):
+            action.triggered.connect(self._show_train_if_live)
         self.training.train_action.changed.connect(self._sync_compare_action)
         self.training.controller.state_changed.connect(self._sync_compare_action)
         self.compare_runner.stage_changed.connect(self._sync_compare_action)
@@ -523,7 +444,7 @@ class MainWindow(QMainWindow):
         self.show_workspace(TRAIN)
         self.runs_dock.show()
         self.runs_dock.raise_()
-        want = min(RUNS_OVERLAY_HEIGHT, self.height() // 2)
+        want = min(runs_height(self), self.height() // 2)
         if not self.runs_dock.isFloating() and self.runs_dock.height() < want:
             self.workspaces.workspace(TRAIN).resizeDocks([self.runs_dock], [want],
                                                          Qt.Orientation.Vertical)

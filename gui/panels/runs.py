@@ -277,7 +277,7 @@ class RunsPanel(QWidget):
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(2, 0, 2, 0)  # every pixel of height for the comparison
         layout.addWidget(self.splitter)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.rename_requested.connect(self._on_rename_requested)
