@@ -8,9 +8,9 @@ The functions set the window's attributes for the panels' docks (``window.runs_d
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QDockWidget, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
-from gui.workspaces import Workspace, scrolled
+from gui.workspaces import ScrollPanel, Workspace
 
 DEFAULT_SIZE = QSize(1400, 860)  # at most; less on a smaller screen (a 1366x768 laptop)
 
@@ -39,16 +39,16 @@ def compose_build(window, ws: Workspace) -> QDockWidget:
     split.setSizes([300, 500])
     ws.setCentralWidget(split)
     window.palette_dock = ws.dock("Layers", window.palette, left, "palette_dock")
-    window.dataset_dock = ws.dock("Dataset", scrolled(window.dataset_panel), left,
+    window.dataset_dock = ws.dock("Dataset", ScrollPanel(window.dataset_panel), left,
                                   "dataset_dock")
-    lessons = ws.dock("Lessons", ws.slot("lessons"), left, "lessons_dock")
+    lessons = ws.dock("Lessons", ScrollPanel(ws.slot("lessons")), left, "lessons_dock")
     ws.tabifyDockWidget(window.dataset_dock, lessons)
     window.dataset_dock.raise_()
     window.inspector_dock = ws.dock("Inspector", window.inspector, right, "inspector_dock")
     window.training_dock = ws.dock("Training settings", window.training_panel, right,
                                    "training_dock")
     window.stepthrough_dock = ws.dock("Backprop steps",
-                                      scrolled(window.stepthrough, horizontal=True), right,
+                                      ScrollPanel(window.stepthrough, horizontal=True), right,
                                       "stepthrough_dock")
     ws.tabifyDockWidget(window.inspector_dock, window.training_dock)
     ws.tabifyDockWidget(window.inspector_dock, window.stepthrough_dock)
@@ -71,17 +71,14 @@ def compose_train(window, ws: Workspace) -> QDockWidget:
     window.summary_dock = ws.dock("Design", window.design_summary, right, "summary_dock")
     window.train_settings_dock = ws.dock("Training settings", window.train_settings_panel,
                                          right, "train_settings_dock")
-    lessons = ws.dock("Lessons", ws.slot("lessons"), right, "lessons_dock")
+    lessons = ws.dock("Lessons", ScrollPanel(ws.slot("lessons")), right, "lessons_dock")
     ws.splitDockWidget(window.diagram_dock, window.summary_dock, Qt.Orientation.Vertical)
     ws.tabifyDockWidget(window.summary_dock, window.train_settings_dock)
     ws.tabifyDockWidget(window.summary_dock, lessons)
     window.summary_dock.raise_()
     # The comparison plots must not force the window taller: they scroll if squeezed.
-    window.runs_scroll = runs_scroll = QScrollArea()
-    runs_scroll.setWidgetResizable(True)
-    runs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    runs_scroll.setWidget(window.runs_panel)
-    window.runs_dock = ws.dock("Runs", runs_scroll, bottom, "runs_dock")
+    window.runs_scroll = ScrollPanel(window.runs_panel, horizontal=True)
+    window.runs_dock = ws.dock("Runs", window.runs_scroll, bottom, "runs_dock")
     ws.default_sizes = lambda w: size_train(window, w)
     return lessons
 

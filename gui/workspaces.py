@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFrame,
     QMainWindow,
     QScrollArea,
     QSplitter,
@@ -29,9 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.editor.field_editors import fill_with_scroll_area
-
-__all__ = ["BUILD", "TRAIN", "WidgetSlot", "Workspace", "WorkspaceSwitcher", "scrolled"]
+__all__ = ["BUILD", "TRAIN", "WidgetSlot", "Workspace", "WorkspaceSwitcher", "ScrollPanel"]
 
 BUILD, TRAIN = "build", "train"
 # key: (menu text, shortcut, tip)
@@ -43,19 +42,32 @@ WORKSPACE_ACTIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def scrolled(widget: QWidget, horizontal: bool = False) -> QWidget:
-    """``widget`` in a frameless scroll area, so its minimum size does not become the
-    window's (a tall or wide panel scrolls inside its dock instead)."""
-    owner = QWidget()
-    scroll = fill_with_scroll_area(owner, widget)
-    if horizontal:  # a panel with a wide minimum (a step-through diagram) scrolls sideways
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-    return owner
+class ScrollPanel(QScrollArea):
+    """A panel (``widget()``) that scrolls inside its dock instead of making the window
+    taller: as short as a few lines, as narrow as the panel's own minimum width (or
+    narrower, scrolling sideways too, with ``horizontal``)."""
 
+    def __init__(self, content: QWidget, horizontal: bool = False) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if horizontal
+                                          else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        content.installEventFilter(self)
 
-def scroll_area_of(owner: QWidget) -> QScrollArea:
-    """The scroll area :func:`scrolled` put in ``owner``."""
-    return owner.findChild(QScrollArea)
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        if self.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
+            return hint
+        width = (self.widget().minimumSizeHint().width() + 2 * self.frameWidth()
+                 + self.verticalScrollBar().sizeHint().width())
+        return QSize(max(hint.width(), width), hint.height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel's minimum width may have changed
+        return super().eventFilter(watched, event)
 
 
 class WidgetSlot(QWidget):

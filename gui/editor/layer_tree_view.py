@@ -39,7 +39,7 @@ from gui.editor.layer_card_delegate import MARGIN_Y, RADIUS, LayerCardDelegate, 
 from gui.editor.layer_model import KIND_MIME, KIND_ROLE, PATH_MIME, LayerModel, children_of
 
 INDENT = 18
-MAX_CARDS_WIDTH = 400  # the editor's minimum width at most: wider titles elide
+MAX_CARDS_WIDTH = 340  # the editor's minimum width at most: wider titles elide
 
 
 class LayerTreeView(QTreeView):
