@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.training.set_readiness(self.check_panel.ready, self.check_panel.reason)
         self._update_title()
         self._restore_layout()
+        self.editor.view.setFocus()  # where the work starts (Tab order begins at the palette)
 
     # ----------------------------------------------------------------- panels
     def _build_panels(self) -> None:

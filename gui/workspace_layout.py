@@ -55,6 +55,8 @@ def compose_build(window, ws: Workspace) -> QDockWidget:
     window.inspector_dock.raise_()
     window.check_dock = ws.dock("Network check", window.check_panel,
                                 Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
+    # Tab goes left to right: the palette, then the editor, then the panels.
+    QWidget.setTabOrder(window.palette.view, window.editor.view)
     ws.default_sizes = lambda w: size_build(window, w)
     return lessons  # the panel moves into it when Build is shown
 
@@ -79,6 +81,10 @@ def compose_train(window, ws: Workspace) -> QDockWidget:
     # The comparison plots must not force the window taller: they scroll if squeezed.
     window.runs_scroll = ScrollPanel(window.runs_panel, horizontal=True)
     window.runs_dock = ws.dock("Runs", window.runs_scroll, bottom, "runs_dock")
+    # Its title along its left edge: the height goes to the comparison (a 1280x720
+    # window shows it whole).
+    window.runs_dock.setFeatures(window.runs_dock.features()
+                                 | QDockWidget.DockWidgetFeature.DockWidgetVerticalTitleBar)
     ws.default_sizes = lambda w: size_train(window, w)
     return lessons
 

@@ -54,6 +54,7 @@ class ScrollPanel(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if horizontal
                                           else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setWidget(content)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the panel's fields
         content.installEventFilter(self)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name

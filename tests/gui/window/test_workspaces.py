@@ -175,3 +175,15 @@ def test_each_workspace_remembers_its_layout_across_a_restart(window, qtbot, mon
         assert ws.dockWidgetArea(again.runs_dock) == Qt.DockWidgetArea.BottomDockWidgetArea
     finally:
         again.training.shutdown()
+
+
+def test_tab_order_and_focus_follow_the_workspace(window, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    window.palette.view.setFocus()
+    QTest.keyClick(window.palette.view, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is window.editor.view  # left to right
+    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    focus = QApplication.focusWidget()  # not left behind in the hidden Build workspace
+    assert focus is not None and focus.isVisible()
+    assert window.workspaces.workspace("train").isAncestorOf(focus)
