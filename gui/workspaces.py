@@ -103,6 +103,19 @@ class Workspace(QMainWindow):
         self.docks: list[QDockWidget] = []
         self.default_sizes: Callable[[Workspace], None] | None = None
         self._sized = False  # the default sizes were applied, or a layout restored
+        self._away: list[QDockWidget] = []  # floating docks hidden while another is shown
+
+    def set_shown(self, shown: bool) -> None:
+        """Called as the workspace is shown or hidden: its floating docks (windows of
+        their own, which the stack does not hide) go and come back with it."""
+        if shown:
+            for dock in self._away:
+                dock.show()
+            self._away = []
+        else:
+            self._away = [d for d in self.docks if d.isFloating() and d.isVisible()]
+            for dock in self._away:
+                dock.hide()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
@@ -157,7 +170,11 @@ class Workspace(QMainWindow):
         return f"workspace/{self.key}/{what}"
 
     def save_layout(self, settings: QSettings, version: int) -> None:
+        away = self._away
+        self.set_shown(True)  # floating docks saved as open, as the user left them
         settings.setValue(self._key("state"), self.saveState(version))
+        if away:
+            self.set_shown(False)
         for name, split in self.splitters.items():
             settings.setValue(self._key(name), split.saveState())
 
@@ -225,8 +242,11 @@ class WorkspaceSwitcher(QObject):
         self.actions[key].setChecked(True)
         if key == self._current:
             return
+        if self._current:
+            self.workspace().set_shown(False)
         self._current = key
         self.stack.setCurrentWidget(ws)
+        ws.set_shown(True)
         focus = QApplication.focusWidget()
         if focus is not None and not focus.isVisible():
             # It was in the hidden workspace: keyboard users go on in the shown one.

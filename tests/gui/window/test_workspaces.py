@@ -187,3 +187,13 @@ def test_tab_order_and_focus_follow_the_workspace(window, qtbot):
     focus = QApplication.focusWidget()  # not left behind in the hidden Build workspace
     assert focus is not None and focus.isVisible()
     assert window.workspaces.workspace("train").isAncestorOf(focus)
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen windows
+def test_floating_panels_go_and_come_back_with_their_workspace(window, qtbot):
+    window.inspector_dock.setFloating(True)
+    qtbot.waitUntil(window.inspector_dock.isVisible, timeout=2000)
+    window.show_workspace("train")
+    assert not window.inspector_dock.isVisible()  # not floating over Train
+    window.show_workspace("build")
+    assert window.inspector_dock.isVisible() and window.inspector_dock.isFloating()
