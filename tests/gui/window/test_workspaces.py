@@ -34,6 +34,13 @@ def short_design(window, epochs: int = 3, lr: float | None = None) -> None:
     window.document.set_design(replace(d, training=training), "Short run")
 
 
+def ctrl(window, key: Qt.Key) -> None:
+    """Ctrl+``key``, then Ctrl let go: QTest leaves the application's modifier state as
+    the last event had it, and a later test's item view would take Ctrl as held."""
+    QTest.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyRelease(window, Qt.Key.Key_Control)
+
+
 def in_workspace(window, widget) -> str:
     """The key of the workspace that holds ``widget``."""
     return next(k for k, ws in window.workspaces.workspaces.items() if ws.isAncestorOf(widget))
@@ -53,9 +60,9 @@ def test_tabs_switch_workspaces_and_the_diagram_follows(window, qtbot):
 
 
 def test_shortcuts_switch_and_are_listed_in_the_view_menu(window, qtbot):
-    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    ctrl(window, Qt.Key.Key_2)
     assert window.workspace == "train" and window.workspace_tabs.currentIndex() == 1
-    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    ctrl(window, Qt.Key.Key_1)
     assert window.workspace == "build" and window.workspace_tabs.currentIndex() == 0
     window.view_menu.aboutToShow.emit()
     listed = {a.text(): a.shortcut().toString() for a in window.view_menu.actions()}
@@ -78,12 +85,13 @@ def test_train_stop_pause_step_by_keyboard_in_the_train_workspace(window, qtbot)
     qtbot.waitUntil(lambda: window.plots.history_points() >= 5, timeout=15000)
     QTest.keyClick(window, Qt.Key.Key_F6)  # Pause
     assert controller.state == PAUSED
-    QTest.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    ctrl(window, Qt.Key.Key_1)
     assert window.workspace == "build"
     QTest.keyClick(window, Qt.Key.Key_F10)  # Step: into Train again
     assert window.workspace == "train"
     with qtbot.waitSignal(controller.run_finished, timeout=10000):
         QTest.keyClick(window, Qt.Key.Key_F5, Qt.KeyboardModifier.ShiftModifier)  # Stop
+    QTest.keyRelease(window, Qt.Key.Key_Shift)  # as ctrl() does for Ctrl
     assert controller.state == IDLE
 
 
@@ -183,7 +191,7 @@ def test_tab_order_and_focus_follow_the_workspace(window, qtbot):
     window.palette.view.setFocus()
     QTest.keyClick(window.palette.view, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is window.editor.view  # left to right
-    QTest.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    ctrl(window, Qt.Key.Key_2)
     focus = QApplication.focusWidget()  # not left behind in the hidden Build workspace
     assert focus is not None and focus.isVisible()
     assert window.workspaces.workspace("train").isAncestorOf(focus)
