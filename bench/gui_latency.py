@@ -161,7 +161,7 @@ def _window_run(app: QApplication, window, redraws: list[float], design: Design,
     timer.timeout.connect(tick)
     window.training.train()
     if os.environ.get("BENCH_TAB") == "diagram":
-        window.views.setCurrentWidget(window.diagram)
+        window.show_workspace("build")  # the diagram without the plots
     if not window.training.controller.active:
         raise SystemExit(f"training did not start: {window.check_panel.reason}")
     # Let the run settle (the first batches build the plots), then measure, in the real

@@ -1,10 +1,14 @@
-"""The main window: composes the panels around one document, with menus, shortcuts, the
-title's unsaved-changes marker, remembered layout and recent files.
+"""The main window: composes the panels around one document in two workspaces, with
+menus, shortcuts, the title's unsaved-changes marker, remembered layout and recent files.
 
-Layout: the layer palette and the dataset panel on the left, the network editor and the
-network diagram in the centre, the inspector and training settings on the right, the
-network check at the bottom. Panels are dock widgets, so a user can rearrange them;
-the arrangement is remembered between runs (QSettings).
+Build (Ctrl+1): the layer palette and the dataset (or the lessons) on the left, the
+network editor and the network diagram in the centre, the inspector, training settings
+and the backprop step-through on the right, the network check at the bottom.
+Train (Ctrl+2; Train and Step switch to it): the live plots in the centre, the network
+diagram, a summary of the design, the training settings and the lessons on the right,
+the runs with their comparison at the bottom. Panels are dock widgets, so a user can
+rearrange them; each workspace's arrangement is remembered between runs (QSettings,
+``gui.workspaces``).
 """
 
 from __future__ import annotations
@@ -19,9 +23,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
+    QStackedWidget,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -39,6 +42,7 @@ from gui.editor.layer_stack import LayerStackEditor
 from gui.editor.palette import LayerPalette
 from gui.editor.training_settings import TrainingSettingsPanel
 from gui.panels.check import NetworkCheckPanel
+from gui.panels.design_summary import DesignSummary
 from gui.panels.lesson_runner import LessonRunner
 from gui.panels.lessons import LessonPanel
 from gui.panels.runs import RunsPanel
@@ -52,12 +56,18 @@ from gui.training.ab_runner import CompareRunner
 from gui.training.controller import IDLE
 from gui.training.plots import TrainingPlots
 from gui.training.training_ui import TrainingUi
+from gui.workspace_layout import (
+    compose_build,
+    compose_train,
+    default_size,
+    runs_height,
+)
+from gui.workspaces import BUILD, TRAIN, Workspace, WorkspaceSwitcher
 
 DEFAULT_EXAMPLE = "xor.json"
 # Bump when docks are added or renamed: a layout saved by an older version is ignored
 # rather than restored with the new docks in odd places.
-LAYOUT_VERSION = 2
-RUNS_OVERLAY_HEIGHT = 400  # pixels the Runs dock gets to show a comparison's overlay
+LAYOUT_VERSION = 3  # 3: the Build and Train workspaces
 
 
 def example_paths() -> list[Path]:
@@ -82,18 +92,18 @@ class MainWindow(QMainWindow):
         self.dataset_state = DatasetState(self.document, self)
         self.files = FileActions(self.document, self)
         self.autosaver = None  # a gui.project.autosave.AutoSaver once crash recovery is started
-        self.resize(1400, 860)
+        self.resize(default_size(self))
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
                                    self.diagram, self.editor, self.show_banner,
-                                   lambda: self.views.setCurrentWidget(self.plots))
+                                   lambda: self.show_workspace(TRAIN))
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
-                                            self._raise_runs)
+                                            self.show_comparison)
         self.compare_dialog: CompareDialog | None = None
         self.lesson_runner = LessonRunner(
             self, self.lessons, self.document, self.files, self.training, self.runs_panel,
-            self.statusBar().showMessage, self.lessons_dock.raise_, self._raise_runs,
-            self.stepthrough_dock.raise_)
+            self.statusBar().showMessage, lambda: self.lessons_dock.raise_(),
+            self.show_comparison, self._show_stepthrough)
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -105,16 +115,9 @@ class MainWindow(QMainWindow):
         self.training.set_readiness(self.check_panel.ready, self.check_panel.reason)
         self._update_title()
         self._restore_layout()
+        self.editor.view.setFocus()  # where the work starts (Tab order begins at the palette)
 
     # ----------------------------------------------------------------- panels
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea,
-              name: str) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
     def _build_panels(self) -> None:
         doc, sel, data = self.document, self.selection, self.dataset_state
         self.banner = plain(QLabel())  # it quotes file names and their content
@@ -126,76 +129,61 @@ class MainWindow(QMainWindow):
         self.editor = LayerStackEditor(doc, sel, data)
         self.diagram = NetworkDiagram(doc, sel, data)
         self.plots = TrainingPlots()
-        self.views = QTabWidget()
-        self.views.setDocumentMode(True)
-        self.views.addTab(self.diagram, "Network diagram")
-        self.views.addTab(self.plots, "Training")
-        self.views.setTabToolTip(0, "Neurons and connections; colours show the weights' "
-                                    "sign and size once training starts")
-        self.views.setTabToolTip(1, "Loss, accuracy, per-layer gradient norms and the "
-                                    "model's view of the data, live while training")
-        self.centre_split = QSplitter(Qt.Orientation.Horizontal)
-        self.centre_split.setObjectName("centre_split")
-        self.centre_split.addWidget(self.editor)
-        self.centre_split.addWidget(self.views)
-        self.centre_split.setStretchFactor(0, 0)
-        self.centre_split.setStretchFactor(1, 1)
-        self.centre_split.setSizes([340, 600])
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.centre_split, 1)
-        self.setCentralWidget(central)
-
         self.palette = LayerPalette(doc, sel)
         self.dataset_panel = DatasetPanel(doc, data)
         self.inspector = LayerInspector(doc, sel, data)
         self.training_panel = TrainingSettingsPanel(doc)
         self.check_panel = NetworkCheckPanel(doc, sel, data)
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.palette_dock = self._dock("Layers", self.palette, left, "palette_dock")
-        self.dataset_dock = self._dock("Dataset", self.dataset_panel, left, "dataset_dock")
-        self.inspector_dock = self._dock("Inspector", self.inspector, right, "inspector_dock")
-        self.training_dock = self._dock("Training settings", self.training_panel, right,
-                                        "training_dock")
-        self.tabifyDockWidget(self.inspector_dock, self.training_dock)
-        self.inspector_dock.raise_()
-        self.check_dock = self._dock("Network check", self.check_panel,
-                                     Qt.DockWidgetArea.BottomDockWidgetArea, "check_dock")
+        self.stepthrough = StepThroughPanel()
+        self.lessons = LessonPanel()
         self.runs_panel = RunsPanel(doc)
-        # The comparison plots must not force the window taller.
-        self.runs_scroll = runs_scroll = QScrollArea()
-        runs_scroll.setWidgetResizable(True)
-        runs_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        runs_scroll.setWidget(self.runs_panel)
-        self.runs_dock = self._dock("Runs", runs_scroll,
-                                    Qt.DockWidgetArea.BottomDockWidgetArea, "runs_dock")
-        self.tabifyDockWidget(self.check_dock, self.runs_dock)
-        self.check_dock.raise_()
+        # Train's own view of the design: a summary, and the same settings, editable.
+        self.design_summary = DesignSummary(doc, sel, data)
+        self.train_settings_panel = TrainingSettingsPanel(doc)
+        build, train = Workspace(BUILD), Workspace(TRAIN)
+        self._lessons_docks = {BUILD: compose_build(self, build),
+                               TRAIN: compose_train(self, train)}
+        self.stack = QStackedWidget()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        # The diagram and the lessons are shown in both workspaces: they move along.
+        self.workspaces = WorkspaceSwitcher(self, self.stack, {BUILD: build, TRAIN: train},
+                                            {"diagram": self.diagram, "lessons": self.lessons})
+        self._default_layouts = {k: ws.saveState(LAYOUT_VERSION)
+                                 for k, ws in self.workspaces.workspaces.items()}
+
         self.runs_panel.restore_requested.connect(self._on_restore_requested)
         self.runs_panel.baseline_changed.connect(self.plots.set_baseline)
-        self.stepthrough = StepThroughPanel()
         self.stepthrough.small_example_requested.connect(
             lambda: self.open_lesson("forward_backward"))  # as the Lessons menu does
-        self.stepthrough_dock = self._dock("Backprop step by step", self.stepthrough, right,
-                                           "stepthrough_dock")
-        self.tabifyDockWidget(self.inspector_dock, self.stepthrough_dock)
-        self.inspector_dock.raise_()
-        self.lessons = LessonPanel()
-        self.lessons_dock = self._dock("Lessons", self.lessons, right, "lessons_dock")
-        self.tabifyDockWidget(self.inspector_dock, self.lessons_dock)
-        self.inspector_dock.raise_()
         self.stepthrough_dock.visibilityChanged.connect(self._refresh_stepthrough)
         doc.designChanged.connect(self._refresh_stepthrough)
         data.changed.connect(self._refresh_stepthrough)
-        self.resizeDocks([self.palette_dock, self.dataset_dock], [300, 520],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [330, 340],
-                         Qt.Orientation.Horizontal)
-        self.resizeDocks([self.check_dock], [90], Qt.Orientation.Vertical)
         # Selecting a layer brings the inspector to the front.
         self.selection.changed.connect(self._on_selection_changed)
+
+    @property
+    def lessons_dock(self) -> QDockWidget:
+        """The Lessons dock of the shown workspace (the panel moves between them)."""
+        return self._lessons_docks[self.workspaces.current]
+
+    @property
+    def workspace(self) -> str:
+        """The shown workspace: ``"build"`` or ``"train"``."""
+        return self.workspaces.current
+
+    def show_workspace(self, key: str) -> None:
+        """Show the Build or the Train workspace."""
+        self.workspaces.show(key)
+
+    def _show_train_if_live(self) -> None:
+        if self.training.controller.active:
+            self.show_workspace(TRAIN)
 
     # ---------------------------------------------------------------- actions
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -239,11 +227,17 @@ class MainWindow(QMainWindow):
             lambda text: self.redo_action.setText(f"&Redo {text}".rstrip()))
         self.undo_action.setEnabled(False)
         self.redo_action.setEnabled(False)
+        self.reset_layout_action = self._action(
+            "Reset &Layout", self.reset_layout, None,
+            "Put the shown workspace's panels back where they start")
         self.compare_action = self._action(
             "&Compare Settings…", self.open_compare_dialog, QKeySequence("Ctrl+Shift+T"),
             "Train this design with settings A and B, one run after the other from the "
             "same seed, and overlay the two runs")
         self.compare_action.setToolTip(f"{self.compare_action.toolTip()} (Ctrl+Shift+T)")
+        # Train and Step (also when they resume or step a paused run) show the plots.
+        for action in (self.training.train_action, self.training.step_action):
+            action.triggered.connect(self._show_train_if_live)
         self.training.train_action.changed.connect(self._sync_compare_action)
         self.training.controller.state_changed.connect(self._sync_compare_action)
         self.compare_runner.stage_changed.connect(self._sync_compare_action)
@@ -297,19 +291,44 @@ class MainWindow(QMainWindow):
                 lambda _checked=False, p=path: self.files.open_path(p, as_copy=True))
             examples.addAction(action)
 
-        view = bar.addMenu("&View")
-        for dock in (self.palette_dock, self.dataset_dock, self.inspector_dock,
-                     self.training_dock, self.stepthrough_dock, self.lessons_dock,
-                     self.check_dock, self.runs_dock):
-            view.addAction(dock.toggleViewAction())
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.aboutToShow.connect(self._fill_view_menu)
+        self._fill_view_menu()
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&About Backprop Studio", self._on_about))
+
+    def _fill_view_menu(self) -> None:
+        """The workspaces, then the shown workspace's panels (to show or hide them)."""
+        menu = self.view_menu
+        menu.clear()
+        for action in self.workspaces.actions.values():
+            menu.addAction(action)
+        menu.addSeparator()
+        for dock in self.workspaces.workspace().docks:
+            menu.addAction(dock.toggleViewAction())
+        menu.addSeparator()
+        menu.addAction(self.reset_layout_action)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Training", self)
         bar.setObjectName("training_toolbar")
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        # The workspaces as tabs, left of the run's actions (Ctrl+1, Ctrl+2 switch too).
+        self.workspace_tabs = tabs = QTabBar()
+        tabs.setObjectName("workspace_tabs")
+        tabs.setDrawBase(False)
+        tabs.setExpanding(False)
+        tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Ctrl+1/Ctrl+2 are the keys
+        for action in self.workspaces.actions.values():
+            i = tabs.addTab(action.text().replace("&", ""))
+            tabs.setTabToolTip(i, action.toolTip())
+        keys = list(self.workspaces.actions)
+        tabs.setCurrentIndex(keys.index(self.workspaces.current))
+        tabs.currentChanged.connect(lambda i: self.show_workspace(keys[i]))
+        self.workspaces.changed.connect(lambda key: tabs.setCurrentIndex(keys.index(key)))
+        bar.addWidget(tabs)
+        bar.addSeparator()
         for action in self.training.actions:
             bar.addAction(action)
         bar.addSeparator()
@@ -405,17 +424,24 @@ class MainWindow(QMainWindow):
         ok = idle and self.training.train_action.isEnabled()
         self.compare_action.setEnabled(ok)
 
-    def _raise_runs(self) -> None:
-        """Bring the Runs panel forward with the overlaid curves in view: as tall as the
-        side docks allow (the bottom docks start about 90 pixels tall, room for the
-        table only), scrolled to the comparison if it still does not fit."""
+    def _show_stepthrough(self) -> None:
+        """The step-through lives in Build: show it there."""
+        self.show_workspace(BUILD)
+        self.stepthrough_dock.raise_()
+
+    def show_comparison(self) -> None:
+        """The Train workspace with the Runs panel in view: the table and the selected
+        runs' overlaid curves and design differences side by side, the panel as tall as
+        the comparison needs (when docked), scrolled to it if it still does not fit."""
+        self.show_workspace(TRAIN)
         self.runs_dock.show()
         self.runs_dock.raise_()
-        want = min(RUNS_OVERLAY_HEIGHT, self.height() // 2)
+        want = min(runs_height(self), self.height() // 2)
         if not self.runs_dock.isFloating() and self.runs_dock.height() < want:
-            self.resizeDocks([self.runs_dock], [want], Qt.Orientation.Vertical)
+            self.workspaces.workspace(TRAIN).resizeDocks([self.runs_dock], [want],
+                                                         Qt.Orientation.Vertical)
         # After the dock's new size is laid out: the comparison's top (its legend names
-        # the runs' colours) at the top of the view.
+        # the runs' colours) in view.
         QTimer.singleShot(0, self._scroll_runs_to_comparison)
 
     def _scroll_runs_to_comparison(self) -> None:
@@ -477,6 +503,20 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state, LAYOUT_VERSION)
+        for ws in self.workspaces.workspaces.values():
+            ws.restore_layout(settings, LAYOUT_VERSION)
+        shown = settings.value("window/workspace", BUILD)
+        if shown in self.workspaces.workspaces:
+            self.show_workspace(shown)
+
+    def reset_layout(self) -> None:
+        """Put the shown workspace's docks back in their first arrangement."""
+        ws = self.workspaces.workspace()
+        ws.restoreState(self._default_layouts[ws.key], LAYOUT_VERSION)
+        for dock in ws.docks:
+            if dock.isFloating():
+                dock.setFloating(False)
+        ws.apply_default_sizes()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if not self.files.maybe_save():
@@ -491,4 +531,7 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        settings.setValue("window/workspace", self.workspaces.current)
+        for ws in self.workspaces.workspaces.values():
+            ws.save_layout(settings, LAYOUT_VERSION)
         event.accept()

@@ -31,8 +31,11 @@ class EndCard(QWidget):
 
     def set_content(self, title: str, detail: str, error: bool, tooltip: str,
                     aside: str = "") -> None:
+        changed = (title, aside) != (self._title, self._aside)
         self._title, self._detail, self._aside, self._error = title, detail, aside, error
         self.setToolTip(tooltip)
+        if changed:
+            self.updateGeometry()
         self.update()
 
     def title(self) -> str:
@@ -50,7 +53,12 @@ class EndCard(QWidget):
         return QSize(200, title.height() + small.height() + 3 + 2 * PAD + 2 * MARGIN_Y)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(120, self.sizeHint().height())
+        """Wide enough for the title and the aside whole (the detail line may elide)."""
+        fm_bold, fm_small = QFontMetrics(bold_font(self.font())), QFontMetrics(
+            small_font(self.font()))
+        aside = fm_small.horizontalAdvance(self._aside) + 8 if self._aside else 0
+        width = fm_bold.horizontalAdvance(self._title) + aside + 2 * PAD + 12
+        return QSize(max(120, width), self.sizeHint().height())
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         pal = self.palette()

@@ -82,10 +82,38 @@ class LayerCardDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
                  index: QModelIndex) -> QSize:
+        """As wide as the card needs to show its title, features line and right column
+        whole (the view is given at least that width; narrower, the text elides)."""
         title = QFontMetrics(bold_font(option.font))
         small = QFontMetrics(small_font(option.font))
         height = max(title.height() + small.height() + 3, ICON) + 2 * PAD + 2 * MARGIN_Y
-        return QSize(240, height)
+        return QSize(self.card_width(option.font, index), height)
+
+    def card_width(self, font: QFont, index: QModelIndex) -> int:
+        """The row width (card and gaps) at which nothing on the card is elided."""
+        kind = index.data(KIND_ROLE)
+        if kind is None:
+            return 240
+        row = index.data(ROW_ROLE)
+        fm_bold, fm_small = QFontMetrics(bold_font(font)), QFontMetrics(small_font(font))
+        left = MARGIN_X // 2 + EDGE + 6 + ICON + 8
+        if LAYER_KINDS[kind].container:
+            left += CHEVRON + 2
+        text = max(fm_bold.horizontalAdvance(index.data(TITLE_ROLE) or ""),
+                   fm_small.horizontalAdvance(self._subtitle(index, row)))
+        shape_text, params_text = self._right_texts(row)
+        series = index.data(SERIES_ROLE)
+        swatch = 13 if series is not None and series >= 0 else 0
+        column = max(fm_small.horizontalAdvance(shape_text),
+                     fm_small.horizontalAdvance(params_text) + swatch)
+        return left + text + 8 + column + PAD + MARGIN_X + 2
+
+    @staticmethod
+    def _right_texts(row) -> tuple[str, str]:
+        """The right column: output shape above, parameter count below."""
+        shape_text = f"(batch, {row.outputs})" if row else ""
+        params = row.parameters if row else 0
+        return shape_text, plural(params, "param") if params else "no params"
 
     # ---------------------------------------------------------------- painting
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
@@ -153,9 +181,8 @@ class LayerCardDelegate(QStyledItemDelegate):
         small = small_font(option.font)
         bold = bold_font(option.font)
         fm_small, fm_bold = QFontMetrics(small), QFontMetrics(bold)
-        shape_text = f"(batch, {row.outputs})" if row else ""
+        shape_text, params_text = self._right_texts(row)
         params = row.parameters if row else 0
-        params_text = plural(params, "param") if params else "no params"
         right_w = max(fm_small.horizontalAdvance(shape_text),
                       fm_small.horizontalAdvance(params_text))
         right = card.right() - PAD

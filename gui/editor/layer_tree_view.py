@@ -39,6 +39,7 @@ from gui.editor.layer_card_delegate import MARGIN_Y, RADIUS, LayerCardDelegate, 
 from gui.editor.layer_model import KIND_MIME, KIND_ROLE, PATH_MIME, LayerModel, children_of
 
 INDENT = 18
+MAX_CARDS_WIDTH = 340  # the editor's minimum width at most: wider titles elide
 
 
 class LayerTreeView(QTreeView):
@@ -72,6 +73,30 @@ class LayerTreeView(QTreeView):
         self.viewport().setBackgroundRole(QPalette.ColorRole.Window)
         self._indicator: QLine | QRect | None = None
         self._hover: LayerPath | None = None
+        for signal in (model.modelReset, model.rowsInserted, model.rowsRemoved,
+                       model.dataChanged, model.layoutChanged):
+            signal.connect(self.updateGeometry)  # the cards' widths may have changed
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Wide enough for every card's title whole (up to ``MAX_CARDS_WIDTH``)."""
+        base = super().minimumSizeHint()
+        return QSize(max(base.width(), self.cards_width()), base.height())
+
+    def cards_width(self) -> int:
+        """The width at which no card's text is elided, indentation and scroll bar
+        included, capped at ``MAX_CARDS_WIDTH`` (a very long title elides)."""
+        model = self.model()
+        widest = 0
+        pending = [(QModelIndex(), 0)]
+        while pending:
+            parent, depth = pending.pop()
+            for row in range(model.rowCount(parent)):
+                index = model.index(row, 0, parent)
+                widest = max(widest, depth * self.indentation()
+                             + self._delegate.card_width(self.font(), index))
+                pending.append((index, depth + 1))
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        return min(MAX_CARDS_WIDTH, widest + bar + 2 * self.frameWidth())
 
     def layer_model(self) -> LayerModel:
         model = self.model()

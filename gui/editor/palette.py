@@ -114,7 +114,7 @@ class LayerPalette(QWidget):
         self.view.activated.connect(self._on_view_activated)
         # One line: a wrapped label's second line is not in the dock's minimum height,
         # and in a short window it would be drawn over the list.
-        hint = QLabel("Drag into the network, or double-click to append.", self)
+        hint = QLabel("Drag, or double-click to append.", self)
         hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         hint.setToolTip("Drag a layer to where it should go in the network, or double-click "
                         "it to append it (inside the selected residual block, if any). New "

@@ -53,6 +53,7 @@ from gui.project.document import Document, RunsChange
 __all__ = ["RunTableModel", "RunsPanel"]
 
 NAME_COLUMN = 0
+WIDE_RATIO = 1.6  # wider than this times its height: the comparison goes beside the table
 _NUMERIC = {"seed", "epochs", "steps", "final_train_loss", "final_val_loss",
             "best_val_metric", "duration"}
 # Narrow headings so all columns fit a panel; the tooltips say the rest.
@@ -248,16 +249,17 @@ class RunsPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
-        # Numbers take the width they need; the name gets the rest.
+        # Every column, the name first, takes the width it needs (whole names: they are
+        # the comparison legend's); the last one the rest, and a narrow table scrolls.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
-        # Room for about five runs before the table scrolls.
+        # Room for about three runs before the table scrolls.
         self.table.setMinimumHeight(header.sizeHint().height()
-                                    + 5 * self.table.verticalHeader().defaultSectionSize() + 4)
+                                    + 3 * self.table.verticalHeader().defaultSectionSize() + 4)
         self.table.setToolTip("Recorded runs. Ctrl/Shift+click to select several and compare "
-                              "them below; double-click a name to rename it; Delete removes "
-                              "the selected runs.")
+                              "them alongside; double-click a name to rename it; Delete "
+                              "removes the selected runs.")
         self._build_controls()
         self.compare = RunCompareView()
         top = QWidget()
@@ -267,14 +269,16 @@ class RunsPanel(QWidget):
         top_layout.addLayout(self._buttons)
         top_layout.addWidget(self.table, 1)
         top_layout.addLayout(self._note_row)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        # The table and the comparison side by side when the panel is wide (docked along
+        # the bottom), one above the other when it is tall: both in view either way.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.compare)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(2, 0, 2, 0)  # every pixel of height for the comparison
         layout.addWidget(self.splitter)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.model.rename_requested.connect(self._on_rename_requested)
@@ -284,6 +288,14 @@ class RunsPanel(QWidget):
         self.document.runsChanged.connect(self._on_runs_changed)
         self.model.set_records(list(self.document.model.runs))
         self._on_selection_changed()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        size = event.size()
+        wide = size.width() > WIDE_RATIO * size.height()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.splitter.orientation() != orientation:
+            self.splitter.setOrientation(orientation)
 
     def _build_controls(self) -> None:
         def button(text: str, tip: str, slot) -> QPushButton:

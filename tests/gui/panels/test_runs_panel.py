@@ -213,3 +213,16 @@ def test_deleted_runs_come_back_with_edit_undo_in_the_window(shown_window, xor):
     assert window.undo_action.isEnabled() and "Delete 1 run" in window.undo_action.text()
     window.undo_action.trigger()
     assert window.runs_panel.runs() == [run]
+
+
+def test_comparison_sits_beside_the_table_when_wide_and_below_when_tall(panel, qtbot):
+    panel.select_runs(panel.runs()[:2])
+    panel.resize(1200, 300)  # docked along the bottom of the window
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Horizontal,
+                    timeout=2000)
+    assert panel.compare.geometry().left() > panel.table.geometry().left()
+    assert panel.compare.height() > 200 and panel.table.height() > 100
+    panel.resize(450, 900)  # floated or docked at a side
+    qtbot.waitUntil(lambda: panel.splitter.orientation() == Qt.Orientation.Vertical,
+                    timeout=2000)
+    assert panel.compare.isVisible() and panel.compare.height() > 200

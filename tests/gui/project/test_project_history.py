@@ -31,7 +31,7 @@ def test_edit_undo_takes_back_a_run_deletion_and_a_design_edit_in_one_history(
     window.document.set_design(replace(before_edit, training=replace(
         before_edit.training, learning_rate=0.5)), "Change learning rate")
     window.runs_dock.raise_()
-    window.views.setCurrentWidget(window.plots)
+    window.show_workspace("train")
     window.runs_panel.select_runs([run])
     window.runs_panel.delete_selected()
     assert window.runs_panel.runs() == [] and window.document.modified

@@ -39,7 +39,7 @@ def test_train_pause_step_stop_from_the_actions(qtbot, window):
     window.open_example("spiral.json")
     window.training.train_action.trigger()
     assert window.training.controller.state == RUNNING
-    assert window.views.currentWidget() is window.plots
+    assert window.workspace == "train"  # Train shows the Train workspace
     wait_steps(qtbot, window, 20)
     assert "step" in window.training.status.text() and "loss" in window.training.status.text()
     window.training.pause_action.trigger()
