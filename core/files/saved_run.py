@@ -149,7 +149,8 @@ def replay_batch(saved: SavedRun, design: Design, dataset) -> ProgressBatch:
     batch.weights = saved.state.weights
     if trainer is not None:
         views = model_views(trainer, dataset)
-        batch.surface, batch.fit = views["surface"], views["fit"]
+        batch.surface, batch.fit, batch.neurons = (views["surface"], views["fit"],
+                                                    views["neurons"])
         batch.confusion = trainer.confusion()
     return batch
 

@@ -198,6 +198,7 @@ class _Delivery:
             views = model_views(self._trainer, self._dataset)
             batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
                                                        views["fit"])
+            batch.neurons = views["neurons"]
             self._view = time.perf_counter()
         if with_state:
             batch.train_state = self._trainer.state()
