@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from core.engine.network import Network
-from core.training.neuron_maps import NeuronMaps, column_outputs, neuron_maps
+from core.training.neuron_maps import MAP_STRIDE, NeuronMaps, column_outputs, neuron_maps
 from core.training.targets import predicted_classes
 
 GRID_RESOLUTION = 64  # 63 = 3 * 21: the neuron maps (every third point) keep both ends
@@ -54,12 +54,12 @@ def surface_grid(network: Network, dataset, logits: bool,
     return grid_views(network, dataset, logits, resolution)[0]
 
 
-def grid_views(network: Network, dataset, logits: bool, resolution: int = GRID_RESOLUTION
-               ) -> tuple[SurfaceGrid | None, NeuronMaps | None]:
+def grid_views(network: Network, dataset, logits: bool, resolution: int = GRID_RESOLUTION,
+               stride: int = MAP_STRIDE) -> tuple[SurfaceGrid | None, NeuronMaps | None]:
     """The decision surface and every column's neuron maps over one grid of the raw
     2-D input plane, from one evaluation-mode forward pass (``resolution`` ** 2 points;
-    the maps keep every ``MAP_STRIDE``-th point). (None, None) for datasets that are not
-    two-dimensional."""
+    the maps keep every ``stride``-th point: ``MAP_RESOLUTION`` with stride 1 gives the
+    maps' own grid). (None, None) for datasets that are not two-dimensional."""
     raw = getattr(dataset, "x_train_raw", None)
     if raw is None or raw.shape[1] != 2:
         return None, None
@@ -92,7 +92,7 @@ def grid_views(network: Network, dataset, logits: bool, resolution: int = GRID_R
     surface = SurfaceGrid(np.asarray(values, dtype=np.float64).reshape(resolution, resolution),
                           x_range, y_range, kind)
     maps = neuron_maps(columns, resolution, dataset.task == "classification", x_range,
-                       y_range)
+                       y_range, stride)
     return surface, maps
 
 

@@ -30,7 +30,8 @@ from core.training.build import build_network
 FULL_LIMIT = 16  # columns up to this many neurons are sampled (and drawn) whole
 HEAD = 6  # a wider column keeps its first HEAD and last TAIL neurons
 TAIL = 6
-MAP_STRIDE = 3  # the maps take every third point of the surface grid
+MAP_STRIDE = 3  # the maps take every third point of the surface grid (64 points a side)
+MAP_RESOLUTION = 22  # so they have 22 a side, both ends included
 INPUT = "input"  # the name of the inputs' column
 
 

@@ -1,17 +1,28 @@
 """Painting the network diagram: the connections (grouped by pen, weak under strong), the
-neurons, residual blocks, badges and the legend, for one ``Structure`` laid out as one
-``Layout`` (``gui.diagram.layout``). The widget paints the screen and its PNG and SVG
-exports through the same :class:`DiagramPainter`.
+neurons (circles, or squares showing their output over the input plane), residual
+blocks, badges and the legend, for one ``Structure`` laid out as one ``Layout``
+(``gui.diagram.layout``). The widget paints the screen and its PNG and SVG exports
+through the same :class:`DiagramPainter`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 
 from core.design.edit import LayerPath
 from gui import colors
+from gui.diagram.heatmaps import NeuronKey
 from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
 from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style
@@ -94,7 +105,9 @@ class DiagramPainter:
     parameter count for the legend's right end ("" for none)."""
 
     def __init__(self, font: QFont, background: QColor, text: QColor, weighted: bool,
-                 info: str) -> None:
+                 info: str, images: dict[NeuronKey, QImage] | None = None,
+                 fills: dict[NeuronKey, QColor] | None = None, right_reserve: float = 0.0
+                 ) -> None:
         self.font = font
         self.small = small_font(font)
         self.title = title_font(font)
@@ -102,6 +115,11 @@ class DiagramPainter:
         self.text = text
         self.weighted = weighted
         self.info = info
+        # Neurons drawn as squares showing their output over the input plane
+        # (``gui.diagram.heatmaps.map_images``) or filled by one sample's values.
+        self.images = images or {}
+        self.fills = fills or {}
+        self.right_reserve = right_reserve  # legend row space kept free on the right
 
     def paint(self, p: QPainter, s: Structure, layout: Layout,
               groups: list[tuple[QPen, list]], selected: LayerPath | None, w: float) -> None:
@@ -167,10 +185,25 @@ class DiagramPainter:
             fill = QColor(edge) if is_sel else QColor(base)
             if is_sel:
                 fill.setAlpha(110)
-            p.setPen(QPen(edge, 2.2 if is_sel else 1.5))
+            pen = QPen(edge, 2.2 if is_sel else 1.5)
+            p.setPen(pen)
             p.setBrush(fill)
-            for y in place_.ys.tolist():
-                p.drawEllipse(QPointF(x, y), r, r)
+            for k, y in enumerate(place_.ys.tolist()):
+                key = (i, k)
+                if key in self.fills:
+                    p.setBrush(self.fills[key])
+                    p.drawEllipse(QPointF(x, y), r, r)
+                    p.setBrush(fill)
+                elif key in self.images:
+                    # Smooth scaling: a 22-point map drawn 40 px wide is not blocky.
+                    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                    box = QRectF(x - r, y - r, 2 * r, 2 * r)
+                    p.drawImage(box, self.images[key])
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRoundedRect(box, 2, 2)
+                    p.setBrush(fill)
+                else:
+                    p.drawEllipse(QPointF(x, y), r, r)
 
             p.setFont(small)
             if place_.ellipsis_y is not None:
@@ -300,14 +333,18 @@ class DiagramPainter:
             p.drawLine(QPointF(x, y), QPointF(x + 18, y))
             x += 22
             note = "grey: no weights yet (colours appear when training starts)"
+        if self.images:
+            note += ";  squares: each neuron's output over the input plane"
+        elif self.fills:
+            note += ";  neurons: their values for the chosen sample"
         p.setPen(_TEXT_DIM)
+        right = layout.width - self.right_reserve
         p.drawText(QPointF(x, y + fm.ascent() / 2 - 1),
-                   fm.elidedText(note, Qt.TextElideMode.ElideRight, max(layout.width - x - 8, 40)))
+                   fm.elidedText(note, Qt.TextElideMode.ElideRight, max(right - x - 8, 40)))
         if self.info:
             wide = fm.horizontalAdvance(self.info)
-            if x + fm.horizontalAdvance(note) + wide + 24 < layout.width:
-                p.drawText(QPointF(layout.width - 8 - wide, y + fm.ascent() / 2 - 1),
-                           self.info)
+            if x + fm.horizontalAdvance(note) + wide + 24 < right:
+                p.drawText(QPointF(right - 8 - wide, y + fm.ascent() / 2 - 1), self.info)
 
 
 def _series(index: int | None) -> QColor:
