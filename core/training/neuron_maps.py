@@ -105,8 +105,9 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
                 h = layer.forward(h, False)
                 if isinstance(layer, Dense):
                     current[0] = layer.name
-            # Layer outputs live in buffers the next pass overwrites: copy.
-            columns[current[0]] = h.copy()
+            # Each layer writes its own buffer, and runs once per pass (a block's
+            # children again, to the same values): references stay valid until the end.
+            columns[current[0]] = h
         return h
 
     layers = network.layers
@@ -115,7 +116,8 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
     before = h.copy()
     if fused:
         h = run(layers[-1:], h)
-    return columns, h.copy(), before
+    # The layers' buffers are overwritten by the next pass: copies.
+    return {k: v.copy() for k, v in columns.items()}, h.copy(), before
 
 
 def neuron_maps(columns: dict[str, np.ndarray], resolution: int, probability: bool,
@@ -130,8 +132,9 @@ def neuron_maps(columns: dict[str, np.ndarray], resolution: int, probability: bo
     for name, values in columns.items():
         units = values.shape[1]
         keep = sampled_neurons(units)
-        grid = values[:, list(keep)].T.reshape(len(keep), resolution, resolution)
-        grid = np.ascontiguousarray(grid[:, ::stride, ::stride])
+        # Grid points first (a ninth of them with stride 3), then the kept neurons.
+        points = values.reshape(resolution, resolution, units)[::stride, ::stride]
+        grid = np.ascontiguousarray(np.moveaxis(points[:, :, list(keep)], 2, 0))
         out[name] = ColumnMaps(units, keep, grid, probability and name == names[-1]
                                and name != INPUT)
     return NeuronMaps(out, x_range, y_range)

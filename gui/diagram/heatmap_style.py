@@ -13,6 +13,8 @@ without a display; ``gui.diagram.heatmaps`` turns them into images.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 RGB = tuple[int, int, int]
@@ -21,17 +23,29 @@ NEGATIVE: RGB = (0xD1, 0x49, 0x5B)  # gui.colors.NEGATIVE
 POSITIVE: RGB = (0x2E, 0x6F, 0xBA)  # gui.colors.POSITIVE
 
 
+LEVELS = 257  # colours per scale; odd, so its middle (white, zero) is exact
+
+
+@functools.cache
+def _table(stops: tuple[RGB, ...]) -> np.ndarray:
+    """``LEVELS`` colours (LEVELS, 3) uint8 evenly over the piecewise-linear scale
+    through ``stops``, so colouring a map is one lookup per point."""
+    table = np.asarray(stops, dtype=np.float64)
+    t = np.linspace(0.0, 1.0, LEVELS) * (len(stops) - 1)
+    lo = np.minimum(t.astype(np.int64), len(stops) - 2)
+    frac = (t - lo)[:, None]
+    return np.rint(table[lo] * (1.0 - frac) + table[lo + 1] * frac).astype(np.uint8)
+
+
 def ramp(t: np.ndarray, stops: list[RGB]) -> np.ndarray:
     """Colours of ``t`` (any shape, 0..1, clipped; NaN as 0.5) on a piecewise-linear
-    scale through ``stops`` (evenly spaced): uint8 array of shape ``t.shape + (3,)``."""
-    t = np.nan_to_num(np.asarray(t, dtype=np.float64), nan=0.5, posinf=1.0, neginf=0.0)
-    t = np.clip(t, 0.0, 1.0)
-    table = np.asarray(stops, dtype=np.float64)  # (k, 3)
-    pos = t * (len(stops) - 1)
-    lo = np.minimum(pos.astype(np.int64), len(stops) - 2)
-    frac = (pos - lo)[..., None]
-    rgb = table[lo] * (1.0 - frac) + table[lo + 1] * frac
-    return np.rint(rgb).astype(np.uint8)
+    scale through ``stops`` (evenly spaced, in ``LEVELS`` steps): uint8 array of shape
+    ``t.shape + (3,)``."""
+    t = np.asarray(t, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        index = np.rint(np.clip(t, 0.0, 1.0) * (LEVELS - 1))
+    index = np.where(np.isnan(index), (LEVELS - 1) // 2, index).astype(np.intp)
+    return _table(tuple(stops))[index]
 
 
 def column_scale(values: np.ndarray) -> float:

@@ -10,21 +10,22 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage
 
 from core.training.neuron_maps import NeuronMaps, column_name
-from gui.diagram.heatmap_style import RGB, column_scale, neuron_rgb
+from gui.diagram.heatmap_style import RGB, column_scale, neuron_rgb, signed_rgb
 from gui.diagram.structure import Structure
 
 #: (column index, position in ``Column.shown``) -> what that neuron shows.
 NeuronKey = tuple[int, int]
 
 
-def rgb_image(rgb: np.ndarray) -> QImage:
-    """An opaque image of ``rgb`` (h, w, 3) uint8, row 0 at the top (a copy: the image
-    owns its pixels)."""
-    h, w = rgb.shape[:2]
+def rgb_images(rgb: np.ndarray) -> list[QImage]:
+    """Opaque images of ``rgb`` (k, h, w, 3) uint8, row 0 at the top (copies: each
+    image owns its pixels)."""
+    k, h, w = rgb.shape[:3]
     c = rgb.astype(np.uint32)
     packed = np.ascontiguousarray((0xFF << 24) | (c[..., 0] << 16) | (c[..., 1] << 8)
                                   | c[..., 2])
-    return QImage(packed.data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+    return [QImage(packed[i].data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
+            for i in range(k)]
 
 
 def map_images(structure: Structure, maps: NeuronMaps,
@@ -36,13 +37,17 @@ def map_images(structure: Structure, maps: NeuronMaps,
         cm = maps.columns.get(column_name(col.path))
         if cm is None or cm.units != col.units:
             continue
-        scale = column_scale(cm.values)
-        for k, neuron in enumerate(col.shown):
-            values = cm.map_of(neuron)
-            if values is None:
-                continue
-            rgb = neuron_rgb(values[::-1], neuron, col.units, cm.probability, scale, classes)
-            out[(i, k)] = rgb_image(rgb)
+        drawn = [(k, cm.neurons.index(n)) for k, n in enumerate(col.shown) if n in cm.neurons]
+        if not drawn:
+            continue
+        values = cm.values[[j for _, j in drawn], ::-1]  # (k, ny, nx), top row first
+        if cm.probability:
+            rgb = np.stack([neuron_rgb(values[m], cm.neurons[j], col.units, True, 1.0,
+                                       classes) for m, (_, j) in enumerate(drawn)])
+        else:  # one lookup for the whole column
+            rgb = signed_rgb(values, column_scale(cm.values))
+        for (k, _), image in zip(drawn, rgb_images(rgb), strict=True):
+            out[(i, k)] = image
     return out
 
 

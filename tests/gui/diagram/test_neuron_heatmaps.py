@@ -76,7 +76,9 @@ def test_the_colour_scales():
     assert tuple(signed_rgb(np.array(0.0), 1.0)) == (255, 255, 255)
     assert tuple(signed_rgb(np.array(2.0), 2.0)) == (0x2E, 0x6F, 0xBA)  # the weights' blue
     assert tuple(signed_rgb(np.array(-5.0), 2.0)) == (0xD1, 0x49, 0x5B)  # clipped red
-    assert tuple(ramp(np.array(np.nan), [(0, 0, 0), (255, 255, 255)])) == (128, 128, 128)
+    grey = [(0, 0, 0), (255, 255, 255)]
+    assert tuple(ramp(np.array(np.nan), grey)) == tuple(ramp(np.array(0.5), grey))
+    assert tuple(ramp(np.array(0.5), grey)) == (128, 128, 128)
     assert column_scale(np.zeros(3)) > 0 and column_scale(np.array([1, -3, np.inf])) == 3
     blue, red = (1, 2, 3), (200, 100, 50)
     # One sigmoid output: P(class 1) from class 0's colour through white to class 1's.
