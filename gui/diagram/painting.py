@@ -333,10 +333,14 @@ class DiagramPainter:
             p.drawLine(QPointF(x, y), QPointF(x + 18, y))
             x += 22
             note = "grey: no weights yet (colours appear when training starts)"
+        # With pictures on the neurons the line says what they are, in the room left.
         if self.images:
-            note += ";  squares: each neuron's output over the input plane"
+            note = ("weight  ·  squares: each neuron's output over the input plane"
+                    if self.weighted else
+                    "no weights yet  ·  squares: the initial network's neuron outputs")
         elif self.fills:
-            note += ";  neurons: their values for the chosen sample"
+            note = (("weight" if self.weighted else "no weights yet")
+                    + "  ·  neuron colours: their values for the chosen sample")
         p.setPen(_TEXT_DIM)
         right = layout.width - self.right_reserve
         p.drawText(QPointF(x, y + fm.ascent() / 2 - 1),
