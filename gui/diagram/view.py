@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -70,6 +70,7 @@ class NetworkDiagram(QWidget):
                           "negative, white zero, relative to the largest value in its "
                           "layer. The output neurons show the class probability, so "
                           "the last picture is the decision boundary.")
+    NEURON_OUTPUTS_SETTING = "diagram/neuron_outputs"
 
     def __init__(self, document: Document, selection: LayerSelection,
                  dataset_state: DatasetState | None = None,
@@ -89,15 +90,18 @@ class NetworkDiagram(QWidget):
         self._groups: list[tuple[QPen, list]] | None = None
         self._pen_cache: tuple[int, dict[tuple[int, bool], QPen]] | None = None
         self.neurons = NeuronViews()
+        # The switch is remembered between sessions.
+        self.neurons.enabled = bool(QSettings().value(self.NEURON_OUTPUTS_SETTING, True,
+                                                      type=bool))
         self.neuron_outputs_action = QAction("Show neuron outputs", self)
         self.neuron_outputs_action.setCheckable(True)
-        self.neuron_outputs_action.setChecked(True)
+        self.neuron_outputs_action.setChecked(self.neurons.enabled)
         self.neuron_outputs_action.setToolTip(self.NEURON_OUTPUTS_TIP)
         self.neuron_outputs_action.toggled.connect(self.show_neuron_outputs)
         # The same switch in view: bottom right, in the legend's row.
         self._outputs_box = QCheckBox("Neuron outputs", self)
         self._outputs_box.setObjectName("neuron_outputs_box")
-        self._outputs_box.setChecked(True)
+        self._outputs_box.setChecked(self.neurons.enabled)
         self._outputs_box.setToolTip(self.NEURON_OUTPUTS_TIP)
         self._outputs_box.toggled.connect(self.neuron_outputs_action.setChecked)
         self.setMouseTracking(True)
@@ -140,6 +144,7 @@ class NetworkDiagram(QWidget):
         if self.neurons.enabled == on:
             return
         self.neurons.enabled = on
+        QSettings().setValue(self.NEURON_OUTPUTS_SETTING, on)
         self.neuron_outputs_action.setChecked(on)
         self._outputs_box.setChecked(on)
         self._layout = None  # the neurons change size

@@ -163,6 +163,13 @@ def test_the_switch_is_in_view_only_for_two_input_data(make):
     assert not w.neurons.enabled and not w.neuron_outputs_action.isChecked()
     w.neuron_outputs_action.setChecked(True)
     assert w.neurons.enabled and box.isChecked()
+    # Remembered: a new diagram starts as this one was left.
+    box.setChecked(False)
+    again, _, _ = make(xor64())
+    assert not again.neurons.enabled and not again.neuron_outputs_action.isChecked()
+    again.show_neuron_outputs(True)
+    assert box.isChecked() is False  # the first one is not switched by the second
+    w.show_neuron_outputs(True)
     digits = load_design(resource_path("examples", "digits.json"))
     doc.set_design(digits, "digits")
     assert not box.isVisible() and not w.showing_neuron_outputs
