@@ -487,6 +487,11 @@ class NetworkDiagram(QWidget):
                      f"values before it ({layer.parameter_count(n_in):,} parameters).")
             if col.hidden:
                 words += f" {len(col.shown)} neurons are drawn, {col.hidden:,} summarised."
+            if self.showing_neuron_outputs:
+                names = tuple(getattr(self._dataset(), "raw_feature_names", ())) or ("x1",
+                                                                                     "x2")
+                words += (" Each square is a neuron's output over the input plane "
+                          f"({names[0]} to the right, {names[-1]} up).")
             return words + " Click to select this layer."
         path = path_at(s, hit)
         assert path is not None

@@ -8,8 +8,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSize
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QSize
+from PySide6.QtGui import QColor, QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 import core
 from core.datasets import DatasetSpec, load_dataset
@@ -155,8 +156,13 @@ def test_maps_computed_from_the_weights_are_the_networks_outputs(make):
                                        values.T.reshape(-1, r, r), rtol=1e-9, atol=1e-12)
 
 
-def test_the_switch_is_in_view_only_for_two_input_data(make):
+def test_the_switch_is_in_view_only_for_two_input_data(make, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QToolTip, "showText", lambda pos, text, widget=None: shown.append(text))
     w, doc, _ = make(xor64())
+    pos = w.item_rect((0,)).center().toPoint()
+    QApplication.sendEvent(w, QHelpEvent(QEvent.Type.ToolTip, pos, w.mapToGlobal(pos)))
+    assert "output over the input plane (x1 to the right, x2 up)" in shown[-1]
     box = w.findChild(type(w._outputs_box), "neuron_outputs_box")
     assert box.isVisible() and box.toolTip() and w.neuron_outputs_action.toolTip()
     box.setChecked(False)
