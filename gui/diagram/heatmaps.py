@@ -1,12 +1,22 @@
 """The network diagram's neuron pictures: each drawn neuron's output over the input
-plane as a small image (``map_images``), or its value for one sample as a fill colour
-(``sample_fills``). Built once per new set of values, so a repaint only draws cached
-images. Colours follow ``gui.diagram.heatmap_style``.
+plane (``map_colours``, drawn as one image per column: ``column_strip``), or its value
+for one sample as a fill colour (``sample_fills``). Colours follow
+``gui.diagram.heatmap_style``.
+
+Why one image per column: every painter call lets the GUI thread lose the GIL to the
+thread reading the training progress, and on a busy machine each such hand-over can
+cost milliseconds (measured in ``bench/gui_latency.py``: a picture per neuron made the
+diagram's paint several times slower than the outlines alone). So the pictures of a
+column are scaled and placed in NumPy, once per new maps or size, and a repaint draws
+one image per column.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage
 
 from core.training.neuron_maps import NeuronMaps, column_name
@@ -17,22 +27,28 @@ from gui.diagram.structure import Structure
 NeuronKey = tuple[int, int]
 
 
-def rgb_images(rgb: np.ndarray) -> list[QImage]:
-    """Opaque images of ``rgb`` (k, h, w, 3) uint8, row 0 at the top (copies: each
-    image owns its pixels)."""
-    k, h, w = rgb.shape[:3]
-    c = rgb.astype(np.uint32)
-    packed = np.ascontiguousarray((0xFF << 24) | (c[..., 0] << 16) | (c[..., 1] << 8)
-                                  | c[..., 2])
-    return [QImage(packed[i].data, w, h, 4 * w, QImage.Format.Format_RGB32).copy()
-            for i in range(k)]
+@dataclass(frozen=True)
+class ColumnColours:
+    """The pictures of one column's drawn neurons: ``positions`` (n,) their places in
+    ``Column.shown``, ``rgb`` (n, ny, nx, 3) uint8 with the plane's top row first."""
+
+    positions: tuple[int, ...]
+    rgb: np.ndarray
 
 
-def map_images(structure: Structure, maps: NeuronMaps,
-               classes: list[RGB]) -> dict[NeuronKey, QImage]:
-    """One image per drawn neuron that has a map, the input plane's y axis pointing up.
-    Columns whose width differs from the maps' (another network) get none."""
-    out: dict[NeuronKey, QImage] = {}
+@dataclass(frozen=True)
+class Strip:
+    """A column's pictures as one image, to be drawn at ``rect`` (logical pixels)."""
+
+    rect: QRectF
+    image: QImage
+
+
+def map_colours(structure: Structure, maps: NeuronMaps,
+                classes: list[RGB]) -> dict[int, ColumnColours]:
+    """The colours of every drawn neuron that has a map, by column index. Columns whose
+    width differs from the maps' (another network) get none."""
+    out: dict[int, ColumnColours] = {}
     for i, col in enumerate(structure.columns):
         cm = maps.columns.get(column_name(col.path))
         if cm is None or cm.units != col.units:
@@ -40,15 +56,58 @@ def map_images(structure: Structure, maps: NeuronMaps,
         drawn = [(k, cm.neurons.index(n)) for k, n in enumerate(col.shown) if n in cm.neurons]
         if not drawn:
             continue
-        values = cm.values[[j for _, j in drawn], ::-1]  # (k, ny, nx), top row first
+        values = cm.values[[j for _, j in drawn], ::-1]  # (n, ny, nx), top row first
         if cm.probability:
             rgb = np.stack([neuron_rgb(values[m], cm.neurons[j], col.units, True, 1.0,
                                        classes) for m, (_, j) in enumerate(drawn)])
         else:  # one lookup for the whole column
             rgb = signed_rgb(values, column_scale(cm.values))
-        for (k, _), image in zip(drawn, rgb_images(rgb), strict=True):
-            out[(i, k)] = image
+        out[i] = ColumnColours(tuple(k for k, _ in drawn), rgb)
     return out
+
+
+def resample(rgb: np.ndarray, size: int) -> np.ndarray:
+    """``rgb`` (n, h, w, 3) scaled to (n, size, size, 3) by bilinear interpolation
+    between the points' centres (as a smooth image scaling does), uint8."""
+    n, h, w = rgb.shape[:3]
+
+    def taps(length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = np.clip((np.arange(size) + 0.5) * length / size - 0.5, 0.0, length - 1.0)
+        lo = np.minimum(pos.astype(np.intp), length - 2) if length > 1 else np.zeros(
+            size, dtype=np.intp)
+        frac = pos - lo if length > 1 else np.zeros(size)
+        return lo, np.minimum(lo + 1, length - 1), frac
+
+    y0, y1, fy = taps(h)
+    x0, x1, fx = taps(w)
+    src = rgb.astype(np.float32)
+    rows = (src[:, y0] * (1 - fy)[None, :, None, None]
+            + src[:, y1] * fy[None, :, None, None])  # (n, size, w, 3)
+    out = rows[:, :, x0] * (1 - fx)[None, None, :, None] + rows[:, :, x1] * fx[None, None, :,
+                                                                                None]
+    return np.rint(out).astype(np.uint8)
+
+
+def column_strip(colours: ColumnColours, x: float, ys: np.ndarray, radius: float,
+                 scale: float = 1.0) -> Strip:
+    """One transparent image holding the column's pictures, each a square of side
+    2 * ``radius`` centred on (``x``, ``ys[position]``); ``scale`` device pixels per
+    logical pixel."""
+    side = max(int(round(2 * radius * scale)), 1)
+    centres = ys[list(colours.positions)]
+    top = float(centres.min()) - radius
+    height = int(round((float(centres.max()) - float(centres.min())) * scale)) + side
+    pictures = resample(colours.rgb, side).astype(np.uint32)  # (n, side, side, 3)
+    argb = ((0xFF << 24) | (pictures[..., 0] << 16) | (pictures[..., 1] << 8)
+            | pictures[..., 2])
+    buf = np.zeros((height, side), dtype=np.uint32)  # transparent between pictures
+    for m, cy in enumerate(centres.tolist()):
+        row = min(int(round((cy - radius - top) * scale)), height - side)
+        buf[row:row + side] = argb[m]
+    image = QImage(buf.data, side, height, 4 * side,
+                   QImage.Format.Format_ARGB32_Premultiplied).copy()
+    image.setDevicePixelRatio(scale)
+    return Strip(QRectF(x - side / scale / 2, top, side / scale, height / scale), image)
 
 
 def sample_fills(structure: Structure, values: dict[str, np.ndarray], probability: bool,

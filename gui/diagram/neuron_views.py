@@ -12,7 +12,7 @@ when new values arrived and something asks to paint them.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor
 
 from core import Design, StudioError
 from core.training.model_views import grid_views
@@ -24,7 +24,15 @@ from core.training.neuron_maps import (
 )
 from gui.colors import class_color
 from gui.diagram.heatmap_style import RGB
-from gui.diagram.heatmaps import NeuronKey, map_images, sample_fills
+from gui.diagram.heatmaps import (
+    ColumnColours,
+    NeuronKey,
+    Strip,
+    column_strip,
+    map_colours,
+    sample_fills,
+)
+from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
 
 
@@ -50,7 +58,9 @@ class NeuronViews:
         self._maps: NeuronMaps | None = None
         self._given = False  # the maps came with the weights (not computed here)
         self._computed = False  # computed here for the current weights and design
-        self._images: dict[NeuronKey, QImage] | None = None
+        self._colours: dict[int, ColumnColours] | None = None
+        # The column images for one geometry: (key, strips).
+        self._strips: tuple[tuple, dict[int, Strip]] | None = None
         self._sample: np.ndarray | None = None
         self._fills: dict[NeuronKey, QColor] | None = None
 
@@ -60,7 +70,7 @@ class NeuronViews:
         """New weights (None: the design's initial ones) with their maps, if known."""
         self._weights = weights
         self._maps, self._given, self._computed = maps, maps is not None, False
-        self._images = self._fills = None
+        self._colours = self._strips = self._fills = None
 
     def design_changed(self, same_network: bool, same_data: bool = True) -> None:
         """The design or its data changed: maps computed here are recomputed; maps that
@@ -71,7 +81,7 @@ class NeuronViews:
         if not (same_network and same_data and self._given):
             self._maps, self._given = None, False
         self._computed = False
-        self._images = self._fills = None
+        self._colours = self._strips = self._fills = None
 
     def show_sample(self, x: np.ndarray | None) -> None:
         """Colour by one sample ``x`` (inputs,) as the network reads it; None clears."""
@@ -88,12 +98,29 @@ class NeuronViews:
         return self._sample
 
     # ------------------------------------------------------------ for painting
-    def images(self, structure: Structure, design: Design, dataset
-               ) -> dict[NeuronKey, QImage] | None:
-        """One image per drawn neuron, or None when the maps are off or cannot be had."""
+    def strips(self, structure: Structure, layout: Layout, design: Design, dataset,
+               scale: float = 1.0) -> dict[int, Strip] | None:
+        """One image per column holding its neurons' pictures, placed for ``layout``
+        (``scale`` device pixels per logical pixel), or None when the maps are off or
+        cannot be had. Rebuilt only for new maps or another geometry."""
+        colours = self.colours(structure, design, dataset)
+        if colours is None:
+            return None
+        key = (layout.width, layout.height, layout.radius, scale)
+        if self._strips is None or self._strips[0] != key:
+            self._strips = (key, {
+                i: column_strip(c, layout.columns[i].x, layout.columns[i].ys,
+                                layout.radius, scale)
+                for i, c in colours.items()})
+        return self._strips[1]
+
+    def colours(self, structure: Structure, design: Design, dataset
+                ) -> dict[int, ColumnColours] | None:
+        """Every drawn neuron's picture by column, or None when the maps are off or
+        cannot be had."""
         if not self.enabled or not plane_data(dataset):
             return None
-        if self._images is None:
+        if self._colours is None:
             if self._maps is None and not self._computed:
                 self._computed = True
                 network = self._network(design)
@@ -106,8 +133,9 @@ class NeuronViews:
                         self._maps = None
             if self._maps is None:
                 return None
-            self._images = map_images(structure, self._maps, class_rgbs(dataset))
-        return self._images
+            self._colours = map_colours(structure, self._maps, class_rgbs(dataset))
+            self._strips = None
+        return self._colours
 
     def fills(self, structure: Structure, design: Design, dataset
               ) -> dict[NeuronKey, QColor] | None:

@@ -13,7 +13,6 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
-    QImage,
     QPainter,
     QPainterPath,
     QPen,
@@ -22,7 +21,7 @@ from PySide6.QtGui import (
 
 from core.design.edit import LayerPath
 from gui import colors
-from gui.diagram.heatmaps import NeuronKey
+from gui.diagram.heatmaps import NeuronKey, Strip
 from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
 from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style
@@ -105,7 +104,8 @@ class DiagramPainter:
     parameter count for the legend's right end ("" for none)."""
 
     def __init__(self, font: QFont, background: QColor, text: QColor, weighted: bool,
-                 info: str, images: dict[NeuronKey, QImage] | None = None,
+                 info: str, strips: dict[int, Strip] | None = None,
+                 pictured: set[NeuronKey] | None = None,
                  fills: dict[NeuronKey, QColor] | None = None, right_reserve: float = 0.0
                  ) -> None:
         self.font = font
@@ -115,9 +115,11 @@ class DiagramPainter:
         self.text = text
         self.weighted = weighted
         self.info = info
-        # Neurons drawn as squares showing their output over the input plane
-        # (``gui.diagram.heatmaps.map_images``) or filled by one sample's values.
-        self.images = images or {}
+        # Neurons drawn as squares showing their output over the input plane (one image
+        # per column, ``gui.diagram.heatmaps.column_strip``; ``pictured``: the neurons
+        # it shows) or filled by one sample's values.
+        self.strips = strips or {}
+        self.pictured = (pictured or set()) if strips else set()
         self.fills = fills or {}
         self.right_reserve = right_reserve  # legend row space kept free on the right
 
@@ -185,25 +187,27 @@ class DiagramPainter:
             fill = QColor(edge) if is_sel else QColor(base)
             if is_sel:
                 fill.setAlpha(110)
-            pen = QPen(edge, 2.2 if is_sel else 1.5)
-            p.setPen(pen)
+            p.setPen(QPen(edge, 2.2 if is_sel else 1.5))
             p.setBrush(fill)
+            # As few painter calls as can be: each lets the GUI thread lose the GIL
+            # to the progress reader (measured in bench/gui_latency.py).
+            strip = self.strips.get(i)
+            if strip is not None:
+                p.drawImage(strip.rect, strip.image)
+            outline = QPainterPath()
             for k, y in enumerate(place_.ys.tolist()):
                 key = (i, k)
                 if key in self.fills:
                     p.setBrush(self.fills[key])
                     p.drawEllipse(QPointF(x, y), r, r)
                     p.setBrush(fill)
-                elif key in self.images:
-                    # Smooth scaling: a 22-point map drawn 40 px wide is not blocky.
-                    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-                    box = QRectF(x - r, y - r, 2 * r, 2 * r)
-                    p.drawImage(box, self.images[key])
-                    p.setBrush(Qt.BrushStyle.NoBrush)
-                    p.drawRoundedRect(box, 2, 2)
-                    p.setBrush(fill)
+                elif key in self.pictured:
+                    outline.addRoundedRect(QRectF(x - r, y - r, 2 * r, 2 * r), 2, 2)
                 else:
                     p.drawEllipse(QPointF(x, y), r, r)
+            if not outline.isEmpty():
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawPath(outline)
 
             p.setFont(small)
             if place_.ellipsis_y is not None:
@@ -334,7 +338,7 @@ class DiagramPainter:
             x += 22
             note = "grey: no weights yet (colours appear when training starts)"
         # With pictures on the neurons the line says what they are, in the room left.
-        if self.images:
+        if self.strips:
             note = ("weight  ·  squares: each neuron's output over the input plane"
                     if self.weighted else
                     "no weights yet  ·  squares: the initial network's neuron outputs")

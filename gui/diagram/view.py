@@ -392,12 +392,15 @@ class NetworkDiagram(QWidget):
             selected = self._sel.path
         design, dataset = self._doc.design, self._dataset()
         fills = self.neurons.fills(s, design, dataset)
-        images = None if fills else self.neurons.images(s, design, dataset)
+        strips = None if fills else self.neurons.strips(s, layout, design, dataset,
+                                                        p.device().devicePixelRatioF())
+        pictured = ({(i, k) for i, c in (self.neurons.colours(s, design, dataset) or {}).items()
+                     for k in c.positions} if strips else set())
         box = self._outputs_box
         reserve = box.width() + 8 if box.isVisible() and not export else 0.0
         painter = DiagramPainter(self.font(), self._background(), self.palette().text().color(),
-                                 self._buckets is not None, self._network_info(s), images,
-                                 fills, reserve)
+                                 self._buckets is not None, self._network_info(s), strips,
+                                 pictured, fills, reserve)
         painter.paint(p, s, layout, groups, selected, w)
 
     def _network_info(self, s: Structure) -> str:
