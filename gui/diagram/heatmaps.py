@@ -1,5 +1,5 @@
 """The network diagram's neuron pictures: each drawn neuron's output over the input
-plane (``map_colours``, drawn as one image per column: ``column_strip``), or its value
+plane (``map_colours``, drawn as one image per column: ``column_strips``), or its value
 for one sample as a fill colour (``sample_fills``). Colours follow
 ``gui.diagram.heatmap_style``.
 
@@ -21,6 +21,7 @@ from PySide6.QtGui import QColor, QImage
 
 from core.training.neuron_maps import NeuronMaps, column_name
 from gui.diagram.heatmap_style import RGB, column_scale, neuron_rgb, signed_rgb
+from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
 
 #: (column index, position in ``Column.shown``) -> what that neuron shows.
@@ -66,48 +67,58 @@ def map_colours(structure: Structure, maps: NeuronMaps,
     return out
 
 
+def _weights(length: int, size: int) -> np.ndarray:
+    """(size, length) bilinear weights from ``length`` points to ``size`` pixels,
+    between the points' centres (as a smooth image scaling does)."""
+    pos = np.clip((np.arange(size) + 0.5) * length / size - 0.5, 0.0, length - 1.0)
+    lo = np.minimum(pos.astype(np.intp), max(length - 2, 0))
+    frac = pos - lo
+    w = np.zeros((size, length))
+    w[np.arange(size), lo] = 1.0 - frac
+    w[np.arange(size), np.minimum(lo + 1, length - 1)] += frac
+    return w
+
+
 def resample(rgb: np.ndarray, size: int) -> np.ndarray:
-    """``rgb`` (n, h, w, 3) scaled to (n, size, size, 3) by bilinear interpolation
-    between the points' centres (as a smooth image scaling does), uint8."""
+    """``rgb`` (n, h, w, 3) scaled to (n, size, size, 3) by bilinear interpolation, uint8:
+    two small matrix products for all pictures at once."""
     n, h, w = rgb.shape[:3]
-
-    def taps(length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        pos = np.clip((np.arange(size) + 0.5) * length / size - 0.5, 0.0, length - 1.0)
-        lo = np.minimum(pos.astype(np.intp), length - 2) if length > 1 else np.zeros(
-            size, dtype=np.intp)
-        frac = pos - lo if length > 1 else np.zeros(size)
-        return lo, np.minimum(lo + 1, length - 1), frac
-
-    y0, y1, fy = taps(h)
-    x0, x1, fx = taps(w)
-    src = rgb.astype(np.float32)
-    rows = (src[:, y0] * (1 - fy)[None, :, None, None]
-            + src[:, y1] * fy[None, :, None, None])  # (n, size, w, 3)
-    out = rows[:, :, x0] * (1 - fx)[None, None, :, None] + rows[:, :, x1] * fx[None, None, :,
-                                                                                None]
-    return np.rint(out).astype(np.uint8)
+    wy, wx = _weights(h, size), _weights(w, size)
+    planes = np.moveaxis(rgb.astype(np.float64), 3, 1)  # (n, 3, h, w)
+    out = wy @ planes @ wx.T  # (n, 3, size, size)
+    return np.rint(np.moveaxis(out, 1, 3)).astype(np.uint8)
 
 
-def column_strip(colours: ColumnColours, x: float, ys: np.ndarray, radius: float,
-                 scale: float = 1.0) -> Strip:
-    """One transparent image holding the column's pictures, each a square of side
-    2 * ``radius`` centred on (``x``, ``ys[position]``); ``scale`` device pixels per
-    logical pixel."""
+def column_strips(colours: dict[int, ColumnColours], layout: Layout,
+                  scale: float = 1.0) -> dict[int, Strip]:
+    """Every column's pictures as one transparent image each, a square of side
+    2 * ``layout.radius`` centred on each pictured neuron; ``scale`` device pixels per
+    logical pixel. All pictures are scaled in one go."""
+    if not colours:
+        return {}
+    radius = layout.radius
     side = max(int(round(2 * radius * scale)), 1)
-    centres = ys[list(colours.positions)]
-    top = float(centres.min()) - radius
-    height = int(round((float(centres.max()) - float(centres.min())) * scale)) + side
-    pictures = resample(colours.rgb, side).astype(np.uint32)  # (n, side, side, 3)
-    argb = ((0xFF << 24) | (pictures[..., 0] << 16) | (pictures[..., 1] << 8)
-            | pictures[..., 2])
-    buf = np.zeros((height, side), dtype=np.uint32)  # transparent between pictures
-    for m, cy in enumerate(centres.tolist()):
-        row = min(int(round((cy - radius - top) * scale)), height - side)
-        buf[row:row + side] = argb[m]
-    image = QImage(buf.data, side, height, 4 * side,
-                   QImage.Format.Format_ARGB32_Premultiplied).copy()
-    image.setDevicePixelRatio(scale)
-    return Strip(QRectF(x - side / scale / 2, top, side / scale, height / scale), image)
+    pictures = resample(np.concatenate([c.rgb for c in colours.values()]), side)
+    p = pictures.astype(np.uint32)
+    argb = (0xFF << 24) | (p[..., 0] << 16) | (p[..., 1] << 8) | p[..., 2]  # (n, side, side)
+    out: dict[int, Strip] = {}
+    first = 0
+    for i, c in colours.items():
+        place_ = layout.columns[i]
+        centres = place_.ys[list(c.positions)]
+        top = float(centres.min()) - radius
+        height = int(round((float(centres.max()) - float(centres.min())) * scale)) + side
+        buf = np.zeros((height, side), dtype=np.uint32)  # transparent between pictures
+        for m, cy in enumerate(centres.tolist()):
+            row = min(int(round((cy - radius - top) * scale)), height - side)
+            buf[row:row + side] = argb[first + m]
+        first += len(c.positions)
+        image = QImage(buf.data, side, height, 4 * side,
+                       QImage.Format.Format_ARGB32_Premultiplied).copy()
+        image.setDevicePixelRatio(scale)
+        out[i] = Strip(QRectF(place_.x - side / scale / 2, top, side / scale,
+                              height / scale), image)
+    return out
 
 
 def sample_fills(structure: Structure, values: dict[str, np.ndarray], probability: bool,

@@ -28,7 +28,7 @@ from gui.diagram.heatmaps import (
     ColumnColours,
     NeuronKey,
     Strip,
-    column_strip,
+    column_strips,
     map_colours,
     sample_fills,
 )
@@ -108,10 +108,7 @@ class NeuronViews:
             return None
         key = (layout.width, layout.height, layout.radius, scale)
         if self._strips is None or self._strips[0] != key:
-            self._strips = (key, {
-                i: column_strip(c, layout.columns[i].x, layout.columns[i].ys,
-                                layout.radius, scale)
-                for i, c in colours.items()})
+            self._strips = (key, column_strips(colours, layout, scale))
         return self._strips[1]
 
     def colours(self, structure: Structure, design: Design, dataset

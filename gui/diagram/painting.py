@@ -116,7 +116,7 @@ class DiagramPainter:
         self.weighted = weighted
         self.info = info
         # Neurons drawn as squares showing their output over the input plane (one image
-        # per column, ``gui.diagram.heatmaps.column_strip``; ``pictured``: the neurons
+        # per column, ``gui.diagram.heatmaps.column_strips``; ``pictured``: the neurons
         # it shows) or filled by one sample's values.
         self.strips = strips or {}
         self.pictured = (pictured or set()) if strips else set()
