@@ -47,6 +47,13 @@ class FitCurve:
     y: np.ndarray
 
 
+def on_plane(dataset) -> bool:
+    """Whether ``dataset`` (a core Dataset or None) has two raw inputs: a plane the
+    decision surface and the neuron maps cover."""
+    raw = getattr(dataset, "x_train_raw", None)
+    return raw is not None and raw.ndim == 2 and raw.shape[1] == 2
+
+
 def surface_grid(network: Network, dataset, logits: bool,
                  resolution: int = GRID_RESOLUTION) -> SurfaceGrid | None:
     """The model's output over a grid covering the raw 2-D inputs (with a margin), or
@@ -60,9 +67,9 @@ def grid_views(network: Network, dataset, logits: bool, resolution: int = GRID_R
     2-D input plane, from one evaluation-mode forward pass (``resolution`` ** 2 points;
     the maps keep every ``stride``-th point: ``MAP_RESOLUTION`` with stride 1 gives the
     maps' own grid). (None, None) for datasets that are not two-dimensional."""
-    raw = getattr(dataset, "x_train_raw", None)
-    if raw is None or raw.shape[1] != 2:
+    if not on_plane(dataset):
         return None, None
+    raw = dataset.x_train_raw
     both = np.concatenate([raw, dataset.x_val_raw]) if dataset.x_val_raw.size else raw
     lo, hi = both.min(axis=0), both.max(axis=0)
     pad = (hi - lo) * 0.08 + 1e-9

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from core import Design, StudioError
-from core.training.model_views import grid_views
+from core.training.model_views import grid_views, on_plane
 from core.training.neuron_maps import (
     MAP_RESOLUTION,
     NeuronMaps,
@@ -34,13 +34,6 @@ from gui.diagram.heatmaps import (
 )
 from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
-
-
-def plane_data(dataset) -> bool:
-    """Whether ``dataset`` (a core Dataset or None) has two raw inputs: the plane the
-    maps cover."""
-    raw = getattr(dataset, "x_train_raw", None)
-    return raw is not None and raw.ndim == 2 and raw.shape[1] == 2
 
 
 def class_rgbs(dataset) -> list[RGB]:
@@ -115,7 +108,7 @@ class NeuronViews:
                 ) -> dict[int, ColumnColours] | None:
         """Every drawn neuron's picture by column, or None when the maps are off or
         cannot be had."""
-        if not self.enabled or not plane_data(dataset):
+        if not self.enabled or not on_plane(dataset):
             return None
         if self._colours is None:
             if self._maps is None and not self._computed:

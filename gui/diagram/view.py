@@ -40,10 +40,11 @@ from PySide6.QtWidgets import QCheckBox, QMenu, QSizePolicy, QToolTip, QWidget
 from core import LAYER_KINDS, StudioError
 from core.design.edit import LayerPath, input_features, layer_at
 from core.design.spec import NetworkSpec
+from core.training.model_views import on_plane
 from core.training.neuron_maps import NeuronMaps
 from gui import colors
 from gui.diagram.layout import Layout, hit_test, path_at, place
-from gui.diagram.neuron_views import NeuronViews, plane_data
+from gui.diagram.neuron_views import NeuronViews
 from gui.diagram.painting import (
     DiagramPainter,
     connection_pens,
@@ -256,7 +257,7 @@ class NetworkDiagram(QWidget):
         return self._data.dataset if self._data is not None else None
 
     def _plane(self) -> bool:
-        return self._structure is not None and plane_data(self._dataset())
+        return self._structure is not None and on_plane(self._dataset())
 
     def _rebuild(self) -> None:
         net = self._doc.design.network

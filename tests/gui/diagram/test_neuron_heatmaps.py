@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QSize
 from PySide6.QtGui import QColor, QHelpEvent
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QCheckBox, QToolTip
 
 import core
 from core.datasets import DatasetSpec, load_dataset
@@ -163,7 +163,7 @@ def test_the_switch_is_in_view_only_for_two_input_data(make, monkeypatch):
     pos = w.item_rect((0,)).center().toPoint()
     QApplication.sendEvent(w, QHelpEvent(QEvent.Type.ToolTip, pos, w.mapToGlobal(pos)))
     assert "output over the input plane (x1 to the right, x2 up)" in shown[-1]
-    box = w.findChild(type(w._outputs_box), "neuron_outputs_box")
+    box = w.findChild(QCheckBox, "neuron_outputs_box")
     assert box.isVisible() and box.toolTip() and w.neuron_outputs_action.toolTip()
     box.setChecked(False)
     assert not w.neurons.enabled and not w.neuron_outputs_action.isChecked()
