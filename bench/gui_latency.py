@@ -1,7 +1,8 @@
 """Responsiveness of the real main window while the trainer runs at full speed.
 
 For each network of ``bench/trainer.py`` ((a) 2-8-8-1 tanh, (b) 784-256-256-10 ReLU,
-(c) 20x64 sigmoid, (d) 784-1024-1024-10 ReLU) it opens the real ``MainWindow``
+(c) 20x64 sigmoid, (d) 784-1024-1024-10 ReLU), and (e) 2-32-32-2 tanh (the spiral
+example's shape: wide columns of neuron heatmaps), it opens the real ``MainWindow``
 offscreen with every plot live, trains for a fixed time and prints:
 
 - the GUI event loop's lateness: how late a 1 ms repeating QTimer fires (p50/p99/max);
@@ -11,7 +12,12 @@ offscreen with every plot live, trains for a fixed time and prints:
 - training throughput in the window (the trainer runs in its child process, see
   ``core.training.process``) as a ratio of the headless ``Trainer`` on the same network and data,
   measured in this process right before and right after (their mean);
-- the plot redraw time with 1e3, 1e4, 1e5 and 1e6 recorded steps.
+- the plot redraw time with 1e3, 1e4, 1e5 and 1e6 recorded steps;
+- for networks on two inputs, the same twice, with the network diagram's neuron
+  heatmaps off and on (``--neurons``): the diagram is then shown in a window of its own
+  beside the plots, so both repaint live, and its paints per second and median paint
+  time are printed; and the training side's cost of the maps (one grid pass for the
+  decision surface alone, and with every neuron's map).
 
 Targets (from the live-training issue): p99 lateness <= 16 ms, max <= 50 ms; >= 25
 redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x headless.
@@ -19,7 +25,7 @@ redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x h
 Usage::
 
     cd /work/main && QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py \
-        [--seconds 6] [--only a,c]
+        [--seconds 6] [--only a,c] [--neurons both|on|off]
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig  # noqa: E402
 from core.datasets import build_dataset  # noqa: E402
 from core.records.snapshots import StepSnapshot
+from core.training.process import VIEW_INTERVAL  # noqa: E402
 from core.training.progress import ProgressBatcher  # noqa: E402
 from core.training.trainer import Trainer, TrainingControl  # noqa: E402
 
@@ -71,6 +78,10 @@ def models() -> dict[str, tuple[str, NetworkSpec, TrainConfig, int, int]]:
                                 A("softmax"))),
               TrainConfig(loss="softmax_cross_entropy", learning_rate=0.01, batch_size=256,
                           **sgd), 784, 10),
+        "e": ("2-32-32-2 tanh, softmax CE, batch 10",
+              NetworkSpec(2, (D(32), A("tanh"), D(32), A("tanh"), D(2), A("softmax"))),
+              TrainConfig(loss="softmax_cross_entropy", learning_rate=0.05, batch_size=10,
+                          **sgd), 2, 2),
     }
 
 
@@ -110,12 +121,23 @@ def headless_rate(design: Design, dataset, seconds: float) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def window_run(app: QApplication, design: Design, dataset, seconds: float) -> dict:
+def window_run(app: QApplication, design: Design, dataset, seconds: float,
+               neurons: bool | None = None) -> dict:
+    """``neurons``: None leaves the diagram in its tab (hidden behind the plots); True or
+    False shows it beside them with its neuron heatmaps on or off."""
+    from gui.diagram.view import NetworkDiagram
     from gui.main_window import MainWindow
     from gui.training.plots import TrainingPlots
 
     redraws: list[float] = []
+    paints: list[float] = []
     original = TrainingPlots.redraw_visible
+    original_paint = NetworkDiagram.paintEvent
+
+    def timed_paint(diagram: NetworkDiagram, event) -> None:
+        t0 = time.perf_counter()
+        original_paint(diagram, event)
+        paints.append(time.perf_counter() - t0)
 
     def timed_redraw(plots: TrainingPlots) -> bool:
         # The frame clock calls this every frame: count the frames that drew something.
@@ -127,20 +149,30 @@ def window_run(app: QApplication, design: Design, dataset, seconds: float) -> di
 
     # Patched on the class before the window exists: the clock connects the bound method.
     TrainingPlots.redraw_visible = timed_redraw
+    NetworkDiagram.paintEvent = timed_paint
     try:
-        return _window_run(app, MainWindow(), redraws, design, dataset, seconds)
+        return _window_run(app, MainWindow(), redraws, paints, design, dataset, seconds,
+                           neurons)
     finally:
         TrainingPlots.redraw_visible = original
+        NetworkDiagram.paintEvent = original_paint
 
 
-def _window_run(app: QApplication, window, redraws: list[float], design: Design, dataset,
-                seconds: float) -> dict:
+def _window_run(app: QApplication, window, redraws: list[float], paints: list[float],
+                design: Design, dataset, seconds: float, neurons: bool | None) -> dict:
     window.resize(1400, 860)
     window.document.load(design, None)
     window.dataset_state.dataset = dataset  # an in-memory set: no dataset choice to load
     window.dataset_state.error = ""
     window.dataset_state.changed.emit()
     window.show()
+    if neurons is not None:
+        # In view beside the plots (as in a layout that shows both while training).
+        diagram = window.diagram
+        diagram.setParent(None)
+        diagram.resize(760, 520)
+        diagram.show()
+        diagram.show_neuron_outputs(neurons)
     for _ in range(10):
         app.processEvents()
     steps: list[int] = []
@@ -171,6 +203,7 @@ def _window_run(app: QApplication, window, redraws: list[float], design: Design,
     def begin() -> None:
         marks["first"] = steps[-1] if steps else 0
         redraws.clear()
+        paints.clear()
         lateness.clear()
         clock.start()
         last[0] = 0.0
@@ -196,6 +229,7 @@ def _window_run(app: QApplication, window, redraws: list[float], design: Design,
     done_steps = (steps[-1] if steps else 0) - first_step
     window.training.shutdown()
     window.document.undo_stack.clear()
+    window.diagram.close()
     window.close()
     lat = np.array(lateness) if lateness else np.zeros(1)
     return {
@@ -204,7 +238,34 @@ def _window_run(app: QApplication, window, redraws: list[float], design: Design,
         "redraw_ms": 1e3 * statistics.median(redraws) if redraws else float("nan"),
         "rate": done_steps / elapsed,
         "gui_cpu": marks["gui_cpu"] / elapsed, "cpu": marks["cpu"] / elapsed,
+        "paints": len(paints) / elapsed,
+        "paint_ms": 1e3 * statistics.median(paints) if paints else float("nan"),
     }
+
+
+def view_cost(design: Design, dataset) -> tuple[float, float]:
+    """The training side's model-view grid pass, median ms: the decision surface's
+    forward pass alone, and with every column's neuron maps (``grid_views``)."""
+    from core.training.model_views import GRID_RESOLUTION, grid_views
+
+    trainer = Trainer(design, dataset)
+    net = trainer.network
+    lo, hi = dataset.x_train_raw.min(axis=0), dataset.x_train_raw.max(axis=0)
+    axes = [np.linspace(lo[i], hi[i], GRID_RESOLUTION) for i in (0, 1)]
+    gx, gy = np.meshgrid(*axes)
+    points = dataset.transform(np.column_stack([gx.ravel(), gy.ravel()])).astype(net.dtype)
+
+    def median_ms(fn) -> float:
+        times = []
+        for _ in range(41):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return 1e3 * statistics.median(times)
+
+    alone = median_ms(lambda: net.forward(points, training=False))
+    both = median_ms(lambda: grid_views(net, dataset, trainer.stepper.logits))
+    return alone, both
 
 
 def redraw_scaling(app: QApplication) -> dict[int, float]:
@@ -250,7 +311,10 @@ def redraw_scaling(app: QApplication) -> dict[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per model")
-    parser.add_argument("--only", default="a,b,c,d", help="models to run, e.g. a,c")
+    parser.add_argument("--only", default="a,b,c,d,e", help="models to run, e.g. a,c")
+    parser.add_argument("--neurons", default="both", choices=("both", "on", "off"),
+                        help="networks on two inputs: the diagram beside the plots with "
+                             "its neuron heatmaps off, on, or both one after the other")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     from gui.app import configure_application
@@ -262,23 +326,34 @@ def main() -> int:
         title, net, cfg, inputs, classes = models()[key]
         design = Design(net, cfg, None, f"bench {key}")
         dataset = make_dataset(inputs, classes)
-        before = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
-        r = window_run(app, design, dataset, args.seconds)
-        after = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
-        headless = (before + after) / 2
-        r["ratio"] = r["rate"] / headless
-        rows.append((key, title, headless, r))
-        print(f"({key}) {title}: lateness p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max "
-              f"{r['max']:.1f} ms; {r['fps']:.1f} redraws/s ({r['redraw_ms']:.1f} ms each); "
-              f"{r['rate']:,.0f} steps/s in the window vs {headless:,.0f} headless = "
-              f"{r['ratio']:.2f}x", flush=True)
+        modes: list[bool | None] = [None]
+        if inputs == 2:
+            modes = {"both": [False, True], "on": [True], "off": [False]}[args.neurons]
+            alone, both = view_cost(design, dataset)
+            print(f"({key}) model views on the training side: decision surface "
+                  f"{alone:.2f} ms, with every neuron's map {both:.2f} ms "
+                  f"(every {VIEW_INTERVAL:g} s)", flush=True)
+        for neurons in modes:
+            label = key if neurons is None else f"{key} heatmaps {'on' if neurons else 'off'}"
+            before = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
+            r = window_run(app, design, dataset, args.seconds, neurons)
+            after = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
+            headless = (before + after) / 2
+            r["ratio"] = r["rate"] / headless
+            rows.append((label, title, headless, r))
+            diagram = (f"; diagram {r['paints']:.1f} paints/s ({r['paint_ms']:.1f} ms each)"
+                       if neurons is not None else "")
+            print(f"({label}) {title}: lateness p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                  f"max {r['max']:.1f} ms; {r['fps']:.1f} redraws/s ({r['redraw_ms']:.1f} ms "
+                  f"each){diagram}; {r['rate']:,.0f} steps/s in the window vs "
+                  f"{headless:,.0f} headless = {r['ratio']:.2f}x", flush=True)
     scaling = redraw_scaling(app)
     base = scaling[1_000]
     print("plot redraw (10 layers, loss, norms, ratios): " + ", ".join(
         f"{n:.0e} steps {ms:.1f} ms" for n, ms in scaling.items())
         + f"; 1e6/1e3 = {scaling[1_000_000] / base:.2f}x (target <= 1.5x)")
-    print("\nmodel  p99 ms  max ms  redraws/s  in-window/headless   targets: p99<=16, "
-          "max<=50, >=25/s, >=0.8x")
+    print("\nmodel               p99 ms  max ms  redraws/s  paints/s  in-window/headless   "
+          "targets: p99<=16, max<=50, >=25/s, >=0.8x")
     for key, _title, _h, r in rows:
         every_step = r["fps"] >= 0.95 * r["rate"]  # fewer steps than frames: all drawn
         ok = (r["p99"] <= 16, r["max"] <= 50, r["fps"] >= 25 or every_step,
@@ -286,8 +361,9 @@ def main() -> int:
         marks = ["met" if o else "MISSED" for o in ok]
         if r["fps"] < 25 and every_step:
             marks[2] = f"met (all {r['rate']:.0f} steps/s drawn)"
-        print(f"({key})   {r['p99']:6.1f}  {r['max']:6.1f}  {r['fps']:9.1f}  {r['ratio']:17.2f}"
-              f"   {' '.join(marks)}")
+        paints = f"{r['paints']:8.1f}" if key != key.split()[0] else f"{'-':>8}"
+        print(f"{'(' + key + ')':18}  {r['p99']:6.1f}  {r['max']:6.1f}  {r['fps']:9.1f}  "
+              f"{paints}  {r['ratio']:17.2f}   {' '.join(marks)}")
     return 0
 
 

@@ -17,6 +17,11 @@ KIND_COLORS = {
     "batchnorm": "#AA3377",
     "residual": "#66CCEE",
 }
+# Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
+# even a 20-class CSV gets distinct colours before they repeat.
+_CLASS_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377",
+                 "#332288", "#117733", "#999933", "#882255", "#44AA99", "#DDCC77",
+                 "#CC6677", "#88CCEE", "#AA4499")
 ERROR = QColor("#C0392B")
 WARNING = QColor("#D68910")
 POSITIVE = QColor("#2E6FBA")  # positive weights in the diagram
@@ -26,6 +31,12 @@ NEGATIVE = QColor("#D1495B")  # negative weights
 def series_color(index: int) -> QColor:
     """The colour of the ``index``-th layer with parameters (curves and cards)."""
     return QColor(_PALETTE[index % len(_PALETTE)])
+
+
+def class_color(index: int) -> QColor:
+    """Colour of class ``index``: dataset previews, the decision surface, the diagram's
+    output neurons."""
+    return QColor(_CLASS_COLORS[index % len(_CLASS_COLORS)])
 
 
 def kind_color(kind: str) -> QColor:

@@ -69,6 +69,12 @@ class Network:
         self._fused_final = fused_final
         self._skipped_final = False
 
+    @property
+    def fused_final(self) -> bool:
+        """Whether the last layer is a sigmoid/softmax a fused loss may absorb
+        (``forward(..., logits=True)`` skips it)."""
+        return self._fused_final is not None
+
     # ------------------------------------------------------------------ passes
     def forward(self, X: np.ndarray, training: bool = True, logits: bool = False) -> np.ndarray:
         """Run the forward pass on ``X`` (batch, inputs); return a new (batch, outputs) array.

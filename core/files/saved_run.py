@@ -150,7 +150,8 @@ def replay_batch(saved: SavedRun, design: Design, dataset) -> ProgressBatch:
     batch.weights = saved.state.weights
     if trainer is not None:
         views = model_views(trainer, dataset)
-        batch.surface, batch.fit = views["surface"], views["fit"]
+        batch.surface, batch.fit, batch.neurons = (views["surface"], views["fit"],
+                                                    views["neurons"])
         # One pass over the validation rows for both.
         out_v = trainer.evaluate(trainer.Xv, trainer.Yv)[1]
         batch.confusion = trainer.confusion(out_v)

@@ -199,6 +199,7 @@ class _Delivery:
             views = model_views(self._trainer, self._dataset)
             batch.weights, batch.surface, batch.fit = (views["weights"], views["surface"],
                                                        views["fit"])
+            batch.neurons = views["neurons"]
             # From the latest epoch's validation outputs (no pass of its own), once per
             # epoch; where the run stands (its end, a save) from the weights as they
             # are, as a reopened project shows them.

@@ -17,6 +17,7 @@ import numpy as np
 from core.records.snapshots import EpochSnapshot, RunEnd, RunWarning, StepSnapshot
 from core.training.misclassified import Misclassified
 from core.training.model_views import FitCurve, SurfaceGrid
+from core.training.neuron_maps import NeuronMaps
 from core.training.train_state import TrainState
 
 
@@ -45,6 +46,8 @@ class ProgressBatch:
     end: RunEnd | None = None
     weights: dict[str, np.ndarray] | None = None
     surface: SurfaceGrid | None = None
+    # Every column's neuron outputs over the surface's grid (2-D data; with the surface).
+    neurons: NeuronMaps | None = None
     fit: FitCurve | None = None
     confusion: np.ndarray | None = None
     misclassified: Misclassified | None = None
@@ -141,8 +144,8 @@ def merge_batches(batches: list[ProgressBatch]) -> ProgressBatch | None:
         cat("learning_rates"), cat("detail_steps"), cat("grad_norms"), cat("weight_norms"),
         cat("update_ratios"), [e for b in batches for e in b.epoch_snapshots],
         next((b.end for b in reversed(batches) if b.end is not None), None))
-    for name in ("weights", "surface", "fit", "confusion", "misclassified", "train_state",
-                 "warning"):
+    for name in ("weights", "surface", "neurons", "fit", "confusion", "misclassified",
+                 "train_state", "warning"):
         setattr(merged, name, next((getattr(b, name) for b in reversed(batches)
                                     if getattr(b, name) is not None), None))
     merged.samples_per_second = last.samples_per_second

@@ -90,6 +90,10 @@ BADGE_GAP = 3.0
 LEGEND_H = 16.0
 MARGIN = 8.0
 MAX_SLOT = 44.0
+MAX_RADIUS = 13.0
+# Neurons showing their output over the input plane are squares that need more room.
+BIG_SLOT = 58.0
+BIG_RADIUS = 24.0
 MAX_SPACING = 240.0
 EDGE = 2.0  # text keeps this far from the widget's sides
 TITLE_GAP = 6.0  # between two titles in one row
@@ -110,9 +114,10 @@ def estimate_badge(text: str) -> float:
 
 def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
           right_pad: float = 0.0, title_width: Measure | None = None,
-          badge_width: Measure | None = None) -> Layout:
+          badge_width: Measure | None = None, big: bool = False) -> Layout:
     """Positions for ``s`` in ``width`` x ``height`` pixels, leaving ``left_pad`` for the
-    input labels and ``right_pad`` for the output labels. ``title_width`` and
+    input labels and ``right_pad`` for the output labels; ``big``: larger neurons (up
+    to ``BIG_RADIUS``), for pictures drawn on them. ``title_width`` and
     ``badge_width`` measure a column title's and a badge's text (default: estimates);
     they decide which titles and badge texts fit without overlapping (``_titles``,
     ``_badges``)."""
@@ -140,8 +145,12 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
     title_y = top - title_h - 2
 
     slots = max(len(c.shown) + (1 if c.hidden else 0) for c in s.columns)
-    slot = min(area_h / max(slots, 1), MAX_SLOT)
-    radius = float(np.clip(min(slot * 0.36, spacing * 0.16), 2.0, 13.0))
+    if big:
+        slot = min(area_h / max(slots, 1), BIG_SLOT)
+        radius = float(np.clip(min(slot * 0.42, spacing * 0.2), 2.0, BIG_RADIUS))
+    else:
+        slot = min(area_h / max(slots, 1), MAX_SLOT)
+        radius = float(np.clip(min(slot * 0.36, spacing * 0.16), 2.0, MAX_RADIUS))
     mid = top + area_h / 2
 
     places: list[ColumnPlace] = []

@@ -1,17 +1,27 @@
 """Painting the network diagram: the connections (grouped by pen, weak under strong), the
-neurons, residual blocks, badges and the legend, for one ``Structure`` laid out as one
-``Layout`` (``gui.diagram.layout``). The widget paints the screen and its PNG and SVG
-exports through the same :class:`DiagramPainter`.
+neurons (circles, or squares showing their output over the input plane), residual
+blocks, badges and the legend, for one ``Structure`` laid out as one ``Layout``
+(``gui.diagram.layout``). The widget paints the screen and its PNG and SVG exports
+through the same :class:`DiagramPainter`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 
 from core.design.edit import LayerPath
 from gui import colors
+from gui.diagram.heatmaps import NeuronKey, Strip
 from gui.diagram.layout import Layout
 from gui.diagram.structure import Structure
 from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style
@@ -94,7 +104,10 @@ class DiagramPainter:
     parameter count for the legend's right end ("" for none)."""
 
     def __init__(self, font: QFont, background: QColor, text: QColor, weighted: bool,
-                 info: str) -> None:
+                 info: str, strips: dict[int, Strip] | None = None,
+                 pictured: set[NeuronKey] | None = None,
+                 fills: dict[NeuronKey, QColor] | None = None, right_reserve: float = 0.0
+                 ) -> None:
         self.font = font
         self.small = small_font(font)
         self.title = title_font(font)
@@ -102,6 +115,13 @@ class DiagramPainter:
         self.text = text
         self.weighted = weighted
         self.info = info
+        # Neurons drawn as squares showing their output over the input plane (one image
+        # per column, ``gui.diagram.heatmaps.column_strips``; ``pictured``: the neurons
+        # it shows) or filled by one sample's values.
+        self.strips = strips or {}
+        self.pictured = (pictured or set()) if strips else set()
+        self.fills = fills or {}
+        self.right_reserve = right_reserve  # legend row space kept free on the right
 
     def paint(self, p: QPainter, s: Structure, layout: Layout,
               groups: list[tuple[QPen, list]], selected: LayerPath | None, w: float) -> None:
@@ -169,8 +189,25 @@ class DiagramPainter:
                 fill.setAlpha(110)
             p.setPen(QPen(edge, 2.2 if is_sel else 1.5))
             p.setBrush(fill)
-            for y in place_.ys.tolist():
-                p.drawEllipse(QPointF(x, y), r, r)
+            # As few painter calls as can be: each lets the GUI thread lose the GIL
+            # to the progress reader (measured in bench/gui_latency.py).
+            strip = self.strips.get(i)
+            if strip is not None:
+                p.drawImage(strip.rect, strip.image)
+            outline = QPainterPath()
+            for k, y in enumerate(place_.ys.tolist()):
+                key = (i, k)
+                if key in self.fills:
+                    p.setBrush(self.fills[key])
+                    p.drawEllipse(QPointF(x, y), r, r)
+                    p.setBrush(fill)
+                elif key in self.pictured:
+                    outline.addRoundedRect(QRectF(x - r, y - r, 2 * r, 2 * r), 2, 2)
+                else:
+                    p.drawEllipse(QPointF(x, y), r, r)
+            if not outline.isEmpty():
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawPath(outline)
 
             p.setFont(small)
             if place_.ellipsis_y is not None:
@@ -300,14 +337,22 @@ class DiagramPainter:
             p.drawLine(QPointF(x, y), QPointF(x + 18, y))
             x += 22
             note = "grey: no weights yet (colours appear when training starts)"
+        # With pictures on the neurons the line says what they are, in the room left.
+        if self.strips:
+            note = ("weight  ·  squares: each neuron's output over the input plane"
+                    if self.weighted else
+                    "no weights yet  ·  squares: the initial network's neuron outputs")
+        elif self.fills:
+            note = (("weight" if self.weighted else "no weights yet")
+                    + "  ·  neuron colours: their values for the chosen sample")
         p.setPen(_TEXT_DIM)
+        right = layout.width - self.right_reserve
         p.drawText(QPointF(x, y + fm.ascent() / 2 - 1),
-                   fm.elidedText(note, Qt.TextElideMode.ElideRight, max(layout.width - x - 8, 40)))
+                   fm.elidedText(note, Qt.TextElideMode.ElideRight, max(right - x - 8, 40)))
         if self.info:
             wide = fm.horizontalAdvance(self.info)
-            if x + fm.horizontalAdvance(note) + wide + 24 < layout.width:
-                p.drawText(QPointF(layout.width - 8 - wide, y + fm.ascent() / 2 - 1),
-                           self.info)
+            if x + fm.horizontalAdvance(note) + wide + 24 < right:
+                p.drawText(QPointF(right - 8 - wide, y + fm.ascent() / 2 - 1), self.info)
 
 
 def _series(index: int | None) -> QColor:

@@ -23,10 +23,10 @@ from core.design.spec import (
     ResidualSpec,
 )
 
-FULL_LIMIT = 16  # columns up to this many neurons are drawn whole
-HEAD = 6  # a wider column draws its first HEAD and last TAIL neurons around an ellipsis
-TAIL = 6
-
+# Columns up to FULL_LIMIT neurons are drawn whole; a wider column draws its first HEAD
+# and last TAIL neurons around an ellipsis: the neurons whose maps the core computes
+# (the layout reads HEAD here).
+from core.training.neuron_maps import HEAD, sampled_neurons  # noqa: F401
 
 # Short badge texts, for columns too close together for the full ones.
 SHORT_ACTIVATIONS = {
@@ -117,10 +117,9 @@ def short_text(layer: LayerSpec) -> str:
 
 
 def shown_indices(units: int) -> tuple[int, ...]:
-    """The neurons drawn for a column of ``units``: all, or the first and last few."""
-    if units <= FULL_LIMIT:
-        return tuple(range(units))
-    return tuple(range(HEAD)) + tuple(range(units - TAIL, units))
+    """The neurons drawn for a column of ``units``: all, or the first and last few
+    (``core.training.neuron_maps.sampled_neurons``, so every drawn neuron has a map)."""
+    return sampled_neurons(units)
 
 
 def _labels(names: Sequence[str] | None, units: int, shown: tuple[int, ...]) -> tuple[str, ...]:

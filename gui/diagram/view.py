@@ -5,11 +5,14 @@ badges under the column they act on; a residual block is an arc (its skip connec
 over its columns. Wide layers are summarised (first and last few neurons around
 "⋮ n more"). Once weights are given (``set_weights``, also live during training) each
 connection is coloured by the sign of its weight and drawn thicker and more opaque the
-larger |w| is relative to its layer's largest. Clicking a column, badge or arc selects
-that layer. What is drawn (``gui.diagram.structure``), where (``gui.diagram.layout``) and
-in which line style (``gui.diagram.weight_style``) are pure and tested without Qt; this
-widget caches them per design and per size, so a repaint (``gui.diagram.painting``) only
-strokes prepared lines.
+larger |w| is relative to its layer's largest. For data with two inputs each neuron is a
+small square showing its output over the input plane (TensorFlow Playground's heatmaps;
+``gui.diagram.neuron_views``; the context menu and a check box switch them), and
+``show_sample`` colours the neurons by one sample's forward pass instead. Clicking a
+column, badge or arc selects that layer. What is drawn (``gui.diagram.structure``),
+where (``gui.diagram.layout``) and in which line style (``gui.diagram.weight_style``) are
+pure and tested without Qt; this widget caches them per design and per size, so a
+repaint (``gui.diagram.painting``) only strokes prepared lines and draws cached images.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSettings, QSize, Qt
 from PySide6.QtGui import (
+    QAction,
     QColor,
+    QContextMenuEvent,
     QFontMetricsF,
     QHelpEvent,
     QImage,
@@ -27,16 +32,20 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QResizeEvent,
 )
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QCheckBox, QMenu, QSizePolicy, QToolTip, QWidget
 
 from core import LAYER_KINDS, StudioError
 from core.design.edit import LayerPath, input_features, layer_at
 from core.design.spec import NetworkSpec
+from core.training.model_views import on_plane
+from core.training.neuron_maps import NeuronMaps
 from core.words import plural
 from gui import colors
 from gui.diagram.layout import Layout, hit_test, path_at, place
+from gui.diagram.neuron_views import NeuronViews
 from gui.diagram.painting import (
     DiagramPainter,
     connection_pens,
@@ -54,8 +63,16 @@ class NetworkDiagram(QWidget):
     """Draws ``document.design.network``; ``selection`` is highlighted and set by clicks.
 
     ``set_weights`` colours the connections (``Network.parameters()`` names); weights
-    whose shapes do not fit the drawn network are ignored (drawn grey).
+    whose shapes do not fit the drawn network are ignored (drawn grey). With two-input
+    data the neurons show their output over the input plane (``show_neuron_outputs``).
     """
+
+    NEURON_OUTPUTS_TIP = ("Draw each neuron as a small picture of its output over the "
+                          "input plane (data with two inputs): blue positive, red "
+                          "negative, white zero, relative to the largest value in its "
+                          "layer. The output neurons show the class probability, so "
+                          "the last picture is the decision boundary.")
+    NEURON_OUTPUTS_SETTING = "diagram/neuron_outputs"
 
     def __init__(self, document: Document, selection: LayerSelection,
                  dataset_state: DatasetState | None = None,
@@ -74,6 +91,21 @@ class NetworkDiagram(QWidget):
         self._layout_size: tuple[int, int] | None = None
         self._groups: list[tuple[QPen, list]] | None = None
         self._pen_cache: tuple[int, dict[tuple[int, bool], QPen]] | None = None
+        self.neurons = NeuronViews()
+        # The switch is remembered between sessions.
+        self.neurons.enabled = bool(QSettings().value(self.NEURON_OUTPUTS_SETTING, True,
+                                                      type=bool))
+        self.neuron_outputs_action = QAction("Show neuron outputs", self)
+        self.neuron_outputs_action.setCheckable(True)
+        self.neuron_outputs_action.setChecked(self.neurons.enabled)
+        self.neuron_outputs_action.setToolTip(self.NEURON_OUTPUTS_TIP)
+        self.neuron_outputs_action.toggled.connect(self.show_neuron_outputs)
+        # The same switch in view: bottom right, in the legend's row.
+        self._outputs_box = QCheckBox("Neuron outputs", self)
+        self._outputs_box.setObjectName("neuron_outputs_box")
+        self._outputs_box.setChecked(self.neurons.enabled)
+        self._outputs_box.setToolTip(self.NEURON_OUTPUTS_TIP)
+        self._outputs_box.toggled.connect(self.neuron_outputs_action.setChecked)
         self.setMouseTracking(True)
         self.setMinimumSize(240, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -94,13 +126,55 @@ class NetworkDiagram(QWidget):
         """Colour the connections by ``weights`` (dotted names as ``Network.parameters()``);
         None draws them grey. Cheap: only the drawn part of each matrix is read, and the
         repaint is scheduled (several calls before it draw once)."""
-        self._buckets = self._bucketise(weights) if weights is not None else None
-        self._groups = None
-        self.update()
+        self.set_neuron_maps(weights, None)
 
     @property
     def has_weights(self) -> bool:
         return self._buckets is not None
+
+    def set_neuron_maps(self, weights: dict[str, np.ndarray] | None,
+                        maps: NeuronMaps | None) -> None:
+        """``set_weights`` with the neurons' maps computed with them (a run's
+        ``ProgressBatch.neurons``); without maps the diagram computes them when shown."""
+        self.neurons.set_weights(weights, maps)
+        self._buckets = self._bucketise(weights) if weights is not None else None
+        self._groups = None
+        self.update()
+
+    def show_neuron_outputs(self, on: bool) -> None:
+        """Draw (or stop drawing) each neuron's output over the input plane."""
+        if self.neurons.enabled == on:
+            return
+        self.neurons.enabled = on
+        QSettings().setValue(self.NEURON_OUTPUTS_SETTING, on)
+        self.neuron_outputs_action.setChecked(on)
+        self._outputs_box.setChecked(on)
+        self._layout = None  # the neurons change size
+        self._groups = None
+        self.update()
+
+    @property
+    def showing_neuron_outputs(self) -> bool:
+        """Whether the neurons show their outputs now (switched on, two-input data)."""
+        return self.neurons.enabled and self._plane()
+
+    def show_sample(self, x: np.ndarray | None) -> None:
+        """Colour each drawn neuron by its value for one sample ``x`` (shape (features,),
+        a row of the dataset's ``x_val`` or ``x_train``: as the network reads it), from
+        one evaluation-mode forward pass with the weights the diagram has (the initial
+        ones before training). Blue positive, red negative (relative to the largest in
+        each layer), output neurons of a classifier by class probability. Meant for
+        small networks: only the drawn neurons are coloured. None clears it."""
+        self.neurons.show_sample(x)
+        self.update()
+
+    def sample_colours(self) -> dict[tuple[int, int], QColor]:
+        """The neuron colours of the sample shown, by (column, position among its
+        drawn neurons); empty without a sample."""
+        if self._structure is None:
+            return {}
+        return dict(self.neurons.fills(self._structure, self._doc.design,
+                                       self._dataset()) or {})
 
     def render_image(self, size: QSize, scale: float = 1.0) -> QImage:
         """The diagram (without the selection highlight) as an image of ``size`` logical
@@ -173,10 +247,18 @@ class NetworkDiagram(QWidget):
 
     # -------------------------------------------------------------------- refresh
     def _on_design_changed(self) -> None:
+        self.neurons.design_changed(self._doc.design.network == self._net)
         self._rebuild()
 
     def _on_dataset_changed(self) -> None:
+        self.neurons.design_changed(self._doc.design.network == self._net, same_data=False)
         self._rebuild()
+
+    def _dataset(self):
+        return self._data.dataset if self._data is not None else None
+
+    def _plane(self) -> bool:
+        return self._structure is not None and on_plane(self._dataset())
 
     def _rebuild(self) -> None:
         net = self._doc.design.network
@@ -198,6 +280,7 @@ class NetworkDiagram(QWidget):
         self._structure, self._net, self._shapes = structure, net, shapes
         self._layout = None
         self._groups = None
+        self._place_outputs_box()
         self.update()
 
     def _bucketise(self, weights: dict[str, np.ndarray]) -> dict[int, np.ndarray] | None:
@@ -257,7 +340,8 @@ class NetworkDiagram(QWidget):
         left, right = self._pads(s, w)
         titles = QFontMetricsF(title_font(self.font()))
         small = QFontMetricsF(small_font(self.font()))
-        return place(s, w, h, left, right, titles.horizontalAdvance, small.horizontalAdvance)
+        return place(s, w, h, left, right, titles.horizontalAdvance, small.horizontalAdvance,
+                     big=self.showing_neuron_outputs)
 
     def _line_groups(self, layout: Layout) -> list[tuple[QPen, list]]:
         return line_groups(layout, self._buckets, self._pens())
@@ -308,8 +392,17 @@ class NetworkDiagram(QWidget):
                 self._groups = self._line_groups(layout)
             groups = self._groups
             selected = self._sel.path
+        design, dataset = self._doc.design, self._dataset()
+        fills = self.neurons.fills(s, design, dataset)
+        strips = None if fills else self.neurons.strips(s, layout, design, dataset,
+                                                        p.device().devicePixelRatioF())
+        pictured = ({(i, k) for i, c in (self.neurons.colours(s, design, dataset) or {}).items()
+                     for k in c.positions} if strips else set())
+        box = self._outputs_box
+        reserve = box.width() + 8 if box.isVisible() and not export else 0.0
         painter = DiagramPainter(self.font(), self._background(), self.palette().text().color(),
-                                 self._buckets is not None, self._network_info(s))
+                                 self._buckets is not None, self._network_info(s), strips,
+                                 pictured, fills, reserve)
         painter.paint(p, s, layout, groups, selected, w)
 
     def _network_info(self, s: Structure) -> str:
@@ -323,6 +416,26 @@ class NetworkDiagram(QWidget):
             return ""
 
     # --------------------------------------------------------------- interaction
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._place_outputs_box()
+
+    def _place_outputs_box(self) -> None:
+        box = self._outputs_box
+        box.setVisible(self._plane())
+        box.adjustSize()
+        box.move(self.width() - box.width() - 6, self.height() - box.height() - 2)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802 - Qt's name
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        menu.addAction(self.neuron_outputs_action)
+        self.neuron_outputs_action.setEnabled(self._plane())
+        if self.neurons.sample is not None:
+            menu.addAction("Clear the sample's colours", lambda: self.show_sample(None))
+        menu.exec(event.globalPos())
+        event.accept()
+
     def _hit(self, pos: QPointF) -> tuple[str, int] | None:
         layout = self._current_layout()
         if layout is None or self._structure is None:
@@ -380,6 +493,11 @@ class NetworkDiagram(QWidget):
                      f"({plural(layer.parameter_count(n_in), 'parameter')}).")
             if col.hidden:
                 words += f" {plural(len(col.shown), 'neuron')} drawn, {col.hidden:,} summarised."
+            if self.showing_neuron_outputs:
+                names = tuple(getattr(self._dataset(), "raw_feature_names", ())) or ("x1",
+                                                                                     "x2")
+                words += (" Each square is a neuron's output over the input plane "
+                          f"({names[0]} to the right, {names[-1]} up).")
             return words + " Click to select this layer."
         path = path_at(s, hit)
         assert path is not None

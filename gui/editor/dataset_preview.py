@@ -27,24 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import CsvTable, Dataset
+from gui.colors import class_color
 from gui.plain_text import plain
 from gui.sample_image import sample_image
 
-# Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
-# even a 20-class CSV gets distinct colours before they repeat.
-_CLASS_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377",
-                 "#332288", "#117733", "#999933", "#882255", "#44AA99", "#DDCC77",
-                 "#CC6677", "#88CCEE", "#AA4499")
 _TEXT = "#333333"
 _BAD_CELL = QColor("#f8c9c4")
 _PLOT_BG = "#ffffff"
 # More points than this per split are thinned for drawing (the summary gives real sizes).
 MAX_DRAWN = 2500
-
-
-def class_color(index: int) -> QColor:
-    """Colour of class ``index`` in previews."""
-    return QColor(_CLASS_COLORS[index % len(_CLASS_COLORS)])
 
 
 def _thin(n: int) -> np.ndarray:

@@ -118,9 +118,8 @@ class TrainingUi(QObject):
         document.weightsChanged.connect(self._on_weights_changed)
         dataset_state.changed.connect(self._on_data_changed)
         # A sample chosen in the gallery of misclassified samples: its forward pass in the
-        # diagram (hasattr only until the diagram's show_sample is merged).
-        if hasattr(diagram, "show_sample"):
-            plots.gallery.sample_chosen.connect(diagram.show_sample)
+        # diagram.
+        plots.gallery.sample_chosen.connect(diagram.show_sample)
         self._on_state_changed(IDLE)
 
     # ---------------------------------------------------------------- actions
@@ -305,7 +304,7 @@ class TrainingUi(QObject):
                               dataset.task if dataset else "classification", dataset)
         self._plots.add_batch(batch)
         self._plots.redraw()
-        self._diagram.set_weights(batch.weights)
+        self._diagram.set_neuron_maps(batch.weights, batch.neurons)
         self._recent.clear()
         self._first = None
         if batch.grad_norms.shape[0]:
@@ -478,10 +477,10 @@ class TrainingUi(QObject):
         if batch.train_state is not None:
             self._live_state = batch.train_state
             self._live_weights = batch.train_state.weights
-            self._diagram.set_weights(self._live_weights)
+            self._diagram.set_neuron_maps(self._live_weights, batch.neurons)
         elif batch.weights is not None:
             self._live_weights = batch.weights
-            self._diagram.set_weights(batch.weights)
+            self._diagram.set_neuron_maps(batch.weights, batch.neurons)
         if batch.grad_norms.shape[0]:
             if self._first is None:
                 self._first = batch.grad_norms[0].copy()

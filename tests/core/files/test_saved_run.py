@@ -16,7 +16,7 @@ from core.files.saved_run import plan_continue, replay_batch, saved_run
 from core.records.recorder import RunRecorder
 from core.records.snapshots import RunEnd
 from core.resources import resource_path
-from core.training.model_views import fit_curve, surface_grid
+from core.training.model_views import fit_curve, grid_views, surface_grid
 from core.training.progress import ProgressBatcher
 from core.training.trainer import Trainer
 
@@ -61,6 +61,10 @@ def test_the_replayed_batch_holds_the_history_weights_and_the_model_view(example
     if view == "surface":
         expected = surface_grid(trainer.network, data, trainer.stepper.logits)
         np.testing.assert_allclose(batch.surface.values, expected.values, rtol=1e-6)
+        _, maps = grid_views(trainer.network, data, trainer.stepper.logits)
+        for name, col in maps.columns.items():  # the diagram's neuron maps come back too
+            np.testing.assert_allclose(batch.neurons.columns[name].values, col.values,
+                                       rtol=1e-6, atol=1e-7)
     if view == "fit":
         np.testing.assert_allclose(batch.fit.y, fit_curve(trainer.network, data).y,
                                    rtol=1e-6)

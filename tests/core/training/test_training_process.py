@@ -73,6 +73,9 @@ def test_a_run_sends_every_step_once_then_done(child, xor):
     assert len(merged.epoch_snapshots) == 3
     assert merged.weights is not None and set(merged.weights) >= {"layers.0.weight"}
     assert merged.surface is not None  # a 2-D set: the decision surface comes along
+    # ... with every neuron's output over the same grid (the diagram's heatmaps).
+    assert merged.neurons is not None and merged.neurons.x_range == merged.surface.x_range
+    assert merged.neurons.columns["layers.0"].values.shape[0] == 8
 
 
 def test_the_misclassified_samples_come_with_the_views(child, xor):

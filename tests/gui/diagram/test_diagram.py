@@ -19,10 +19,7 @@ from core.resources import resource_path
 from gui.diagram.layout import hit_test, path_at, place
 from gui.diagram.painting import weight_pen
 from gui.diagram.structure import describe
-from gui.diagram.view import NetworkDiagram
 from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style, weight_bucket, weight_buckets
-from gui.project.dataset_state import DatasetState
-from gui.project.document import Document, LayerSelection
 
 
 def _example(name: str) -> core.Design:
@@ -40,29 +37,6 @@ def _residual() -> core.NetworkSpec:
     block = ResidualSpec(layers=(DenseSpec(units=8), ActivationSpec("relu"), DenseSpec(units=4)),
                          projection=True)
     return core.design.edit.insert_layer(net, (4,), block)
-
-
-@pytest.fixture
-def make(qtbot):
-    docs: list[Document] = []
-
-    def build(design: core.Design, with_data: bool = True):
-        doc, sel = Document(), LayerSelection()
-        docs.append(doc)
-        doc.load(design, None)
-        data = DatasetState(doc) if with_data else None
-        w = NetworkDiagram(doc, sel, data)
-        qtbot.addWidget(w)
-        w.resize(700, 400)
-        w.show()
-        qtbot.waitExposed(w)
-        return w, doc, sel
-
-    yield build
-    # Empty the histories while the documents live: Document's cleanChanged lambda would
-    # otherwise fire on a deleted Document when Python collects it.
-    for doc in docs:
-        doc.undo_stack.clear()
 
 
 # --------------------------------------------------------------------- geometry
