@@ -185,6 +185,7 @@ class TrainingUi(QObject):
             self._editor.set_notes({})
             self._diagram.set_weights(None)
         self._show_plots()
+        self._plots.loss_page.set_schedule(design.training.schedule)  # the rate strip
         if resume is not None:
             self._live_weights = resume.weights
         # The data's description, not its arrays: the training process loads them.

@@ -5,9 +5,19 @@ costs more than drawing the curves (measured in ``bench/gui_latency.py``). So th
 keeps its range while the data stays well inside it and, when the data leaves it (or
 shrinks to a small part of it), jumps to a new range with headroom in the direction the
 data grows. Ranges are in view coordinates (log10 of the value on a log axis).
+
+The data bounds count finite points only, and a plot may exclude what lies right of an
+``x_limit`` from its y bounds: the part of a diverged run after it blew up is drawn
+(clipped) but never sets the axes. A curve whose newest value is outside the view
+anyway (the user zoomed, or the run diverged) is reported by :func:`off_scale`, so the
+plot can say so rather than lose it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
 
 Range = tuple[float, float, float, float]  # x0, x1, y0, y1
 
@@ -40,3 +50,47 @@ def follow_range(data: Range, view: Range | None) -> Range | None:
             and _keeps(data[2], data[3], fit[2], fit[3], view[2], view[3]):
         return None
     return fit
+
+
+def data_bounds(curves: Iterable[tuple[np.ndarray, np.ndarray]],
+                x_limit: float | None = None) -> Range | None:
+    """Bounds of the finite points of ``curves`` ((x (n,), y (n,)) pairs in view
+    coordinates); y only from points left of ``x_limit`` when one is given (falling back
+    to the points at it, then to none). None when there is no finite point."""
+    xs: list[float] = []
+    ys: list[float] = []
+    at_limit: list[float] = []
+    for x, y in curves:
+        x = np.asarray(x, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not ok.any():
+            continue
+        x, y = x[ok], y[ok]
+        xs += [float(x.min()), float(x.max())]
+        if x_limit is not None:
+            at_limit += [float(v) for v in y[x == x_limit][:1]]
+            keep = x < x_limit
+            x, y = x[keep], y[keep]
+        if y.size:
+            ys += [float(y.min()), float(y.max())]
+    if not xs:
+        return None
+    ys = ys or at_limit
+    if not ys:
+        return None
+    return min(xs), max(xs), min(ys), max(ys)
+
+
+def off_scale(latest: dict[str, tuple[float, float]], y0: float,
+              y1: float) -> dict[str, str]:
+    """Which newest values lie outside the view's y range [y0, y1]: ``latest`` maps a
+    curve's name to (its newest value in view coordinates, the value shown to the user);
+    the answer maps the names outside to "↑" (above, or NaN) or "↓" (below)."""
+    out = {}
+    for name, (view_y, _shown) in latest.items():
+        if np.isnan(view_y) or view_y > y1:
+            out[name] = "↑"
+        elif view_y < y0:
+            out[name] = "↓"
+    return out
