@@ -22,11 +22,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from core.engine.blowup import FACTOR, START_FLOOR, blowup_index
 from core.engine.schedules import SCHEDULES
 from gui.training.legend import Legend, LegendEntry
 from gui.training.live_plot import TEXT, LivePlot
 from gui.training.prediction_views import ModelView
+from gui.training.view_range import blown_tail, blowup_cut
 
 BASELINE_COLOR = QColor("#555555")
 BATCH_COLOR = QColor("#9DB9D8")  # light: the noisy per-step loss stays in the background
@@ -39,18 +39,6 @@ RATE_STRIP_HEIGHT = 64
 MARKER_LIMIT = 60
 
 StepsToX = Callable[[np.ndarray], tuple[np.ndarray, str]]  # steps -> (x, axis label)
-
-
-def blown_tail(x: np.ndarray, y: np.ndarray, cut: int) -> tuple[np.ndarray, np.ndarray]:
-    """The part of a curve ``x``, ``y`` (n,) from just before index ``cut`` (where it blew
-    up) on, for drawing without setting the axes: values beyond a ceiling (a thousand
-    times the healthy part's largest, or not finite) are drawn at the ceiling, which is
-    far outside the view, so the line leaves the plot upwards rather than vanishing."""
-    start = max(cut - 1, 0)
-    healthy = y[:cut][np.isfinite(y[:cut])]
-    ceiling = 1e3 * max(float(np.abs(healthy).max()) if healthy.size else 1.0, 1.0)
-    tail = y[start:]
-    return x[start:], np.where(np.isfinite(tail), np.minimum(tail, ceiling), ceiling)
 
 
 class LossPage(QWidget):
@@ -211,19 +199,9 @@ class LossPage(QWidget):
         self.loss_legend.set_visible_entry("penalty", penalty)
 
     def blowup(self, losses: np.ndarray) -> int | None:
-        """Index into ``losses`` (n,) where the run blew up, or None: the blow-up rule's
-        place, or the end of a run the trainer ended as diverged. The rule is only run
-        when a loss is beyond its threshold or not finite (cheap for a healthy run)."""
-        if not losses.size:
-            return None
-        finite = losses[np.isfinite(losses)]
-        suspect = self._ended_diverged or finite.size < losses.size or (
-            finite.size and finite.max() > FACTOR * max(float(finite[0]), START_FLOOR))
-        if not suspect:
-            return None
-        # A run ended as diverged took a non-finite step after its last recorded loss.
-        where = blowup_index(np.append(losses, np.nan) if self._ended_diverged else losses)
-        return None if where is None else min(where, losses.size - 1)
+        """Index into ``losses`` (n,) where the run blew up, or None (``blowup_cut``;
+        counting the trainer's word that it ended as diverged)."""
+        return blowup_cut(losses, self._ended_diverged)
 
     def _draw_rate(self, x: np.ndarray, rates: np.ndarray) -> None:
         finite = np.isfinite(rates)
@@ -293,8 +271,7 @@ class LossPage(QWidget):
             return
         x = to_x(record.loss_curve[:, 0])[0]
         y = record.loss_curve[:, 1]
-        losses = y if record.end_reason != "diverged" else np.append(y, np.nan)
-        cut = blowup_index(losses)
+        cut = blowup_cut(y, record.end_reason == "diverged")
         cut = len(y) if cut is None else cut
         self.baseline_loss_curve.setData(x[:cut], y[:cut])
         self.baseline_loss_tail.setData(*blown_tail(x, y, cut))

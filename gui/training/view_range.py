@@ -19,6 +19,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from core.engine.blowup import FACTOR, START_FLOOR, blowup_index
+
 Range = tuple[float, float, float, float]  # x0, x1, y0, y1
 
 X_HEADROOM = 0.25  # room to the right, as a fraction of the data's x span
@@ -94,3 +96,34 @@ def off_scale(latest: dict[str, tuple[float, float]], y0: float,
         elif view_y < y0:
             out[name] = "↓"
     return out
+
+
+def blowup_cut(losses: np.ndarray, ended_diverged: bool = False) -> int | None:
+    """Index into a loss curve ``losses`` (n,) where the run blew up, or None: the one
+    blow-up rule (``core.engine.blowup.blowup_index``), where a run that ended as
+    diverged counts as having taken a non-finite step after its last loss (the step
+    that failed is not in the curve). Everything before the index is the healthy part,
+    the part that may set a plot's axes. The rule only runs when a loss is beyond its
+    threshold or not finite, so a healthy curve costs a few array operations."""
+    losses = np.asarray(losses, dtype=np.float64)
+    if not losses.size:
+        return None
+    finite = losses[np.isfinite(losses)]
+    suspect = ended_diverged or finite.size < losses.size or bool(
+        finite.size and finite.max() > FACTOR * max(float(finite[0]), START_FLOOR))
+    if not suspect:
+        return None
+    where = blowup_index(np.append(losses, np.nan) if ended_diverged else losses)
+    return None if where is None else min(where, losses.size - 1)
+
+
+def blown_tail(x: np.ndarray, y: np.ndarray, cut: int) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a curve ``x``, ``y`` (n,) from just before index ``cut`` (where it blew
+    up) on, for drawing without setting the axes: values beyond a ceiling (a thousand
+    times the healthy part's largest, or not finite) are drawn at the ceiling, which is
+    far outside the view, so the line leaves the plot upwards rather than vanishing."""
+    start = max(cut - 1, 0)
+    healthy = y[:cut][np.isfinite(y[:cut])]
+    ceiling = 1e3 * max(float(np.abs(healthy).max()) if healthy.size else 1.0, 1.0)
+    tail = y[start:]
+    return x[start:], np.where(np.isfinite(tail), np.minimum(tail, ceiling), ceiling)
