@@ -130,7 +130,9 @@ class LivePlot(pg.PlotWidget):
     def _elide_title(self) -> None:
         font = QFont()
         font.setPointSizeF(TITLE_POINTS)
-        width = max(self.width() - 16, 40)
+        # The title sits over the data area, right of the left axis.
+        axis = self.plotItem.getAxis("left")
+        width = max(self.width() - (axis.width() if axis.isVisible() else 0) - 24, 40)
         text = QFontMetrics(font).elidedText(self._title, Qt.TextElideMode.ElideRight, width)
         # setTitle re-lays the plot out: only when the elided text changes.
         if text != self._title_shown:
@@ -139,7 +141,8 @@ class LivePlot(pg.PlotWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        if "off_scale_note" in self.__dict__:  # pyqtgraph calls this from __init__
+        # pyqtgraph calls this from __init__, and after close() (plotItem None).
+        if "off_scale_note" in self.__dict__ and self.plotItem is not None:
             self._elide_title()
             self._update_off_scale()
 

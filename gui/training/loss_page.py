@@ -207,12 +207,8 @@ class LossPage(QWidget):
         finite = np.isfinite(rates)
         self.rate_curve.setData(x[finite], rates[finite])
         top = float(rates[finite].max()) if finite.any() else 1.0
+        # (x is linked to the loss plot's view, which lines the two up on screen.)
         self.rate_widget.set_y_range(0.0, top * 1.15 if top > 0 else 1.0)
-        # The strip's left axis as wide as the loss plot's, so their x axes line up.
-        width = int(self.loss_plot.getAxis("left").width())
-        axis = self.rate_widget.plotItem.getAxis("left")
-        if int(axis.width()) != width:
-            axis.setWidth(width)
 
     def draw_epochs(self, x: np.ndarray, ey: np.ndarray, label: str, task: str,
                     stamp: object) -> None:
