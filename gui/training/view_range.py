@@ -120,8 +120,9 @@ def blowup_cut(losses: np.ndarray, ended_diverged: bool = False) -> int | None:
 def blown_tail(x: np.ndarray, y: np.ndarray, cut: int) -> tuple[np.ndarray, np.ndarray]:
     """The part of a curve ``x``, ``y`` (n,) from just before index ``cut`` (where it blew
     up) on, for drawing without setting the axes: values beyond a ceiling (a thousand
-    times the healthy part's largest, or not finite) are drawn at the ceiling, which is
-    far outside the view, so the line leaves the plot upwards rather than vanishing."""
+    times the healthy part's largest, at least 1000) or not finite are drawn at the
+    ceiling, far outside the view, so the line leaves the plot upwards rather than
+    vanishing (and no coordinate is huge enough to trouble the painter)."""
     start = max(cut - 1, 0)
     healthy = y[:cut][np.isfinite(y[:cut])]
     ceiling = 1e3 * max(float(np.abs(healthy).max()) if healthy.size else 1.0, 1.0)
