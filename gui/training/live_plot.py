@@ -7,7 +7,7 @@ change, and fits the view itself before painting (see ``view_range``). The view 
 every visible curve's finite points; where a run diverged (``set_divergence``) only the
 points before it set the y axis, and a dashed line marks the place. A tracked curve
 whose newest value is outside the view all the same (zoomed in, or diverged) is named in
-a note at the plot's corner ("validation loss 3.58 ↑ off scale"). A title too long for
+a note at the plot's corner ("↑ off scale: validation loss 3.58"). A title too long for
 the plot's width is elided, the full text in the tooltip.
 """
 
@@ -101,9 +101,10 @@ class LivePlot(pg.PlotWidget):
         self.fit_limit: float | None = None  # x where a run diverged (set_divergence)
         self.divergence_line: pg.InfiniteLine | None = None
         self.off_scale_note = QLabel(self)
+        self.off_scale_note.setWordWrap(True)
         self.off_scale_note.setStyleSheet(
             f"color: {DIVERGED}; background: rgba(255, 255, 255, 225); padding: 1px 4px;"
-            f" border: 1px solid {DIVERGED}; border-radius: 2px;")
+            f" border: 1px solid {DIVERGED}; border-radius: 2px; font-size: 8pt;")
         self.off_scale_note.setToolTip("The newest value of these curves lies outside the "
                                        "plot's range. Press the plot's A button (bottom "
                                        "left) to fit the view again.")
@@ -172,7 +173,8 @@ class LivePlot(pg.PlotWidget):
         line = pg.InfiniteLine(
             pos=x, angle=90, movable=False,
             pen=pg.mkPen(DIVERGED, width=1.5, style=Qt.PenStyle.DashLine), label=text,
-            labelOpts={"position": 0.92, "color": DIVERGED, "anchors": [(1, 0), (1, 0)],
+            # Near the bottom: the off-scale note may take the top right corner.
+            labelOpts={"position": 0.06, "color": DIVERGED, "anchors": [(0, 1), (0, 1)],
                        "fill": pg.mkBrush(255, 255, 255, 225)})
         line.setZValue(20)
         self.plotItem.addItem(line, ignoreBounds=True)
@@ -195,21 +197,31 @@ class LivePlot(pg.PlotWidget):
             out[name] = (view, value)
         return out
 
+    def check_off_scale(self) -> None:
+        """Show or hide the off-scale note for the tracked curves' newest values (done
+        by ``follow`` and on every range change; call it when data changed alone)."""
+        self._update_off_scale()
+
     def _update_off_scale(self, *_args) -> None:
         latest = self._latest() if self._tracked else {}
         (_x0, _x1), (y0, y1) = self.plotItem.getViewBox().viewRange()
         outside = off_scale(latest, y0, y1)
-        text = "\n".join(f"{name} {latest[name][1]:.3g} {arrow} off scale"
-                         for name, arrow in outside.items())
+        parts = {arrow: " · ".join(f"{name} {latest[name][1]:.3g}"
+                                   for name, a in outside.items() if a == arrow)
+                 for arrow in ("↑", "↓")}
+        text = "\n".join(f"{arrow} off scale: {names}" for arrow, names in parts.items()
+                         if names)
         note = self.off_scale_note
         if not text:
             if not note.isHidden():
                 note.hide()
             return
-        if text != note.text():
-            note.setText(text)
-            note.adjustSize()
         rect = self.mapFromScene(self.plotItem.getViewBox().sceneBoundingRect()).boundingRect()
+        width = max(rect.width() - 8, 60)
+        if text != note.text() or note.maximumWidth() != width:
+            note.setText(text)
+            note.setMaximumWidth(width)
+            note.adjustSize()
         note.move(max(rect.right() - note.width() - 4, 0), rect.top() + 4)
         if note.isHidden():
             note.show()

@@ -140,6 +140,9 @@ class LossPage(QWidget):
         self.metric_plot.setTitle(metric, color=TEXT, size="10pt")
         self.metric_plot.setLabel("left", "R² (1 is a perfect fit)" if task == "regression"
                                   else "accuracy", color=TEXT)
+        short = "R²" if task == "regression" else "accuracy"
+        self.metric_widget.track(self.train_metric_curve, f"training {short}")
+        self.metric_widget.track(self.val_metric_curve, f"validation {short}")
         self.loss_legend.set_visible_entry("penalty", False)
         # A validation share of 0: no validation curves, so no legend entries for them.
         has_val = dataset is None or getattr(dataset, "x_val", np.zeros((1, 1))).shape[0] > 0
@@ -166,10 +169,8 @@ class LossPage(QWidget):
         rate (the readout) and whether the run ended as diverged."""
         rates = batch.learning_rates
         if rates.size and np.isfinite(rates[-1]):
-            text = f"learning rate {float(rates[-1]):.3g}"
-            if self.schedule != "constant":
-                text += f" ({SCHEDULES[self.schedule].label})"
-            self.loss_legend.set_entry_text("rate", text)
+            # The schedule's name is in the tooltip: the text stays short enough to fit.
+            self.loss_legend.set_entry_text("rate", f"learning rate {float(rates[-1]):.3g}")
             self.loss_legend.set_visible_entry("rate", True)
         if batch.end is not None and batch.end.reason == "diverged":
             self._ended_diverged = True
@@ -230,6 +231,7 @@ class LossPage(QWidget):
         else:
             # A little room above 1 so the top tick label is drawn.
             self.metric_widget.set_y_range(-0.03, 1.06)
+        self.metric_widget.check_off_scale()  # an R² below -1 is named, not lost
 
     def draw_model(self, pending: dict[str, object]) -> None:
         """The newest model figures: "surface", "fit" and/or "confusion"."""

@@ -86,13 +86,22 @@ def test_a_newest_value_outside_a_zoomed_view_is_named_off_scale(plots):
     plots.loss_widget.following = False  # as after the user zooms
     plots.loss_plot.getViewBox().setRange(yRange=(0.0, 1.0), padding=0)
     text = plots.loss_widget.off_scale_text()
-    assert "validation loss 3.58 ↑ off scale" in text
+    assert text == "↑ off scale: validation loss 3.58"
     assert "batch loss" not in text  # 0.3: in view
     assert plots.loss_widget.off_scale_note.isVisible()
     plots.loss_widget.resume_following()  # the plot's "A" button
     plots.add_batch(_batch(np.arange(101, 103), np.array([0.3, 0.3])))
     plots.redraw()
     assert plots.loss_widget.off_scale_text() == ""
+
+
+def test_an_r2_below_the_metric_plots_floor_is_named(plots):
+    plots.start_run(LAYER, LAYER, "regression", None)
+    epochs = [EpochSnapshot(e, 10 * e, 1.0, 1.0, 0.2, -5.0 + e, "r2", 0.01, 0.0)
+              for e in range(1, 3)]
+    plots.add_batch(_batch(np.arange(1, 21), np.full(20, 1.0), epochs))
+    plots.redraw()
+    assert plots.metric_widget.off_scale_text() == "↓ off scale: validation R² -3"
 
 
 # --------------------------------------------------------------- divergence
@@ -118,7 +127,7 @@ def test_a_diverged_run_is_marked_and_does_not_set_the_axes(plots, case):
     line = plots.loss_widget.divergence_line
     assert line is not None and line.value() == 201  # the first step beyond the rule
     assert "diverged at step 201" in line.label.format
-    assert plots.loss_widget.off_scale_text().startswith("batch loss")
+    assert plots.loss_widget.off_scale_text().startswith("↑ off scale: batch loss")
     plots.set_log_loss(True)  # the same on a log axis
     plots.redraw()
     lo, hi = _y_range(plots)
@@ -186,7 +195,8 @@ def test_the_learning_rate_strip_gets_the_schedules_values(plots):
     assert drawn == expected  # every rate of the schedule, and nothing else
     last = SCHEDULES["step"].rate(t.learning_rate, t.epochs - 1, t.epochs, t.step_size,
                                   t.gamma)
-    assert page.loss_legend.entry("rate").text == f"learning rate {last:.3g} (Step decay)"
+    rate = page.loss_legend.entry("rate")
+    assert rate.text == f"learning rate {last:.3g}" and "Step decay" in rate.tooltip
     # The strip's x axis lines up with the loss plot's on screen.
     for widget in (page.loss_widget, page.rate_widget):
         widget.plotItem.getViewBox().updateViewRange()
