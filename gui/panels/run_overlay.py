@@ -26,7 +26,7 @@ from core.records.diff import design_diff
 from core.records.record import RunRecord
 from gui.colors import series_color
 from gui.training.legend import Legend, LegendEntry
-from gui.training.live_plot import LogAxis
+from gui.training.live_plot import TitledPlot
 from gui.training.training_ui import layer_labels
 from gui.training.view_range import blown_tail, blowup_cut
 
@@ -66,12 +66,12 @@ def smoothed(x: np.ndarray, y: np.ndarray,
     return xs, ys
 
 
-def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
+def _plot(title: str, left: str, bottom: str, log_y: bool, explanation: str) -> TitledPlot:
+    widget = TitledPlot(title, title_points=9.0)  # elided when narrow, full in tooltip
+    widget.set_title(title, explanation)
     widget.setMinimumSize(180, 140)
     plot = widget.getPlotItem()
     plot.setMenuEnabled(False)
-    plot.setTitle(title, color=TEXT, size="9pt")
     plot.setLabel("left", left, color=TEXT)
     plot.setLabel("bottom", bottom, color=TEXT)
     for name in ("left", "bottom"):
@@ -97,18 +97,18 @@ class RunCompareView(QWidget):
                                "design differences below.")
         self.layer_legend = Legend(vertical=False)
         self.layer_legend.setToolTip("Line styles of the layers in the gradient plot.")
-        self.loss_plot = _plot("Batch loss (smoothed)", "loss", "step", log_y=True)
-        self.loss_plot.setToolTip("The mini-batch loss of each run against the step, "
-                                  "averaged over short stretches so the runs can be told "
-                                  "apart (log scale).")
-        self.metric_plot = _plot("Validation metric", "", "epoch", log_y=False)
-        self.metric_plot.setToolTip("Accuracy (classification) or R² (regression) on the "
-                                    "validation set after each epoch; the training set's "
-                                    "when there is no validation split.")
-        self.grad_plot = _plot("Gradient norm per layer", "gradient norm", "step", log_y=True)
-        self.grad_plot.setToolTip("The gradient norm of each layer with parameters (averaged "
-                                  "over short stretches): colour is the run, line style the "
-                                  "layer (see the legend below).")
+        self.loss_plot = _plot(
+            "Batch loss (smoothed)", "loss", "step", True,
+            "The mini-batch loss of each run against the step, averaged over short "
+            "stretches so the runs can be told apart (log scale).")
+        self.metric_plot = _plot(
+            "Validation metric", "", "epoch", False,
+            "Accuracy (classification) or R² (regression) on the validation set after "
+            "each epoch; the training set's when there is no validation split.")
+        self.grad_plot = _plot(
+            "Gradient norm per layer", "gradient norm", "step", True,
+            "The gradient norm of each layer with parameters (averaged over short "
+            "stretches): colour is the run, line style the layer (see the legend below).")
         self.diff_text = QPlainTextEdit()
         self.diff_text.setReadOnly(True)
         self.diff_text.setToolTip("How each run's design differs from the first selected "

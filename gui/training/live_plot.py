@@ -67,12 +67,52 @@ class LogAxis(pg.AxisItem):
         return out
 
 
-class LivePlot(pg.PlotWidget):
+class TitledPlot(pg.PlotWidget):
+    """A plot on white whose title is elided to the width over its data area (a title
+    too long for a narrow plot is cut with "…"); the full title is the tooltip."""
+
+    def __init__(self, title: str, parent: QWidget | None = None,
+                 title_points: float = TITLE_POINTS) -> None:
+        super().__init__(parent, background="w", axisItems={"left": LogAxis("left")})
+        self._title = ""
+        self._title_shown: str | None = None
+        self._title_points = title_points
+        self.set_title(title)
+
+    def set_title(self, title: str, explanation: str = "") -> None:
+        """Show ``title``, elided to the plot's width; the tooltip is the full title and
+        ``explanation`` under it."""
+        self._title = title
+        self.setToolTip(f"{title}\n{explanation}" if explanation and title else
+                        explanation or title)
+        self._elide_title()
+
+    def _elide_title(self) -> None:
+        font = QFont()
+        font.setPointSizeF(self._title_points)
+        # The title sits over the data area, right of the left axis.
+        axis = self.plotItem.getAxis("left")
+        width = max(self.width() - (axis.width() if axis.isVisible() else 0) - 24, 40)
+        text = QFontMetrics(font).elidedText(self._title, Qt.TextElideMode.ElideRight, width)
+        # setTitle re-lays the plot out: only when the elided text changes.
+        if text != self._title_shown:
+            self._title_shown = text
+            self.plotItem.setTitle(text or None, color=TEXT, size=f"{self._title_points:g}pt")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        # pyqtgraph calls this from __init__ (before the title is known), and after
+        # close() (plotItem None).
+        if "_title_shown" in self.__dict__ and self.plotItem is not None:
+            self._elide_title()
+
+
+class LivePlot(TitledPlot):
     """A titled plot on white that follows its data (``follow``) until the user pans or
     zooms; the plot's "A" button returns to following. ``plotItem`` is the PlotItem."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w", axisItems={"left": LogAxis("left")})
+        super().__init__(title, parent)
         # Qt widens each repainted area by 2 px for antialiasing, which reaches into the
         # axes beside the data area; our curves are drawn without antialiasing.
         self.setOptimizationFlag(
@@ -80,9 +120,6 @@ class LivePlot(pg.PlotWidget):
         self.setMinimumSize(200, 120)
         plot = self.plotItem
         plot.setMenuEnabled(False)  # its log/transform toggles would bypass our own controls
-        self._title = ""
-        self._title_shown: str | None = None
-        self.set_title(title)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(AXIS))
@@ -121,30 +158,10 @@ class LivePlot(pg.PlotWidget):
         self.set_divergence(None)
         self._update_off_scale()
 
-    # ------------------------------------------------------------------ title
-    def set_title(self, title: str) -> None:
-        """Show ``title``, elided to the plot's width (the full text is the tooltip)."""
-        self._title = title
-        self.setToolTip(title)
-        self._elide_title()
-
-    def _elide_title(self) -> None:
-        font = QFont()
-        font.setPointSizeF(TITLE_POINTS)
-        # The title sits over the data area, right of the left axis.
-        axis = self.plotItem.getAxis("left")
-        width = max(self.width() - (axis.width() if axis.isVisible() else 0) - 24, 40)
-        text = QFontMetrics(font).elidedText(self._title, Qt.TextElideMode.ElideRight, width)
-        # setTitle re-lays the plot out: only when the elided text changes.
-        if text != self._title_shown:
-            self._title_shown = text
-            self.plotItem.setTitle(text or None, color=TEXT, size=f"{TITLE_POINTS:g}pt")
-
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         # pyqtgraph calls this from __init__, and after close() (plotItem None).
         if "off_scale_note" in self.__dict__ and self.plotItem is not None:
-            self._elide_title()
             self._update_off_scale()
 
     # --------------------------------------------------------- keeping in view

@@ -106,3 +106,12 @@ def test_without_divergence_nothing_is_marked(view, runs):
     view.set_runs([good, slow])
     assert view.divergence_markers == [] and view.divergence_steps == [None, None]
     assert [e.text for e in view.legend.entries] == ["good", "too low"]
+
+
+def test_narrow_plots_elide_their_titles_and_keep_them_in_the_tooltip(view, qtbot):
+    view.resize(560, 300)  # three plots of under 190 px each
+    qtbot.wait(20)
+    plot = view.grad_plot
+    shown = plot.getPlotItem().titleLabel.text
+    assert shown.endswith("…") and "Gradient norm per layer".startswith(shown[:-1])
+    assert plot.toolTip().startswith("Gradient norm per layer\nThe gradient norm")
