@@ -135,6 +135,7 @@ class LossPage(QWidget):
         self._epoch_drawn = None
         self._ended_diverged = False
         self.rate_curve.setData([], [])
+        self.rate_widget.hide()  # until a scheduled run's rates arrive
         self.loss_legend.set_visible_entry("rate", False)
         metric = "R²" if task == "regression" else "Accuracy"
         self.metric_plot.setTitle(metric, color=TEXT, size="10pt")
@@ -154,7 +155,8 @@ class LossPage(QWidget):
         """The run's learning-rate schedule (a key of ``SCHEDULES``): any but "constant"
         gets the learning-rate strip under the loss plot."""
         self.schedule = name if name in SCHEDULES else "constant"
-        self.rate_widget.setVisible(self.schedule != "constant")
+        if self.schedule == "constant":
+            self.rate_widget.hide()  # else shown with its first rates (_draw_rate)
         rate = self.loss_legend.entry("rate")
         rate.pen = pg.mkPen(RATE_COLOR, width=2) if self.schedule != "constant" \
             else pg.mkPen(None)
@@ -206,8 +208,12 @@ class LossPage(QWidget):
 
     def _draw_rate(self, x: np.ndarray, rates: np.ndarray) -> None:
         finite = np.isfinite(rates)
+        if not finite.any():
+            return  # a reopened run's rates are not saved
+        if self.rate_widget.isHidden():
+            self.rate_widget.show()
         self.rate_curve.setData(x[finite], rates[finite])
-        top = float(rates[finite].max()) if finite.any() else 1.0
+        top = float(rates[finite].max())
         # (x is linked to the loss plot's view, which lines the two up on screen.)
         self.rate_widget.set_y_range(0.0, top * 1.15 if top > 0 else 1.0)
 

@@ -205,6 +205,13 @@ def test_the_learning_rate_strip_gets_the_schedules_values(plots):
         scene = widget.plotItem.getViewBox().mapViewToScene(QPointF(100.0, 0.0))
         xs.append(widget.mapToGlobal(widget.mapFromScene(scene)).x())
     assert abs(xs[0] - xs[1]) <= 1
+    # The next run (a reopened one: its rates are not saved) has no strip to show.
+    plots.start_run(LAYER, LAYER, "classification", None)
+    assert not page.rate_widget.isVisible()
+    plots.add_batch(_batch(np.arange(1, 11), np.full(10, 0.5), rates=np.full(10, np.nan)))
+    plots.redraw()
+    assert not page.rate_widget.isVisible()
+    assert not page.loss_legend.entry("rate").visible
 
 
 def test_without_a_schedule_only_the_readout(plots):
