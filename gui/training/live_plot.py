@@ -197,6 +197,19 @@ class LivePlot(TitledPlot):
         self.plotItem.addItem(line, ignoreBounds=True)
         self.divergence_line = line
 
+    def _place_divergence_label(self) -> None:
+        """The divergence label right of its line, or left of it when the line is in
+        the right part of the view (so it is not cut off at the edge)."""
+        line = self.divergence_line
+        if line is None:
+            return
+        (x0, x1), _ = self.plotItem.getViewBox().viewRange()
+        side = 1 if line.value() > x0 + 0.6 * (x1 - x0) else 0
+        anchors = [(side, 1), (side, 1)]
+        if line.label.anchors != anchors:
+            line.label.anchors = anchors
+            line.label.updatePosition()
+
     def off_scale_text(self) -> str:
         """The off-scale note's text ("" when every tracked newest value is in view)."""
         return self.off_scale_note.text() if self.off_scale_note.isVisibleTo(self) else ""
@@ -260,6 +273,7 @@ class LivePlot(TitledPlot):
         when the data outgrows the view (see ``view_range``)."""
         if self.following:
             self._fit_view()
+        self._place_divergence_label()
         self._update_off_scale()
         # Settle the view's transform and axes now: done during the paint, it changes
         # the scene again and Qt paints the plot a second time.
