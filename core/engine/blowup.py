@@ -95,3 +95,32 @@ class BlowUpWatch:
         100× its starting value 0.707 for 20 steps"."""
         return (f"the smoothed loss {self.smoothed:.3g} has been above {FACTOR:g}× its "
                 f"starting value {self.start:.3g} for {self.above} steps")
+
+
+def blowup_index(losses, start_loss: float | None = None) -> int | None:
+    """Where a loss curve blew up by this module's rule, or None if it did not.
+
+    ``losses`` (n,) are batch losses in step order (a recorded curve may be thinned: the
+    rule then counts rows, not steps). ``start_loss`` is the run's starting loss; by
+    default the first finite loss stands in for it. The curve blew up at its first
+    non-finite loss, or where a :class:`BlowUpWatch` fed the losses fires; for the
+    watch the index returned is where the loss last rose above the watch's threshold
+    before it fired (where the blow-up began), so everything before the index is the
+    healthy part of the run. Plots use it to keep a diverged curve from setting their
+    axes.
+    """
+    values = [float(v) for v in losses]
+    if start_loss is None:
+        start_loss = next((v for v in values if math.isfinite(v)), math.nan)
+    watch = BlowUpWatch(start_loss)
+    rose = 0  # where the loss last went above the threshold
+    above = False  # the previous loss was above it
+    for i, v in enumerate(values):
+        if not math.isfinite(v):
+            return rose if above else i
+        if v > watch.threshold and not above:
+            rose = i
+        above = v > watch.threshold
+        if watch.update(v):
+            return rose
+    return None

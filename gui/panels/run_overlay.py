@@ -3,6 +3,12 @@ per-layer gradient-norm curves overlaid, one colour per run (and one line style 
 in the gradient plot), with a legend naming each run and a text box saying how each run's
 design differs from the first one's (``core.records.diff.design_diff``).
 
+A run that blew up (``gui.training.view_range.blowup_cut``: the one blow-up rule, or a
+run that ended as diverged) never sets the axes: its curves up to that point are drawn
+as usual, the rest is drawn without counting for the view's range (clipped at the
+plot's edge), with a ✕ where it diverged, and the legend says so. The other runs keep a
+readable scale.
+
 The view only draws what :class:`core.records.record.RunRecord` objects hold; it never trains.
 """
 
@@ -21,8 +27,9 @@ from core.records.record import RunRecord
 from core.words import plural
 from gui.colors import series_color
 from gui.training.legend import Legend, LegendEntry
-from gui.training.live_plot import LogAxis
+from gui.training.live_plot import TitledPlot
 from gui.training.training_ui import layer_labels
+from gui.training.view_range import blown_tail, blowup_cut
 
 __all__ = ["RunCompareView", "run_pen"]
 
@@ -35,6 +42,7 @@ LAYER_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 # runs overlaid stay readable.
 SMOOTH_POINTS = 300
 GRAD_POINTS = 120
+DIVERGED_MARK_SIZE = 13
 
 
 def run_pen(index: int, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
@@ -59,12 +67,12 @@ def smoothed(x: np.ndarray, y: np.ndarray,
     return xs, ys
 
 
-def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
-    widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
+def _plot(title: str, left: str, bottom: str, log_y: bool, explanation: str) -> TitledPlot:
+    widget = TitledPlot(title, title_points=9.0)  # elided when narrow, full in tooltip
+    widget.set_title(title, explanation)
     widget.setMinimumSize(180, 140)
     plot = widget.getPlotItem()
     plot.setMenuEnabled(False)
-    plot.setTitle(title, color=TEXT, size="9pt")
     plot.setLabel("left", left, color=TEXT)
     plot.setLabel("bottom", bottom, color=TEXT)
     for name in ("left", "bottom"):
@@ -82,23 +90,26 @@ class RunCompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._runs: list[RunRecord] = []
+        # Per shown run: the step at which it blew up, or None (for the legend, tests).
+        self.divergence_steps: list[float | None] = []
+        self.divergence_markers: list[pg.PlotDataItem] = []
         self.legend = Legend(vertical=False)
         self.legend.setToolTip("One colour per run; the first run is the reference of the "
                                "design differences below.")
         self.layer_legend = Legend(vertical=False)
         self.layer_legend.setToolTip("Line styles of the layers in the gradient plot.")
-        self.loss_plot = _plot("Batch loss (smoothed)", "loss", "step", log_y=True)
-        self.loss_plot.setToolTip("The mini-batch loss of each run against the step, "
-                                  "averaged over short stretches so the runs can be told "
-                                  "apart (log scale).")
-        self.metric_plot = _plot("Validation metric", "", "epoch", log_y=False)
-        self.metric_plot.setToolTip("Accuracy (classification) or R² (regression) on the "
-                                    "validation set after each epoch; the training set's "
-                                    "when there is no validation split.")
-        self.grad_plot = _plot("Gradient norm per layer", "gradient norm", "step", log_y=True)
-        self.grad_plot.setToolTip("The gradient norm of each layer with parameters (averaged "
-                                  "over short stretches): colour is the run, line style the "
-                                  "layer (see the legend below).")
+        self.loss_plot = _plot(
+            "Batch loss (smoothed)", "loss", "step", True,
+            "The mini-batch loss of each run against the step, averaged over short "
+            "stretches so the runs can be told apart (log scale).")
+        self.metric_plot = _plot(
+            "Validation metric", "", "epoch", False,
+            "Accuracy (classification) or R² (regression) on the validation set after "
+            "each epoch; the training set's when there is no validation split.")
+        self.grad_plot = _plot(
+            "Gradient norm per layer", "gradient norm", "step", True,
+            "The gradient norm of each layer with parameters (averaged over short "
+            "stretches): colour is the run, line style the layer (see the legend below).")
         self.diff_text = QPlainTextEdit()
         self.diff_text.setReadOnly(True)
         self.diff_text.setToolTip("How each run's design differs from the first selected "
@@ -128,17 +139,26 @@ class RunCompareView(QWidget):
         self._runs = list(runs)
         for w in (self.loss_plot, self.metric_plot, self.grad_plot):
             w.getPlotItem().clear()
-        self.legend.set_entries([
-            LegendEntry(run.id, run.name or "(unnamed)", run_pen(i, width=2.2),
-                        tooltip=f"{run.name}: {run.ended}, {plural(run.epochs, 'epoch')}, "
-                                f"{plural(run.steps, 'step')}")
-            for i, run in enumerate(runs)])
+        self.divergence_markers = []
+        self.divergence_steps = [_divergence_step(run) for run in runs]
+        entries = []
+        for i, (run, where) in enumerate(zip(runs, self.divergence_steps, strict=True)):
+            text = run.name or "(unnamed)"
+            tip = (f"{run.name}: {run.ended}, {plural(run.epochs, 'epoch')}, "
+                   f"{plural(run.steps, 'step')}")
+            if where is not None:
+                text += f" (✕ diverged at step {where:,.0f})"
+                tip += (f"\nIts loss blew up at step {where:,.0f}: the curves after ✕ are "
+                        "clipped and do not set the plots' scale.")
+            entries.append(LegendEntry(run.id, text, run_pen(i, width=2.2), tooltip=tip))
+        self.legend.set_entries(entries)
         for i, run in enumerate(runs):
-            self._draw_run(i, run)
+            self._draw_run(i, run, self.divergence_steps[i])
         metrics = {r.metric_name for r in runs if r.metric_name}
         label = ("accuracy" if metrics == {"accuracy"} else "R²" if metrics == {"r2"}
                  else "accuracy / R²")
         self.metric_plot.getPlotItem().setLabel("left", label, color=TEXT)
+        self._fit_metric()
         self._update_layer_legend()
         self.diff_text.setPlainText(self.diff_report())
 
@@ -149,28 +169,77 @@ class RunCompareView(QWidget):
         return sum(isinstance(item, pg.PlotDataItem)
                    for item in widget.getPlotItem().listDataItems())
 
-    def _draw_run(self, i: int, run: RunRecord) -> None:
+    def _draw_run(self, i: int, run: RunRecord, diverged_at: float | None) -> None:
+        loss = self.loss_plot.getPlotItem()
         if run.loss_curve.shape[0]:
-            x, y = smoothed(run.loss_curve[:, 0], run.loss_curve[:, 1])
-            self.loss_plot.getPlotItem().plot(x, y, pen=run_pen(i), name=run.name)
+            steps, losses = run.loss_curve[:, 0], run.loss_curve[:, 1]
+            cut = len(steps) if diverged_at is None else int(np.searchsorted(
+                steps, diverged_at))
+            x, y = smoothed(steps[:cut], losses[:cut])
+            loss.plot(x, y, pen=run_pen(i), name=run.name)
+            if diverged_at is not None:
+                self._draw_tail(loss, *blown_tail(steps, losses, cut), run_pen(i))
+                # ✕ where it left: the last healthy loss (or the first, if none was).
+                mark_y = losses[cut - 1] if cut > 0 else losses[0]
+                if not (np.isfinite(mark_y) and mark_y > 0):
+                    mark_y = 1.0
+                marker = pg.PlotDataItem(
+                    [diverged_at], [mark_y], pen=None, symbol="x",
+                    symbolSize=DIVERGED_MARK_SIZE, symbolBrush=series_color(i),
+                    symbolPen=pg.mkPen(series_color(i), width=1.5))
+                marker.setZValue(10)
+                loss.addItem(marker, ignoreBounds=True)
+                self.divergence_markers.append(marker)
         if run.history:
             epochs = np.array([r["epoch"] for r in run.history])
             val = np.array([r["val_metric"] for r in run.history])
             if not np.any(np.isfinite(val)):
                 val = np.array([r["train_metric"] for r in run.history])
             symbol = "o" if len(epochs) <= 40 else None
-            self.metric_plot.getPlotItem().plot(
-                epochs, val, pen=run_pen(i), symbol=symbol, symbolSize=4,
-                symbolBrush=series_color(i), symbolPen=None, name=run.name,
-                connect="finite")
+            style = dict(pen=run_pen(i), symbol=symbol, symbolSize=4,
+                         symbolBrush=series_color(i), symbolPen=None, connect="finite")
+            metric = self.metric_plot.getPlotItem()
+            steps = np.array([r["step"] for r in run.history])
+            cut = len(steps) if diverged_at is None else int(np.searchsorted(
+                steps, diverged_at))
+            metric.plot(epochs[:cut], val[:cut], name=run.name, **style)
+            if cut < len(steps):  # evaluated after it blew up: drawn, not fitted
+                start = max(cut - 1, 0)
+                metric.addItem(pg.PlotDataItem(epochs[start:], val[start:], **style),
+                               ignoreBounds=True)
         g = run.grad_curves
         if g.shape[0] and g.shape[1] > 1:
+            grad = self.grad_plot.getPlotItem()
+            cut = g.shape[0] if diverged_at is None else int(np.searchsorted(
+                g[:, 0], diverged_at))
             for j in range(g.shape[1] - 1):
-                x, y = smoothed(g[:, 0], g[:, 1 + j], GRAD_POINTS)
-                self.grad_plot.getPlotItem().plot(
-                    x, y, pen=run_pen(i, LAYER_STYLES[j % len(LAYER_STYLES)],
-                                                     width=1.2),
-                    name=f"{run.name} {run.layer_names[j]}")
+                pen = run_pen(i, LAYER_STYLES[j % len(LAYER_STYLES)], width=1.2)
+                x, y = smoothed(g[:cut, 0], g[:cut, 1 + j], GRAD_POINTS)
+                grad.plot(x, y, pen=pen, name=f"{run.name} {run.layer_names[j]}")
+                if diverged_at is not None:
+                    self._draw_tail(grad, *blown_tail(g[:, 0], g[:, 1 + j], cut), pen)
+
+    def _fit_metric(self) -> None:
+        """Accuracy in 0..1; R² from its lowest healthy value, but not below -1 (an
+        untrained or diverged model's R² can be hugely negative), up to 1."""
+        plot = self.metric_plot.getPlotItem()
+        lows = [float(np.nanmin(y)) for item in plot.listDataItems()
+                if item in plot.getViewBox().addedItems
+                for y in [item.yData] if y is not None and np.isfinite(y).any()]
+        lo = max(min(lows, default=0.0), -1.0)
+        plot.setYRange(min(lo, 0.0) - 0.03, 1.06, padding=0)
+
+    @staticmethod
+    def _draw_tail(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, pen: QPen) -> None:
+        """A diverged run's curve after it blew up: thinned, and not counted for the
+        view's range (the view clips it)."""
+        step = max(1, len(x) // SMOOTH_POINTS)
+        x, y = x[::step], y[::step]
+        keep = y > 0  # a log axis: no zero or negative values
+        if keep.sum() < 2:
+            return
+        tail = pg.PlotDataItem(x[keep], y[keep], pen=pen)
+        plot.addItem(tail, ignoreBounds=True)
 
     def _update_layer_legend(self) -> None:
         widest = max(self._runs, key=lambda r: len(r.layer_names), default=None)
@@ -203,6 +272,15 @@ class RunCompareView(QWidget):
             else:
                 lines.append(f"{head}: " + "; ".join(diff))
         return "\n".join(lines)
+
+
+def _divergence_step(run: RunRecord) -> float | None:
+    """The step at which ``run``'s loss blew up (``blowup_cut``), or None."""
+    curve = run.loss_curve
+    if not curve.shape[0]:
+        return None
+    cut = blowup_cut(curve[:, 1], run.end_reason == "diverged")
+    return None if cut is None else float(curve[cut, 0])
 
 
 def _summary(run: RunRecord) -> str:

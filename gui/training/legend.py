@@ -66,6 +66,16 @@ class Legend(QWidget):
             e.visible = visible
             self._changed()
 
+    def set_entry_text(self, key: str, text: str, tooltip: str | None = None) -> None:
+        """Change entry ``key``'s text (and tooltip); re-laid out only on a change."""
+        e = self.entry(key)
+        if e is None or (e.text == text and (tooltip is None or e.tooltip == tooltip)):
+            return
+        e.text = text
+        if tooltip is not None:
+            e.tooltip = tooltip
+        self._changed()
+
     def _changed(self) -> None:
         self.updateGeometry()
         self._relayout()

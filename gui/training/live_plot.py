@@ -1,21 +1,30 @@
 """One live training plot: a pyqtgraph plot whose log axis has short labels and whose
-view follows its growing data, cheaply.
+view follows its growing data, cheaply, and never loses a curve.
 
 Every change of a view range, an axis label or a title re-lays the plot out and repaints
 it, which costs more than drawing the curves: :class:`LivePlot` sets them only when they
-change, and fits the view itself before painting (see ``view_range``).
+change, and fits the view itself before painting (see ``view_range``). The view fits
+every visible curve's finite points; where a run diverged (``set_divergence``) only the
+points before it set the y axis, and a dashed line marks the place. A tracked curve
+whose newest value is outside the view all the same (zoomed in, or diverged) is named in
+a note at the plot's corner ("↑ off scale: validation loss 3.58"). A title too long for
+the plot's width is elided, the full text in the tooltip.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
-from gui.training.view_range import follow_range
+from gui.training.view_range import data_bounds, follow_range, off_scale
 
 TEXT = "#333333"
 AXIS = "#888888"
+DIVERGED = "#C0392B"  # the divergence marker and the off-scale note
+TITLE_POINTS = 10.0
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -58,12 +67,52 @@ class LogAxis(pg.AxisItem):
         return out
 
 
-class LivePlot(pg.PlotWidget):
+class TitledPlot(pg.PlotWidget):
+    """A plot on white whose title is elided to the width over its data area (a title
+    too long for a narrow plot is cut with "…"); the full title is the tooltip."""
+
+    def __init__(self, title: str, parent: QWidget | None = None,
+                 title_points: float = TITLE_POINTS) -> None:
+        super().__init__(parent, background="w", axisItems={"left": LogAxis("left")})
+        self._title = ""
+        self._title_shown: str | None = None
+        self._title_points = title_points
+        self.set_title(title)
+
+    def set_title(self, title: str, explanation: str = "") -> None:
+        """Show ``title``, elided to the plot's width; the tooltip is the full title and
+        ``explanation`` under it."""
+        self._title = title
+        self.setToolTip(f"{title}\n{explanation}" if explanation and title else
+                        explanation or title)
+        self._elide_title()
+
+    def _elide_title(self) -> None:
+        font = QFont()
+        font.setPointSizeF(self._title_points)
+        # The title sits over the data area, right of the left axis.
+        axis = self.plotItem.getAxis("left")
+        width = max(self.width() - (axis.width() if axis.isVisible() else 0) - 24, 40)
+        text = QFontMetrics(font).elidedText(self._title, Qt.TextElideMode.ElideRight, width)
+        # setTitle re-lays the plot out: only when the elided text changes.
+        if text != self._title_shown:
+            self._title_shown = text
+            self.plotItem.setTitle(text or None, color=TEXT, size=f"{self._title_points:g}pt")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        # pyqtgraph calls this from __init__ (before the title is known), and after
+        # close() (plotItem None).
+        if "_title_shown" in self.__dict__ and self.plotItem is not None:
+            self._elide_title()
+
+
+class LivePlot(TitledPlot):
     """A titled plot on white that follows its data (``follow``) until the user pans or
     zooms; the plot's "A" button returns to following. ``plotItem`` is the PlotItem."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w", axisItems={"left": LogAxis("left")})
+        super().__init__(title, parent)
         # Qt widens each repainted area by 2 px for antialiasing, which reaches into the
         # axes beside the data area; our curves are drawn without antialiasing.
         self.setOptimizationFlag(
@@ -71,7 +120,6 @@ class LivePlot(pg.PlotWidget):
         self.setMinimumSize(200, 120)
         plot = self.plotItem
         plot.setMenuEnabled(False)  # its log/transform toggles would bypass our own controls
-        plot.setTitle(title, color=TEXT, size="10pt")
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen(AXIS))
@@ -84,7 +132,22 @@ class LivePlot(pg.PlotWidget):
         self.following = True
         self._range: tuple[float, float, float, float] | None = None
         self._set: dict[str, object] = {}  # what was last set: axis labels, y range
+        # Curves whose newest value must stay in view or be named: item -> name.
+        self._tracked: dict[pg.PlotDataItem, str] = {}
+        self._unbounded: set[pg.PlotDataItem] = set()  # drawn, but never fitted
+        self.fit_limit: float | None = None  # x where a run diverged (set_divergence)
+        self.divergence_line: pg.InfiniteLine | None = None
+        self.off_scale_note = QLabel(self)
+        self.off_scale_note.setWordWrap(True)
+        self.off_scale_note.setStyleSheet(
+            f"color: {DIVERGED}; background: rgba(255, 255, 255, 225); padding: 1px 4px;"
+            f" border: 1px solid {DIVERGED}; border-radius: 2px; font-size: 8pt;")
+        self.off_scale_note.setToolTip("The newest value of these curves lies outside the "
+                                       "plot's range. Press the plot's A button (bottom "
+                                       "left) to fit the view again.")
+        self.off_scale_note.hide()
         plot.getViewBox().sigRangeChangedManually.connect(self._on_range_changed_manually)
+        plot.getViewBox().sigRangeChanged.connect(self._update_off_scale)
         plot.autoBtn.clicked.connect(self.resume_following)
 
     def reset(self) -> None:
@@ -92,6 +155,106 @@ class LivePlot(pg.PlotWidget):
         self.following = True
         self._range = None
         self._set = {}
+        self.set_divergence(None)
+        self._update_off_scale()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        # pyqtgraph calls this from __init__, and after close() (plotItem None).
+        if "off_scale_note" in self.__dict__ and self.plotItem is not None:
+            self._update_off_scale()
+
+    # --------------------------------------------------------- keeping in view
+    def track(self, item: pg.PlotDataItem, name: str) -> None:
+        """Name ``item`` in the off-scale note when its newest value leaves the view."""
+        self._tracked[item] = name
+
+    def add_unbounded(self, item: pg.PlotDataItem) -> None:
+        """Draw ``item`` without letting it set the view (a diverged run's tail)."""
+        self.plotItem.addItem(item, ignoreBounds=True)
+        self._unbounded.add(item)
+
+    def set_divergence(self, x: float | None, text: str = "diverged") -> None:
+        """Mark where the run diverged (None: it did not): a dashed line at ``x`` labelled
+        ``text``; only data left of it sets the y axis from now on."""
+        if x == self.fit_limit and (x is None or self.divergence_line is not None
+                                    and self.divergence_line.label.format == text):
+            return
+        if self.divergence_line is not None:
+            self.plotItem.removeItem(self.divergence_line)
+            self.divergence_line = None
+        self.fit_limit = x
+        self._range = None  # refit with (or without) the limit
+        if x is None:
+            return
+        line = pg.InfiniteLine(
+            pos=x, angle=90, movable=False,
+            pen=pg.mkPen(DIVERGED, width=1.5, style=Qt.PenStyle.DashLine), label=text,
+            # Near the bottom: the off-scale note may take the top right corner.
+            labelOpts={"position": 0.06, "color": DIVERGED, "anchors": [(0, 1), (0, 1)],
+                       "fill": pg.mkBrush(255, 255, 255, 225)})
+        line.setZValue(20)
+        self.plotItem.addItem(line, ignoreBounds=True)
+        self.divergence_line = line
+
+    def _place_divergence_label(self) -> None:
+        """The divergence label right of its line, or left of it when the line is in
+        the right part of the view (so it is not cut off at the edge)."""
+        line = self.divergence_line
+        if line is None:
+            return
+        (x0, x1), _ = self.plotItem.getViewBox().viewRange()
+        side = 1 if line.value() > x0 + 0.6 * (x1 - x0) else 0
+        anchors = [(side, 1), (side, 1)]
+        if line.label.anchors != anchors:
+            line.label.anchors = anchors
+            line.label.updatePosition()
+
+    def off_scale_text(self) -> str:
+        """The off-scale note's text ("" when every tracked newest value is in view)."""
+        return self.off_scale_note.text() if self.off_scale_note.isVisibleTo(self) else ""
+
+    def _latest(self) -> dict[str, tuple[float, float]]:
+        out = {}
+        for item, name in self._tracked.items():
+            y = item.yData
+            if not item.isVisible() or y is None or not len(y):
+                continue
+            value = float(y[-1])
+            view = value
+            if item.opts["logMode"][1]:
+                view = float(np.log10(value)) if value > 0 else -np.inf
+            out[name] = (view, value)
+        return out
+
+    def check_off_scale(self) -> None:
+        """Show or hide the off-scale note for the tracked curves' newest values (done
+        by ``follow`` and on every range change; call it when data changed alone)."""
+        self._update_off_scale()
+
+    def _update_off_scale(self, *_args) -> None:
+        latest = self._latest() if self._tracked else {}
+        (_x0, _x1), (y0, y1) = self.plotItem.getViewBox().viewRange()
+        outside = off_scale(latest, y0, y1)
+        parts = {arrow: " · ".join(f"{name} {latest[name][1]:.3g}"
+                                   for name, a in outside.items() if a == arrow)
+                 for arrow in ("↑", "↓")}
+        text = "\n".join(f"{arrow} off scale: {names}" for arrow, names in parts.items()
+                         if names)
+        note = self.off_scale_note
+        if not text:
+            if not note.isHidden():
+                note.hide()
+            return
+        rect = self.mapFromScene(self.plotItem.getViewBox().sceneBoundingRect()).boundingRect()
+        width = max(rect.width() - 8, 60)
+        if text != note.text() or note.maximumWidth() != width:
+            note.setText(text)
+            note.setMaximumWidth(width)
+            note.adjustSize()
+        note.move(max(rect.right() - note.width() - 4, 0), rect.top() + 4)
+        if note.isHidden():
+            note.show()
 
     def resume_following(self) -> None:
         self.following = True
@@ -110,25 +273,21 @@ class LivePlot(pg.PlotWidget):
         when the data outgrows the view (see ``view_range``)."""
         if self.following:
             self._fit_view()
+        self._place_divergence_label()
+        self._update_off_scale()
         # Settle the view's transform and axes now: done during the paint, it changes
         # the scene again and Qt paints the plot a second time.
         self.scene().prepareForPaint()
 
     def _fit_view(self) -> None:
-        xs: list[float] = []
-        ys: list[float] = []
-        for item in self.plotItem.listDataItems():
-            if not item.isVisible():
-                continue
-            bx, by = item.dataBounds(0), item.dataBounds(1)
-            if bx is None or by is None or None in bx or None in by:
-                continue
-            xs += [float(v) for v in bx]
-            ys += [float(v) for v in by]
-        finite = [v for v in xs + ys if np.isfinite(v)]
-        if len(finite) < len(xs) + len(ys) or not xs:
+        curves = [item.getData() for item in self.plotItem.listDataItems()
+                  if item.isVisible() and isinstance(item, pg.PlotDataItem)
+                  and item not in self._unbounded]
+        data = data_bounds(((x, y) for x, y in curves if x is not None and y is not None),
+                           self.fit_limit)
+        if data is None:
             return
-        rng = follow_range((min(xs), max(xs), min(ys), max(ys)), self._range)
+        rng = follow_range(data, self._range)
         if rng is None:
             return
         self._range = rng

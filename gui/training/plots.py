@@ -79,7 +79,7 @@ class TrainingPlots(QWidget):
         self._last_step = 0
         self._last_epoch = 0
         self._model_pending: dict[str, object] = {}
-        self._loss_buf = DecimatingBuffer(LOSS_CAPACITY, 2)  # loss, penalty
+        self._loss_buf = DecimatingBuffer(LOSS_CAPACITY, 3)  # loss, penalty, learning rate
         self._epoch_buf = DecimatingBuffer(EPOCH_CAPACITY, 5)  # step, losses, metrics
         self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, 3)
 
@@ -198,13 +198,14 @@ class TrainingPlots(QWidget):
         """Append ``batch`` to the histories (cheap: no drawing). Surface, fit, confusion
         counts and epoch figures in the batch replace the previous ones."""
         if batch.steps.size:
-            self._loss_buf.append(batch.steps, np.column_stack([batch.losses,
-                                                                batch.penalties]))
+            self._loss_buf.append(batch.steps, np.column_stack(
+                [batch.losses, batch.penalties, batch.learning_rates]))
             if not self._penalty_seen and np.any(batch.penalties != 0):
                 self._penalty_seen = True
             self._last_step = int(batch.steps[-1])
             self._last_epoch = int(batch.epochs[-1]) + 1  # 1-based: the epoch running
             self._dirty.add("loss")
+        self.loss_page.note_batch(batch)  # the learning-rate readout, a diverged end
         n = len(self.layer_names)
         if batch.detail_steps.size and n and batch.grad_norms.shape[1:] == (n,):
             values = np.hstack([batch.grad_norms, batch.weight_norms, batch.update_ratios])
@@ -407,7 +408,7 @@ class TrainingPlots(QWidget):
             self.gallery.draw()
         # Views fitted after every curve of theirs is set (the loss plot holds the
         # epoch losses as well).
-        if "loss" in parts:
+        if parts & {"loss", "metric"}:  # the epoch losses are drawn with the metric
             loss.loss_widget.follow()
         for page in layer_pages:
             page.follow()

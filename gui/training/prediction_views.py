@@ -4,7 +4,10 @@ Three views, one of which :class:`ModelView` shows depending on the dataset: for
 inputs a heatmap of the model's output over the input plane (the decision boundary, or
 the regression surface) with the training points (filled) and validation points
 (hollow) on top; for a one-input regression the points and the fitted curve; for other
-classification data a confusion matrix with the counts written in the cells. The views
+classification data a confusion matrix with the counts written in the cells. The
+confusion matrix always shows every class (its range is set whole, and again whenever
+the view is resized); class names that do not fit their column are abbreviated
+(:func:`fit_labels`), and the full names are in the tooltips. The views
 only draw what a ``core.training.progress`` batch carries (``SurfaceGrid``, ``FitCurve``,
 confusion counts); the grid itself is computed on the training side.
 """
@@ -16,8 +19,8 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from core.training.model_views import FitCurve, SurfaceGrid
@@ -25,7 +28,8 @@ from core.words import plural
 from gui.editor.dataset_preview import class_color
 from gui.training.live_label import LiveLabel
 
-__all__ = ["ConfusionView", "FitView", "ModelView", "SurfaceView", "view_kind"]
+__all__ = ["ConfusionView", "FitView", "ModelView", "SurfaceView", "fit_labels",
+           "view_kind"]
 
 TEXT = "#333333"
 AXIS = "#888888"
@@ -293,6 +297,57 @@ class FitView(QWidget):
         self.curve.setData(fit.x, fit.y)
 
 
+def fit_labels(names: tuple[str, ...], width: float, metrics: QFontMetrics) -> list[str]:
+    """Labels for ``names`` that each fit ``width`` pixels: the full name where it fits,
+    else the name elided ("versic…") while what is left still tells it from the other
+    names, else its shortest such prefix with a dot ("ve."), else the class number, else
+    nothing. Never wider than ``width``, so neighbouring labels do not run together."""
+    out = []
+    for i, name in enumerate(names):
+        if metrics.horizontalAdvance(name) <= width:
+            out.append(name)
+            continue
+        others = [n for j, n in enumerate(names) if j != i]
+        # The shortest prefix no other name starts with (the whole name if none).
+        k = next((k for k in range(1, len(name) + 1)
+                  if not any(o.startswith(name[:k]) for o in others)), len(name))
+        elided = metrics.elidedText(name, Qt.TextElideMode.ElideRight, int(width))
+        if len(elided.rstrip("…")) >= k and metrics.horizontalAdvance(elided) <= width:
+            out.append(elided)
+        elif metrics.horizontalAdvance(name[:k] + ".") <= width:
+            out.append(name[:k] + ".")
+        else:
+            out.append(str(i) if metrics.horizontalAdvance(str(i)) <= width else "")
+    return out
+
+
+class ClassAxis(pg.AxisItem):
+    """An axis with one tick per class, labelled with the class names; on the bottom
+    axis names that do not fit their column are abbreviated (``fit_labels``)."""
+
+    def __init__(self, orientation: str) -> None:
+        super().__init__(orientation)
+        self.names: tuple[str, ...] = ()
+
+    def set_names(self, names: tuple[str, ...]) -> None:
+        self.names = tuple(str(n) for n in names)
+        self.picture = None  # the labels change: redraw the axis
+        self.update()
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 - pyqtgraph's names
+        return [(1.0, [float(i) for i in range(len(self.names))])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        names = self.names
+        if self.orientation in ("bottom", "top") and names:
+            lo, hi = self.range
+            column = self.size().width() / max(hi - lo, 1e-9) - 6  # a little gap
+            names = tuple(fit_labels(names, column, QFontMetrics(self.style["tickFont"]
+                                                                 or QFont())))
+        return [names[int(round(v))] if 0 <= int(round(v)) < len(names) else ""
+                for v in values]
+
+
 class ConfusionView(QWidget):
     """Counts of (true class, predicted class): rows true, columns predicted. Cells are
     shaded by the share of their row (the recall), so the diagonal is dark when the model
@@ -300,7 +355,12 @@ class ConfusionView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics, self.plot = _fixed_plot()
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(PLOT_BG)
+        self.axes = {"bottom": ClassAxis("bottom"), "left": ClassAxis("left")}
+        self.plot = self.graphics.addPlot(row=0, col=0, axisItems=self.axes)
+        _style_plot(self.plot)
+        self.plot.setMouseEnabled(x=False, y=False)
         self.plot.invertY(True)
         self.plot.setAspectLocked(True)
         self.plot.setLabel("bottom", "predicted class", color=TEXT)
@@ -320,6 +380,11 @@ class ConfusionView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.caption)
         self.matrix: np.ndarray | None = None
+        self.names: tuple[str, ...] = ()
+        # Every class in view again whenever the view changes size (with the aspect
+        # locked, a range set on one axis at a time can crop the other).
+        self.plot.getViewBox().sigResized.connect(self._show_all)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.set_classes(())
 
     def set_classes(self, names: tuple[str, ...]) -> None:
@@ -331,12 +396,10 @@ class ConfusionView(QWidget):
         self._dark: np.ndarray | None = None
         self.image.clear()
         self._n = n = len(names)
-        ticks = [[(i, str(name)) for i, name in enumerate(names)]]
-        self.plot.getAxis("bottom").setTicks(ticks)
-        self.plot.getAxis("left").setTicks(ticks)
-        if n:
-            self.plot.setXRange(-0.5, n - 0.5, padding=0.02)
-            self.plot.setYRange(-0.5, n - 0.5, padding=0.02)
+        self.names = tuple(str(name) for name in names)
+        for axis in self.axes.values():
+            axis.set_names(self.names)
+        self._show_all()
         font = QFont()
         font.setPointSizeF(9.0 if n <= 10 else 7.0)
         for i in range(n):
@@ -347,6 +410,43 @@ class ConfusionView(QWidget):
                 self.plot.addItem(text)
                 self._texts.append(text)
         self.caption.setText("Waiting for the first evaluation…" if n else "")
+
+    def _show_all(self, *_args) -> None:
+        """Every class in view: both ranges set at once, so the locked aspect widens
+        one of them rather than cropping it."""
+        n = self._n
+        if n:
+            self.plot.getViewBox().setRange(xRange=(-0.5, n - 0.5), yRange=(-0.5, n - 0.5),
+                                            padding=0.02)
+
+    def cell_text(self, true: int, predicted: int) -> str:
+        """What hovering over a cell says: the full class names and the count."""
+        names = self.names
+        text = f"true: {names[true]}\npredicted: {names[predicted]}"
+        if self.matrix is not None:
+            count = int(self.matrix[true, predicted])
+            text += f"\n{count} sample{'s' if count != 1 else ''}"
+        return text
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        """Tooltips with the full class names: over a cell, over a column's label or
+        over a row's label."""
+        n = self._n
+        tip = ""
+        if n:
+            vb = self.plot.getViewBox()
+            p = vb.mapSceneToView(pos)
+            col, row = int(round(p.x())), int(round(p.y()))
+            in_col, in_row = 0 <= col < n, 0 <= row < n
+            if vb.sceneBoundingRect().contains(pos):
+                if in_col and in_row:
+                    tip = self.cell_text(row, col)
+            elif self.axes["bottom"].sceneBoundingRect().contains(pos) and in_col:
+                tip = f"predicted: {self.names[col]}"
+            elif self.axes["left"].sceneBoundingRect().contains(pos) and in_row:
+                tip = f"true: {self.names[row]}"
+        if tip != self.graphics.toolTip():
+            self.graphics.setToolTip(tip)
 
     def set_confusion(self, matrix: np.ndarray) -> None:
         """Show counts (n, n); a matrix of another size than the class list is ignored."""

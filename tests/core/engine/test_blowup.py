@@ -19,7 +19,7 @@ import pytest
 import main
 from core.datasets import DatasetSpec, load_dataset
 from core.design.spec import TrainConfig
-from core.engine.blowup import FACTOR, START_FLOOR, STEPS, BlowUpWatch
+from core.engine.blowup import FACTOR, START_FLOOR, STEPS, BlowUpWatch, blowup_index
 from core.files.design_file import load_design
 from core.records.snapshots import RunEnd, RunWarning, StepSnapshot
 from core.teach.lessons import LESSONS
@@ -63,6 +63,34 @@ def test_the_watch_fires_once_after_the_given_number_of_steps():
     # A start of ~0 counts as START_FLOOR.
     assert BlowUpWatch(0.0).threshold == FACTOR * START_FLOOR
     assert BlowUpWatch(math.nan).threshold == FACTOR * START_FLOOR
+
+
+def test_blowup_index_is_where_the_rule_s_blow_up_began():
+    healthy = [0.7 * 0.99 ** i for i in range(100)]
+    assert blowup_index(healthy) is None
+    # Stays 1e4 times the start: the watch fires; the blow-up began at index 100.
+    assert blowup_index(healthy + [1e4] * (3 * STEPS)) == 100
+    # Too few wild steps for the watch: not a blow-up ...
+    assert blowup_index(healthy + [1e4] * 3 + [0.5] * 50) is None
+    # ... unless a non-finite loss follows: then it began where the loss rose.
+    assert blowup_index(healthy + [1e4] * 3 + [math.inf]) == 100
+    assert blowup_index(healthy + [math.nan]) == 100  # non-finite from a healthy level
+    # The threshold is FACTOR times the given start, not the first loss.
+    assert blowup_index([1.0] + [50.0] * 40, start_loss=0.1) == 1
+    assert blowup_index([1.0] + [50.0] * 40) is None
+    # A noisy run that never stays far above its start is not one.
+    rng = np.random.default_rng(0)
+    assert blowup_index(np.abs(0.7 + 0.5 * rng.standard_normal(2000))) is None
+
+
+def test_blowup_index_finds_a_real_diverged_run_before_the_trainer_stopped_it():
+    design, data = _hot("xor", "stop")
+    _, snaps = _run(design, data)
+    end = snaps[-1]
+    losses = [s.loss for s in snaps if isinstance(s, StepSnapshot)]
+    where = blowup_index(losses)
+    assert end.reason == "diverged" and where is not None
+    assert where < end.step and losses[where] > FACTOR * START_FLOOR
 
 
 @pytest.mark.parametrize("example", ["xor", "deep_sigmoid", "spiral"])

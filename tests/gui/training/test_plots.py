@@ -166,8 +166,9 @@ def test_digits_show_a_confusion_matrix_with_class_names(plots, digits):
     matrix = digits.batches[-1].confusion
     np.testing.assert_array_equal(view.matrix, matrix)
     assert [t.toPlainText() for t in view._texts[:10]] == [str(v) for v in matrix[0]]
-    ticks = view.plot.getAxis("left")._tickLevels[0]
-    assert [label for _, label in ticks] == list(digits.dataset.class_names)
+    axis = view.plot.getAxis("left")
+    values = axis.tickValues(-0.5, 9.5, 300)[0][1]
+    assert axis.tickStrings(values, 1.0, 1.0) == list(digits.dataset.class_names)
     assert f"of {int(matrix.sum())} samples right" in view.caption.text()
 
 
