@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from core.design.check import layer_rows
 from core.design.edit import layer_at
+from core.words import plural
 from gui.editor.dataset_panel import DatasetPanel
 from gui.editor.layer_model import card_title
 from gui.project.dataset_state import DatasetState
@@ -92,12 +93,11 @@ class DesignSummary(QWidget):
             self.dataset_label.setText(html.escape(self._data.error or "No dataset loaded."))
         net = design.network
         try:
-            count = f"{net.parameter_count():,} parameters"
+            count = plural(net.parameter_count(), "parameter")
         except (TypeError, ValueError):  # a malformed layer: the network check says which
             count = "parameters: see the network check"
         n = len(net.layers)
-        self.totals.setText(f"{net.inputs} input{'s' if net.inputs != 1 else ''} → "
-                            f"{n} layer{'s' if n != 1 else ''} · {count}")
+        self.totals.setText(f"{plural(net.inputs, 'input')} → {plural(n, 'layer')} · {count}")
         self.layers.clear()
         items: dict[tuple[int, ...], QTreeWidgetItem] = {}
         for row in layer_rows(design):

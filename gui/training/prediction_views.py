@@ -425,7 +425,7 @@ class ConfusionView(QWidget):
         text = f"true: {names[true]}\npredicted: {names[predicted]}"
         if self.matrix is not None:
             count = int(self.matrix[true, predicted])
-            text += f"\n{count} sample{'s' if count != 1 else ''}"
+            text += f"\n{plural(count, 'sample')}"
         return text
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
