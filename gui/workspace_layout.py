@@ -105,11 +105,13 @@ def size_build(window, ws: Workspace) -> None:
 
 
 def size_train(window, ws: Workspace) -> None:
-    """Train's first sizes: the diagram's column 30 % of the width, the runs 40 % of
+    """Train's first sizes: the diagram's column 30 % of the width (the diagram 3/5 of
+    its height), the runs 40 % of
     the height (at least room for the comparison), the plots the rest."""
     w, h = ws.width(), ws.height()
     ws.resizeDocks([window.diagram_dock], [max(320, w * 3 // 10)], Qt.Orientation.Horizontal)
-    ws.resizeDocks([window.diagram_dock, window.summary_dock], [h, h],
+    # The diagram (live weights, neuron pictures) gets more of the column than the summary.
+    ws.resizeDocks([window.diagram_dock, window.summary_dock], [3 * h, 2 * h],
                    Qt.Orientation.Vertical)
     ws.resizeDocks([window.runs_dock], [max(runs_height(window), h * 2 // 5)],
                    Qt.Orientation.Vertical)

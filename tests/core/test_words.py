@@ -24,6 +24,8 @@ def test_plurals_of_nouns_ending_in_s_x_ch_sh_and_irregular_ones():
     assert plural(3, "class") == "3 classes"
     assert plural(1, "class") == "1 class"
     assert plural(2, "box") == "2 boxes"
+    assert plural(2, "batch") == "2 batches"
+    assert plural(300, "epoch") == "300 epochs"  # "ch" sounded as k
     assert plural(2, "matrix", "matrices") == "2 matrices"
     assert plural(1, "matrix", "matrices") == "1 matrix"
 
