@@ -1,6 +1,11 @@
 """Starting the window: QApplication set-up, the main window, the file named on the
 command line (or the built-in example), errors shown in the window, and crash
-recovery."""
+recovery.
+
+The window is shown before its plots exist: builds are held (``gui.lazy_build``) while
+the window is constructed, and released by its first paint, so pyqtgraph is imported
+and the plots are built in the event loop's next passes.
+"""
 
 from __future__ import annotations
 
@@ -40,27 +45,45 @@ def configure_application(app) -> None:  # app: QApplication
     app.setWindowIcon(app_icon())
 
 
-def _report_startup(app, window, started: float) -> None:
-    """For ``--startup-time``: on the main window's first paint, print the seconds since
-    ``started`` (and the banner, if a file could not be opened), then close the window."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
+def _on_first_paint(window, callback) -> None:
+    """Call ``callback()`` once, right after ``window``'s first paint event."""
+    from PySide6.QtCore import QEvent, QObject
 
     class FirstPaint(QObject):
-        def __init__(self) -> None:
-            super().__init__(window)
-            self.seen = False
-
         def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-            if not self.seen and event.type() == QEvent.Type.Paint:
-                self.seen = True
-                print(f"startup: window shown after {time.perf_counter() - started:.3f} s",
-                      flush=True)
-                if not window.banner.isHidden():
-                    print("banner: " + window.banner.text().replace("\n", " "), flush=True)
-                QTimer.singleShot(0, window.close)
+            if event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                callback()
             return False
 
-    window.installEventFilter(FirstPaint())
+    window.installEventFilter(FirstPaint(window))
+
+
+def _report_startup(app, window, started: float) -> None:
+    """For ``--startup-time``: on the main window's first paint, print the seconds since
+    ``started`` (and the banner, if a file could not be opened); once the plots are
+    built too (``gui.lazy_build``), print that time and close the window."""
+    from PySide6.QtCore import QTimer
+
+    from gui.lazy_build import pending_count
+
+    def elapsed() -> float:
+        return time.perf_counter() - started
+
+    def close_when_built() -> None:
+        if pending_count():
+            QTimer.singleShot(0, close_when_built)
+            return
+        print(f"startup: plots built after {elapsed():.3f} s", flush=True)
+        window.close()
+
+    def shown() -> None:
+        print(f"startup: window shown after {elapsed():.3f} s", flush=True)
+        if not window.banner.isHidden():
+            print("banner: " + window.banner.text().replace("\n", " "), flush=True)
+        QTimer.singleShot(0, close_when_built)
+
+    _on_first_paint(window, shown)
     app.setQuitOnLastWindowClosed(True)
 
 
@@ -74,17 +97,20 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     """
     from PySide6.QtWidgets import QApplication
 
+    from gui.lazy_build import hold_builds, release_builds
     from gui.main_window import MainWindow
 
     report = STARTUP_TIME_FLAG in argv
     argv = [a for a in argv if a != STARTUP_TIME_FLAG]
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     configure_application(app)
+    hold_builds()  # the plots wait for the first frame
     window = MainWindow()
     if argv:
         window.open_startup_file(argv[0])
     else:
         window.open_example()
+    _on_first_paint(window, release_builds)
     if report:
         _report_startup(app, window, time.perf_counter() if started is None else started)
     window.show()

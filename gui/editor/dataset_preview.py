@@ -5,16 +5,19 @@ They only draw what a loaded ``core.datasets.Dataset`` (or ``CsvTable``) holds; 
 and loading data is the panel's job. Scatter plots show training points filled and
 validation points hollow, classes in distinct colour-blind-friendly colours and
 regression targets on a colour scale.
+
+The scatter plot (pyqtgraph) is built after the window's first frame
+(``gui.lazy_build``); a dataset shown before that is drawn by the build.
 """
 
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -27,7 +30,11 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import CsvTable, Dataset
+from gui.lazy_build import LazyBuilder
 from gui.plain_text import plain
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 # Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
 # even a 20-class CSV gets distinct colours before they repeat.
@@ -39,6 +46,7 @@ _BAD_CELL = QColor("#f8c9c4")
 _PLOT_BG = "#ffffff"
 # More points than this per split are thinned for drawing (the summary gives real sizes).
 MAX_DRAWN = 2500
+PLOT_MIN_HEIGHT = 180  # pixels
 
 
 def class_color(index: int) -> QColor:
@@ -91,17 +99,6 @@ class ScatterPreview(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground(_PLOT_BG)
-        self.graphics.setMinimumHeight(180)
-        self.plot = self.graphics.addPlot(row=0, col=0)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#888888"))
-            axis.setTextPen(pg.mkPen(_TEXT))
         self.color_bar: pg.ColorBarItem | None = None
         self.legend = QLabel()
         self.legend.setWordWrap(True)
@@ -110,15 +107,60 @@ class ScatterPreview(QWidget):
         self.legend.setMinimumHeight(2 * self.legend.fontMetrics().lineSpacing() + 6)
         self.legend.setToolTip("Filled points are used for training, hollow points are held "
                                "out for validation.")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.legend)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        # The plot's place until it is built: blank, as big and as white as the plot.
+        self._placeholder = QWidget()
+        self._placeholder.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self._placeholder.setAutoFillBackground(True)
+        blank = self._placeholder.palette()
+        blank.setColor(QPalette.ColorRole.Window, QColor(_PLOT_BG))
+        self._placeholder.setPalette(blank)
+        self._layout.addWidget(self._placeholder, 1)
+        self._layout.addWidget(self.legend)
         #: Points drawn (training + validation) after thinning; for tests and the caption.
         self.point_count = 0
+        self._built = False
+        self._waiting: tuple[Dataset, bool] | None = None  # shown before the build
+        self._builder = LazyBuilder(self, self._build_plot)
+
+    def __getattr__(self, name: str):
+        # Reached only for attributes not set yet: the plot before it is built.
+        if name in ("graphics", "plot"):
+            self._builder.ensure_built()
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_plot(self) -> None:
+        """Build the plot and draw the dataset shown before, if any."""
+        import pyqtgraph as pg
+
+        self._built = True
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(_PLOT_BG)
+        self.graphics.setMinimumHeight(PLOT_MIN_HEIGHT)
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen("#888888"))
+            axis.setTextPen(pg.mkPen(_TEXT))
+        self._layout.replaceWidget(self._placeholder, self.graphics)
+        self._layout.setStretch(0, 1)
+        self._placeholder.deleteLater()
+        if self.isVisible():
+            self.graphics.show()  # else Qt shows it only in the next pass of the event loop
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self.show_dataset(*waiting)
 
     def clear(self) -> None:
+        if not self._built:
+            self._waiting = None
+            return
         self.plot.clear()
         if self.color_bar is not None:
             self.graphics.removeItem(self.color_bar)
@@ -128,6 +170,9 @@ class ScatterPreview(QWidget):
 
     def show_dataset(self, dataset: Dataset, equal_aspect: bool = False) -> None:
         """Plot ``dataset``; ``equal_aspect`` keeps circles round (the synthetic sets)."""
+        if not self._built:
+            self._waiting = (dataset, equal_aspect)  # drawn by the build
+            return
         self.clear()
         tr, va = _thin(dataset.n_train), _thin(dataset.n_val)
         x_tr, x_va = dataset.x_train_raw[tr], dataset.x_val_raw[va]
@@ -182,6 +227,8 @@ class ScatterPreview(QWidget):
     # ------------------------------------------------------------------ drawing
     def _plot_classes(self, dataset: Dataset, xy_tr: np.ndarray, y_tr: np.ndarray,
                       xy_va: np.ndarray, y_va: np.ndarray) -> None:
+        import pyqtgraph as pg
+
         for c in range(dataset.n_classes):
             color = class_color(c)
             rows = y_va == c
@@ -196,6 +243,8 @@ class ScatterPreview(QWidget):
                     pen=pg.mkPen(color.darker(140), width=0.8)))
 
     def _plot_plain(self, xy_tr: np.ndarray, xy_va: np.ndarray) -> None:
+        import pyqtgraph as pg
+
         color = class_color(0)
         self.plot.addItem(pg.ScatterPlotItem(
             xy_va[:, 0], xy_va[:, 1], size=7, brush=QBrush(Qt.BrushStyle.NoBrush),
@@ -206,6 +255,8 @@ class ScatterPreview(QWidget):
 
     def _plot_colored(self, xy_tr: np.ndarray, t_tr: np.ndarray, xy_va: np.ndarray,
                       t_va: np.ndarray, target: str) -> None:
+        import pyqtgraph as pg
+
         values = np.concatenate([t_tr, t_va])
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
         if hi <= lo:

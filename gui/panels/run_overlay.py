@@ -4,24 +4,29 @@ in the gradient plot), with a legend naming each run and a text box saying how e
 design differs from the first one's (``core.records.diff.design_diff``).
 
 The view only draws what :class:`core.records.record.RunRecord` objects hold; it never trains.
+Its three plots (pyqtgraph) are built after the window's first frame (``gui.lazy_build``);
+runs set before that are drawn by the build.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPen
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from core.records.diff import design_diff
 from core.records.record import RunRecord
 from gui.colors import series_color
+from gui.lazy_build import LazyBuilder
 from gui.training.legend import Legend, LegendEntry
-from gui.training.live_plot import LogAxis
 from gui.training.training_ui import layer_labels
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 __all__ = ["RunCompareView", "run_pen"]
 
@@ -38,9 +43,10 @@ GRAD_POINTS = 120
 
 def run_pen(index: int, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
             width: float = 1.6) -> QPen:
-    """The pen of the ``index``-th compared run."""
-    pen = pg.mkPen(series_color(index), width=width)
-    pen.setStyle(style)
+    """The pen of the ``index``-th compared run (cosmetic: the same width at any zoom,
+    as ``pg.mkPen`` makes them)."""
+    pen = QPen(series_color(index), width, style)
+    pen.setCosmetic(True)
     return pen
 
 
@@ -59,6 +65,10 @@ def smoothed(x: np.ndarray, y: np.ndarray,
 
 
 def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
+    import pyqtgraph as pg
+
+    from gui.training.live_plot import LogAxis
+
     widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
     widget.setMinimumSize(180, 140)
     plot = widget.getPlotItem()
@@ -86,6 +96,36 @@ class RunCompareView(QWidget):
                                "design differences below.")
         self.layer_legend = Legend(vertical=False)
         self.layer_legend.setToolTip("Line styles of the layers in the gradient plot.")
+        self.diff_text = QPlainTextEdit()
+        self.diff_text.setReadOnly(True)
+        self.diff_text.setToolTip("How each run's design differs from the first selected "
+                                  "run's: network, training settings and dataset.")
+        self.diff_text.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                     QSizePolicy.Policy.Preferred)
+        self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self._plots_row = QHBoxLayout()  # the plots go here when built
+        self._plots_row.setContentsMargins(0, 0, 0, 0)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.legend)
+        layout.addLayout(self._plots_row, 1)
+        layout.addWidget(self.layer_legend)
+        layout.addWidget(self.diff_text)
+        self._built = False
+        self.set_runs([])
+        self._builder = LazyBuilder(self, self._build_plots)
+
+    def __getattr__(self, name: str):
+        # Reached only for attributes not set yet: the plots before they are built.
+        if name in ("loss_plot", "metric_plot", "grad_plot"):
+            self._builder.ensure_built()
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _build_plots(self) -> None:
+        """Build the three plots and draw the runs set so far."""
+        self._built = True
         self.loss_plot = _plot("Batch loss (smoothed)", "loss", "step", log_y=True)
         self.loss_plot.setToolTip("The mini-batch loss of each run against the step, "
                                   "averaged over short stretches so the runs can be told "
@@ -98,25 +138,11 @@ class RunCompareView(QWidget):
         self.grad_plot.setToolTip("The gradient norm of each layer with parameters (averaged "
                                   "over short stretches): colour is the run, line style the "
                                   "layer (see the legend below).")
-        self.diff_text = QPlainTextEdit()
-        self.diff_text.setReadOnly(True)
-        self.diff_text.setToolTip("How each run's design differs from the first selected "
-                                  "run's: network, training settings and dataset.")
-        self.diff_text.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                     QSizePolicy.Policy.Preferred)
-        self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
-        plots = QHBoxLayout()
-        plots.setContentsMargins(0, 0, 0, 0)
         for w in (self.loss_plot, self.metric_plot, self.grad_plot):
-            plots.addWidget(w, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.legend)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.layer_legend)
-        layout.addWidget(self.diff_text)
-        self.set_runs([])
+            self._plots_row.addWidget(w, 1)
+            if self.isVisible():
+                w.show()  # else Qt shows it only in the next pass of the event loop
+        self.set_runs(self._runs)
 
     # ---------------------------------------------------------------- content
     def runs(self) -> list[RunRecord]:
@@ -125,24 +151,30 @@ class RunCompareView(QWidget):
     def set_runs(self, runs: list[RunRecord]) -> None:
         """Show ``runs`` (the first is the reference of the diffs); [] clears the view."""
         self._runs = list(runs)
-        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
-            w.getPlotItem().clear()
         self.legend.set_entries([
             LegendEntry(run.id, run.name or "(unnamed)", run_pen(i, width=2.2),
                         tooltip=f"{run.name}: {run.ended}, {run.epochs} epochs, "
                                 f"{run.steps:,} steps")
             for i, run in enumerate(runs)])
+        self._update_layer_legend()
+        self.diff_text.setPlainText(self.diff_report())
+        if self._built:
+            self._draw_runs(runs)
+
+    def _draw_runs(self, runs: list[RunRecord]) -> None:
+        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
+            w.getPlotItem().clear()
         for i, run in enumerate(runs):
             self._draw_run(i, run)
         metrics = {r.metric_name for r in runs if r.metric_name}
         label = ("accuracy" if metrics == {"accuracy"} else "R²" if metrics == {"r2"}
                  else "accuracy / R²")
         self.metric_plot.getPlotItem().setLabel("left", label, color=TEXT)
-        self._update_layer_legend()
-        self.diff_text.setPlainText(self.diff_report())
 
     def curve_count(self, which: str) -> int:
         """Curves drawn in the ``loss``, ``metric`` or ``grad`` plot (for tests)."""
+        import pyqtgraph as pg
+
         widget = {"loss": self.loss_plot, "metric": self.metric_plot,
                   "grad": self.grad_plot}[which]
         return sum(isinstance(item, pg.PlotDataItem)
@@ -178,7 +210,7 @@ class RunCompareView(QWidget):
         labels = layer_labels(widest.design, names) if widest is not None else ()
         self.layer_legend.set_entries([
             LegendEntry(name, f"gradient: {label}",
-                        pg.mkPen(grey, width=1.4, style=LAYER_STYLES[j % len(LAYER_STYLES)]))
+                        QPen(QColor(grey), 1.4, LAYER_STYLES[j % len(LAYER_STYLES)]))
             for j, (name, label) in enumerate(zip(names, labels, strict=True))])
         self.layer_legend.setVisible(bool(names))
 

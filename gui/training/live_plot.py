@@ -12,9 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
+from gui.colors import PLOT_TEXT
 from gui.training.view_range import follow_range
 
-TEXT = "#333333"
+TEXT = PLOT_TEXT
 AXIS = "#888888"
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
