@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, QTimer
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 from shiboken6 import isValid
 
@@ -116,3 +117,23 @@ class LazyBuilder(QObject):
         if event.type() == QEvent.Type.Show and not _held:
             self.ensure_built()  # shown before its turn in release_builds
         return False
+
+
+class Placeholder(QWidget):
+    """The place of content not built yet, asking for the room the content will ask for
+    (``minimum``, and ``hint`` if given), so the window's layout does not move when the
+    content comes; filled with ``color`` if given."""
+
+    def __init__(self, minimum: QSize, hint: QSize | None = None,
+                 color: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumSize(minimum)
+        self._hint = hint if hint is not None else minimum
+        if color is not None:
+            self.setAutoFillBackground(True)
+            palette = self.palette()
+            palette.setColor(QPalette.ColorRole.Window, QColor(color))
+            self.setPalette(palette)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return self._hint

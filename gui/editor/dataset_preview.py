@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import CsvTable, Dataset
-from gui.lazy_build import LazyBuilder
+from gui.lazy_build import LazyBuilder, Placeholder
 from gui.plain_text import plain
 
 if TYPE_CHECKING:
@@ -110,13 +110,9 @@ class ScatterPreview(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
-        # The plot's place until it is built: blank, as big and as white as the plot.
-        self._placeholder = QWidget()
-        self._placeholder.setMinimumHeight(PLOT_MIN_HEIGHT)
-        self._placeholder.setAutoFillBackground(True)
-        blank = self._placeholder.palette()
-        blank.setColor(QPalette.ColorRole.Window, QColor(_PLOT_BG))
-        self._placeholder.setPalette(blank)
+        # The plot's place until it is built: as white, and asking for the same room
+        # (pyqtgraph's views: at least 68 px wide, 600 x 480 preferred).
+        self._placeholder = Placeholder(QSize(68, PLOT_MIN_HEIGHT), QSize(600, 480), _PLOT_BG)
         self._layout.addWidget(self._placeholder, 1)
         self._layout.addWidget(self.legend)
         #: Points drawn (training + validation) after thinning; for tests and the caption.

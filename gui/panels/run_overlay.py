@@ -14,14 +14,14 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from core.records.diff import design_diff
 from core.records.record import RunRecord
 from gui.colors import series_color
-from gui.lazy_build import LazyBuilder
+from gui.lazy_build import LazyBuilder, Placeholder
 from gui.training.legend import Legend, LegendEntry
 from gui.training.training_ui import layer_labels
 
@@ -39,6 +39,9 @@ LAYER_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 # runs overlaid stay readable.
 SMOOTH_POINTS = 300
 GRAD_POINTS = 120
+PLOT_MIN_SIZE = QSize(180, 140)
+PLOT_SIZE_HINT = QSize(600, 480)  # pyqtgraph's views ask for this
+PLOTS_SPACING = 4
 
 
 def run_pen(index: int, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
@@ -70,7 +73,7 @@ def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
     from gui.training.live_plot import LogAxis
 
     widget = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
-    widget.setMinimumSize(180, 140)
+    widget.setMinimumSize(PLOT_MIN_SIZE)
     plot = widget.getPlotItem()
     plot.setMenuEnabled(False)
     plot.setTitle(title, color=TEXT, size="9pt")
@@ -105,6 +108,12 @@ class RunCompareView(QWidget):
         self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
         self._plots_row = QHBoxLayout()  # the plots go here when built
         self._plots_row.setContentsMargins(0, 0, 0, 0)
+        self._plots_row.setSpacing(PLOTS_SPACING)
+        gaps = 2 * PLOTS_SPACING  # between the three plots
+        self._placeholder = Placeholder(
+            QSize(3 * PLOT_MIN_SIZE.width() + gaps, PLOT_MIN_SIZE.height()),
+            QSize(3 * PLOT_SIZE_HINT.width() + gaps, PLOT_SIZE_HINT.height()))
+        self._plots_row.addWidget(self._placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -138,6 +147,8 @@ class RunCompareView(QWidget):
         self.grad_plot.setToolTip("The gradient norm of each layer with parameters (averaged "
                                   "over short stretches): colour is the run, line style the "
                                   "layer (see the legend below).")
+        self._plots_row.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
         for w in (self.loss_plot, self.metric_plot, self.grad_plot):
             self._plots_row.addWidget(w, 1)
             if self.isVisible():

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QTabWidget, QVBoxLayout, Q
 
 from core.training.progress import ProgressBatch
 from gui.colors import PLOT_TEXT
-from gui.lazy_build import LazyBuilder
+from gui.lazy_build import LazyBuilder, Placeholder
 from gui.training.frame_clock import FrameClock
 from gui.training.layer_status import STATUS_TEXT
 from gui.training.live_label import LiveLabel
@@ -54,6 +54,9 @@ LOSS_CAPACITY = 4000
 DETAIL_CAPACITY = 2000
 EPOCH_CAPACITY = 2000
 
+# The least room the tab pages need (measured; a test checks it): the shell asks for it
+# before they are built, so the window's layout does not move when they come.
+PAGES_MIN_SIZE = QSize(481, 320)
 # Which redraw parts live on which tab page.
 _PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"})
 # Seconds between redraws of each part: the batch loss moves every frame; per-epoch
@@ -101,10 +104,12 @@ class TrainingPlots(QWidget):
         self._built = False  # the tab pages; see _build_pages
 
         self._build_toolbar()
-        # The tab pages go in here when built.
+        # The tab pages go in here when built; until then it asks for their room.
         self._body = QWidget()
         self._body_layout = QVBoxLayout(self._body)
         self._body_layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = Placeholder(PAGES_MIN_SIZE)
+        self._body_layout.addWidget(self._placeholder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
@@ -155,6 +160,8 @@ class TrainingPlots(QWidget):
         self.tabs.setTabToolTip(2, "How large each layer's weights are and how much one "
                                    "step changes them, relative to their size.")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self._body_layout.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
         self._body_layout.addWidget(self.tabs)
 
         # The pages' plots and curves, under the names the window and tests use.

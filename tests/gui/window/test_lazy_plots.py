@@ -167,3 +167,20 @@ def test_the_dataset_preview_draws_a_dataset_shown_before_its_build(qtbot, held)
     assert scatter.point_count == dataset.n_train + dataset.n_val
     assert len(scatter.plot.listDataItems()) == 4  # two classes, training and validation
     assert "same sign" in scatter.legend.text()
+
+
+@pytest.mark.parametrize("cls", [TrainingPlots, RunCompareView, DatasetPreview])
+def test_a_shell_asks_for_the_room_its_content_will(qtbot, cls):
+    """Else the window's layout moves when the plots come (the docks narrow): a page or
+    plot whose least size changes needs the shell's placeholder changed with it."""
+    built = cls()
+    lazy_build.hold_builds()
+    try:
+        shell = cls()
+    finally:
+        lazy_build.release_builds()
+    for w in (built, shell):
+        qtbot.addWidget(w)
+    assert not getattr(shell, "scatter", shell)._built  # the preview: its scatter plot
+    assert shell.minimumSizeHint() == built.minimumSizeHint()
+    assert shell.sizeHint() == built.sizeHint()
