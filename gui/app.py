@@ -45,18 +45,34 @@ def configure_application(app) -> None:  # app: QApplication
     app.setWindowIcon(app_icon())
 
 
+# If the window is never painted (started minimised, say), what waits for its first
+# frame starts after this long anyway.
+FIRST_PAINT_TIMEOUT_MS = 3000
+
+
 def _on_first_paint(window, callback) -> None:
-    """Call ``callback()`` once, right after ``window``'s first paint event."""
-    from PySide6.QtCore import QEvent, QObject
+    """Call ``callback()`` once, when ``window`` receives its first paint event (or after
+    ``FIRST_PAINT_TIMEOUT_MS`` without one)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
+        done = False
+
+        def fire(self) -> None:
+            if not self.done:
+                self.done = True
+                window.removeEventFilter(self)
+                self.deleteLater()  # and with it the timer
+                callback()
+
         def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
             if event.type() == QEvent.Type.Paint:
-                window.removeEventFilter(self)
-                callback()
+                self.fire()
             return False
 
-    window.installEventFilter(FirstPaint(window))
+    first = FirstPaint(window)
+    window.installEventFilter(first)
+    QTimer.singleShot(FIRST_PAINT_TIMEOUT_MS, first, first.fire)
 
 
 def _report_startup(app, window, started: float) -> None:
@@ -95,6 +111,7 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     ``started`` (a ``time.perf_counter()`` taken at the top of ``main.py``) to the main
     window's first paint, and exits (``packaging/measure_startup.py`` uses it).
     """
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from gui.lazy_build import hold_builds, release_builds
@@ -113,10 +130,16 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     _on_first_paint(window, release_builds)
     if report:
         _report_startup(app, window, time.perf_counter() if started is None else started)
+    else:
+        # After the first frame too (about 40 ms: its imports, the recovery folder).
+        _on_first_paint(window, lambda: QTimer.singleShot(0, lambda: _start_recovery(window)))
     window.show()
-    if not report:
-        from gui.project.recovery_prompt import recovery_enabled, start_recovery
-
-        if recovery_enabled():
-            start_recovery(window)  # autosave, and offer what a crash left behind
     return app.exec()
+
+
+def _start_recovery(window) -> None:
+    """Start autosaving, and offer what a crash left behind."""
+    from gui.project.recovery_prompt import recovery_enabled, start_recovery
+
+    if recovery_enabled():
+        start_recovery(window)

@@ -50,3 +50,33 @@ sys.exit(code)
     assert lines[3] == "pyqtgraph at the end: True pending: 0"
     shown, built = (float(line.split("after ")[1].split()[0]) for line in lines[0::2][:2])
     assert 0 < shown <= built
+
+
+def test_what_waits_for_the_first_paint_runs_once(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    from gui.app import _on_first_paint
+
+    window, calls = QWidget(), []
+    qtbot.addWidget(window)
+    _on_first_paint(window, lambda: calls.append(window.isVisible()))
+    assert calls == []
+    window.show()
+    qtbot.waitUntil(lambda: calls == [True])
+    window.repaint()
+    qtbot.wait(20)
+    assert calls == [True]
+
+
+def test_a_window_never_painted_starts_it_after_a_while(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QWidget
+
+    from gui import app
+
+    monkeypatch.setattr(app, "FIRST_PAINT_TIMEOUT_MS", 30)
+    window, calls = QWidget(), []
+    qtbot.addWidget(window)  # never shown
+    app._on_first_paint(window, lambda: calls.append("started"))
+    qtbot.waitUntil(lambda: calls == ["started"])
+    qtbot.wait(50)
+    assert calls == ["started"]
