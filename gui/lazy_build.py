@@ -119,6 +119,21 @@ class LazyBuilder(QObject):
         return False
 
 
+class BuiltOnRead:
+    """Mixin for a widget with a :class:`LazyBuilder` in ``_builder``: reading one of
+    ``BUILT_NAMES`` (attributes its build sets) before the build builds first, so code
+    that reads the plots need not know they are built late."""
+
+    BUILT_NAMES: frozenset[str] = frozenset()
+
+    def __getattr__(self, name: str):
+        # Reached only for attributes not set yet.
+        if name in type(self).BUILT_NAMES:
+            self._builder.ensure_built()
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
 class Placeholder(QWidget):
     """The place of content not built yet, asking for the room the content will ask for
     (``minimum``, and ``hint`` if given), so the window's layout does not move when the

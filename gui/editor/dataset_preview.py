@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.datasets import CsvTable, Dataset
-from gui.lazy_build import LazyBuilder, Placeholder
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.plain_text import plain
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-class ScatterPreview(QWidget):
+class ScatterPreview(BuiltOnRead, QWidget):
     """The points of a dataset in two dimensions, with a legend below.
 
     2-D classification: the two inputs, one colour per class. 2-D regression: the two
@@ -96,6 +96,8 @@ class ScatterPreview(QWidget):
     (iris, diabetes, CSV files): the two inputs that best separate the classes, or the
     input most correlated with the target against the target; the axis titles say which.
     """
+
+    BUILT_NAMES = frozenset({"graphics", "plot"})
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,13 +122,6 @@ class ScatterPreview(QWidget):
         self._built = False
         self._waiting: tuple[Dataset, bool] | None = None  # shown before the build
         self._builder = LazyBuilder(self, self._build_plot)
-
-    def __getattr__(self, name: str):
-        # Reached only for attributes not set yet: the plot before it is built.
-        if name in ("graphics", "plot"):
-            self._builder.ensure_built()
-            return object.__getattribute__(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _build_plot(self) -> None:
         """Build the plot and draw the dataset shown before, if any."""

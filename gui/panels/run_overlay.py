@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLay
 from core.records.diff import design_diff
 from core.records.record import RunRecord
 from gui.colors import series_color
-from gui.lazy_build import LazyBuilder, Placeholder
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.training.legend import Legend, LegendEntry
 from gui.training.training_ui import layer_labels
 
@@ -88,8 +88,10 @@ def _plot(title: str, left: str, bottom: str, log_y: bool) -> pg.PlotWidget:
     return widget
 
 
-class RunCompareView(QWidget):
+class RunCompareView(BuiltOnRead, QWidget):
     """Overlaid curves of the runs given to :meth:`set_runs`, plus their design diffs."""
+
+    BUILT_NAMES = frozenset({"loss_plot", "metric_plot", "grad_plot"})
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -124,13 +126,6 @@ class RunCompareView(QWidget):
         self._built = False
         self.set_runs([])
         self._builder = LazyBuilder(self, self._build_plots)
-
-    def __getattr__(self, name: str):
-        # Reached only for attributes not set yet: the plots before they are built.
-        if name in ("loss_plot", "metric_plot", "grad_plot"):
-            self._builder.ensure_built()
-            return object.__getattribute__(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _build_plots(self) -> None:
         """Build the three plots and draw the runs set so far."""

@@ -17,7 +17,7 @@ The tab pages (pyqtgraph) are built after the window's first frame (``gui.lazy_b
 until then this widget is its toolbar and its histories, and everything the pages show
 is kept here (run, layers, diagnostics, hint, baseline) and handed to them by
 :meth:`TrainingPlots._build_pages`. A new page is built there, like the others, from
-what this widget holds; its attributes go in ``_BUILT_NAMES`` if other code reads them.
+what this widget holds; its attributes go in ``BUILT_PAGE_NAMES`` if other code reads them.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QTabWidget, QVBoxLayout, Q
 
 from core.training.progress import ProgressBatch
 from gui.colors import PLOT_TEXT
-from gui.lazy_build import LazyBuilder, Placeholder
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.training.frame_clock import FrameClock
 from gui.training.layer_status import STATUS_TEXT
 from gui.training.live_label import LiveLabel
@@ -64,7 +64,7 @@ _PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"})
 # repaint of it (milliseconds the trainer waits for).
 _MIN_INTERVAL = {"loss": 0.0, "grad": 0.0, "weights": 0.1, "metric": 0.3, "model": 0.25}
 # Attributes set by ``_build_pages``: reading one builds the pages first.
-_BUILT_NAMES = frozenset({
+BUILT_PAGE_NAMES = frozenset({
     "loss_page", "gradient_page", "weights_page", "tabs", "loss_widget", "loss_plot",
     "metric_widget", "metric_plot", "batch_curve", "train_loss_curve",
     "baseline_loss_curve", "loss_legend", "metric_legend", "model_view", "grad_plot",
@@ -72,7 +72,7 @@ _BUILT_NAMES = frozenset({
     "weights_legend"})
 
 
-class TrainingPlots(QWidget):
+class TrainingPlots(BuiltOnRead, QWidget):
     """Every live plot of a training run, on three tab pages.
 
     Feed it ``start_run(...)`` once per run, then every ``ProgressBatch``. It draws on
@@ -80,6 +80,8 @@ class TrainingPlots(QWidget):
     controller, so progress is drawn in the frame it arrives). See the module docstring
     for the redraw policy.
     """
+
+    BUILT_NAMES = BUILT_PAGE_NAMES
 
     def __init__(self, parent: QWidget | None = None, clock: FrameClock | None = None) -> None:
         super().__init__(parent)
@@ -120,13 +122,6 @@ class TrainingPlots(QWidget):
         self.clock.draw.connect(self.redraw_visible)
         self.start_run((), (), "classification", None)
         self._builder = LazyBuilder(self, self._build_pages)
-
-    def __getattr__(self, name: str):
-        # Reached only for attributes not set yet: the pages' before they are built.
-        if name in _BUILT_NAMES:
-            self.ensure_built()
-            return object.__getattribute__(self, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def ensure_built(self) -> None:
         """Build the tab pages now if they are not yet (see ``gui.lazy_build``)."""
