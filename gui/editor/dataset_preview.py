@@ -97,11 +97,10 @@ class ScatterPreview(BuiltOnRead, QWidget):
     input most correlated with the target against the target; the axis titles say which.
     """
 
-    BUILT_NAMES = frozenset({"graphics", "plot"})
+    BUILT_NAMES = frozenset({"graphics", "plot", "color_bar", "point_count"})
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.color_bar: pg.ColorBarItem | None = None
         self.legend = QLabel()
         self.legend.setWordWrap(True)
         self.legend.setTextFormat(Qt.TextFormat.RichText)
@@ -117,8 +116,6 @@ class ScatterPreview(BuiltOnRead, QWidget):
         self._placeholder = Placeholder(QSize(68, PLOT_MIN_HEIGHT), QSize(600, 480), _PLOT_BG)
         self._layout.addWidget(self._placeholder, 1)
         self._layout.addWidget(self.legend)
-        #: Points drawn (training + validation) after thinning; for tests and the caption.
-        self.point_count = 0
         self._built = False
         self._waiting: tuple[Dataset, bool] | None = None  # shown before the build
         self._builder = LazyBuilder(self, self._build_plot)
@@ -128,6 +125,9 @@ class ScatterPreview(BuiltOnRead, QWidget):
         import pyqtgraph as pg
 
         self._built = True
+        self.color_bar: pg.ColorBarItem | None = None
+        #: Points drawn (training + validation) after thinning; for tests and the caption.
+        self.point_count = 0
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(_PLOT_BG)
         self.graphics.setMinimumHeight(PLOT_MIN_HEIGHT)
