@@ -1,6 +1,11 @@
 """Starting the window: QApplication set-up, the main window, the file named on the
 command line (or the built-in example), errors shown in the window, and crash
-recovery."""
+recovery.
+
+The window is shown before its plots exist: builds are held (``gui.lazy_build``) while
+the window is constructed, and released by its first paint, so pyqtgraph is imported
+and the plots are built in the event loop's next passes.
+"""
 
 from __future__ import annotations
 
@@ -40,27 +45,61 @@ def configure_application(app) -> None:  # app: QApplication
     app.setWindowIcon(app_icon())
 
 
-def _report_startup(app, window, started: float) -> None:
-    """For ``--startup-time``: on the main window's first paint, print the seconds since
-    ``started`` (and the banner, if a file could not be opened), then close the window."""
+# If the window is never painted (started minimised, say), what waits for its first
+# frame starts after this long anyway.
+FIRST_PAINT_TIMEOUT_MS = 3000
+
+
+def _on_first_paint(window, callback) -> None:
+    """Call ``callback()`` once, when ``window`` receives its first paint event (or after
+    ``FIRST_PAINT_TIMEOUT_MS`` without one)."""
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     class FirstPaint(QObject):
-        def __init__(self) -> None:
-            super().__init__(window)
-            self.seen = False
+        done = False
+
+        def fire(self) -> None:
+            if not self.done:
+                self.done = True
+                window.removeEventFilter(self)
+                self.deleteLater()  # and with it the timer
+                callback()
 
         def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-            if not self.seen and event.type() == QEvent.Type.Paint:
-                self.seen = True
-                print(f"startup: window shown after {time.perf_counter() - started:.3f} s",
-                      flush=True)
-                if not window.banner.isHidden():
-                    print("banner: " + window.banner.text().replace("\n", " "), flush=True)
-                QTimer.singleShot(0, window.close)
+            if event.type() == QEvent.Type.Paint:
+                self.fire()
             return False
 
-    window.installEventFilter(FirstPaint())
+    first = FirstPaint(window)
+    window.installEventFilter(first)
+    QTimer.singleShot(FIRST_PAINT_TIMEOUT_MS, first, first.fire)
+
+
+def _report_startup(app, window, started: float) -> None:
+    """For ``--startup-time``: on the main window's first paint, print the seconds since
+    ``started`` (and the banner, if a file could not be opened); once the plots are
+    built too (``gui.lazy_build``), print that time and close the window."""
+    from PySide6.QtCore import QTimer
+
+    from gui.lazy_build import pending_count
+
+    def elapsed() -> float:
+        return time.perf_counter() - started
+
+    def close_when_built() -> None:
+        if pending_count():
+            QTimer.singleShot(0, close_when_built)
+            return
+        print(f"startup: plots built after {elapsed():.3f} s", flush=True)
+        window.close()
+
+    def shown() -> None:
+        print(f"startup: window shown after {elapsed():.3f} s", flush=True)
+        if not window.banner.isHidden():
+            print("banner: " + window.banner.text().replace("\n", " "), flush=True)
+        QTimer.singleShot(0, close_when_built)
+
+    _on_first_paint(window, shown)
     app.setQuitOnLastWindowClosed(True)
 
 
@@ -72,25 +111,35 @@ def run_gui(argv: list[str], started: float | None = None) -> int:
     ``started`` (a ``time.perf_counter()`` taken at the top of ``main.py``) to the main
     window's first paint, and exits (``packaging/measure_startup.py`` uses it).
     """
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui.lazy_build import hold_builds, release_builds
     from gui.main_window import MainWindow
 
     report = STARTUP_TIME_FLAG in argv
     argv = [a for a in argv if a != STARTUP_TIME_FLAG]
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     configure_application(app)
+    hold_builds()  # the plots wait for the first frame
     window = MainWindow()
     if argv:
         window.open_startup_file(argv[0])
     else:
         window.open_example()
+    _on_first_paint(window, release_builds)
     if report:
         _report_startup(app, window, time.perf_counter() if started is None else started)
+    else:
+        # After the first frame too (about 40 ms: its imports, the recovery folder).
+        _on_first_paint(window, lambda: QTimer.singleShot(0, lambda: _start_recovery(window)))
     window.show()
-    if not report:
-        from gui.project.recovery_prompt import recovery_enabled, start_recovery
-
-        if recovery_enabled():
-            start_recovery(window)  # autosave, and offer what a crash left behind
     return app.exec()
+
+
+def _start_recovery(window) -> None:
+    """Start autosaving, and offer what a crash left behind."""
+    from gui.project.recovery_prompt import recovery_enabled, start_recovery
+
+    if recovery_enabled():
+        start_recovery(window)

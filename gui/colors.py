@@ -26,6 +26,7 @@ ERROR = QColor("#C0392B")
 WARNING = QColor("#D68910")
 POSITIVE = QColor("#2E6FBA")  # positive weights in the diagram
 NEGATIVE = QColor("#D1495B")  # negative weights
+PLOT_TEXT = "#333333"  # titles, labels and tick labels of the plots, and their legends
 
 
 def series_color(index: int) -> QColor:

@@ -5,14 +5,17 @@ They only draw what a loaded ``core.datasets.Dataset`` (or ``CsvTable``) holds; 
 and loading data is the panel's job. Scatter plots show training points filled and
 validation points hollow, classes in distinct colour-blind-friendly colours and
 regression targets on a colour scale.
+
+The scatter plot (pyqtgraph) is built after the window's first frame
+(``gui.lazy_build``); a dataset shown before that is drawn by the build.
 """
 
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -28,14 +31,19 @@ from PySide6.QtWidgets import (
 
 from core.datasets import CsvTable, Dataset
 from gui.colors import class_color
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.plain_text import plain
 from gui.sample_image import sample_image
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
 
 _TEXT = "#333333"
 _BAD_CELL = QColor("#f8c9c4")
 _PLOT_BG = "#ffffff"
 # More points than this per split are thinned for drawing (the summary gives real sizes).
 MAX_DRAWN = 2500
+PLOT_MIN_HEIGHT = 180  # pixels
 
 
 def _thin(n: int) -> np.ndarray:
@@ -72,7 +80,7 @@ def _padded(lo: float, hi: float) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-class ScatterPreview(QWidget):
+class ScatterPreview(BuiltOnRead, QWidget):
     """The points of a dataset in two dimensions, with a legend below.
 
     2-D classification: the two inputs, one colour per class. 2-D regression: the two
@@ -81,11 +89,40 @@ class ScatterPreview(QWidget):
     input most correlated with the target against the target; the axis titles say which.
     """
 
+    BUILT_NAMES = frozenset({"graphics", "plot", "color_bar", "point_count"})
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        # Room for two wrapped lines: the plot above shrinks rather than the legend.
+        self.legend.setMinimumHeight(2 * self.legend.fontMetrics().lineSpacing() + 6)
+        self.legend.setToolTip("Filled points are used for training, hollow points are held "
+                               "out for validation.")
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        # The plot's place until it is built: as white, and asking for the same room
+        # (pyqtgraph's views: at least 68 px wide, 600 x 480 preferred).
+        self._placeholder = Placeholder(QSize(68, PLOT_MIN_HEIGHT), QSize(600, 480), _PLOT_BG)
+        self._layout.addWidget(self._placeholder, 1)
+        self._layout.addWidget(self.legend)
+        self._built = False
+        self._waiting: tuple[Dataset, bool] | None = None  # shown before the build
+        self._builder = LazyBuilder(self, self._build_plot)
+
+    def _build_plot(self) -> None:
+        """Build the plot and draw the dataset shown before, if any."""
+        import pyqtgraph as pg
+
+        self._built = True
+        self.color_bar: pg.ColorBarItem | None = None
+        #: Points drawn (training + validation) after thinning; for tests and the caption.
+        self.point_count = 0
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(_PLOT_BG)
-        self.graphics.setMinimumHeight(180)
+        self.graphics.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -94,23 +131,19 @@ class ScatterPreview(QWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen("#888888"))
             axis.setTextPen(pg.mkPen(_TEXT))
-        self.color_bar: pg.ColorBarItem | None = None
-        self.legend = QLabel()
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        # Room for two wrapped lines: the plot above shrinks rather than the legend.
-        self.legend.setMinimumHeight(2 * self.legend.fontMetrics().lineSpacing() + 6)
-        self.legend.setToolTip("Filled points are used for training, hollow points are held "
-                               "out for validation.")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.legend)
-        #: Points drawn (training + validation) after thinning; for tests and the caption.
-        self.point_count = 0
+        self._layout.replaceWidget(self._placeholder, self.graphics)
+        self._layout.setStretch(0, 1)
+        self._placeholder.deleteLater()
+        if self.isVisible():
+            self.graphics.show()  # else Qt shows it only in the next pass of the event loop
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self.show_dataset(*waiting)
 
     def clear(self) -> None:
+        if not self._built:
+            self._waiting = None
+            return
         self.plot.clear()
         if self.color_bar is not None:
             self.graphics.removeItem(self.color_bar)
@@ -120,6 +153,9 @@ class ScatterPreview(QWidget):
 
     def show_dataset(self, dataset: Dataset, equal_aspect: bool = False) -> None:
         """Plot ``dataset``; ``equal_aspect`` keeps circles round (the synthetic sets)."""
+        if not self._built:
+            self._waiting = (dataset, equal_aspect)  # drawn by the build
+            return
         self.clear()
         tr, va = _thin(dataset.n_train), _thin(dataset.n_val)
         x_tr, x_va = dataset.x_train_raw[tr], dataset.x_val_raw[va]
@@ -174,6 +210,8 @@ class ScatterPreview(QWidget):
     # ------------------------------------------------------------------ drawing
     def _plot_classes(self, dataset: Dataset, xy_tr: np.ndarray, y_tr: np.ndarray,
                       xy_va: np.ndarray, y_va: np.ndarray) -> None:
+        import pyqtgraph as pg
+
         for c in range(dataset.n_classes):
             color = class_color(c)
             rows = y_va == c
@@ -188,6 +226,8 @@ class ScatterPreview(QWidget):
                     pen=pg.mkPen(color.darker(140), width=0.8)))
 
     def _plot_plain(self, xy_tr: np.ndarray, xy_va: np.ndarray) -> None:
+        import pyqtgraph as pg
+
         color = class_color(0)
         self.plot.addItem(pg.ScatterPlotItem(
             xy_va[:, 0], xy_va[:, 1], size=7, brush=QBrush(Qt.BrushStyle.NoBrush),
@@ -198,6 +238,8 @@ class ScatterPreview(QWidget):
 
     def _plot_colored(self, xy_tr: np.ndarray, t_tr: np.ndarray, xy_va: np.ndarray,
                       t_va: np.ndarray, target: str) -> None:
+        import pyqtgraph as pg
+
         values = np.concatenate([t_tr, t_va])
         lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
         if hi <= lo:

@@ -10,26 +10,33 @@ plot's edge), with a ✕ where it diverged, and the legend says so. The other ru
 readable scale.
 
 The view only draws what :class:`core.records.record.RunRecord` objects hold; it never trains.
+Its three plots (pyqtgraph) are built after the window's first frame (``gui.lazy_build``);
+runs set before that are drawn by the build.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPen
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
 from core.records.diff import design_diff
 from core.records.record import RunRecord
 from core.words import plural
 from gui.colors import series_color
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.training.legend import Legend, LegendEntry
-from gui.training.live_plot import TitledPlot
 from gui.training.training_ui import layer_labels
 from gui.training.view_range import blown_tail, blowup_cut
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
+    from gui.training.live_plot import TitledPlot
 
 __all__ = ["RunCompareView", "run_pen"]
 
@@ -43,13 +50,17 @@ LAYER_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
 SMOOTH_POINTS = 300
 GRAD_POINTS = 120
 DIVERGED_MARK_SIZE = 13
+PLOT_MIN_SIZE = QSize(180, 140)
+PLOT_SIZE_HINT = QSize(600, 480)  # pyqtgraph's views ask for this
+PLOTS_SPACING = 4
 
 
 def run_pen(index: int, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
             width: float = 1.6) -> QPen:
-    """The pen of the ``index``-th compared run."""
-    pen = pg.mkPen(series_color(index), width=width)
-    pen.setStyle(style)
+    """The pen of the ``index``-th compared run (cosmetic: the same width at any zoom,
+    as ``pg.mkPen`` makes them)."""
+    pen = QPen(series_color(index), width, style)
+    pen.setCosmetic(True)
     return pen
 
 
@@ -67,10 +78,15 @@ def smoothed(x: np.ndarray, y: np.ndarray,
     return xs, ys
 
 
-def _plot(title: str, left: str, bottom: str, log_y: bool, explanation: str) -> TitledPlot:
+def _plot(title: str, left: str, bottom: str, log_y: bool,
+          explanation: str) -> TitledPlot:
+    import pyqtgraph as pg
+
+    from gui.training.live_plot import TitledPlot
+
     widget = TitledPlot(title, title_points=9.0)  # elided when narrow, full in tooltip
     widget.set_title(title, explanation)
-    widget.setMinimumSize(180, 140)
+    widget.setMinimumSize(PLOT_MIN_SIZE)
     plot = widget.getPlotItem()
     plot.setMenuEnabled(False)
     plot.setLabel("left", left, color=TEXT)
@@ -84,8 +100,10 @@ def _plot(title: str, left: str, bottom: str, log_y: bool, explanation: str) -> 
     return widget
 
 
-class RunCompareView(QWidget):
+class RunCompareView(BuiltOnRead, QWidget):
     """Overlaid curves of the runs given to :meth:`set_runs`, plus their design diffs."""
+
+    BUILT_NAMES = frozenset({"loss_plot", "metric_plot", "grad_plot"})
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +116,35 @@ class RunCompareView(QWidget):
                                "design differences below.")
         self.layer_legend = Legend(vertical=False)
         self.layer_legend.setToolTip("Line styles of the layers in the gradient plot.")
+        self.diff_text = QPlainTextEdit()
+        self.diff_text.setReadOnly(True)
+        self.diff_text.setToolTip("How each run's design differs from the first selected "
+                                  "run's: network, training settings and dataset.")
+        self.diff_text.setSizePolicy(QSizePolicy.Policy.Expanding,
+                                     QSizePolicy.Policy.Preferred)
+        self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
+        self._plots_row = QHBoxLayout()  # the plots go here when built
+        self._plots_row.setContentsMargins(0, 0, 0, 0)
+        self._plots_row.setSpacing(PLOTS_SPACING)
+        gaps = 2 * PLOTS_SPACING  # between the three plots
+        self._placeholder = Placeholder(
+            QSize(3 * PLOT_MIN_SIZE.width() + gaps, PLOT_MIN_SIZE.height()),
+            QSize(3 * PLOT_SIZE_HINT.width() + gaps, PLOT_SIZE_HINT.height()))
+        self._plots_row.addWidget(self._placeholder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.legend)
+        layout.addLayout(self._plots_row, 1)
+        layout.addWidget(self.layer_legend)
+        layout.addWidget(self.diff_text)
+        self._built = False
+        self.set_runs([])
+        self._builder = LazyBuilder(self, self._build_plots)
+
+    def _build_plots(self) -> None:
+        """Build the three plots and draw the runs set so far."""
+        self._built = True
         self.loss_plot = _plot(
             "Batch loss (smoothed)", "loss", "step", True,
             "The mini-batch loss of each run against the step, averaged over short "
@@ -110,25 +157,13 @@ class RunCompareView(QWidget):
             "Gradient norm per layer", "gradient norm", "step", True,
             "The gradient norm of each layer with parameters (averaged over short "
             "stretches): colour is the run, line style the layer (see the legend below).")
-        self.diff_text = QPlainTextEdit()
-        self.diff_text.setReadOnly(True)
-        self.diff_text.setToolTip("How each run's design differs from the first selected "
-                                  "run's: network, training settings and dataset.")
-        self.diff_text.setSizePolicy(QSizePolicy.Policy.Expanding,
-                                     QSizePolicy.Policy.Preferred)
-        self.diff_text.setMaximumHeight(self.fontMetrics().lineSpacing() * 4 + 12)
-        plots = QHBoxLayout()
-        plots.setContentsMargins(0, 0, 0, 0)
+        self._plots_row.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
         for w in (self.loss_plot, self.metric_plot, self.grad_plot):
-            plots.addWidget(w, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.legend)
-        layout.addLayout(plots, 1)
-        layout.addWidget(self.layer_legend)
-        layout.addWidget(self.diff_text)
-        self.set_runs([])
+            self._plots_row.addWidget(w, 1)
+            if self.isVisible():
+                w.show()  # else Qt shows it only in the next pass of the event loop
+        self.set_runs(self._runs)
 
     # ---------------------------------------------------------------- content
     def runs(self) -> list[RunRecord]:
@@ -137,9 +172,6 @@ class RunCompareView(QWidget):
     def set_runs(self, runs: list[RunRecord]) -> None:
         """Show ``runs`` (the first is the reference of the diffs); [] clears the view."""
         self._runs = list(runs)
-        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
-            w.getPlotItem().clear()
-        self.divergence_markers = []
         self.divergence_steps = [_divergence_step(run) for run in runs]
         entries = []
         for i, (run, where) in enumerate(zip(runs, self.divergence_steps, strict=True)):
@@ -152,6 +184,15 @@ class RunCompareView(QWidget):
                         "clipped and do not set the plots' scale.")
             entries.append(LegendEntry(run.id, text, run_pen(i, width=2.2), tooltip=tip))
         self.legend.set_entries(entries)
+        self._update_layer_legend()
+        self.diff_text.setPlainText(self.diff_report())
+        if self._built:
+            self._draw_runs(runs)
+
+    def _draw_runs(self, runs: list[RunRecord]) -> None:
+        for w in (self.loss_plot, self.metric_plot, self.grad_plot):
+            w.getPlotItem().clear()
+        self.divergence_markers = []
         for i, run in enumerate(runs):
             self._draw_run(i, run, self.divergence_steps[i])
         metrics = {r.metric_name for r in runs if r.metric_name}
@@ -159,11 +200,11 @@ class RunCompareView(QWidget):
                  else "accuracy / R²")
         self.metric_plot.getPlotItem().setLabel("left", label, color=TEXT)
         self._fit_metric()
-        self._update_layer_legend()
-        self.diff_text.setPlainText(self.diff_report())
 
     def curve_count(self, which: str) -> int:
         """Curves drawn in the ``loss``, ``metric`` or ``grad`` plot (for tests)."""
+        import pyqtgraph as pg
+
         widget = {"loss": self.loss_plot, "metric": self.metric_plot,
                   "grad": self.grad_plot}[which]
         return sum(isinstance(item, pg.PlotDataItem)
@@ -248,7 +289,7 @@ class RunCompareView(QWidget):
         labels = layer_labels(widest.design, names) if widest is not None else ()
         self.layer_legend.set_entries([
             LegendEntry(name, f"gradient: {label}",
-                        pg.mkPen(grey, width=1.4, style=LAYER_STYLES[j % len(LAYER_STYLES)]))
+                        QPen(QColor(grey), 1.4, LAYER_STYLES[j % len(LAYER_STYLES)]))
             for j, (name, label) in enumerate(zip(names, labels, strict=True))])
         self.layer_legend.setVisible(bool(names))
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.colors import WARNING, series_color
+from gui.training.layer_status import STATUS_TEXT
 from gui.training.legend import Legend, LegendEntry
 from gui.training.live_plot import TEXT, LivePlot
 
@@ -33,7 +34,6 @@ MARKED_WIDTH = 2.6
 # Points per layer of a pinned baseline run's gradient curves.
 BASELINE_GRAD_POINTS = 200
 
-STATUS_TEXT = {"vanishing": "⚠ vanishing", "exploding": "⚠ exploding"}
 STATUS_HELP = {
     "vanishing": "The gradient reaching this layer is tiny, so its weights barely change.",
     "exploding": "The gradient reaching this layer is huge, so its updates overshoot.",

@@ -19,9 +19,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QGraphicsView, QLabel, QWidget
 
+from gui.colors import PLOT_TEXT
 from gui.training.view_range import data_bounds, follow_range, off_scale
 
-TEXT = "#333333"
+TEXT = PLOT_TEXT
 AXIS = "#888888"
 DIVERGED = "#C0392B"  # the divergence marker and the off-scale note
 TITLE_POINTS = 10.0

@@ -13,25 +13,36 @@ Every curve is handed a fixed number of points, so a redraw costs the same after
 thousand steps as after a million. The loss keeps each bucket's minimum and maximum
 (spikes stay visible); the per-layer figures, ten noisy curves to a plot, show each
 bucket's geometric mean so their levels can be told apart.
+
+The tab pages (pyqtgraph) are built after the window's first frame (``gui.lazy_build``):
+until then this widget is its toolbar and its histories, and everything the pages show
+is kept here (run, layers, diagnostics, hint, baseline) and handed to them by
+:meth:`TrainingPlots._build_pages`. A new page is built there, like the others, from
+what this widget holds; its attributes go in ``BUILT_PAGE_NAMES`` if other code reads them.
 """
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 
 from core.training.progress import ProgressBatch
+from gui.colors import PLOT_TEXT
+from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.training.frame_clock import FrameClock
 from gui.training.gallery import MisclassifiedGallery
-from gui.training.layer_pages import STATUS_TEXT, GradientPage, WeightsPage
+from gui.training.layer_status import STATUS_TEXT
 from gui.training.live_label import LiveLabel
-from gui.training.live_plot import TEXT, LivePlot
-from gui.training.loss_page import LossPage
 from gui.training.plot_buffers import DecimatingBuffer
+
+if TYPE_CHECKING:
+    import pyqtgraph as pg
+
+    from gui.training.live_plot import LivePlot
 
 __all__ = ["TrainingPlots"]
 
@@ -45,6 +56,9 @@ LOSS_CAPACITY = 4000
 DETAIL_CAPACITY = 2000
 EPOCH_CAPACITY = 2000
 
+# The least room the tab pages need (measured; a test checks it): the shell asks for it
+# before they are built, so the window's layout does not move when they come.
+PAGES_MIN_SIZE = QSize(481, 320)
 # Which redraw parts live on which tab page.
 _PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"}, {"gallery"})
 # Seconds between redraws of each part: the batch loss moves every frame; per-epoch
@@ -52,9 +66,16 @@ _PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"}, {"gallery"})
 # repaint of it (milliseconds the trainer waits for).
 _MIN_INTERVAL = {"loss": 0.0, "grad": 0.0, "weights": 0.1, "metric": 0.3, "model": 0.25,
                  "gallery": 0.25}
+# Attributes set by ``_build_pages``: reading one builds the pages first.
+BUILT_PAGE_NAMES = frozenset({
+    "loss_page", "gradient_page", "weights_page", "tabs", "loss_widget", "loss_plot",
+    "metric_widget", "metric_plot", "batch_curve", "train_loss_curve",
+    "baseline_loss_curve", "loss_legend", "metric_legend", "model_view", "grad_plot",
+    "grad_curves", "grad_legend", "hint_label", "weight_curves", "ratio_curves",
+    "weights_legend"})
 
 
-class TrainingPlots(QWidget):
+class TrainingPlots(BuiltOnRead, QWidget):
     """Every live plot of a training run, on three tab pages.
 
     Feed it ``start_run(...)`` once per run, then every ``ProgressBatch``. It draws on
@@ -62,6 +83,8 @@ class TrainingPlots(QWidget):
     controller, so progress is drawn in the frame it arrives). See the module docstring
     for the redraw policy.
     """
+
+    BUILT_NAMES = BUILT_PAGE_NAMES
 
     def __init__(self, parent: QWidget | None = None, clock: FrameClock | None = None) -> None:
         super().__init__(parent)
@@ -82,8 +105,45 @@ class TrainingPlots(QWidget):
         self._loss_buf = DecimatingBuffer(LOSS_CAPACITY, 3)  # loss, penalty, learning rate
         self._epoch_buf = DecimatingBuffer(EPOCH_CAPACITY, 5)  # step, losses, metrics
         self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, 3)
+        self._hint = ""
+        self._built = False  # the tab pages; see _build_pages
 
         self._build_toolbar()
+        # The tab pages go in here when built; until then it asks for their room.
+        self._body = QWidget()
+        self._body_layout = QVBoxLayout(self._body)
+        self._body_layout.setContentsMargins(0, 0, 0, 0)
+        self._placeholder = Placeholder(PAGES_MIN_SIZE)
+        self._body_layout.addWidget(self._placeholder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addLayout(self._toolbar)
+        layout.addWidget(self._body, 1)
+
+        # No pyqtgraph in it: made now, so the window can connect to it before the build.
+        self.gallery = MisclassifiedGallery()
+        self.clock = clock if clock is not None else FrameClock(self)
+        self.clock.draw.connect(self.redraw_visible)
+        self.start_run((), (), "classification", None)
+        self._builder = LazyBuilder(self, self._build_pages)
+
+    def ensure_built(self) -> None:
+        """Build the tab pages now if they are not yet (see ``gui.lazy_build``)."""
+        if not self._built:
+            self._builder.ensure_built()
+
+    @property
+    def built(self) -> bool:
+        """Whether the tab pages exist."""
+        return self._built
+
+    def _build_pages(self) -> None:
+        """Build the tab pages and hand them everything received so far."""
+        from gui.training.layer_pages import GradientPage, WeightsPage
+        from gui.training.loss_page import LossPage
+
+        self._built = True
         self.loss_page = LossPage()
         self.gradient_page = GradientPage()
         self.weights_page = WeightsPage()
@@ -94,7 +154,6 @@ class TrainingPlots(QWidget):
         self.tabs.addTab(self.loss_page, "Loss and model")
         self.tabs.addTab(self.gradient_page, "Gradients")
         self.tabs.addTab(self.weights_page, "Weights and updates")
-        self.gallery = MisclassifiedGallery()
         self.tabs.addTab(self.gallery, "Misclassified")
         self.tabs.setTabToolTip(0, "Loss, accuracy or R², and what the model predicts now.")
         self.tabs.setTabToolTip(1, "How large the gradient reaching each layer is: the "
@@ -104,11 +163,9 @@ class TrainingPlots(QWidget):
         self.tabs.setTabToolTip(3, "The validation samples the model gets wrong, most "
                                    "confidently wrong first (classification).")
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
-        layout.addLayout(self._toolbar)
-        layout.addWidget(self.tabs, 1)
+        self._body_layout.removeWidget(self._placeholder)
+        self._placeholder.deleteLater()
+        self._body_layout.addWidget(self.tabs)
 
         # The pages' plots and curves, under the names the window and tests use.
         loss = self.loss_page
@@ -124,9 +181,21 @@ class TrainingPlots(QWidget):
         self.weight_curves, self.ratio_curves = weights.weight_curves, weights.ratio_curves
         self.weights_legend = weights.legend
 
-        self.clock = clock if clock is not None else FrameClock(self)
-        self.clock.draw.connect(self.redraw_visible)
-        self.start_run((), (), "classification", None)
+        # What arrived before the build: the run, diagnostics, hint, baseline, options.
+        for page in (self.gradient_page, self.weights_page):
+            page.set_layers(self.layer_names)
+            page.set_pens(self._statuses)
+        self._refresh_layer_legends()
+        self.loss_page.start_run(self.task, self.dataset)
+        self.loss_page.set_log_loss(self.log_loss)
+        self.set_hint(self._hint)
+        self._update_tab_titles()
+        self._draw_baseline()
+        self._dirty |= {"loss", "metric", "grad", "weights"}
+        self.redraw()
+        if self._body.isVisible():
+            self.tabs.show()  # else Qt shows it only in the next pass of the event loop
+        self._want_frame()
 
     @property
     def baseline_grad_curves(self) -> list[pg.PlotDataItem]:
@@ -144,7 +213,7 @@ class TrainingPlots(QWidget):
         # Samples per second are in the status bar; a wider label would squeeze the editor.
         self.summary = LiveLabel("step 10,000,000 · epoch 100,000",
                                  align=Qt.AlignmentFlag.AlignRight)
-        self.summary.setStyleSheet(f"color: {TEXT};")
+        self.summary.setStyleSheet(f"color: {PLOT_TEXT};")
         self.summary.setToolTip("The newest step and epoch received from the trainer.")
         self._toolbar = QHBoxLayout()
         self._toolbar.setContentsMargins(2, 0, 2, 0)
@@ -182,12 +251,13 @@ class TrainingPlots(QWidget):
         if self._detail_buf.columns != max(3 * n, 1):
             self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, max(3 * n, 1))
         self._detail_buf.clear()
-        for page in (self.gradient_page, self.weights_page):
-            page.set_layers(self.layer_names)
-        self._refresh_layer_legends()
-        self.loss_page.start_run(task, dataset)
+        if self._built:
+            for page in (self.gradient_page, self.weights_page):
+                page.set_layers(self.layer_names)
+            self._refresh_layer_legends()
+            self.loss_page.start_run(task, dataset)
+            self._draw_baseline()
         self.gallery.set_dataset(dataset)
-        self._draw_baseline()
         self.set_hint("")
         self.summary.setText("")
         self._update_tab_titles()
@@ -243,11 +313,15 @@ class TrainingPlots(QWidget):
         the live curves: its batch loss per step, its validation metric per epoch, and
         each layer's gradient norm (in that layer's colour)."""
         self.baseline = record
+        if not self._built:
+            return  # drawn by the build
         self._draw_baseline()
         for widget in self._live_plots():
             widget.refit()  # to include it (or to forget it)
 
     def _draw_baseline(self) -> None:
+        if not self._built:
+            return
         self.loss_page.set_baseline(self.baseline, self._steps_to_x)
         self.gradient_page.set_baseline(self.baseline, self._steps_to_x)
 
@@ -259,14 +333,17 @@ class TrainingPlots(QWidget):
         as "ok"."""
         self._statuses = {k: v for k, v in statuses.items()
                           if k in self.layer_names and v in STATUS_TEXT}
-        for page in (self.gradient_page, self.weights_page):
-            page.set_pens(self._statuses)
+        if self._built:
+            for page in (self.gradient_page, self.weights_page):
+                page.set_pens(self._statuses)
         self._refresh_layer_legends()
         self._update_tab_titles()
 
     def set_hint(self, text: str) -> None:
         """Show ``text`` above the gradient plot; an empty text hides the line."""
-        self.gradient_page.set_hint(text)
+        self._hint = text
+        if self._built:
+            self.gradient_page.set_hint(text)
 
     def legend_label(self, name: str) -> str:
         """The gradient legend's text for layer ``name`` (with its warning, if any)."""
@@ -274,10 +351,14 @@ class TrainingPlots(QWidget):
         return e.text if e is not None else ""
 
     def _refresh_layer_legends(self) -> None:
+        if not self._built:
+            return
         for page in (self.gradient_page, self.weights_page):
             page.set_legend(self.layer_labels, self._statuses, self._hidden_layers)
 
     def _update_tab_titles(self) -> None:
+        if not self._built:
+            return
         warn = any(v in STATUS_TEXT for v in self._statuses.values())
         self.tabs.setTabText(1, "Gradients ⚠" if warn else "Gradients")
 
@@ -314,7 +395,8 @@ class TrainingPlots(QWidget):
         self.redraw()
 
     def _on_log_loss_toggled(self, checked: bool) -> None:
-        self.loss_page.set_log_loss(checked)
+        if self._built:
+            self.loss_page.set_log_loss(checked)
         self._dirty.add("loss")
         self.redraw()
 
@@ -347,15 +429,17 @@ class TrainingPlots(QWidget):
         return {k: 0 if c.xData is None else len(c.xData) for k, c in out.items()}
 
     def redraw(self) -> None:
-        """Redraw everything that changed since the last redraw, on every page, now."""
-        self._redraw(set(self._dirty))
+        """Redraw everything that changed since the last redraw, on every page, now
+        (once the pages are built; until then it is kept for the build to draw)."""
+        if self._built:
+            self._redraw(set(self._dirty))
 
     def redraw_visible(self) -> bool:
         """Redraw what changed on the visible page and is due (the clock calls this each
         frame; Qt paints the changed views in the event loop's next pass). True if
         anything was drawn."""
-        if not self.isVisible():
-            return False  # showEvent asks for a frame when the widget appears
+        if not self._built or not self.isVisible():
+            return False  # showEvent (or the build) asks for a frame when it can draw
         now = time.perf_counter()
         due = {part for part in self._dirty & _PAGE_PARTS[self.tabs.currentIndex()]
                if now - self._drawn_at.get(part, 0.0) >= _MIN_INTERVAL[part]}
@@ -368,7 +452,7 @@ class TrainingPlots(QWidget):
 
     def _want_frame(self) -> None:
         """Ask the clock for a frame if the visible page has something to draw."""
-        if self._dirty & _PAGE_PARTS[self.tabs.currentIndex()] and self.isVisible():
+        if self._built and self._dirty & _PAGE_PARTS[self.tabs.currentIndex()] and self.isVisible():
             self.clock.request()
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
