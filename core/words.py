@@ -3,7 +3,6 @@ message in the app, headless or in the window)."""
 
 from __future__ import annotations
 
-
 # Nouns whose "ch" sounds as k take a plain "s": "300 epochs", not "300 epoches".
 _CH_SOUNDED_K = ("epoch", "stomach", "monarch")
 

@@ -211,6 +211,8 @@ class RunCompareView(BuiltOnRead, QWidget):
                    for item in widget.getPlotItem().listDataItems())
 
     def _draw_run(self, i: int, run: RunRecord, diverged_at: float | None) -> None:
+        import pyqtgraph as pg
+
         loss = self.loss_plot.getPlotItem()
         if run.loss_curve.shape[0]:
             steps, losses = run.loss_curve[:, 0], run.loss_curve[:, 1]
@@ -274,6 +276,8 @@ class RunCompareView(BuiltOnRead, QWidget):
     def _draw_tail(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, pen: QPen) -> None:
         """A diverged run's curve after it blew up: thinned, and not counted for the
         view's range (the view clips it)."""
+        import pyqtgraph as pg
+
         step = max(1, len(x) // SMOOTH_POINTS)
         x, y = x[::step], y[::step]
         keep = y > 0  # a log axis: no zero or negative values

@@ -106,6 +106,8 @@ class TrainingPlots(BuiltOnRead, QWidget):
         self._epoch_buf = DecimatingBuffer(EPOCH_CAPACITY, 5)  # step, losses, metrics
         self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, 3)
         self._hint = ""
+        self._schedule = "constant"  # the run's learning-rate schedule (set_schedule)
+        self._unnoted: dict[str, ProgressBatch] = {}  # batches noted by the build
         self._built = False  # the tab pages; see _build_pages
 
         self._build_toolbar()
@@ -188,6 +190,10 @@ class TrainingPlots(BuiltOnRead, QWidget):
         self._refresh_layer_legends()
         self.loss_page.start_run(self.task, self.dataset)
         self.loss_page.set_log_loss(self.log_loss)
+        self.loss_page.set_schedule(self._schedule)
+        for batch in self._unnoted.values():
+            self.loss_page.note_batch(batch)
+        self._unnoted.clear()
         self.set_hint(self._hint)
         self._update_tab_titles()
         self._draw_baseline()
@@ -227,6 +233,13 @@ class TrainingPlots(BuiltOnRead, QWidget):
                 *self.weights_page.plots)
 
     # ------------------------------------------------------------------- runs
+    def set_schedule(self, name: str) -> None:
+        """The run's learning-rate schedule (a key of ``SCHEDULES``; see
+        ``LossPage.set_schedule``)."""
+        self._schedule = name
+        if self._built:
+            self.loss_page.set_schedule(name)
+
     def start_run(self, layer_names: tuple[str, ...], layer_labels: tuple[str, ...],
                   task: str, dataset) -> None:
         """Forget the previous run and prepare curves for ``layer_names`` (runtime names
@@ -247,6 +260,7 @@ class TrainingPlots(BuiltOnRead, QWidget):
         self._model_pending = {}
         n = len(self.layer_names)
         self._loss_buf.clear()
+        self._unnoted.clear()
         self._epoch_buf.clear()
         if self._detail_buf.columns != max(3 * n, 1):
             self._detail_buf = DecimatingBuffer(DETAIL_CAPACITY, max(3 * n, 1))
@@ -275,7 +289,14 @@ class TrainingPlots(BuiltOnRead, QWidget):
             self._last_step = int(batch.steps[-1])
             self._last_epoch = int(batch.epochs[-1]) + 1  # 1-based: the epoch running
             self._dirty.add("loss")
-        self.loss_page.note_batch(batch)  # the learning-rate readout, a diverged end
+        # The learning-rate readout, a diverged end: before the build, the newest kept.
+        if self._built:
+            self.loss_page.note_batch(batch)
+        else:
+            if batch.learning_rates.size:
+                self._unnoted["rate"] = batch
+            if batch.end is not None:
+                self._unnoted["end"] = batch
         n = len(self.layer_names)
         if batch.detail_steps.size and n and batch.grad_norms.shape[1:] == (n,):
             values = np.hstack([batch.grad_norms, batch.weight_norms, batch.update_ratios])

@@ -209,7 +209,7 @@ class TrainingUi(QObject):
             # nothing happened).
             self._plots.start_run((), (), dataset.task, dataset)
         self._show_plots()
-        self._plots.loss_page.set_schedule(design.training.schedule)  # the rate strip
+        self._plots.set_schedule(design.training.schedule)  # the rate strip
         if resume is not None:
             self._live_weights = resume.weights
         # The data's description, not its arrays: the training process loads them.
