@@ -140,8 +140,9 @@ class LessonRunner(QObject):
 
     # ---------------------------------------------------------------- queries
     def run_name(self, design: Design) -> str:
-        """``Lesson 5: dropout`` for a run of a lesson variant's design, else ""."""
-        found = find_variant(design, self.panel.lesson)
+        """``Lesson 5: dropout`` for a run of a lesson variant's design while a lesson is
+        open, else "" (an example that happens to equal a variant is not a lesson run)."""
+        found = None if self.panel.lesson is None else find_variant(design, self.panel.lesson)
         if found is None:
             return ""
         lesson, variant = found
