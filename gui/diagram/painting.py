@@ -66,12 +66,20 @@ def connection_pens(background: QColor) -> dict[tuple[int, bool], QPen]:
 
 
 def line_groups(layout: Layout, buckets: dict[int, np.ndarray] | None,
-                pens: dict[tuple[int, bool], QPen]) -> list[tuple[QPen, list]]:
+                pens: dict[tuple[int, bool], QPen],
+                lines_cache: dict[int, list[QLineF]] | None = None
+                ) -> list[tuple[QPen, list]]:
     """Connections as (pen, QLineF list) per style bucket, in paint order. ``buckets``:
-    the style bucket of each drawn connection per edge block (None: all grey)."""
+    the style bucket of each drawn connection per edge block (None: all grey).
+    ``lines_cache``: the QLineF lists of this layout's edge blocks by index, filled on
+    first use (making thousands of QLineF took longer than drawing them, and the weights
+    change the buckets four times a second while the layout stays)."""
     by_key: dict[tuple[int, bool], list] = {}
-    for block in layout.edges:
-        lines = [QLineF(*row) for row in block.lines.tolist()]
+    cache = {} if lines_cache is None else lines_cache
+    for i, block in enumerate(layout.edges):
+        lines = cache.get(i)
+        if lines is None:
+            lines = cache[i] = [QLineF(*row) for row in block.lines.tolist()]
         # Hundreds of lines between two columns merge into a blur: draw them fainter.
         faint = len(lines) > DENSE_EDGES
         b = buckets.get(block.column) if buckets is not None else None

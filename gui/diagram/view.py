@@ -88,6 +88,7 @@ class NetworkDiagram(QWidget):
         # Per edge block (by column index): style bucket of each drawn connection.
         self._buckets: dict[int, np.ndarray] | None = None
         self._layout: Layout | None = None
+        self._lines_cache: dict[int, list] = {}  # QLineF per edge block of _layout
         self._layout_size: tuple[int, int] | None = None
         self._groups: list[tuple[QPen, list]] | None = None
         self._pen_cache: tuple[int, dict[tuple[int, bool], QPen]] | None = None
@@ -343,8 +344,9 @@ class NetworkDiagram(QWidget):
         return place(s, w, h, left, right, titles.horizontalAdvance, small.horizontalAdvance,
                      big=self.showing_neuron_outputs)
 
-    def _line_groups(self, layout: Layout) -> list[tuple[QPen, list]]:
-        return line_groups(layout, self._buckets, self._pens())
+    def _line_groups(self, layout: Layout, cached: bool = True) -> list[tuple[QPen, list]]:
+        return line_groups(layout, self._buckets, self._pens(),
+                           self._lines_cache if cached else None)
 
     def _pens(self) -> dict[tuple[int, bool], QPen]:
         """Every connection pen, built once per background colour."""
@@ -369,6 +371,7 @@ class NetworkDiagram(QWidget):
             self._layout = self._layout_for(*size)
             self._layout_size = size
             self._groups = None
+            self._lines_cache = {}  # the QLineF of the old layout's connections
         return self._layout
 
     def _paint(self, p: QPainter, w: int, h: int, export: bool) -> None:
@@ -383,7 +386,7 @@ class NetworkDiagram(QWidget):
             return
         if export:
             layout = self._layout_for(w, h)
-            groups = self._line_groups(layout)
+            groups = self._line_groups(layout, cached=False)  # a layout of its own
             selected = None
         else:
             layout = self._current_layout()
