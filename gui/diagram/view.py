@@ -138,7 +138,14 @@ class NetworkDiagram(QWidget):
         """``set_weights`` with the neurons' maps computed with them (a run's
         ``ProgressBatch.neurons``); without maps the diagram computes them when shown."""
         self.neurons.set_weights(weights, maps)
-        self._buckets = self._bucketise(weights) if weights is not None else None
+        buckets = self._bucketise(weights) if weights is not None else None
+        # Weights stream in four times a second; once training settles their style
+        # buckets rarely change, and a large network's repaint costs the window 10-20 ms.
+        # Nothing else drawn depends on them unless neurons show pictures or a sample.
+        if (_same_buckets(buckets, self._buckets) and not self.showing_neuron_outputs
+                and self.neurons.sample is None):
+            return
+        self._buckets = buckets
         self._groups = None
         self.update()
 
@@ -508,3 +515,10 @@ class NetworkDiagram(QWidget):
         info = LAYER_KINDS.get(layer.kind)
         desc = info.description if info else ""
         return f"{layer.summary()}: {desc} Click to select this layer."
+
+
+def _same_buckets(a: dict[int, np.ndarray] | None, b: dict[int, np.ndarray] | None) -> bool:
+    """Whether two sets of connection style buckets (per edge block) draw the same."""
+    if a is None or b is None:
+        return a is b
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)

@@ -318,3 +318,39 @@ def test_tooltips_explain_what_is_under_the_mouse(make, monkeypatch):
         QApplication.sendEvent(w, QHelpEvent(QEvent.Type.ToolTip, pos, w.mapToGlobal(pos)))
         assert "Click to select" in shown[-1]
     assert "Dense 8" in shown[0] and "Residual" in shown[2]
+
+
+def test_weights_that_draw_the_same_do_not_repaint_but_new_styles_do(make, qtbot):
+    # Weights stream in four times a second while training; a repaint of a large
+    # network costs the window milliseconds, so only a change of style repaints.
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, _obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    design = _example("digits.json")  # 64 inputs: no neuron pictures
+    w, _, _ = make(design)
+    paints = Paints()
+    w.installEventFilter(paints)
+    weights = core.build_network(design.network, seed=0).parameters()
+    w.set_weights(weights)
+    qtbot.waitUntil(lambda: paints.count > 0)
+    qtbot.wait(50)
+    before = paints.count
+    # The same styles: every weight scaled alike (styles are relative to the layer's
+    # largest), and the very same weights.
+    w.set_weights({k: 1.5 * v for k, v in weights.items()})
+    w.set_weights(weights)
+    qtbot.wait(100)
+    assert paints.count == before
+    # Flipped signs: new colours, so a repaint.
+    w.set_weights({k: -v for k, v in weights.items()})
+    qtbot.waitUntil(lambda: paints.count > before)
+    w.set_weights(None)  # grey again: a repaint too
+    qtbot.waitUntil(lambda: paints.count > before + 1)
+    assert not w.has_weights
