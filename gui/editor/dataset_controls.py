@@ -1,9 +1,12 @@
 """The dataset panel's controls, built from the dataset tables: the grouped chooser of
 every built-in dataset (and the CSV entry), the generation options, the derived-feature
-boxes and the CSV task chooser. The panel (``gui.editor.dataset_panel``) connects them.
+boxes and the CSV task chooser, and the one-line summary of a loaded dataset. The panel
+(``gui.editor.dataset_panel``) connects them.
 """
 
 from __future__ import annotations
+
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -23,6 +26,7 @@ from core.datasets import (
     MAX_SAMPLES,
     MAX_VAL_FRACTION,
     MIN_SAMPLES,
+    Dataset,
 )
 from core.words import plural
 
@@ -143,3 +147,27 @@ def task_chooser() -> QComboBox:
         combo.setItemData(i, _TASK_TIPS.get(task, ""), Qt.ItemDataRole.ToolTipRole)
     combo.setToolTip("Classification or regression; 'auto' decides from the target column.")
     return combo
+
+
+def dataset_summary(dataset: Dataset) -> str:
+    """One line on what the network sees (rich text)."""
+    n_raw = len(dataset.raw_feature_names)
+    n_derived = len(dataset.derived_features)
+    inputs = plural(dataset.n_features, "input")
+    if n_derived:
+        inputs += f" ({n_raw} + {n_derived} derived)"
+    if dataset.task == "classification":
+        outputs = plural(dataset.n_classes, "class")
+    else:
+        outputs = plural(dataset.n_targets, "target")
+    text = (f"<b>{dataset.task.capitalize()}</b> · {inputs} · {outputs} · "
+            f"{dataset.n_train:,} training / {dataset.n_val:,} validation rows")
+    notes = list(dataset.notes)
+    if dataset.task_detected:
+        other = "regression" if dataset.task == "classification" else "classification"
+        notes.insert(0, f"The task was detected as {dataset.task} from the target "
+                        f"column; choose “{other}” under Task above to override.")
+    if notes:
+        shown = "<br>".join(html.escape(note) for note in notes)
+        text += f'<br><span style="color:#8a6d00">{shown}</span>'
+    return text

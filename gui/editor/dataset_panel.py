@@ -47,12 +47,12 @@ from core.datasets import (
     precision_error,
 )
 from core.datasets.features import check_derived
-from core.words import plural
 from gui.colors import ERROR
 from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table
 from gui.editor.dataset_controls import (
     CSV_ENTRY,
     dataset_chooser,
+    dataset_summary,
     feature_boxes,
     feature_label,
     feature_tip,
@@ -534,7 +534,7 @@ class DatasetPanel(QWidget):
             elif state.dataset is not None:
                 cancelled = (f"<b>Import of {html.escape(self._cancelled_name)} cancelled.</b> "
                              "The design keeps its dataset.<br>" if self._cancelled_name else "")
-                self.summary_label.setText(cancelled + self.summary_text(state.dataset))
+                self.summary_label.setText(cancelled + dataset_summary(state.dataset))
             elif spec is None:
                 self.summary_label.setText("")
             else:
@@ -547,29 +547,6 @@ class DatasetPanel(QWidget):
             return "none"
         return Path(spec.path).name if spec.kind == "csv" else spec.name
 
-    @staticmethod
-    def summary_text(dataset: Dataset) -> str:
-        """One line on what the network sees (rich text)."""
-        n_raw = len(dataset.raw_feature_names)
-        n_derived = len(dataset.derived_features)
-        inputs = plural(dataset.n_features, "input")
-        if n_derived:
-            inputs += f" ({n_raw} + {n_derived} derived)"
-        if dataset.task == "classification":
-            outputs = plural(dataset.n_classes, "class")
-        else:
-            outputs = plural(dataset.n_targets, "target")
-        text = (f"<b>{dataset.task.capitalize()}</b> · {inputs} · {outputs} · "
-                f"{dataset.n_train:,} training / {dataset.n_val:,} validation rows")
-        notes = list(dataset.notes)
-        if dataset.task_detected:
-            other = "regression" if dataset.task == "classification" else "classification"
-            notes.insert(0, f"The task was detected as {dataset.task} from the target "
-                            f"column; choose “{other}” under Task above to override.")
-        if notes:
-            shown = "<br>".join(html.escape(note) for note in notes)
-            text += f'<br><span style="color:#8a6d00">{shown}</span>'
-        return text
 
     def _show_preview(self, spec: DatasetSpec | None) -> None:
         pending = self._pending

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from core.design.check import layer_rows
 from core.design.edit import layer_at
 from core.words import plural
-from gui.editor.dataset_panel import DatasetPanel
+from gui.editor.dataset_controls import dataset_summary
 from gui.editor.layer_model import card_title
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
@@ -88,7 +88,7 @@ class DesignSummary(QWidget):
         dataset = self._data.dataset
         if dataset is not None:
             self.dataset_label.setText(f"{html.escape(dataset.name)}: "
-                                       f"{DatasetPanel.summary_text(dataset)}")
+                                       f"{dataset_summary(dataset)}")
         else:
             self.dataset_label.setText(html.escape(self._data.error or "No dataset loaded."))
         net = design.network
