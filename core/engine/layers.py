@@ -1,5 +1,7 @@
 """Runtime layers: forward and backward passes on (batch, features) arrays.
 
+Dropout and BatchNorm also take images, (batch, channels, height, width).
+
 A layer declares its parameters (``declare``); the network then allocates one flat
 buffer for all parameters and one for all gradients and hands each layer views into
 them (``bind``). Outputs and input-gradients go into per-batch-size buffers the layer
@@ -12,7 +14,7 @@ and returns dE/dx, or None when ``need_input_grad`` is false. It may overwrite `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,16 +35,16 @@ class ParamDecl:
 
 
 class _PerBatch:
-    """Arrays keyed by batch size, made on first use (training sees at most two sizes
-    per epoch: full batches and the last, shorter one)."""
+    """Arrays keyed by batch size (or by whole shape), made on first use (training sees
+    at most two sizes per epoch: full batches and the last, shorter one)."""
 
     __slots__ = ("_by_n", "_make")
 
-    def __init__(self, make: Callable[[int], np.ndarray]) -> None:
-        self._by_n: dict[int, np.ndarray] = {}
+    def __init__(self, make: Callable[[Hashable], np.ndarray]) -> None:
+        self._by_n: dict[Hashable, np.ndarray] = {}
         self._make = make
 
-    def get(self, n: int) -> np.ndarray:
+    def get(self, n: Hashable) -> np.ndarray:
         buf = self._by_n.get(n)
         if buf is None:
             if len(self._by_n) > 4:
@@ -54,6 +56,11 @@ class _PerBatch:
 def _Buffers(width: int, dtype: np.dtype) -> _PerBatch:  # noqa: N802 - reads as a type
     """Output buffers of shape (batch, width)."""
     return _PerBatch(lambda n: np.empty((n, width), dtype=dtype))
+
+
+def _Shaped(dtype: np.dtype) -> _PerBatch:  # noqa: N802 - reads as a type
+    """Buffers keyed by their whole shape, for inputs of any rank (images)."""
+    return _PerBatch(lambda shape: np.empty(shape, dtype=dtype))
 
 
 def _Ones(dtype: np.dtype) -> _PerBatch:  # noqa: N802 - reads as a type
@@ -171,7 +178,11 @@ class Activation(Layer):
 
 class Dropout(Layer):
     """Inverted dropout: keeps each value with probability 1 - rate and scales it by
-    1 / (1 - rate) while training, so evaluation needs no rescaling."""
+    1 / (1 - rate) while training, so evaluation needs no rescaling.
+
+    Element-wise on any shape: on images (batch, C, H, W) each pixel of each channel is
+    dropped on its own (as ``torch.nn.functional.dropout``, not whole maps as Dropout2d).
+    """
 
     label = "Dropout"
 
@@ -183,6 +194,7 @@ class Dropout(Layer):
         self.freeze_mask = False  # gradient checks reuse one mask across evaluations
         self.mask: np.ndarray | None = None
         self._out = _Buffers(n, dtype)
+        self._out_nd = _Shaped(dtype)
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if not training or self.rate == 0.0:
@@ -192,7 +204,8 @@ class Dropout(Layer):
             u = self.rng.random(x.shape, dtype=self.dtype)
             self.mask = (u >= self.rate).astype(self.dtype)
             self.mask *= self.dtype.type(1.0 / (1.0 - self.rate))
-        return np.multiply(x, self.mask, out=self._out.get(x.shape[0]))
+        out = self._out.get(x.shape[0]) if x.ndim == 2 else self._out_nd.get(x.shape)
+        return np.multiply(x, self.mask, out=out)
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         if not need_input_grad:
@@ -207,25 +220,32 @@ class BatchNorm(Layer):
 
     Training uses the batch's mean and (biased) variance and updates running statistics
     (with the unbiased variance, as PyTorch does); evaluation uses the running ones.
+    ``running = momentum * running + (1 - momentum) * batch``: PyTorch's momentum is
+    1 - ours. Inputs are (batch, n), or images (batch, channels, H, W) normalised per
+    channel over (batch, H, W) as ``torch.nn.BatchNorm2d``; ``channels`` (None for
+    (batch, n) inputs) sets how many, and ``weight``, ``bias`` and the running
+    statistics then have shape (channels,) while ``n`` stays the layer's width.
     """
 
     label = "BatchNorm"
 
     def __init__(self, name: str, n: int, dtype: np.dtype, momentum: float,
-                 epsilon: float) -> None:
+                 epsilon: float, channels: int | None = None) -> None:
         super().__init__(name, n, n, dtype)
         self.momentum = momentum
         self.epsilon = epsilon
-        self.running_mean = np.zeros(n, dtype=dtype)
-        self.running_var = np.ones(n, dtype=dtype)
+        self.features = n if channels is None else channels
+        self.running_mean = np.zeros(self.features, dtype=dtype)
+        self.running_var = np.ones(self.features, dtype=dtype)
         self._out = _Buffers(n, dtype)
+        self._out_nd = _Shaped(dtype)
         self._xhat: np.ndarray | None = None
         self._inv_std: np.ndarray | None = None
 
     def declare(self) -> list[ParamDecl]:
         return [
-            ParamDecl("weight", (self.n_in,), False, lambda rng, shape: np.ones(shape)),
-            ParamDecl("bias", (self.n_in,), False, lambda rng, shape: np.zeros(shape)),
+            ParamDecl("weight", (self.features,), False, lambda rng, shape: np.ones(shape)),
+            ParamDecl("bias", (self.features,), False, lambda rng, shape: np.zeros(shape)),
         ]
 
     def buffers(self) -> dict[str, np.ndarray]:
@@ -233,15 +253,23 @@ class BatchNorm(Layer):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         gamma, beta = self.params["weight"], self.params["bias"]
-        out = self._out.get(x.shape[0])
+        # Images are worked on through channels-last views (no copies), so the per-channel
+        # statistics broadcast along the last axis exactly as for (batch, n) inputs.
+        if x.ndim == 2:
+            out = self._out.get(x.shape[0])
+            xv, ov, axes, n = x, out, 0, x.shape[0]
+        else:
+            out = self._out_nd.get(x.shape)
+            xv, ov = np.moveaxis(x, 1, -1), np.moveaxis(out, 1, -1)
+            axes, n = tuple(range(x.ndim - 1)), x.size // x.shape[1]  # n: batch x H x W
         if training:
-            n = x.shape[0]
-            mean = np.add.reduce(x, axis=0) / n
-            np.subtract(x, mean, out=out)
-            var = np.add.reduce(out * out, axis=0) / n
+            mean = np.add.reduce(xv, axis=axes) / n
+            np.subtract(xv, mean, out=ov)
+            var = np.add.reduce(ov * ov, axis=axes) / n
             inv = 1.0 / np.sqrt(var + self.epsilon)
-            np.multiply(out, inv, out=out)
-            self._xhat = out.copy()
+            np.multiply(ov, inv, out=ov)
+            xhat = out.copy()
+            self._xhat = xhat if x.ndim == 2 else np.moveaxis(xhat, 1, -1)
             self._inv_std = inv
             m = self.momentum
             self.running_mean *= m
@@ -249,27 +277,32 @@ class BatchNorm(Layer):
             self.running_var *= m
             self.running_var += (1.0 - m) * (var * (n / (n - 1)) if n > 1 else var)
         else:
-            np.subtract(x, self.running_mean, out=out)
-            np.multiply(out, 1.0 / np.sqrt(self.running_var + self.epsilon), out=out)
-        np.multiply(out, gamma, out=out)
-        return np.add(out, beta, out=out)
+            np.subtract(xv, self.running_mean, out=ov)
+            np.multiply(ov, 1.0 / np.sqrt(self.running_var + self.epsilon), out=ov)
+        np.multiply(ov, gamma, out=ov)
+        np.add(ov, beta, out=ov)
+        return out
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         xhat, inv = self._xhat, self._inv_std
-        np.add.reduce(g * xhat, axis=0, out=self.grads["weight"])
-        np.add.reduce(g, axis=0, out=self.grads["bias"])
+        if g.ndim == 2:
+            gv, axes, n = g, 0, g.shape[0]
+        else:
+            gv, axes, n = np.moveaxis(g, 1, -1), tuple(range(g.ndim - 1)), g.size // g.shape[1]
+        np.add.reduce(gv * xhat, axis=axes, out=self.grads["weight"])
+        np.add.reduce(gv, axis=axes, out=self.grads["bias"])
         if not need_input_grad:
             return None
-        n = g.shape[0]
-        dxhat = g * self.params["weight"]
+        dxhat = gv * self.params["weight"]
         # dx = inv/n * (n dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
-        s1 = np.add.reduce(dxhat, axis=0)
-        s2 = np.add.reduce(dxhat * xhat, axis=0)
+        s1 = np.add.reduce(dxhat, axis=axes)
+        s2 = np.add.reduce(dxhat * xhat, axis=axes)
         np.multiply(dxhat, n, out=dxhat)
         dxhat -= s1
         dxhat -= xhat * s2
         dxhat *= inv / n
-        return dxhat
+        # Element-wise results keep g's memory order, so this view is (N, C, H, W) contiguous.
+        return dxhat if g.ndim == 2 else np.moveaxis(dxhat, -1, 1)
 
 
 class Residual(Layer):
