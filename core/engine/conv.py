@@ -1,0 +1,171 @@
+"""Conv2D: a 2-D convolution (cross-correlation, as PyTorch) on (batch, C, H, W) images.
+
+The forward pass copies every kernel window into a column buffer ("im2col") of shape
+(batch, C*kh*kw, Ho*Wo) and multiplies it by the weight matrix (F, C*kh*kw) in one
+batched matrix product, whose result already is (batch, F, Ho*Wo): no transpose of the
+output. The backward pass reuses the columns for dW (one batched product, then a sum over
+the batch) and scatters the column gradient back onto the input with one strided add
+per kernel offset ("col2im": kh*kw NumPy calls, no loop over pixels). Every buffer is
+kept per batch size, so a training step allocates almost nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.engine.image_shapes import (
+    ImageShape,
+    check_image,
+    check_windows,
+    pair,
+    same_padding,
+    strided_window,
+)
+from core.engine.layers import Initializer, Layer, ParamDecl, _PerBatch
+from core.errors import DesignError
+
+PADDINGS = ("valid", "same")
+
+
+class Conv2D(Layer):
+    """y[n, f] = sum_c x[n, c] ⋆ weight[f, c] + bias[f].
+
+    Shapes: input (N, C, H, W); weight (F, C, kh, kw) as PyTorch; bias (F,);
+    output (N, F, Ho, Wo). Padding ``valid`` adds none (Ho = (H - kh) // stride + 1);
+    ``same`` pads with zeros so Ho = ceil(H / stride), the smaller half before.
+    """
+
+    label = "Conv2D"
+
+    def __init__(self, name: str, in_shape: tuple[int, int, int], filters: int,
+                 kernel: int | tuple[int, int], stride: int | tuple[int, int],
+                 padding: str, bias: bool, dtype: np.dtype, init: Initializer) -> None:
+        c, h, w = check_image(name, self.label, in_shape)
+        self.kernel, self.stride = pair(kernel), pair(stride)
+        if filters < 1:
+            raise DesignError(f"{name} ({self.label}): needs at least 1 filter, got {filters}")
+        if padding not in PADDINGS:
+            raise DesignError(f"{name} ({self.label}): padding must be 'valid' or 'same', "
+                              f"got {padding!r}")
+        kh, kw = self.kernel
+        if padding == "same":
+            self.pad_h = same_padding(h, kh, self.stride[0])
+            self.pad_w = same_padding(w, kw, self.stride[1])
+        else:
+            self.pad_h = self.pad_w = (0, 0)
+        hp, wp = h + sum(self.pad_h), w + sum(self.pad_w)
+        ho, wo = check_windows(name, self.label, "kernel", (hp, wp), self.kernel, self.stride)
+        self.in_shape: ImageShape = (c, h, w)
+        self.out_shape: ImageShape = (filters, ho, wo)
+        super().__init__(name, c * h * w, filters * ho * wo, np.dtype(dtype))
+        self.filters, self.padding, self.has_bias = filters, padding, bias
+        self._init = init
+        self._padded = (hp, wp) != (h, w)
+        k, n_out = c * kh * kw, ho * wo
+        dt = self.dtype
+
+        def padded(n: int) -> np.ndarray:
+            return np.zeros((n, c, hp, wp), dtype=dt)  # borders stay zero for good
+
+        self._xp = _PerBatch(padded)
+        self._dxp = _PerBatch(padded)
+        self._cols = _PerBatch(lambda n: np.empty((n, k, n_out), dtype=dt))
+        self._dcols = _PerBatch(lambda n: np.empty((n, k, n_out), dtype=dt))
+        self._out = _PerBatch(lambda n: np.empty((n, filters, ho, wo), dtype=dt))
+        self._dw_each = _PerBatch(lambda n: np.empty((n, filters, k), dtype=dt))
+        self._gin = _PerBatch(lambda n: np.empty((n, c, h, w), dtype=dt))
+        self._cols_now: np.ndarray | None = None
+
+    def declare(self) -> list[ParamDecl]:
+        shape = (self.filters, self.in_shape[0], *self.kernel)
+        decls = [ParamDecl("weight", shape, True, self._init)]
+        if self.has_bias:
+            decls.append(ParamDecl("bias", (self.filters,), False,
+                                   lambda rng, shape: np.zeros(shape)))
+        return decls
+
+    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        super().bind(params, grads)
+        f = self.filters
+        # (F, C, kh, kw) flat-buffer views seen as (F, C*kh*kw) matrices: no copies.
+        self.W = params["weight"].reshape(f, -1)
+        self.dW = grads["weight"].reshape(f, -1)
+        assert np.shares_memory(self.W, params["weight"])
+        assert np.shares_memory(self.dW, grads["weight"])
+        self.b = params.get("bias")
+        self.db = grads.get("bias")
+
+    def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """x: (N, C, H, W) -> (N, F, Ho, Wo), the layer's own buffer."""
+        if x.shape[1:] != self.in_shape:
+            raise DesignError(f"{self.name} ({self.label}): expects images of shape "
+                              f"{self.in_shape}, got {tuple(x.shape[1:])}")
+        n = x.shape[0]
+        if self._padded:
+            xp = self._xp.get(n)
+            (t, _), (le, _) = self.pad_h, self.pad_w
+            xp[:, :, t:t + x.shape[2], le:le + x.shape[3]] = x
+        else:
+            xp = x
+        cols = self._cols.get(n)
+        self._im2col(xp, cols)
+        self._cols_now = cols
+        out = self._out.get(n)
+        out3 = out.reshape(n, self.filters, -1)
+        np.matmul(self.W, cols, out=out3)
+        if self.b is not None:
+            out3 += self.b[:, None]
+        return out
+
+    def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
+        """g: (N, F, Ho, Wo) -> dE/dx (N, C, H, W); fills weight and bias gradients."""
+        n = g.shape[0]
+        g3 = g.reshape(n, self.filters, -1)
+        cols = self._cols_now
+        if self.db is not None:
+            np.add.reduce(g3, axis=(0, 2), out=self.db)
+        # Per-sample dW (F, K) products with the columns read transposed (BLAS does that
+        # without a copy), then one sum over the batch.
+        each = np.matmul(g3, cols.transpose(0, 2, 1), out=self._dw_each.get(n))
+        np.add.reduce(each, axis=0, out=self.dW)
+        if not need_input_grad:
+            return None
+        dcols = np.matmul(self.W.T, g3, out=self._dcols.get(n))
+        return self._col2im(dcols, n)
+
+    # ------------------------------------------------------------------ helpers
+    def _im2col(self, xp: np.ndarray, cols: np.ndarray) -> None:
+        """Copy every window of xp (N, C, Hp, Wp) into cols (N, C*kh*kw, Ho*Wo)."""
+        n, c = xp.shape[:2]
+        kh, kw = self.kernel
+        _, ho, wo = self.out_shape
+        cols6 = cols.reshape(n, c, kh, kw, ho, wo)
+        for i in range(kh):
+            for j in range(kw):
+                cols6[:, :, i, j] = strided_window(xp, i, j, (ho, wo), self.stride)
+
+    def _col2im(self, dcols: np.ndarray, n: int) -> np.ndarray:
+        """Sum the column gradient (N, C*kh*kw, Ho*Wo) back onto (N, C, H, W)."""
+        c, h, w = self.in_shape
+        kh, kw = self.kernel
+        _, ho, wo = self.out_shape
+        d6 = dcols.reshape(n, c, kh, kw, ho, wo)
+        sh, sw = self.stride
+        gin = self._gin.get(n)
+        target = self._dxp.get(n) if self._padded else gin
+        target.fill(0.0)
+        overlap = sh < kh or sw < kw
+        for i in range(kh):
+            for j in range(kw):
+                view = strided_window(target, i, j, (ho, wo), self.stride)
+                if overlap:
+                    np.add(view, d6[:, :, i, j], out=view)
+                else:  # windows do not overlap: each pixel gets at most one value
+                    np.copyto(view, d6[:, :, i, j])
+        if self._padded:
+            (t, _), (le, _) = self.pad_h, self.pad_w
+            np.copyto(gin, target[:, :, t:t + h, le:le + w])
+        return gin
+
+
+__all__ = ["PADDINGS", "Conv2D"]
