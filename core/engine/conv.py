@@ -61,7 +61,14 @@ class Conv2D(Layer):
         self.filters, self.padding, self.has_bias = filters, padding, bias
         self._init = init
         self._padded = (hp, wp) != (h, w)
-        k, n_out = c * kh * kw, ho * wo
+        # Stride 1 uses "wide rows": output position (r, c) sits at r*wp + c, so each
+        # kernel offset's windows are ONE contiguous slice of the flattened padded image
+        # and im2col/col2im move long runs instead of ho*wo short rows. The wp - wo extra
+        # columns per row are computed and dropped (their gradient is kept at zero).
+        self._wide = self.stride == (1, 1)
+        k = c * kh * kw
+        span = (ho - 1) * wp + wo if self._wide else ho * wo
+        self._span = span
         dt = self.dtype
 
         def padded(n: int) -> np.ndarray:
@@ -69,10 +76,14 @@ class Conv2D(Layer):
 
         self._xp = _PerBatch(padded)
         self._dxp = _PerBatch(padded)
-        self._cols = _PerBatch(lambda n: np.empty((n, k, n_out), dtype=dt))
-        self._dcols = _PerBatch(lambda n: np.empty((n, k, n_out), dtype=dt))
+        self._cols = _PerBatch(lambda n: np.empty((n, k, span), dtype=dt))
+        self._dcols = _PerBatch(lambda n: np.empty((n, k, span), dtype=dt))
         self._out = _PerBatch(lambda n: np.empty((n, filters, ho, wo), dtype=dt))
+        # Wide products and the wide gradient; the gradient's extra columns stay zero.
+        self._out_wide = _PerBatch(lambda n: np.empty((n, filters, ho * wp), dtype=dt))
+        self._g_wide = _PerBatch(lambda n: np.zeros((n, filters, ho * wp), dtype=dt))
         self._dw_each = _PerBatch(lambda n: np.empty((n, filters, k), dtype=dt))
+        self._ones = _PerBatch(lambda n: np.ones(n, dtype=dt))
         self._gin = _PerBatch(lambda n: np.empty((n, c, h, w), dtype=dt))
         self._cols_now: np.ndarray | None = None
 
@@ -110,8 +121,18 @@ class Conv2D(Layer):
         cols = self._cols.get(n)
         self._im2col(xp, cols)
         self._cols_now = cols
+        f, (_, ho, wo) = self.filters, self.out_shape
         out = self._out.get(n)
-        out3 = out.reshape(n, self.filters, -1)
+        if self._wide:
+            wide = self._out_wide.get(n)
+            np.matmul(self.W, cols, out=wide[:, :, :self._span])
+            rows = wide.reshape(n, f, ho, -1)[:, :, :, :wo]
+            if self.b is not None:  # drop the extra columns and add the bias in one pass
+                np.add(rows, self.b[:, None, None], out=out)
+            else:
+                np.copyto(out, rows)
+            return out
+        out3 = out.reshape(n, f, -1)
         np.matmul(self.W, cols, out=out3)
         if self.b is not None:
             out3 += self.b[:, None]
@@ -119,11 +140,18 @@ class Conv2D(Layer):
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         """g: (N, F, Ho, Wo) -> dE/dx (N, C, H, W); fills weight and bias gradients."""
-        n = g.shape[0]
-        g3 = g.reshape(n, self.filters, -1)
-        cols = self._cols_now
+        n, f, (_, ho, wo) = g.shape[0], self.filters, self.out_shape
+        g3 = g.reshape(n, f, -1)
         if self.db is not None:
-            np.add.reduce(g3, axis=(0, 2), out=self.db)
+            # Row sums as a matrix-vector product, then over the batch with ones: two
+            # BLAS calls beat add.reduce over two axes.
+            rows = np.matmul(g3, self._ones.get(g3.shape[2]))
+            np.dot(self._ones.get(n), rows, out=self.db)
+        if self._wide:
+            wide = self._g_wide.get(n)
+            np.copyto(wide.reshape(n, f, ho, -1)[:, :, :, :wo], g)
+            g3 = wide[:, :, :self._span]
+        cols = self._cols_now
         # Per-sample dW (F, K) products with the columns read transposed (BLAS does that
         # without a copy), then one sum over the batch.
         each = np.matmul(g3, cols.transpose(0, 2, 1), out=self._dw_each.get(n))
@@ -139,6 +167,14 @@ class Conv2D(Layer):
         n, c = xp.shape[:2]
         kh, kw = self.kernel
         _, ho, wo = self.out_shape
+        if self._wide:
+            flat = xp.reshape(n, c, -1)
+            wp, span = xp.shape[3], self._span
+            cols5 = cols.reshape(n, c, kh, kw, span)
+            for i in range(kh):
+                for j in range(kw):
+                    cols5[:, :, i, j] = flat[:, :, i * wp + j:i * wp + j + span]
+            return
         cols6 = cols.reshape(n, c, kh, kw, ho, wo)
         for i in range(kh):
             for j in range(kw):
@@ -149,11 +185,20 @@ class Conv2D(Layer):
         c, h, w = self.in_shape
         kh, kw = self.kernel
         _, ho, wo = self.out_shape
-        d6 = dcols.reshape(n, c, kh, kw, ho, wo)
         sh, sw = self.stride
         gin = self._gin.get(n)
         target = self._dxp.get(n) if self._padded else gin
         target.fill(0.0)
+        if self._wide:
+            flat = target.reshape(n, c, -1)
+            wp, span = target.shape[3], self._span
+            d5 = dcols.reshape(n, c, kh, kw, span)
+            for i in range(kh):
+                for j in range(kw):
+                    view = flat[:, :, i * wp + j:i * wp + j + span]
+                    np.add(view, d5[:, :, i, j], out=view)
+            return self._unpad(target, gin)
+        d6 = dcols.reshape(n, c, kh, kw, ho, wo)
         overlap = sh < kh or sw < kw
         for i in range(kh):
             for j in range(kw):
@@ -162,9 +207,15 @@ class Conv2D(Layer):
                     np.add(view, d6[:, :, i, j], out=view)
                 else:  # windows do not overlap: each pixel gets at most one value
                     np.copyto(view, d6[:, :, i, j])
-        if self._padded:
-            (t, _), (le, _) = self.pad_h, self.pad_w
-            np.copyto(gin, target[:, :, t:t + h, le:le + w])
+        return self._unpad(target, gin)
+
+    def _unpad(self, target: np.ndarray, gin: np.ndarray) -> np.ndarray:
+        """The input gradient (N, C, H, W): ``target`` itself, or its unpadded interior."""
+        if not self._padded:
+            return target
+        _, h, w = self.in_shape
+        (t, _), (le, _) = self.pad_h, self.pad_w
+        np.copyto(gin, target[:, :, t:t + h, le:le + w])
         return gin
 
 

@@ -73,31 +73,37 @@ class MaxPool2D(_Pool2D):
                  size: int | tuple[int, int], stride: int | tuple[int, int] | None,
                  dtype: np.dtype) -> None:
         super().__init__(name, in_shape, size, stride, dtype)
-        shape = self.out_shape
-        # Index of the winning offset per output; int8 keeps it small (size*size <= 127
-        # is checked: windows beyond 11×11 use int16).
-        kind = np.int8 if self.size[0] * self.size[1] <= 127 else np.int16
-        self._arg = _PerBatch(lambda n: np.empty((n, *shape), dtype=kind))
-        self._mask = _PerBatch(lambda n: np.empty((n, *shape), dtype=bool))
-        self._argmax: np.ndarray | None = None
+        shape, k = self.out_shape, self.size[0] * self.size[1]
+        # One boolean "this offset is the window's first maximum" map per offset. Masks,
+        # not an argmax index: selecting by index (copyto/where) is branchy and several
+        # times slower than multiplying by a mask.
+        self._masks = _PerBatch(lambda n: np.empty((k, n, *shape), dtype=bool))
+        self._taken = _PerBatch(lambda n: np.empty((n, *shape), dtype=bool))
+        self._scratch = _PerBatch(lambda n: np.empty((n, *shape), dtype=self.dtype))
+        self._hits: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         """x: (N, C, H, W) -> (N, C, Ho, Wo), the layer's own buffer."""
         self._check(x)
         n = x.shape[0]
         out = self._out.get(n)
-        arg = self._arg.get(n)
-        better = self._mask.get(n)
         offsets = self._offsets()
         np.copyto(out, self._window(x, *offsets[0]))
-        arg.fill(0)
-        for k in range(1, len(offsets)):
-            view = self._window(x, *offsets[k])
-            # Strictly greater: a tie keeps the earlier offset, as PyTorch does.
-            np.greater(view, out, out=better)
-            np.copyto(out, view, where=better)
-            np.copyto(arg, k, where=better)
-        self._argmax = arg
+        for i, j in offsets[1:]:
+            np.maximum(out, self._window(x, i, j), out=out)
+        if not training:
+            return out
+        hits, taken = self._masks.get(n), self._taken.get(n)
+        for k, (i, j) in enumerate(offsets):
+            np.equal(self._window(x, i, j), out, out=hits[k])
+            if k == 0:
+                np.copyto(taken, hits[0])
+            else:
+                # Keep only maxima no earlier offset claimed: ties go to the first, as
+                # PyTorch's. On booleans, a > b is a and not b.
+                np.greater(hits[k], taken, out=hits[k])
+                np.logical_or(taken, hits[k], out=taken)
+        self._hits = hits
         return out
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
@@ -105,16 +111,18 @@ class MaxPool2D(_Pool2D):
         if not need_input_grad:
             return None
         n = g.shape[0]
-        gin = self._gin.get(n)
+        gin, hits = self._gin.get(n), self._hits
+        if self._tiles:
+            # Every pixel lies in exactly one window: write each once, no zeroing.
+            for k, (i, j) in enumerate(self._offsets()):
+                np.multiply(g, hits[k], out=self._window(gin, i, j))
+            return gin
         gin.fill(0.0)
-        arg, hit = self._argmax, self._mask.get(n)
+        part = self._scratch.get(n)
         for k, (i, j) in enumerate(self._offsets()):
-            np.equal(arg, k, out=hit)
             view = self._window(gin, i, j)
-            if self._tiles:
-                np.copyto(view, g, where=hit)
-            else:  # overlapping windows: one pixel may win several
-                np.add(view, g, out=view, where=hit)
+            np.multiply(g, hits[k], out=part)
+            np.add(view, part, out=view)  # overlapping windows: a pixel may win several
         return gin
 
 
