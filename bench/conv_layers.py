@@ -5,7 +5,9 @@ Times one layer at a time, float32, one thread each (threadpoolctl for NumPy's B
 
 - conv 8@3×3 on (64, 1, 28, 28), as a first layer (no input gradient);
 - conv 16@3×3 on (64, 8, 13, 13), as an inner layer (input gradient too);
-- maxpool 2 on (64, 8, 26, 26) and on (64, 16, 11, 11).
+- maxpool 2 on (64, 8, 26, 26) and on (64, 16, 11, 11);
+- the layers of (e) chained: conv 8@3×3, ReLU, maxpool 2, conv 16@3×3, ReLU, maxpool 2,
+  flatten, dense 10 on (64, 1, 28, 28) (no loss, no optimizer: not yet a training step).
 
 Rounds alternate A/B/B/A so machine noise hits both alike; the table shows the median
 milliseconds per forward + backward and the ratio PyTorch time / our time (above 1: we
@@ -35,9 +37,10 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402, N812
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from core import ACTIVATIONS  # noqa: E402
 from core.engine.conv import Conv2D  # noqa: E402
-from core.engine.layers import Layer  # noqa: E402
-from core.engine.pooling import MaxPool2D  # noqa: E402
+from core.engine.layers import Activation, Dense, Layer  # noqa: E402
+from core.engine.pooling import Flatten, MaxPool2D  # noqa: E402
 
 DT = np.float32
 
@@ -72,8 +75,9 @@ def case_conv(shape: tuple[int, ...], filters: int, input_grad: bool,
         wt.grad = bt.grad = xt.grad = None
         F.conv2d(xt, wt, bt).backward(gt)
 
-    ours()
-    theirs()
+    for _ in range(3):  # warm-up: PyTorch picks its kernels on the first calls
+        ours()
+        theirs()
     _agree(layer.forward(x, True), F.conv2d(xt, wt, bt).detach().numpy(), "output")
     _agree(layer.grads["weight"], wt.grad.numpy(), "weight gradient")
     return ours, theirs
@@ -95,9 +99,49 @@ def case_pool(shape: tuple[int, ...],
         xt.grad = None
         F.max_pool2d(xt, 2).backward(gt)
 
-    ours()
-    theirs()
+    for _ in range(3):  # warm-up: PyTorch picks its kernels on the first calls
+        ours()
+        theirs()
     _agree(layer.backward(g, True), xt.grad.numpy(), "input gradient")
+    return ours, theirs
+
+
+def case_lenet(rng: np.random.Generator) -> tuple[Callable[[], None], Callable[[], None]]:
+    dt, relu = np.dtype(DT), ACTIVATIONS["relu"]
+    layers: list[Layer] = [
+        Conv2D("c1", (1, 28, 28), 8, 3, 1, "valid", True, dt, None),
+        Activation("r1", 8 * 26 * 26, dt, relu), MaxPool2D("p1", (8, 26, 26), 2, None, dt),
+        Conv2D("c2", (8, 13, 13), 16, 3, 1, "valid", True, dt, None),
+        Activation("r2", 16 * 11 * 11, dt, relu), MaxPool2D("p2", (16, 11, 11), 2, None, dt),
+        Flatten("f", (16, 5, 5), dt), Dense("d", 400, 10, dt, True, None)]
+    for layer in layers:
+        bound(layer, rng)
+    x = rng.normal(size=(64, 1, 28, 28)).astype(DT)
+    g = rng.normal(size=(64, 10)).astype(DT)
+    gwork = g.copy()
+    xt, gt = torch.tensor(x), torch.tensor(g)
+    p = [torch.tensor(v, requires_grad=True) for layer in layers for v in layer.params.values()]
+
+    def ours() -> None:
+        h = x
+        for layer in layers:
+            h = layer.forward(h, True)
+        np.copyto(gwork, g)
+        gg = gwork
+        for i in range(len(layers) - 1, -1, -1):
+            gg = layers[i].backward(gg, i > 0)
+
+    def theirs() -> None:
+        for t in p:
+            t.grad = None
+        h = F.max_pool2d(torch.relu(F.conv2d(xt, p[0], p[1])), 2)
+        h = F.max_pool2d(torch.relu(F.conv2d(h, p[2], p[3])), 2)
+        (torch.flatten(h, 1) @ p[4] + p[5]).backward(gt)
+
+    for _ in range(3):  # warm-up: PyTorch picks its kernels on the first calls
+        ours()
+        theirs()
+    _agree(layers[0].grads["weight"], p[0].grad.numpy(), "first conv's weight gradient")
     return ours, theirs
 
 
@@ -126,6 +170,7 @@ def main() -> None:
         "conv 16@3x3 on (64,8,13,13), input grad": case_conv((64, 8, 13, 13), 16, True, rng),
         "maxpool 2 on (64,8,26,26)": case_pool((64, 8, 26, 26), rng),
         "maxpool 2 on (64,16,11,11)": case_pool((64, 16, 11, 11), rng),
+        "(e) layers: conv,relu,pool,conv,relu,pool,dense": case_lenet(rng),
     }
     print(f"float32, one thread, median of {args.rounds} rounds x {args.reps} passes "
           f"(ms per forward+backward)")

@@ -68,7 +68,7 @@ class Conv2D(Layer):
         self._wide = self.stride == (1, 1)
         k = c * kh * kw
         span = (ho - 1) * wp + wo if self._wide else ho * wo
-        self._span = span
+        self._span, self._wp = span, wp
         dt = self.dtype
 
         def padded(n: int) -> np.ndarray:
@@ -78,10 +78,17 @@ class Conv2D(Layer):
         self._dxp = _PerBatch(padded)
         self._cols = _PerBatch(lambda n: np.empty((n, k, span), dtype=dt))
         self._dcols = _PerBatch(lambda n: np.empty((n, k, span), dtype=dt))
+        # Stride 1, input gradient: the column gradient laid out (C*kh*kw, batch, hp*wp)
+        # and summed into (C, batch*hp*wp + spill), so each kernel offset is ONE long
+        # contiguous add over the whole batch (short rows cost NumPy ~50 ns each).
+        plane = hp * wp
+        spill = (kh - 1) * wp + kw - 1
+        self._dcols_t = _PerBatch(lambda n: np.empty((k, n, plane), dtype=dt))
+        self._sums = _PerBatch(lambda n: np.empty((c, n * plane + spill), dtype=dt))
         self._out = _PerBatch(lambda n: np.empty((n, filters, ho, wo), dtype=dt))
         # Wide products and the wide gradient; the gradient's extra columns stay zero.
         self._out_wide = _PerBatch(lambda n: np.empty((n, filters, ho * wp), dtype=dt))
-        self._g_wide = _PerBatch(lambda n: np.zeros((n, filters, ho * wp), dtype=dt))
+        self._g_wide = _PerBatch(lambda n: np.zeros((n, filters, hp * wp), dtype=dt))
         self._dw_each = _PerBatch(lambda n: np.empty((n, filters, k), dtype=dt))
         self._ones = _PerBatch(lambda n: np.ones(n, dtype=dt))
         self._gin = _PerBatch(lambda n: np.empty((n, c, h, w), dtype=dt))
@@ -149,7 +156,7 @@ class Conv2D(Layer):
             np.dot(self._ones.get(n), rows, out=self.db)
         if self._wide:
             wide = self._g_wide.get(n)
-            np.copyto(wide.reshape(n, f, ho, -1)[:, :, :, :wo], g)
+            np.copyto(wide[:, :, :ho * self._wp].reshape(n, f, ho, -1)[:, :, :, :wo], g)
             g3 = wide[:, :, :self._span]
         cols = self._cols_now
         # Per-sample dW (F, K) products with the columns read transposed (BLAS does that
@@ -158,6 +165,8 @@ class Conv2D(Layer):
         np.add.reduce(each, axis=0, out=self.dW)
         if not need_input_grad:
             return None
+        if self._wide:
+            return self._col2im_wide(wide, n)
         dcols = np.matmul(self.W.T, g3, out=self._dcols.get(n))
         return self._col2im(dcols, n)
 
@@ -180,6 +189,29 @@ class Conv2D(Layer):
             for j in range(kw):
                 cols6[:, :, i, j] = strided_window(xp, i, j, (ho, wo), self.stride)
 
+    def _col2im_wide(self, g_wide: np.ndarray, n: int) -> np.ndarray:
+        """Stride 1: dE/dx (N, C, H, W) from the wide output gradient (N, F, hp*wp)."""
+        c, h, w = self.in_shape
+        kh, kw = self.kernel
+        dcols = self._dcols_t.get(n)  # (C*kh*kw, N, hp*wp), written sample by sample
+        np.matmul(self.W.T, g_wide, out=dcols.transpose(1, 0, 2))
+        plane = dcols.shape[2]
+        runs = dcols.reshape(c, kh, kw, n * plane)
+        sums = self._sums.get(n)
+        sums.fill(0.0)
+        # Offset (i, j) moves every value by i*wp + j within its own sample's plane
+        # (values that would cross into the next sample are the zero spare columns).
+        for i in range(kh):
+            for j in range(kw):
+                start = i * self._wp + j
+                view = sums[:, start:start + n * plane]
+                np.add(view, runs[:, i, j], out=view)
+        planes = sums[:, :n * plane].reshape(c, n, -1, self._wp).transpose(1, 0, 2, 3)
+        (t, _), (le, _) = self.pad_h, self.pad_w
+        gin = self._gin.get(n)
+        np.copyto(gin, planes[:, :, t:t + h, le:le + w])
+        return gin
+
     def _col2im(self, dcols: np.ndarray, n: int) -> np.ndarray:
         """Sum the column gradient (N, C*kh*kw, Ho*Wo) back onto (N, C, H, W)."""
         c, h, w = self.in_shape
@@ -189,15 +221,6 @@ class Conv2D(Layer):
         gin = self._gin.get(n)
         target = self._dxp.get(n) if self._padded else gin
         target.fill(0.0)
-        if self._wide:
-            flat = target.reshape(n, c, -1)
-            wp, span = target.shape[3], self._span
-            d5 = dcols.reshape(n, c, kh, kw, span)
-            for i in range(kh):
-                for j in range(kw):
-                    view = flat[:, :, i * wp + j:i * wp + j + span]
-                    np.add(view, d5[:, :, i, j], out=view)
-            return self._unpad(target, gin)
         d6 = dcols.reshape(n, c, kh, kw, ho, wo)
         overlap = sh < kh or sw < kw
         for i in range(kh):
