@@ -79,39 +79,31 @@ def test_maxpool_gives_a_tied_window_gradient_to_its_first_maximum():
                                           [0.0, 0.0, 0.0, 0.0]]]])
 
 
+# Layer, its per-sample output shape, and the same operation in PyTorch.
+RESHAPES = {
+    "global_avgpool": (lambda dt: GlobalAvgPool("layers.5", (3, 5, 7), dt), (3,),
+                       lambda t: F.adaptive_avg_pool2d(t, 1).flatten(1)),
+    "flatten": (lambda dt: Flatten("layers.6", (3, 5, 7), dt), (105,),
+                lambda t: torch.flatten(t, 1)),  # C order: channel slowest
+}
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_global_avgpool_matches_pytorch(dtype, gradcheck, image_layers):
-    layer = GlobalAvgPool("layers.5", (3, 5, 7), dtype)
-    assert (layer.n_in, layer.n_out, layer.out_shape) == (105, 3, (3,))
+@pytest.mark.parametrize("kind", list(RESHAPES))
+def test_global_avgpool_and_flatten_match_pytorch(kind, dtype, gradcheck, image_layers):
+    make, out_shape, reference = RESHAPES[kind]
+    layer = make(np.dtype(dtype))
+    assert (layer.n_in, layer.n_out, layer.out_shape) == (105, np.prod(out_shape), out_shape)
     rng = np.random.default_rng(2)
     x = rng.normal(size=(4, 3, 5, 7)).astype(dtype)
-    g = rng.normal(size=(4, 3)).astype(dtype)
+    g = rng.normal(size=(4, *out_shape)).astype(dtype)
     y = layer.forward(x, True).copy()
     gx = layer.backward(g.copy(), True)
     xt = torch.tensor(x, requires_grad=True)
-    yt = F.adaptive_avg_pool2d(xt, 1).flatten(1)
+    yt = reference(xt)
     yt.backward(torch.tensor(g))
     image_layers.assert_torch_close(y, yt, "output")
     image_layers.assert_torch_close(gx, xt.grad, "input gradient")
-    if dtype == np.float64:
-        errors = image_layers.check_gradients(layer, x, gradcheck)
-        assert errors["input"] < PIECE_TOL, errors
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_flatten_matches_pytorch_order(dtype, gradcheck, image_layers):
-    layer = Flatten("layers.6", (3, 4, 5), dtype)
-    assert (layer.n_in, layer.n_out, layer.out_shape) == (60, 60, (60,))
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(2, 3, 4, 5)).astype(dtype)
-    g = rng.normal(size=(2, 60)).astype(dtype)
-    y = layer.forward(x, True)
-    gx = layer.backward(g, True)
-    xt = torch.tensor(x, requires_grad=True)
-    yt = torch.flatten(xt, 1)
-    yt.backward(torch.tensor(g))
-    np.testing.assert_array_equal(y, yt.detach().numpy())
-    np.testing.assert_array_equal(gx, xt.grad.numpy())
     if dtype == np.float64:
         errors = image_layers.check_gradients(layer, x, gradcheck)
         assert errors["input"] < PIECE_TOL, errors
