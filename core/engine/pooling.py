@@ -80,7 +80,7 @@ class MaxPool2D(_Pool2D):
         self._masks = _PerBatch(lambda n: np.empty((k, n, *shape), dtype=bool))
         self._taken = _PerBatch(lambda n: np.empty((n, *shape), dtype=bool))
         self._scratch = _PerBatch(lambda n: np.empty((n, *shape), dtype=self.dtype))
-        self._hits: np.ndarray | None = None
+        self._x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         """x: (N, C, H, W) -> (N, C, Ho, Wo), the layer's own buffer."""
@@ -91,10 +91,14 @@ class MaxPool2D(_Pool2D):
         np.copyto(out, self._window(x, *offsets[0]))
         for i, j in offsets[1:]:
             np.maximum(out, self._window(x, i, j), out=out)
-        if not training:
-            return out
+        self._x = x  # the masks are made in backward: evaluation never pays for them
+        return out
+
+    def _first_maxima(self, n: int) -> np.ndarray:
+        """(size*size, N, C, Ho, Wo) booleans: offset k holds its window's first maximum."""
+        x, out = self._x, self._out.get(n)
         hits, taken = self._masks.get(n), self._taken.get(n)
-        for k, (i, j) in enumerate(offsets):
+        for k, (i, j) in enumerate(self._offsets()):
             np.equal(self._window(x, i, j), out, out=hits[k])
             if k == 0:
                 np.copyto(taken, hits[0])
@@ -103,15 +107,14 @@ class MaxPool2D(_Pool2D):
                 # PyTorch's. On booleans, a > b is a and not b.
                 np.greater(hits[k], taken, out=hits[k])
                 np.logical_or(taken, hits[k], out=taken)
-        self._hits = hits
-        return out
+        return hits
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         """g: (N, C, Ho, Wo) -> dE/dx (N, C, H, W), zero off the maxima."""
         if not need_input_grad:
             return None
         n = g.shape[0]
-        gin, hits = self._gin.get(n), self._hits
+        gin, hits = self._gin.get(n), self._first_maxima(n)
         if self._tiles:
             # Every pixel lies in exactly one window: write each once, no zeroing.
             for k, (i, j) in enumerate(self._offsets()):
