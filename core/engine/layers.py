@@ -165,15 +165,20 @@ class Activation(Layer):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = x
-        y = self.info.forward(x, self._out.get(x.shape[0]))
+        out = self._out.get(x.shape[0])
+        if x.ndim != 2:  # images (N, C, H, W): the same buffer seen in their shape
+            out = out.reshape(x.shape)
+        y = self.info.forward(x, out)
         self.last_output = y
         return y
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         if not need_input_grad:
             return None
-        return self.info.backward(self._x, self.last_output, g, g,
-                                  self._scratch.get(g.shape[0]))
+        scratch = self._scratch.get(g.shape[0])
+        if g.ndim != 2:
+            scratch = scratch.reshape(g.shape)
+        return self.info.backward(self._x, self.last_output, g, g, scratch)
 
 
 class Dropout(Layer):
