@@ -1,7 +1,8 @@
 """Live training plots: loss, accuracy or R², per-layer gradient norms, weight norms and
 update ratios, and the model view (decision boundary, fitted curve or confusion matrix),
-on three tab pages (``loss_page``, ``layer_pages``), and the misclassified validation
-samples on a fourth (``gallery``).
+on three tab pages (``loss_page``, ``layer_pages``), the misclassified validation
+samples on a fourth (``gallery``), and for image networks the first layer's filters and
+a chosen sample's feature maps on two more (``image_pages``, shown only for them).
 
 :class:`TrainingPlots` receives ``core.training.progress.ProgressBatch`` objects from the
 controller. ``add_batch`` only appends to bounded
@@ -35,6 +36,7 @@ from gui.colors import PLOT_TEXT
 from gui.lazy_build import BuiltOnRead, LazyBuilder, Placeholder
 from gui.training.frame_clock import FrameClock
 from gui.training.gallery import MisclassifiedGallery
+from gui.training.image_pages import FeatureMapsPage, FiltersPage, RunNetwork
 from gui.training.layer_status import STATUS_TEXT
 from gui.training.live_label import LiveLabel
 from gui.training.plot_buffers import DecimatingBuffer
@@ -60,12 +62,14 @@ EPOCH_CAPACITY = 2000
 # before they are built, so the window's layout does not move when they come.
 PAGES_MIN_SIZE = QSize(481, 320)
 # Which redraw parts live on which tab page.
-_PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"}, {"gallery"})
+_PAGE_PARTS = ({"loss", "metric", "model"}, {"grad"}, {"weights"}, {"gallery"},
+               {"filters"}, {"maps"})
+_IMAGE_TABS = (4, 5)  # the filters and feature-maps pages: image networks only
 # Seconds between redraws of each part: the batch loss moves every frame; per-epoch
 # figures and the model view change slowly, and each redraw of a plot costs a full
 # repaint of it (milliseconds the trainer waits for).
 _MIN_INTERVAL = {"loss": 0.0, "grad": 0.0, "weights": 0.1, "metric": 0.3, "model": 0.25,
-                 "gallery": 0.25}
+                 "gallery": 0.25, "filters": 0.25, "maps": 0.25}
 # Attributes set by ``_build_pages``: reading one builds the pages first.
 BUILT_PAGE_NAMES = frozenset({
     "loss_page", "gradient_page", "weights_page", "tabs", "loss_widget", "loss_plot",
@@ -125,6 +129,11 @@ class TrainingPlots(BuiltOnRead, QWidget):
 
         # No pyqtgraph in it: made now, so the window can connect to it before the build.
         self.gallery = MisclassifiedGallery()
+        self.run_network = RunNetwork()  # the run's network with the newest weights
+        self.filters_page = FiltersPage(self.run_network)
+        self.maps_page = FeatureMapsPage(self.run_network)
+        # A misclassified card chosen: follow that sample through the layers too.
+        self.gallery.sample_chosen.connect(self._on_gallery_sample)
         self.clock = clock if clock is not None else FrameClock(self)
         self.clock.draw.connect(self.redraw_visible)
         self.start_run((), (), "classification", None)
@@ -157,6 +166,8 @@ class TrainingPlots(BuiltOnRead, QWidget):
         self.tabs.addTab(self.gradient_page, "Gradients")
         self.tabs.addTab(self.weights_page, "Weights and updates")
         self.tabs.addTab(self.gallery, "Misclassified")
+        self.tabs.addTab(self.filters_page, "Filters")
+        self.tabs.addTab(self.maps_page, "Feature maps")
         self.tabs.setTabToolTip(0, "Loss, accuracy or R², and what the model predicts now.")
         self.tabs.setTabToolTip(1, "How large the gradient reaching each layer is: the "
                                    "place to spot vanishing or exploding gradients.")
@@ -164,6 +175,11 @@ class TrainingPlots(BuiltOnRead, QWidget):
                                    "step changes them, relative to their size.")
         self.tabs.setTabToolTip(3, "The validation samples the model gets wrong, most "
                                    "confidently wrong first (classification).")
+        self.tabs.setTabToolTip(4, "The first convolution's filters as small images, "
+                                   "live (convolutional networks).")
+        self.tabs.setTabToolTip(5, "A chosen validation image through every image layer "
+                                   "(convolutional networks).")
+        self._show_image_tabs()
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self._body_layout.removeWidget(self._placeholder)
         self._placeholder.deleteLater()
@@ -241,10 +257,11 @@ class TrainingPlots(BuiltOnRead, QWidget):
             self.loss_page.set_schedule(name)
 
     def start_run(self, layer_names: tuple[str, ...], layer_labels: tuple[str, ...],
-                  task: str, dataset) -> None:
+                  task: str, dataset, design=None) -> None:
         """Forget the previous run and prepare curves for ``layer_names`` (runtime names
         of the layers with parameters) labelled ``layer_labels``; ``dataset`` (a core
-        Dataset or None) chooses and fills the model view."""
+        Dataset or None) chooses and fills the model view; ``design`` (the run's, or
+        None) builds the image pages' network (shown for image networks only)."""
         if len(layer_labels) != len(layer_names):
             layer_labels = tuple(layer_names)
         self.layer_names = tuple(layer_names)
@@ -272,6 +289,9 @@ class TrainingPlots(BuiltOnRead, QWidget):
             self.loss_page.start_run(task, dataset)
             self._draw_baseline()
         self.gallery.set_dataset(dataset)
+        self.run_network.set_design(design)
+        self.maps_page.set_dataset(dataset)
+        self._show_image_tabs()
         self.set_hint("")
         self.summary.setText("")
         self._update_tab_titles()
@@ -324,6 +344,9 @@ class TrainingPlots(BuiltOnRead, QWidget):
         if batch.misclassified is not None:
             self.gallery.hold(batch.misclassified)  # drawn with the "gallery" part
             self._dirty.add("gallery")
+        if batch.weights is not None and self.run_network.design is not None:
+            self.run_network.set_weights(batch.weights)  # read when an image page draws
+            self._dirty |= {"filters", "maps"}
         if batch.steps.size or batch.epoch_snapshots:
             self.summary.setText(f"step {self._last_step:,} · epoch {self._last_epoch:,}")
         self._want_frame()
@@ -483,6 +506,20 @@ class TrainingPlots(BuiltOnRead, QWidget):
     def _on_tabs_current_changed(self, _index: int) -> None:
         self._want_frame()
 
+    # ----------------------------------------------------------- image pages
+    def _show_image_tabs(self) -> None:
+        """The filters and feature-maps tabs, for image networks only."""
+        if not self._built:
+            return
+        images = self.run_network.images
+        for index in _IMAGE_TABS:
+            self.tabs.setTabVisible(index, images)
+        self._dirty |= {"filters", "maps"}
+
+    def _on_gallery_sample(self, _x) -> None:
+        if self.gallery.chosen is not None and self.run_network.images:
+            self.maps_page.choose(self.gallery.chosen)
+
     def _redraw(self, parts: set[str]) -> None:
         loss = self.loss_page
         if "loss" in parts:
@@ -511,6 +548,10 @@ class TrainingPlots(BuiltOnRead, QWidget):
             loss.draw_model(pending)
         if "gallery" in parts:
             self.gallery.draw()
+        if "filters" in parts:
+            self.filters_page.draw()
+        if "maps" in parts:
+            self.maps_page.draw()
         # Views fitted after every curve of theirs is set (the loss plot holds the
         # epoch losses as well).
         if parts & {"loss", "metric"}:  # the epoch losses are drawn with the metric

@@ -302,7 +302,8 @@ class TrainingUi(QObject):
         labels = layer_labels(self._doc.design, self._names)
         self._labels = dict(zip(self._names, labels, strict=True))
         self._plots.start_run(self._names, labels,
-                              dataset.task if dataset else "classification", dataset)
+                              dataset.task if dataset else "classification", dataset,
+                              self._doc.design)
         self._plots.add_batch(batch)
         self._plots.redraw()
         self._diagram.set_neuron_maps(batch.weights, batch.neurons)
@@ -374,7 +375,8 @@ class TrainingUi(QObject):
         if c.state in (RUNNING, PAUSED):
             self._plots.start_run(self._names, tuple(self._labels.get(n, n)
                                                      for n in self._names),
-                                  self._data.dataset.task, self._data.dataset)
+                                  self._data.dataset.task, self._data.dataset,
+                                  self.controller.design or self._doc.design)
             c.reinitialise()
         elif c.state == IDLE:
             self.saved = None
@@ -468,7 +470,8 @@ class TrainingUi(QObject):
             self._labels = dict(zip(self._names, labels, strict=True))
             dataset = self._data.dataset
             self._plots.start_run(self._names, labels,
-                                  dataset.task if dataset else "classification", dataset)
+                                  dataset.task if dataset else "classification", dataset,
+                                  design)
         self._plots.add_batch(batch)
         if batch.warning is not None:  # the blow-up rule under "warn": the run goes on
             self._banner(batch.warning.message)
