@@ -23,7 +23,8 @@ import numpy as np
 from core.engine.conv import Conv2D
 from core.engine.network import Network
 
-__all__ = ["MAX_CHANNELS", "LayerMaps", "SampleMaps", "first_filters", "sample_maps"]
+__all__ = ["INPUT", "MAX_CHANNELS", "LayerMaps", "SampleMaps", "first_filters", "is_image_network",
+           "sample_maps"]
 
 MAX_CHANNELS = 16  # channels kept per layer: a 4x4 grid of small images
 INPUT = "input"  # the name of the input image's entry

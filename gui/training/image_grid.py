@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui.diagram.heatmap_style import column_scale, signed_rgb
 
-__all__ = ["ImageGrid", "signed_image", "shared_scale"]
+__all__ = ["ImageGrid", "shared_scale", "signed_image", "signed_images"]
 
 GAP = 6  # px between tiles
 CAPTION_COLOR = QColor("#555555")
@@ -42,6 +42,18 @@ def signed_image(values: np.ndarray, scale: float) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def signed_images(maps: np.ndarray, scale: float) -> list[QImage]:
+    """Each (h, w) map of ``maps`` (k, h, w) as ``signed_image`` draws it, coloured in
+    one call for all k (a layer's channels share their scale)."""
+    rgb = signed_rgb(np.asarray(maps, dtype=np.float64), scale)
+    k, h, w = rgb.shape[:3]
+    out = []
+    for i in range(k):
+        plane = np.ascontiguousarray(rgb[i])
+        out.append(QImage(plane.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
+    return out
+
+
 class ImageGrid(QWidget):
     """Tiles of ``tile`` pixels (the longer side; aspect kept, square pixels, no
     smoothing: a 3x3 filter is nine squares) with a caption under each, wrapping to the
@@ -52,13 +64,24 @@ class ImageGrid(QWidget):
         self.tile = tile
         self._images: list[QImage] = []
         self._captions: list[str] = []
+        self._sizes: list[QSize] = []
+        self._cell_size = QSize(tile + GAP, tile + GAP)
         policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
 
     def set_tiles(self, images: list[QImage], captions: list[str]) -> None:
-        self._images, self._captions = list(images), list(captions)
-        self.updateGeometry()
+        """Show ``images`` with ``captions`` (one each)."""
+        # Sizes computed once here: layout asks heightForWidth many times per pass.
+        sizes = [self._tile_size(im) for im in images]
+        line = self.fontMetrics().height()
+        widest = max([self.tile] + [s.width() for s in sizes])
+        cell = QSize(widest + GAP, self.tile + line + GAP)
+        changed = cell != self._cell_size or len(images) != len(self._images)
+        self._images, self._captions, self._sizes = list(images), list(captions), sizes
+        self._cell_size = cell
+        if changed:  # the same tiles again (a live update) need no new layout
+            self.updateGeometry()
         self.update()
 
     @property
@@ -66,9 +89,7 @@ class ImageGrid(QWidget):
         return len(self._images)
 
     def _cell(self) -> QSize:
-        line = self.fontMetrics().height()
-        widest = max([self.tile] + [self._tile_size(im).width() for im in self._images])
-        return QSize(widest + GAP, self.tile + line + GAP)
+        return self._cell_size
 
     def _tile_size(self, image: QImage) -> QSize:
         return image.size().scaled(QSize(self.tile * max(1, image.width() // max(
@@ -100,9 +121,9 @@ class ImageGrid(QWidget):
         painter = QPainter(self)
         cell, columns = self._cell(), self._columns(self.width())
         line = self.fontMetrics().height()
-        for k, (image, caption) in enumerate(zip(self._images, self._captions, strict=True)):
+        for k, (image, caption, size) in enumerate(zip(self._images, self._captions,
+                                                        self._sizes, strict=True)):
             x, y = (k % columns) * cell.width(), (k // columns) * cell.height()
-            size = self._tile_size(image)
             target = QRect(x + (cell.width() - GAP - size.width()) // 2, y, size.width(),
                            size.height())
             # Fast (nearest) scaling: each weight or pixel stays one flat square.

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from core import Design, StudioError
 from core.engine.network import Network
 from core.training.image_views import (
+    INPUT,
     MAX_CHANNELS,
     SampleMaps,
     first_filters,
@@ -38,7 +39,7 @@ from core.training.misclassified import class_probabilities
 from core.training.neuron_maps import network_with
 from gui.plain_text import plain
 from gui.sample_image import sample_image
-from gui.training.image_grid import ImageGrid, shared_scale, signed_image
+from gui.training.image_grid import ImageGrid, shared_scale, signed_image, signed_images
 from gui.training.training_ui import layer_labels
 
 __all__ = ["FeatureMapsPage", "FiltersPage", "RunNetwork"]
@@ -148,7 +149,7 @@ class FiltersPage(QWidget):
         self.scale_label = plain(QLabel())
         self.scale_label.setStyleSheet("color: #666666;")
         self.message = _message_label()
-        self.grid = ImageGrid(tile=56)
+        self.grid = ImageGrid(tile=72)
         self.setToolTip(FILTERS_TIP)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -209,7 +210,7 @@ class _LayerSection(QWidget):
         super().__init__()
         self.title = plain(QLabel())
         self.title.setStyleSheet("font-weight: bold;")
-        self.grid = ImageGrid(tile=40)
+        self.grid = ImageGrid(tile=44)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 4)
         layout.setSpacing(2)
@@ -345,11 +346,12 @@ class FeatureMapsPage(QWidget):
         for section, layer in zip(self._sections, maps.layers, strict=False):
             scale = shared_scale(layer.maps)
             c, h, w = layer.shape
-            name = "Input" if layer.name == "input" else labels.get(layer.name, layer.name)
+            name = ("Input, as the network reads it (standardised)" if layer.name == INPUT
+                    else labels.get(layer.name, layer.name))
             more = f" · first {layer.maps.shape[0]} of {c} channels" \
                 if layer.maps.shape[0] < c else ""
             section.title.setText(f"{name} → {c}×{h}×{w}{more} · scale ±{scale:.3g}")
-            section.grid.set_tiles([signed_image(m, scale) for m in layer.maps],
+            section.grid.set_tiles(signed_images(layer.maps, scale),
                                    [str(i + 1) for i in range(layer.maps.shape[0])])
         self.message.setVisible(False)
         self.scroll.setVisible(True)

@@ -295,7 +295,7 @@ class TrainingPlots(BuiltOnRead, QWidget):
         self.set_hint("")
         self.summary.setText("")
         self._update_tab_titles()
-        self._dirty = {"loss", "metric", "grad", "weights"}
+        self._dirty = {"loss", "metric", "grad", "weights", "filters", "maps"}
         self.redraw()
 
     def add_batch(self, batch: ProgressBatch) -> None:
@@ -514,11 +514,11 @@ class TrainingPlots(BuiltOnRead, QWidget):
         images = self.run_network.images
         for index in _IMAGE_TABS:
             self.tabs.setTabVisible(index, images)
-        self._dirty |= {"filters", "maps"}
 
     def _on_gallery_sample(self, _x) -> None:
         if self.gallery.chosen is not None and self.run_network.images:
             self.maps_page.choose(self.gallery.chosen)
+            self._dirty.add("maps")  # drawn when its page shows
 
     def _redraw(self, parts: set[str]) -> None:
         loss = self.loss_page
@@ -548,10 +548,11 @@ class TrainingPlots(BuiltOnRead, QWidget):
             loss.draw_model(pending)
         if "gallery" in parts:
             self.gallery.draw()
-        if "filters" in parts:
-            self.filters_page.draw()
-        if "maps" in parts:
-            self.maps_page.draw()
+        if self.run_network.images:  # else hidden: no network is built for them
+            if "filters" in parts:
+                self.filters_page.draw()
+            if "maps" in parts:
+                self.maps_page.draw()
         # Views fitted after every curve of theirs is set (the loss plot holds the
         # epoch losses as well).
         if parts & {"loss", "metric"}:  # the epoch losses are drawn with the metric
