@@ -19,9 +19,13 @@ ADD_PROJECTION = "add_projection"  # turn on a residual block's projection
 USE_DATA_SHAPE = "use_data_shape"  # take the dataset's image shape as the input
 
 
-class ShapeError(ValueError):
+class ShapeError(TypeError):
     """A layer cannot take its input's shape. ``field`` is the setting to change ("" for
-    the layer itself) and ``fix`` the edit that would cure it ("" for none)."""
+    the layer itself) and ``fix`` the edit that would cure it ("" for none).
+
+    A ``TypeError``: like a width of the wrong type in a malformed design, it leaves the
+    network's sizes uncomputable, and code that shows a design while it is being edited
+    guards against both with one ``except TypeError``."""
 
     def __init__(self, message: str, field: str = "", fix: str = "") -> None:
         super().__init__(message)
