@@ -1,9 +1,11 @@
 """Responsiveness of the real main window while the trainer runs at full speed.
 
 For each network of ``bench/trainer.py`` ((a) 2-8-8-1 tanh, (b) 784-256-256-10 ReLU,
-(c) 20x64 sigmoid, (d) 784-1024-1024-10 ReLU), and (e) 2-32-32-2 tanh (the spiral
-example's shape: wide columns of neuron heatmaps), it opens the real ``MainWindow``
-offscreen with every plot live, trains for a fixed time and prints:
+(c) 20x64 sigmoid, (d) 784-1024-1024-10 ReLU), (e) 2-32-32-2 tanh (the spiral
+example's shape: wide columns of neuron heatmaps), and (conv) the conv digits net of
+``tests/scripts/conv_digits.py`` on the shipped 8x8 digits as (1, 8, 8) images, it opens
+the real ``MainWindow`` offscreen with every plot live, trains for a fixed time and
+prints:
 
 - the GUI event loop's lateness: how late a 1 ms repeating QTimer fires (p50/p99/max);
 - frames actually drawn per second (training-plot redraws; a frame is drawn only when
@@ -17,7 +19,11 @@ offscreen with every plot live, trains for a fixed time and prints:
   heatmaps off and on (``--neurons``): the diagram is then shown in a window of its own
   beside the plots, so both repaint live, and its paints per second and median paint
   time are printed; and the training side's cost of the maps (one grid pass for the
-  decision surface alone, and with every neuron's map).
+  decision surface alone, and with every neuron's map);
+- for the conv net, the same with the Filters page and with the Feature maps page
+  shown (``--conv-page``), the window's cost of one sample's feature maps from the
+  newest weights, and the bytes of one progress message with the model views as the
+  pipe carries it.
 
 Targets (from the live-training issue): p99 lateness <= 16 ms, max <= 50 ms; >= 25
 redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x headless.
@@ -25,7 +31,8 @@ redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x h
 Usage::
 
     cd /work/main && QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py \
-        [--seconds 6] [--only a,c] [--neurons both|on|off]
+        [--seconds 6] [--only a,c,conv] [--neurons both|on|off]
+        [--conv-page filters|maps|both]
 """
 
 from __future__ import annotations
@@ -122,9 +129,10 @@ def headless_rate(design: Design, dataset, seconds: float) -> float:
 
 
 def window_run(app: QApplication, design: Design, dataset, seconds: float,
-               neurons: bool | None = None) -> dict:
+               neurons: bool | None = None, page: int | None = None) -> dict:
     """``neurons``: None leaves the diagram in its tab (hidden behind the plots); True or
-    False shows it beside them with its neuron heatmaps on or off."""
+    False shows it beside them with its neuron heatmaps on or off. ``page``: the plots'
+    tab to show while training (None: the first)."""
     from gui.diagram.view import NetworkDiagram
     from gui.main_window import MainWindow
     from gui.training.plots import TrainingPlots
@@ -152,14 +160,15 @@ def window_run(app: QApplication, design: Design, dataset, seconds: float,
     NetworkDiagram.paintEvent = timed_paint
     try:
         return _window_run(app, MainWindow(), redraws, paints, design, dataset, seconds,
-                           neurons)
+                           neurons, page)
     finally:
         TrainingPlots.redraw_visible = original
         NetworkDiagram.paintEvent = original_paint
 
 
 def _window_run(app: QApplication, window, redraws: list[float], paints: list[float],
-                design: Design, dataset, seconds: float, neurons: bool | None) -> dict:
+                design: Design, dataset, seconds: float, neurons: bool | None,
+                page: int | None = None) -> dict:
     window.resize(1400, 860)
     window.document.load(design, None)
     window.dataset_state.dataset = dataset  # an in-memory set: no dataset choice to load
@@ -196,6 +205,9 @@ def _window_run(app: QApplication, window, redraws: list[float], paints: list[fl
         window.show_workspace("build")  # the diagram without the plots
     if not window.training.controller.active:
         raise SystemExit(f"training did not start: {window.check_panel.reason}")
+    if page is not None:
+        window.plots.ensure_built()
+        window.plots.tabs.setCurrentIndex(page)
     # Let the run settle (the first batches build the plots), then measure, in the real
     # event loop (app.exec), which sleeps without the GIL when there is nothing to do.
     marks: dict[str, float] = {}
@@ -268,6 +280,55 @@ def view_cost(design: Design, dataset) -> tuple[float, float]:
     return alone, both
 
 
+def conv_case() -> tuple[str, Design, object]:
+    """The conv digits net (the tests' design) training without end, and its data."""
+    from core.datasets import DatasetSpec, load_dataset
+    from tests.scripts.conv_digits import conv_digits_design
+
+    design = conv_digits_design(epochs=1_000_000)
+    data = load_dataset(DatasetSpec.from_dict(design.dataset))
+    title = ("conv digits: conv 8@3x3, ReLU, maxpool 2, conv 16@3x3, ReLU, GAP, Dense 10, "
+             "batch 32")
+    return title, design, data
+
+
+def conv_costs(design: Design, dataset) -> tuple[float, float, int]:
+    """The window's side of the image pages, median ms: loading new weights into its
+    network and one validation sample's feature maps; and the bytes of one progress
+    message with the model views, pickled as ``multiprocessing``'s pipe does."""
+    from multiprocessing.reduction import ForkingPickler
+
+    from core.training.image_views import sample_maps
+    from core.training.model_views import model_views
+
+    trainer = Trainer(design, dataset)
+    batcher = ProgressBatcher(trainer.layer_names)
+    steps = 0
+    for snap in trainer.run(TrainingControl()):
+        batcher.add(snap)
+        steps += isinstance(snap, StepSnapshot)
+        if steps >= 50:  # about what arrives between two view messages
+            break
+    batch = batcher.take()
+    views = model_views(trainer, dataset)
+    batch.weights, batch.surface, batch.fit = views["weights"], views["surface"], views["fit"]
+    batch.misclassified = trainer.misclassified()
+    size = len(ForkingPickler.dumps(("batch", batch)))
+    net, weights, x = trainer.network, views["weights"], dataset.x_val[0]
+
+    def median_ms(fn) -> float:
+        times = []
+        for _ in range(201):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return 1e3 * statistics.median(times)
+
+    load = median_ms(lambda: net.set_parameters(weights, strict=False))
+    maps = median_ms(lambda: sample_maps(net, x))
+    return load, maps, size
+
+
 def redraw_scaling(app: QApplication) -> dict[int, float]:
     """Median redraw time of the training plots after 1e3..1e6 recorded steps."""
     from core.training.progress import ProgressBatch
@@ -311,10 +372,13 @@ def redraw_scaling(app: QApplication) -> dict[int, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per model")
-    parser.add_argument("--only", default="a,b,c,d,e", help="models to run, e.g. a,c")
+    parser.add_argument("--only", default="a,b,c,d,e,conv",
+                        help="models to run, e.g. a,c,conv")
     parser.add_argument("--neurons", default="both", choices=("both", "on", "off"),
                         help="networks on two inputs: the diagram beside the plots with "
                              "its neuron heatmaps off, on, or both one after the other")
+    parser.add_argument("--conv-page", default="both", choices=("filters", "maps", "both"),
+                        help="the conv net: the plots' page shown while it trains")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
     from gui.app import configure_application
@@ -323,6 +387,26 @@ def main() -> int:
     app.setOrganizationName("Backprop Studio Bench")  # keep the user's settings untouched
     rows = []
     for key in args.only.split(","):
+        if key == "conv":
+            title, design, dataset = conv_case()
+            load, maps, size = conv_costs(design, dataset)
+            print(f"(conv) image pages in the window: newest weights loaded {load:.3f} ms, "
+                  f"one sample's feature maps {maps:.3f} ms; one progress message with "
+                  f"the model views {size:,} bytes", flush=True)
+            pages = {"filters": [4], "maps": [5], "both": [4, 5]}[args.conv_page]
+            for page in pages:
+                label = f"conv {'filters' if page == 4 else 'maps'}"
+                before = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
+                r = window_run(app, design, dataset, args.seconds, None, page)
+                after = headless_rate(design, dataset, min(args.seconds, 4.0) / 2)
+                headless = (before + after) / 2
+                r["ratio"] = r["rate"] / headless
+                rows.append((label, title, headless, r))
+                print(f"({label}) {title}: lateness p50 {r['p50']:.1f} ms, p99 "
+                      f"{r['p99']:.1f} ms, max {r['max']:.1f} ms; {r['fps']:.1f} redraws/s "
+                      f"({r['redraw_ms']:.1f} ms each); {r['rate']:,.0f} steps/s in the "
+                      f"window vs {headless:,.0f} headless = {r['ratio']:.2f}x", flush=True)
+            continue
         title, net, cfg, inputs, classes = models()[key]
         design = Design(net, cfg, None, f"bench {key}")
         dataset = make_dataset(inputs, classes)
@@ -361,7 +445,7 @@ def main() -> int:
         marks = ["met" if o else "MISSED" for o in ok]
         if r["fps"] < 25 and every_step:
             marks[2] = f"met (all {r['rate']:.0f} steps/s drawn)"
-        paints = f"{r['paints']:8.1f}" if key != key.split()[0] else f"{'-':>8}"
+        paints = f"{r['paints']:8.1f}" if "heatmaps" in key else f"{'-':>8}"
         print(f"{'(' + key + ')':18}  {r['p99']:6.1f}  {r['max']:6.1f}  {r['fps']:9.1f}  "
               f"{paints}  {r['ratio']:17.2f}   {' '.join(marks)}")
     return 0
