@@ -88,13 +88,16 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
     value (see the module's description).
 
     Returns ``(columns, output, before_final)``: ``columns`` maps ``INPUT`` and each Dense
-    layer's runtime name to a new (n, units) array; ``output`` (n, outputs) is the
+    layer's runtime name to a new (n, units) array (an image network's flat values after
+    its image layers, a global pool's, under the last image layer's name); ``output`` (n, outputs) is the
     network's output (``Network.forward(x, training=False)``); ``before_final`` is the
     input of a final sigmoid/softmax a fused loss absorbs (the logits), else ``output``.
     """
     h = np.asarray(x, dtype=network.dtype)
     columns: dict[str, np.ndarray] = {INPUT: h.copy()}
     current = [INPUT]  # the column whose value the next layers transform
+    if network.input_shape:  # an image network reads (n, C, H, W), as Network.forward
+        h = h.reshape(h.shape[0], *network.input_shape)
 
     def run(layers: list[Layer], h: np.ndarray) -> np.ndarray:
         for layer in layers:
@@ -103,11 +106,14 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
                 h = layer.forward(h, False)  # the block's output: skip added
             else:
                 h = layer.forward(h, False)
-                if isinstance(layer, Dense):
+                # An image layer's output is no column of neurons (the input's least of
+                # all): what follows it, flattened or pooled, is kept under its name.
+                if isinstance(layer, Dense) or h.ndim == 4:
                     current[0] = layer.name
             # Each layer writes its own buffer, and runs once per pass (a block's
             # children again, to the same values): references stay valid until the end.
-            columns[current[0]] = h
+            if h.ndim == 2:
+                columns[current[0]] = h
         return h
 
     layers = network.layers

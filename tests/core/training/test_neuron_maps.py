@@ -173,3 +173,21 @@ def test_a_network_from_saved_weights_gives_the_same_maps_and_samples(circle):
     fresh = network_with(net, None, seed=trainer.config.seed, dtype=np.float64)
     initial = Trainer(Design(net, TrainConfig(dtype="float64")), circle).network
     np.testing.assert_array_equal(fresh.flat_params, initial.flat_params)
+
+
+def test_one_sample_through_a_conv_network_keeps_flat_columns():
+    """The gallery's chosen image in the diagram: the input column stays the flat input,
+    image layers' (C, H, W) outputs are no columns, and the Dense columns are the
+    network's own values for that sample."""
+    from core.training.build import build_network
+    from core.training.image_views import sample_maps
+    from tests.scripts.conv_digits import conv_digits_design
+
+    net = build_network(conv_digits_design().network, seed=0, dtype=np.float64)
+    x = np.linspace(-1.0, 2.0, 64)
+    values = sample_activations(net, x)
+    np.testing.assert_array_equal(values["input"], x)
+    assert all(v.ndim == 1 for v in values.values())
+    assert values["layers.6"].shape == (10,)  # the output column: after the softmax
+    np.testing.assert_allclose(values["layers.6"], sample_maps(net, x).output, rtol=1e-12)
+    assert values["layers.4"].shape == (16,)  # the global pool, under the last image layer
