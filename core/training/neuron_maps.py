@@ -89,9 +89,10 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
 
     Returns ``(columns, output, before_final)``: ``columns`` maps ``INPUT`` and each Dense
     layer's runtime name to a new (n, units) array (an image network's flat values after
-    its image layers, a global pool's, under the last image layer's name); ``output`` (n, outputs) is the
-    network's output (``Network.forward(x, training=False)``); ``before_final`` is the
-    input of a final sigmoid/softmax a fused loss absorbs (the logits), else ``output``.
+    its image layers, a global pool's, under the last image layer's name); ``output``
+    (n, outputs) is the network's output (``Network.forward(x, training=False)``);
+    ``before_final`` is the input of a final sigmoid/softmax a fused loss absorbs (the
+    logits), else ``output``.
     """
     h = np.asarray(x, dtype=network.dtype)
     columns: dict[str, np.ndarray] = {INPUT: h.copy()}

@@ -45,6 +45,7 @@ from gui.training.training_ui import layer_labels
 __all__ = ["FeatureMapsPage", "FiltersPage", "RunNetwork"]
 
 THUMB = 64  # px: the chosen sample's image (an 8x8 digit at 8 screen pixels a pixel)
+TITLE_WIDTH = 190  # px: a layer's title column on the feature-maps page
 
 FILTERS_TIP = (
     "The first convolution's filters, one small image per filter (its input channels "
@@ -204,18 +205,21 @@ class FiltersPage(QWidget):
 
 
 class _LayerSection(QWidget):
-    """One layer's title and its channels' grid."""
+    """One layer: its title at the left, its channels' grid beside it (side by side, so
+    a 1280x720 window shows several layers without scrolling)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.title = plain(QLabel())
-        self.title.setStyleSheet("font-weight: bold;")
-        self.grid = ImageGrid(tile=44)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 4)
-        layout.setSpacing(2)
-        layout.addWidget(self.title)
-        layout.addWidget(self.grid)
+        self.title.setWordWrap(True)
+        self.title.setFixedWidth(TITLE_WIDTH)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.grid = ImageGrid(tile=40)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 3, 0, 3)
+        layout.setSpacing(8)
+        layout.addWidget(self.title, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.grid, 1)
 
 
 class FeatureMapsPage(QWidget):
@@ -346,11 +350,10 @@ class FeatureMapsPage(QWidget):
         for section, layer in zip(self._sections, maps.layers, strict=False):
             scale = shared_scale(layer.maps)
             c, h, w = layer.shape
-            name = ("Input, as the network reads it (standardised)" if layer.name == INPUT
+            name = ("Input, standardised" if layer.name == INPUT
                     else labels.get(layer.name, layer.name))
-            more = f" · first {layer.maps.shape[0]} of {c} channels" \
-                if layer.maps.shape[0] < c else ""
-            section.title.setText(f"{name} → {c}×{h}×{w}{more} · scale ±{scale:.3g}")
+            more = f" (first {layer.maps.shape[0]} shown)" if layer.maps.shape[0] < c else ""
+            section.title.setText(f"{name}\n{c}×{h}×{w}{more}\nscale ±{scale:.3g}")
             section.grid.set_tiles(signed_images(layer.maps, scale),
                                    [str(i + 1) for i in range(layer.maps.shape[0])])
         self.message.setVisible(False)
