@@ -260,6 +260,16 @@ def _window_run(app: QApplication, window, redraws: list[float], paints: list[fl
     }
 
 
+def median_ms(fn, repeats: int = 41) -> float:
+    """The median time of ``repeats`` calls of ``fn``, in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
+
+
 def view_cost(design: Design, dataset) -> tuple[float, float]:
     """The training side's model-view grid pass, median ms: the decision surface's
     forward pass alone, and with every column's neuron maps (``grid_views``)."""
@@ -271,15 +281,6 @@ def view_cost(design: Design, dataset) -> tuple[float, float]:
     axes = [np.linspace(lo[i], hi[i], GRID_RESOLUTION) for i in (0, 1)]
     gx, gy = np.meshgrid(*axes)
     points = dataset.transform(np.column_stack([gx.ravel(), gy.ravel()])).astype(net.dtype)
-
-    def median_ms(fn) -> float:
-        times = []
-        for _ in range(41):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return 1e3 * statistics.median(times)
-
     alone = median_ms(lambda: net.forward(points, training=False))
     both = median_ms(lambda: grid_views(net, dataset, trainer.stepper.logits))
     return alone, both
@@ -324,17 +325,8 @@ def conv_costs(design: Design, dataset) -> tuple[float, float, int]:
     batch.misclassified = trainer.misclassified()
     size = len(ForkingPickler.dumps(("batch", batch)))
     net, weights, x = trainer.network, views["weights"], dataset.x_val[0]
-
-    def median_ms(fn) -> float:
-        times = []
-        for _ in range(201):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return 1e3 * statistics.median(times)
-
-    load = median_ms(lambda: net.set_parameters(weights, strict=False))
-    maps = median_ms(lambda: sample_maps(net, x))
+    load = median_ms(lambda: net.set_parameters(weights, strict=False), 201)
+    maps = median_ms(lambda: sample_maps(net, x), 201)
     return load, maps, size
 
 

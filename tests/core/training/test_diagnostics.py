@@ -32,19 +32,24 @@ def test_one_noisy_step_does_not_flag():
     assert gradient_health(NAMES, rows, rows[0])["layers.0"] == "ok"
 
 
-def test_deep_sigmoid_example_flags_its_early_layers():
-    design = load_design("resources/examples/deep_sigmoid.json")
+def grad_rows(design, steps: int) -> tuple[tuple[str, ...], np.ndarray]:
+    """The layers with parameters of ``design`` and their gradient norms over its first
+    ``steps`` steps (steps, layers)."""
     trainer = Trainer(design, load_dataset(DatasetSpec.from_dict(design.dataset)))
     rows = []
     for snap in trainer.run():
         if isinstance(snap, StepSnapshot):
             rows.append(snap.grad_norms)
-        if len(rows) == 100:
-            break
-    norms = np.array(rows)
-    status = gradient_health(trainer.layer_names, norms, norms[0])
+            if len(rows) == steps:
+                break
+    return trainer.layer_names, np.array(rows)
+
+
+def test_deep_sigmoid_example_flags_its_early_layers():
+    names, norms = grad_rows(load_design("resources/examples/deep_sigmoid.json"), 100)
+    status = gradient_health(names, norms, norms[0])
     assert status["layers.0"] == "vanishing"
-    assert status[trainer.layer_names[-1]] == "ok"
+    assert status[names[-1]] == "ok"
     assert "ReLU" in health_hint(status)
 
 
@@ -57,18 +62,6 @@ def test_xor_example_is_healthy():
     assert set(gradient_health(trainer.layer_names, norms, norms[0]).values()) == {"ok"}
 
 
-def conv_grad_rows(design) -> tuple[tuple[str, ...], np.ndarray]:
-    """The per-layer gradient norms of a few dozen steps of ``design``."""
-    trainer = Trainer(design, load_dataset(DatasetSpec.from_dict(design.dataset)))
-    rows = []
-    for snap in trainer.run():
-        if isinstance(snap, StepSnapshot):
-            rows.append(snap.grad_norms)
-            if len(rows) == 40:
-                break
-    return trainer.layer_names, np.array(rows)
-
-
 def test_conv_layers_get_gradient_norms_and_the_diagnostics_name_them():
     from dataclasses import replace
 
@@ -76,7 +69,7 @@ def test_conv_layers_get_gradient_norms_and_the_diagnostics_name_them():
     from tests.scripts.conv_digits import conv_digits_design
 
     design = conv_digits_design()
-    names, rows = conv_grad_rows(design)
+    names, rows = grad_rows(design, 40)
     # Every layer with parameters has its curve: both convolutions (weights and bias in
     # one group each) and the dense layer, in order.
     assert names == ("layers.0", "layers.3", "layers.6")
@@ -90,7 +83,7 @@ def test_conv_layers_get_gradient_norms_and_the_diagnostics_name_them():
     starved = replace(design, network=replace(design.network, layers=tuple(layers)),
                       training=replace(design.training, optimizer="sgd",
                                        learning_rate=1e-4))
-    names, rows = conv_grad_rows(starved)
+    names, rows = grad_rows(starved, 40)
     status = gradient_health(names, rows, rows[0])
     assert status == {"layers.0": "vanishing", "layers.3": "ok", "layers.6": "ok"}
     labels = {runtime_name(p): layer_at(starved.network, p).summary()
