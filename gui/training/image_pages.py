@@ -363,6 +363,9 @@ class FeatureMapsPage(QWidget):
         row = self.row
         raw = d.x_val_raw[row]
         shape = getattr(d, "image_shape", None)
+        if shape is None and self.source.design is not None:
+            # Data without an image shape (a CSV of pixels) read as images by the network.
+            shape = tuple(self.source.design.network.input_shape) or None
         if shape is not None:
             lo = min(0.0, float(d.x_train_raw.min())) if d.x_train_raw.size else 0.0
             hi = float(d.x_train_raw.max()) if d.x_train_raw.size else 1.0
