@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 from core import Problem, ResidualSpec
 from core.design.check import check
 from core.design.edit import LayerPath, all_paths, layer_at
+from core.design.shapes import ShapeError, batch_shape_text, shape_words
 from core.words import plural
 from gui.editor.end_card import EndCard
 from gui.editor.layer_model import (
@@ -33,6 +34,7 @@ from gui.editor.layer_model import (
 from gui.editor.layer_tree_view import LayerTreeView
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
+from gui.shape_text import title_words
 
 
 class LayerStackEditor(QWidget):
@@ -159,25 +161,30 @@ class LayerStackEditor(QWidget):
         base = design.validate(task=shape.task if shape else None)
         extra = [p for p in problems if p not in base]
 
-        inputs_problem = next((p for p in extra if p.layer is None and p.field == "inputs"), None)
+        inputs_problem = next((p for p in extra if p.layer is None
+                               and p.field in ("inputs", "input_shape")), None)
         if shape is None:
             detail = ("the dataset could not be loaded" if self._data.error
                       else "no dataset chosen")
             tip = self._data.error or "The number of values in each sample."
         elif inputs_problem is not None:
-            detail = f"the dataset has {plural(shape.n_features, 'feature')}"
+            has = (shape_words(shape.image_shape) if shape.image_shape
+                   else plural(shape.n_features, "feature"))
+            detail = f"the dataset has {has}"
             tip = inputs_problem.message
         else:
             detail = "matches the dataset"
-            tip = f"Each sample of the dataset has {plural(shape.n_features, 'feature')}."
-        self.input_card.set_content(f"Input: {plural(net.inputs, 'feature')}", detail,
+            has = (f"is a {shape_words(shape.image_shape)}" if shape.image_shape
+                   else f"has {plural(shape.n_features, 'feature')}")
+            tip = f"Each sample of the dataset {has}."
+        self.input_card.set_content(f"Input: {title_words(net.in_shape)}", detail,
                                     inputs_problem is not None, tip,
-                                    aside=f"(batch, {net.inputs})")
+                                    aside=batch_shape_text(net.in_shape))
 
         try:
             outputs: int | None = net.outputs
             total = net.parameter_count()
-        except TypeError:
+        except (TypeError, ShapeError):  # the check names the layer
             outputs, total = None, 0
         title = f"Output: {outputs if outputs is not None else '?'}"
         whole = [p.message for p in problems if p.layer == ()]

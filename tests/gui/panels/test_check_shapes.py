@@ -1,0 +1,94 @@
+"""The network check panel with image layers (issue 14): it traces each layer's output
+shape, and a problem one edit cures (Dense on an image: "Insert Flatten") carries a
+button that makes that edit as one undoable step."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from core.design.shapes import INSERT_FLATTEN
+from core.design.spec import DenseSpec, FlattenSpec
+from gui.panels.check import NetworkCheckPanel
+from gui.panels.design_summary import DesignSummary
+from gui.project.dataset_state import DatasetState
+from gui.project.document import Document, LayerSelection
+
+
+@pytest.fixture
+def make(qtbot):
+    docs: list[Document] = []
+
+    def build(design, widget=NetworkCheckPanel):
+        doc, selection = Document(), LayerSelection()
+        docs.append(doc)
+        doc.load(design, None)
+        panel = widget(doc, selection, DatasetState(doc))
+        qtbot.addWidget(panel)
+        panel.resize(900, 260)
+        panel.show()
+        qtbot.waitExposed(panel)
+        return doc, selection, panel
+
+    yield build
+    for doc in docs:
+        doc.undo_stack.clear()  # while the Document lives (its cleanChanged lambda)
+
+
+def without_flatten(design):
+    net = design.network
+    assert isinstance(net.layers[3], FlattenSpec)
+    return dataclasses.replace(design, network=dataclasses.replace(
+        net, layers=net.layers[:3] + net.layers[4:]))
+
+
+def test_the_shape_trace_names_every_layer_and_its_output(make, conv_design):
+    _, _, panel = make(conv_design)
+    text = panel.shapes.text()
+    for part in ("input (1, 8, 8)", "Conv2D 8@3×3 <b>(8, 8, 8)</b>", "ReLU",
+                 "MaxPool 2×2 <b>(8, 4, 4)</b>", "Flatten <b>(128,)</b>",
+                 "Dense 10 <b>(10,)</b>", "Softmax"):
+        assert part in text
+    assert text.index("Conv2D") < text.index("MaxPool") < text.index("Flatten")
+
+
+def test_insert_flatten_is_one_undoable_edit(make, conv_design, qtbot):
+    doc, selection, panel = make(without_flatten(conv_design))
+    before = doc.design
+    row, problem = next((i, p) for i, p in enumerate(panel.problems) if p.fix == INSERT_FLATTEN)
+    assert problem.layer == (3,)
+    button = panel.fix_buttons[row]
+    assert button.text() == "Insert Flatten" and button.isVisible()
+    assert "✗" in panel.shapes.text()  # the trace stops at the Dense layer
+    n = doc.undo_stack.count()
+    button.click()
+    layers = doc.design.network.layers
+    assert len(layers) == len(before.network.layers) + 1
+    assert isinstance(layers[3], FlattenSpec) and isinstance(layers[4], DenseSpec)
+    assert doc.undo_stack.count() == n + 1
+    assert doc.undo_stack.undoText() == "Insert Flatten"
+    assert selection.path == (3,)  # the new Flatten
+    assert not any(p.fix for p in panel.problems)
+    assert not panel.fix_buttons
+    doc.undo_stack.undo()  # Ctrl+Z removes it again
+    assert doc.design == before
+    assert any(p.fix == INSERT_FLATTEN for p in panel.problems)
+
+
+def test_a_fix_that_no_longer_applies_changes_nothing(make, conv_design):
+    doc, _, panel = make(without_flatten(conv_design))
+    problem = next(p for p in panel.problems if p.fix == INSERT_FLATTEN)
+    stale = dataclasses.replace(problem, layer=(40,))
+    before = doc.design
+    panel.apply_fix(stale)
+    assert doc.design == before
+
+
+def test_design_summary_shows_image_shapes(make, conv_design):
+    _, _, summary = make(conv_design, DesignSummary)
+    outputs = [summary.layers.topLevelItem(i).text(1)
+               for i in range(summary.layers.topLevelItemCount())]
+    assert outputs == ["(batch, 8, 8, 8)", "(batch, 8, 8, 8)", "(batch, 8, 4, 4)",
+                       "(batch, 128)", "(batch, 10)", "(batch, 10)"]
+    assert "1 @ 8×8 → 6 layers" in summary.totals.text()
