@@ -100,7 +100,7 @@ class Layout:
     titles: list[Title] = field(default_factory=list)  # the columns whose title is drawn
     badge_texts: list[str] = field(default_factory=list)
     note: tuple[str, Rect] | None = None  # "all hidden: Sigmoid" instead of their badges
-    stop: Rect | None = None  # the slot after the last column for ``Structure.stop``
+    stop: Rect | None = None  # the box right of the last column for ``Structure.stop``
 
 
 TITLE_H = 18.0
@@ -124,6 +124,8 @@ CAPTION_H = 15.0  # the "16 @ 13×13" line under a stack of maps
 MAX_MAP = 84.0  # the largest map's side
 MIN_MAP = 10.0
 MAP_STEP = 5.0  # offset between two maps of a stack (at most)
+STOP_W = 210.0  # the widest box for a layer that cannot take its input
+STOP_GAP = 16.0
 
 
 def estimate_title(text: str) -> float:
@@ -148,23 +150,25 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
     title_width = title_width or estimate_title
     badge_width = badge_width or estimate_badge
     n_cols = len(s.columns)
-    slots_x = n_cols + (1 if s.stop is not None else 0)  # a last slot for the stop note
     levels = 1 + max((b.level for b in s.blocks), default=-1)
+    # The stop note (a layer that cannot take its input) gets a box on the right, wide
+    # enough for a few words a line; the columns share the rest.
+    stop_w = float(np.clip(width * 0.4, 110.0, STOP_W)) if s.stop is not None else 0.0
+    right_edge = width - MARGIN - (stop_w + STOP_GAP if stop_w else 0.0)
     x0 = MARGIN + left_pad
-    x1 = width - MARGIN - right_pad
-    spacing = _spacing(x0, x1, slots_x)
-    # Stacks of maps at either end are as wide as a share of the spacing (and the stop
-    # note as wide as the spacing): keep them in.
+    x1 = right_edge - right_pad
+    spacing = _spacing(x0, x1, n_cols)
+    # Stacks of maps at either end are as wide as a share of the spacing: keep them in.
     first_maps = s.columns[0].maps is not None
-    last_wide = s.stop is not None or (n_cols > 1 and s.columns[-1].maps is not None)
-    if first_maps or last_wide:
+    last_maps = n_cols > 1 and s.columns[-1].maps is not None
+    if first_maps or last_maps:
         half = _stack_half_bound(s, spacing) + 2
         if first_maps:
             x0 = MARGIN + max(left_pad, half)
-        if last_wide:
-            x1 = width - MARGIN - max(right_pad, spacing * 0.45 if s.stop else half)
-        spacing = _spacing(x0, x1, slots_x)
-    used = spacing * (slots_x - 1)
+        if last_maps:
+            x1 = right_edge - max(right_pad, half)
+        spacing = _spacing(x0, x1, n_cols)
+    used = spacing * (n_cols - 1)
     start = x0 + max((x1 - x0) - used, 0.0) / 2  # centre a narrow network
     xs = [start + i * spacing for i in range(n_cols)]
 
@@ -251,10 +255,11 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
 
     stop = None
     if s.stop is not None:
-        x = start + n_cols * spacing
-        w = min(spacing * 0.9, width - EDGE - (x - spacing * 0.45))
-        h = min(area_h, 150.0)
-        stop = (x - spacing * 0.45, mid - h / 2, max(w, 20.0), h)
+        # Tall enough for its title and the reason wrapped in the box (the words of a
+        # line rarely fill it: a third more lines than the width alone needs).
+        lines = np.ceil(badge_width(s.stop.why) * 1.35 / max(stop_w - 12, 1.0))
+        h = min(area_h, 30.0 + BADGE_H * (lines + 1))
+        stop = (width - MARGIN - stop_w, mid - h / 2, stop_w, h)
     legend_y = height - MARGIN - LEGEND_H
     return Layout(width, height, radius, spacing, title_y, title_h, places, edges,
                   badge_rects, arcs, ARC_H, legend_y, titles, badge_plan.texts, note, stop)

@@ -194,7 +194,9 @@ class DiagramPainter:
             edge = _series(col.series) if col.path is not None else QColor(_INPUT)
             is_sel = col.path is not None and col.path == selected
             if place_.maps is not None and col.maps is not None:
-                self._stack(p, place_.maps, col.maps.caption, edge, is_sel, fm_small)
+                m = col.maps
+                self._stack(p, place_.maps, (m.caption, col.size_text, f"{m.height}×{m.width}"),
+                            edge, is_sel, fm_small)
                 continue
             fill = QColor(edge) if is_sel else QColor(base)
             if is_sel:
@@ -277,10 +279,11 @@ class DiagramPainter:
                    Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
                    s.stop.why[:1].upper() + s.stop.why[1:] + ".")
 
-    def _stack(self, p: QPainter, maps: MapsPlace, caption: str, edge: QColor,
+    def _stack(self, p: QPainter, maps: MapsPlace, captions: tuple[str, ...], edge: QColor,
                selected: bool, fm: QFontMetricsF) -> None:
         """A stack of feature maps: opaque squares back to front (each hides most of the
-        one behind), tinted in the layer's colour, and the caption beneath."""
+        one behind), tinted in the layer's colour, and beneath the first of ``captions``
+        that fits ("8 @ 8×8", "8@8×8", "8×8": the tooltip has the rest)."""
         p.setPen(QPen(edge, 2.2 if selected else 1.2))
         last = len(maps.squares) - 1
         for k, rect in enumerate(maps.squares):
@@ -291,6 +294,8 @@ class DiagramPainter:
         p.setFont(self.small)
         p.setPen(self.text)
         box = QRectF(*maps.caption)
+        caption = next((c for c in captions if fm.horizontalAdvance(c) <= box.width()),
+                       captions[-1])
         p.drawText(box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                    fm.elidedText(caption, Qt.TextElideMode.ElideRight, box.width()))
 

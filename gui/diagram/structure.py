@@ -78,6 +78,7 @@ class Column:
     weight_name: str | None = None  # ``layers.0.weight``: (previous units, units)
     labels: tuple[str, ...] = ()  # one per shown neuron, or empty
     maps: Maps | None = None
+    short: str = ""  # the title for crowded diagrams; "" for the unit count
 
     @property
     def hidden(self) -> int:
@@ -92,8 +93,8 @@ class Column:
 
     @property
     def short_title(self) -> str:
-        """The title for crowded diagrams: the unit (or map) count."""
-        return str(self.maps.channels if self.maps is not None else self.units)
+        """The title for crowded diagrams: ``short``, or the unit count."""
+        return self.short or str(self.units)
 
 
 @dataclass(frozen=True)
@@ -202,12 +203,13 @@ def _maps_of(shape: Shape) -> Maps | None:
 
 
 def _column(path: LayerPath | None, title: str, shape: Shape, series: int | None = None,
-            weight_name: str | None = None) -> Column:
-    """A column for an output of ``shape``: neurons for ``(n,)``, maps for ``(C, H, W)``."""
+            weight_name: str | None = None, short: str = "") -> Column:
+    """A column for an output of ``shape``: neurons for ``(n,)``, maps for ``(C, H, W)``
+    (whose caption gives the count, so its ``short`` title is the kind's name)."""
     maps = _maps_of(shape)
     if maps is not None:
         return Column(path, title, maps.channels * maps.height * maps.width, (), series,
-                      weight_name, maps=maps)
+                      weight_name, maps=maps, short=short)
     n = int(shape[0]) if shape else 0
     return Column(path, title, n, shown_indices(n), series, weight_name)
 
@@ -221,7 +223,7 @@ def describe(net: NetworkSpec, feature_names: Sequence[str] | None = None,
     """
     in_shape = net.in_shape
     first = _column(None, "Input" if len(in_shape) == 3 else f"Input {in_shape[0]}",
-                    in_shape)
+                    in_shape, short="Input")
     if first.maps is None:
         first = Column(None, first.title, first.units, first.shown,
                        labels=_labels(feature_names, first.units, first.shown))
@@ -264,7 +266,7 @@ def describe(net: NetworkSpec, feature_names: Sequence[str] | None = None,
                 blocks.append(Block(path, first, last, inner, proj, out == shape or proj))
                 height = max(height, inner + 1)
             elif out != shape:
-                columns.append(_column(path, layer.summary(), out, colour))
+                columns.append(_column(path, layer.summary(), out, colour, short=layer.label))
             else:
                 col = len(columns) - 1
                 order = stacked.get(col, 0)

@@ -194,7 +194,9 @@ class LayerStackEditor(QWidget):
             detail = whole[0].split(";")[0]
         elif output_problem is not None:
             detail = self._wanted_outputs(shape)
-        elif shape is None or outputs is None:
+        elif outputs is None:  # a layer cannot take its input: the check says which
+            detail = "fix the layers' problems to check the outputs"
+        elif shape is None:
             detail = f"{plural(total, 'parameter')} in all"
         elif any(p.layer is not None for p in problems):
             detail = "fix the layers' problems to check the outputs"
@@ -206,7 +208,8 @@ class LayerStackEditor(QWidget):
             tips = [f"The network outputs {values} per sample and has "
                     f"{plural(total, 'learnable parameter')}."]
         self.output_card.set_content(title, detail, error, "\n".join(tips),
-                                     aside=plural(total, "param"))
+                                     aside=plural(total, "param") if outputs is not None
+                                     else "? params")
 
     @staticmethod
     def _target_words(shape) -> str:

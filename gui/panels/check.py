@@ -121,13 +121,14 @@ class NetworkCheckPanel(QWidget):
             if fix_label(p):
                 self._add_fix_button(row, item, p)
         ready = not self.problems
+        sizes = f" · {sizes}" if sizes else ""
         if ready:
-            self.summary.setText(f"<b style='color:#228833'>✓ Ready to train</b> · {sizes}")
+            self.summary.setText(f"<b style='color:#228833'>✓ Ready to train</b>{sizes}")
             reason = "Ready to train"
         else:
             n = len(self.problems)
             self.summary.setText(f"<b style='color:{ERROR.name()}'>{plural(n, 'problem')} "
-                                 f"to fix before training</b> · {sizes}")
+                                 f"to fix before training</b>{sizes}")
             reason = f"Cannot train: {self.problems[0]}" + (
                 f" (and {n - 1} more)" if n > 1 else "")
         self.list.setVisible(not ready)

@@ -31,8 +31,10 @@ def test_maps_caption_and_cap():
     assert Maps(16, 13, 13).caption == "16 @ 13×13"
     assert Maps(3, 8, 8).drawn == 3
     assert Maps(64, 4, 4).drawn == MAX_MAPS
-    col = Column((0,), "Conv2D 16", 16 * 13 * 13, (), maps=Maps(16, 13, 13))
-    assert col.hidden == 0 and col.size_text == "16@13×13" and col.short_title == "16"
+    col = Column((0,), "Conv2D 16@3×3", 16 * 13 * 13, (), maps=Maps(16, 13, 13),
+                 short="Conv2D")
+    assert col.hidden == 0 and col.size_text == "16@13×13" and col.short_title == "Conv2D"
+    assert Column((1,), "Dense 10", 10, tuple(range(10))).short_title == "10"
 
 
 @pytest.mark.parametrize("width, height", [(700, 400), (420, 260), (1100, 520)])
@@ -94,6 +96,7 @@ def test_describe_draws_image_layers_as_stacks(conv_design):
     assert [(b.path, b.column) for b in s.badges] == [((1,), 1), ((5,), 4)]
     assert s.weight_shapes() == {"layers.4.weight": (128, 10)}
     assert s.columns[1].maps.caption == "8 @ 8×8"
+    assert [c.short_title for c in s.columns] == ["Input", "Conv2D", "MaxPool", "128", "10"]
 
 
 def test_global_avgpool_is_a_column_of_one_neuron_per_channel(conv_design):
