@@ -146,6 +146,15 @@ def _arrow(p: QPainter, c: QColor, x0: float, x1: float, y: float) -> None:
     p.drawLine(QPointF(x1 - 2.2, y + 2.2), QPointF(x1, y))
 
 
+def _dots(p: QPainter, c: QColor, x: float, top: float, step: float, n: int,
+          radius: float) -> None:
+    """A column of ``n`` values (dots) from ``top`` down, ``step`` apart."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(c)
+    for k in range(n):
+        p.drawEllipse(QPointF(x, top + step * k), radius, radius)
+
+
 def _conv2d(p: QPainter, c: QColor) -> None:
     # A filter (the bold 3×3 window) on the image grid; its weighted sum is one cell of
     # the smaller output map (top right).
@@ -188,10 +197,7 @@ def _flatten(p: QPainter, c: QColor) -> None:
     # A 3×3 map unrolled row after row into one long column of values.
     _grid(p, c, 2.5, 7.5, 3, 3.0, alpha=0.9)
     _arrow(p, c, 12.0, 15.2, 12.0)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(c)
-    for k in range(5):
-        p.drawEllipse(QPointF(19.8, 4.8 + 3.6 * k), 1.4, 1.4)
+    _dots(p, c, 19.8, 4.8, 3.6, 5, 1.4)
 
 
 def _global_avgpool(p: QPainter, c: QColor) -> None:
@@ -202,10 +208,7 @@ def _global_avgpool(p: QPainter, c: QColor) -> None:
         p.setBrush(_faded(c, 0.15 + 0.1 * k))
         p.drawRect(QRectF(6.6 - off, 4.0 + off, 8.5, 8.5))
     _arrow(p, c, 12.0, 16.2, 17.0)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(c)
-    for k in range(3):
-        p.drawEllipse(QPointF(19.5, 11.5 + 4.2 * k), 1.8, 1.8)
+    _dots(p, c, 19.5, 11.5, 4.2, 3, 1.8)
 
 
 def _generic(p: QPainter, c: QColor) -> None:
