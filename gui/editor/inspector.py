@@ -22,11 +22,11 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from core import INITIALIZERS, LAYER_KINDS, LayerSpec, NetworkSpec
 from core.design.check import layer_rows
-from core.design.edit import LayerPath, layer_at, replace_layer
+from core.design.edit import LayerPath, input_shape, layer_at, replace_layer
 from core.design.fields import field_infos
 from core.design.shapes import ShapeError, batch_shape_text, is_image, shape_words
 from core.words import plural
-from gui.colors import WARNING, kind_color
+from gui.colors import ERROR, WARNING, kind_color
 from gui.editor.field_editors import (
     ChoiceCombo,
     FieldEditor,
@@ -170,12 +170,28 @@ class LayerInspector(QWidget):
             self.shape_label.setText(f"{size_text(row.in_shape)} → "
                                      f"{size_words(row.out_shape)} · {params}")
         elif row is not None:
-            self.shape_label.setText("Shape unknown: see the network check.")
+            self.shape_label.setText(self._shape_problem(path))
         else:
             self.shape_label.setText("")
         self.hint_label.hide()
         self._set_values(layer)
         self._describe_default_init()
+
+    def _shape_problem(self, path: LayerPath) -> str:
+        """Why the layer at ``path`` has no output shape, as rich text: its own reason (a
+        kernel larger than its input, Dense on an image) in the error colour, or that a
+        layer before it cannot take its input."""
+        net = self._doc.design.network
+        try:
+            shape = input_shape(net, path)
+        except ShapeError:
+            return "Shape unknown: a layer before this one cannot take its input."
+        try:
+            layer_at(net, path).output_shape(shape)
+        except ShapeError as e:
+            why = e.message[:1].upper() + e.message[1:]
+            return f"<span style='color:{ERROR.name()}'>{html.escape(why)}.</span>"
+        return "Shape unknown: see the network check."
 
     def _show_network(self) -> None:
         design = self._doc.design

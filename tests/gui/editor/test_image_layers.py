@@ -186,8 +186,17 @@ def test_inspector_edits_conv_fields_with_validation(qtbot, document):
     QTest.keyClick(kernel.control.lineEdit(), Qt.Key.Key_Return)
     assert document.design is before
     assert "Kernel must be" in kernel.error()
-    # The pooling layer's window size, too.
+    # A kernel the field accepts but the image cannot take: the reason shows, and the
+    # layers after it say they cannot know their shape.
+    type_kernel = kernel.control.lineEdit()
+    type_kernel.selectAll()
+    QTest.keyClicks(type_kernel, "9")
+    QTest.keyClick(type_kernel, Qt.Key.Key_Return)
+    assert document.design.network.layers[0].kernel == 9
+    assert "larger than its 8×8 input" in inspector.shape_label.text()
     selection.select((2,))
+    assert "a layer before this one" in inspector.shape_label.text()
+    # The pooling layer's window size, too.
     assert inspector.editor("size") and inspector.editor("stride")
 
 
