@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 from core import Problem, ResidualSpec
 from core.design.check import check
 from core.design.edit import LayerPath, all_paths, layer_at
-from core.design.shapes import ShapeError, batch_shape_text, shape_words
+from core.design.shapes import ShapeError, batch_shape_text, is_image, shape_words
 from core.words import plural
 from gui.editor.end_card import EndCard
 from gui.editor.layer_model import (
@@ -34,7 +34,7 @@ from gui.editor.layer_model import (
 from gui.editor.layer_tree_view import LayerTreeView
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
-from gui.shape_text import title_words
+from gui.shape_text import size_words
 
 
 class LayerStackEditor(QWidget):
@@ -177,8 +177,14 @@ class LayerStackEditor(QWidget):
             has = (f"is a {shape_words(shape.image_shape)}" if shape.image_shape
                    else f"has {plural(shape.n_features, 'feature')}")
             tip = f"Each sample of the dataset {has}."
-        self.input_card.set_content(f"Input: {title_words(net.in_shape)}", detail,
-                                    inputs_problem is not None, tip,
+        title = f"Input: {size_words(net.in_shape)}"
+        if is_image(net.in_shape):
+            # The channels go to the detail line (which may elide): the title and the
+            # batch shape beside it stay whole within the editor's width.
+            c, h, w = net.in_shape
+            title = f"Input: {h}×{w} image"
+            detail = f"{plural(c, 'channel')} · {detail}"
+        self.input_card.set_content(title, detail, inputs_problem is not None, tip,
                                     aside=batch_shape_text(net.in_shape))
 
         try:

@@ -114,7 +114,8 @@ def test_dropping_a_conv2d_on_a_digits_image_design_shows_its_shape(qtbot, docum
     assert editor.input_card.title() == "Input: 64 features"
     assert drop_kind(editor, "conv2d", QPoint(150, 20))
     assert document.design.network.layers == (Conv2DSpec(),)
-    assert editor.input_card.title() == "Input: 8×8 image, 1 channel"
+    assert editor.input_card.title() == "Input: 8×8 image"
+    assert editor.input_card.detail() == "1 channel · matches the dataset"
     index = editor.model.index_of((0,))
     row = index.data(ROW_ROLE)
     assert row.out_shape == (8, 8, 8) and row.parameters == 8 * 9 + 8
@@ -220,4 +221,28 @@ def test_network_without_image_layers_keeps_its_old_texts(qtbot):
     assert editor.input_card.title() == "Input: 2 features"
     row = editor.model.index_of((0,)).data(ROW_ROLE)
     assert editor.view.itemDelegate()._right_texts(row) == ("(batch, 4)", "12 params")
+    doc.undo_stack.clear()
+
+
+def test_a_wide_image_design_keeps_the_editor_within_its_cap(qtbot):
+    # Issue 13: the editor is as wide as its widest card needs, up to 340 pixels; the
+    # input card of a 28×28 RGB image must not push past that.
+    from core.design.spec import (
+        ActivationSpec,
+        Design,
+        GlobalAvgPoolSpec,
+        MaxPool2DSpec,
+    )
+    net = NetworkSpec(inputs=3 * 28 * 28, input_shape=(3, 28, 28), layers=(
+        Conv2DSpec(filters=16, kernel=3, stride=2, padding="valid"), ActivationSpec("relu"),
+        MaxPool2DSpec(), Conv2DSpec(filters=128), GlobalAvgPoolSpec(), DenseSpec(10),
+        ActivationSpec("softmax")))
+    doc = Document()
+    doc.load(Design(net), None)
+    editor = make_editor(qtbot, doc, width=360)
+    assert editor.input_card.title() == "Input: 28×28 image"
+    cards = editor.view.cards_width()
+    assert editor.input_card.minimumSizeHint().width() <= cards
+    from gui.editor.layer_tree_view import MAX_CARDS_WIDTH
+    assert editor.minimumSizeHint().width() <= MAX_CARDS_WIDTH + 8  # the editor's margins
     doc.undo_stack.clear()
