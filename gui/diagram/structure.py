@@ -5,7 +5,8 @@ layers are summarised, how many neurons or maps are drawn) are unit-tested witho
 display.
 
 A Dense layer is a column of neurons. Any other layer that changes the shape of what
-flows through it gets a column too: a stack of feature maps when its output is an image
+flows through it, or learns weights over an image (a Conv2D keeping its size), gets a
+column too: a stack of feature maps when its output is an image
 (Conv2D, pooling; ``Maps``), a column of neurons when it is flat (Flatten,
 GlobalAvgPool). Layers that keep the shape are badges.
 
@@ -265,7 +266,7 @@ def describe(net: NetworkSpec, feature_names: Sequence[str] | None = None,
                 proj = bool(layer.projection) and out != shape
                 blocks.append(Block(path, first, last, inner, proj, out == shape or proj))
                 height = max(height, inner + 1)
-            elif out != shape:
+            elif out != shape or (owns and layer.needs_image):  # BatchNorm stays a badge
                 columns.append(_column(path, layer.summary(), out, colour, short=layer.label))
             else:
                 col = len(columns) - 1

@@ -156,3 +156,28 @@ def test_a_layer_that_cannot_take_its_input_is_reported(make, conv_design):
     assert sel.path == (3,)
     assert "cannot take its input" in w._tooltip(("stop", 0))
     w.grab()
+
+
+def test_a_conv_that_keeps_the_shape_is_a_stack_and_batchnorm_a_badge():
+    from core.design.spec import (
+        ActivationSpec,
+        BatchNormSpec,
+        Conv2DSpec,
+        NetworkSpec,
+        ResidualSpec,
+    )
+    from gui.diagram.structure import describe
+
+    block = ResidualSpec(layers=(Conv2DSpec(filters=8), BatchNormSpec(), ActivationSpec("relu"),
+                                 Conv2DSpec(filters=16, stride=2)), projection=True)
+    net = NetworkSpec(inputs=64, input_shape=(1, 8, 8), layers=(Conv2DSpec(filters=8), block))
+    s = describe(net)
+    assert [(c.path, c.maps) for c in s.columns] == [
+        (None, Maps(1, 8, 8)), ((0,), Maps(8, 8, 8)), ((1, 0), Maps(8, 8, 8)),
+        ((1, 3), Maps(16, 4, 4))]
+    assert [(b.kind, b.column) for b in s.badges] == [("batchnorm", 2), ("activation", 2)]
+    # The block's skip goes from its input column to its output, through a projection.
+    assert [(b.first, b.last, b.projection, b.widths_ok) for b in s.blocks] == [
+        (1, 3, True, True)]
+    # Colours follow the parameter groups: conv, the block's projection, its children.
+    assert [c.series for c in s.columns] == [None, 0, 2, 4]
