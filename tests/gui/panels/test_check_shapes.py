@@ -92,3 +92,46 @@ def test_design_summary_shows_image_shapes(make, conv_design):
     assert outputs == ["(batch, 8, 8, 8)", "(batch, 8, 8, 8)", "(batch, 8, 4, 4)",
                        "(batch, 128)", "(batch, 10)", "(batch, 10)"]
     assert "1 @ 8×8 → 6 layers" in summary.totals.text()
+
+
+def test_in_the_window_ctrl_z_takes_the_inserted_flatten_back(shown_window, conv_design,
+                                                               qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from core.files.design_file import save_design
+
+    path = tmp_path / "conv.json"
+    save_design(without_flatten(conv_design), path)
+    window = shown_window
+    assert window.open_path(path)
+    panel = window.check_panel
+    row = next(i for i, p in enumerate(panel.problems) if p.fix == INSERT_FLATTEN)
+    n = len(window.document.design.network.layers)
+    panel.fix_buttons[row].click()
+    assert len(window.document.design.network.layers) == n + 1
+    assert panel.ready
+    window.editor.view.setFocus()
+    QTest.keyClick(window.editor.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(window.document.design.network.layers) == n
+    assert not panel.ready and panel.fix_buttons
+
+
+def test_every_fix_the_check_offers_is_a_button(make, conv_design):
+    # A residual block whose branch changes the channels, without a projection: the
+    # check offers to turn it on (a 1×1 convolution for images).
+    from core.design.shapes import ADD_PROJECTION
+    from core.design.spec import Conv2DSpec, ResidualSpec
+
+    net = conv_design.network
+    block = ResidualSpec(layers=(Conv2DSpec(filters=16),))
+    design = dataclasses.replace(conv_design, network=dataclasses.replace(
+        net, layers=net.layers[:2] + (block,) + net.layers[2:]))
+    doc, _, panel = make(design)
+    row, problem = next((i, p) for i, p in enumerate(panel.problems) if p.fix)
+    assert problem.fix == ADD_PROJECTION and problem.layer == (2,)
+    assert panel.fix_buttons[row].text() == "Turn on projection"
+    panel.fix_buttons[row].click()
+    assert doc.design.network.layers[2].projection is True
+    assert doc.undo_stack.undoText() == "Turn on projection"
+    assert not any(p.fix for p in panel.problems)
