@@ -181,3 +181,18 @@ def test_a_conv_that_keeps_the_shape_is_a_stack_and_batchnorm_a_badge():
         (1, 3, True, True)]
     # Colours follow the parameter groups: conv, the block's projection, its children.
     assert [c.series for c in s.columns] == [None, 0, 2, 4]
+
+
+def test_one_samples_colours_on_a_conv_net(make, conv_design, qtbot):
+    # The gallery's chosen image colours the diagram: the network views the flat row as
+    # an image at its input, as it does in training; the Dense columns get colours.
+    import numpy as np
+
+    w, _, _ = make(conv_design)
+    qtbot.waitUntil(lambda: w._dataset() is not None, timeout=5000)
+    w.show_sample(w._dataset().x_val[0])
+    colours = w.sample_colours()
+    assert {i for i, _ in colours} == {3, 4}  # Flatten's neurons are not a Dense column
+    assert len([k for k in colours if k[0] == 4]) == 10
+    w.grab()
+    assert np.isfinite(w._dataset().x_val[0]).all()
