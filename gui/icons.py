@@ -3,7 +3,10 @@
 Each kind (``core.LAYER_KINDS``) gets a small glyph in its accent colour
 (``gui.colors.kind_color``) on a lightly tinted rounded tile: a fully connected pair of
 columns for Dense, an S-curve for Activation, a grid with silenced dots for Dropout, a
-bell curve for BatchNorm and a skip arrow for a Residual block. The palette, the layer
+bell curve for BatchNorm, a skip arrow for a Residual block, and for the image layers a
+filter sliding over a grid (Conv2D), a 2×2 window keeping its strongest cell (MaxPool) or
+its mean (AvgPool), a grid unrolled into a column (Flatten) and a stack of feature maps
+each reduced to one value (GlobalAvgPool). The palette, the layer
 cards and drag pixmaps all use ``kind_icon`` so a kind looks the same everywhere.
 """
 
@@ -119,6 +122,95 @@ def _residual(p: QPainter, c: QColor) -> None:
     p.drawLine(QPointF(20.9, 11.8), QPointF(19.0, 13.8))
 
 
+def _faded(c: QColor, alpha: float) -> QColor:
+    out = QColor(c)
+    out.setAlphaF(alpha)
+    return out
+
+
+def _grid(p: QPainter, c: QColor, left: float, top: float, cells: int, cell: float,
+          alpha: float = 0.45) -> None:
+    """A ``cells`` x ``cells`` grid of squares ``cell`` wide: an image or feature map."""
+    p.setPen(_pen(_faded(c, alpha), 0.9))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    side = cells * cell
+    for k in range(cells + 1):
+        p.drawLine(QPointF(left + k * cell, top), QPointF(left + k * cell, top + side))
+        p.drawLine(QPointF(left, top + k * cell), QPointF(left + side, top + k * cell))
+
+
+def _arrow(p: QPainter, c: QColor, x0: float, x1: float, y: float) -> None:
+    p.setPen(_pen(c, 1.4))
+    p.drawLine(QPointF(x0, y), QPointF(x1, y))
+    p.drawLine(QPointF(x1 - 2.2, y - 2.2), QPointF(x1, y))
+    p.drawLine(QPointF(x1 - 2.2, y + 2.2), QPointF(x1, y))
+
+
+def _dots(p: QPainter, c: QColor, x: float, top: float, step: float, n: int,
+          radius: float) -> None:
+    """A column of ``n`` values (dots) from ``top`` down, ``step`` apart."""
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(c)
+    for k in range(n):
+        p.drawEllipse(QPointF(x, top + step * k), radius, radius)
+
+
+def _conv2d(p: QPainter, c: QColor) -> None:
+    # A filter (the bold 3×3 window) on the image grid; its weighted sum is one cell of
+    # the smaller output map (top right).
+    _grid(p, c, 2.5, 7.5, 5, 2.8, alpha=0.35)
+    p.setBrush(_faded(c, 0.3))
+    p.setPen(_pen(c, 1.6))
+    p.drawRect(QRectF(2.5, 10.3, 8.4, 8.4))
+    p.setPen(_pen(_faded(c, 0.8), 1.0))
+    p.drawLine(QPointF(10.9, 10.3), QPointF(17.0, 6.5))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(c)
+    p.drawRect(QRectF(17.0, 3.0, 4.5, 4.5))
+
+
+def _pool_cells(p: QPainter, c: QColor, fills: tuple[float, ...], out: float) -> None:
+    """A 2×2 window (``fills``: each cell's opacity, 0 for empty) and an arrow to the one
+    cell it becomes (opacity ``out``)."""
+    for k, alpha in enumerate(fills):
+        rect = QRectF(3.0 + 5.5 * (k % 2), 6.5 + 5.5 * (k // 2), 5.0, 5.0)
+        p.setPen(_pen(c, 1.1))
+        p.setBrush(_faded(c, alpha) if alpha else Qt.BrushStyle.NoBrush)
+        p.drawRect(rect)
+    _arrow(p, c, 14.0, 16.6, 12.0)
+    p.setPen(_pen(c, 1.1))
+    p.setBrush(_faded(c, out))
+    p.drawRect(QRectF(18.2, 9.5, 4.5, 5.0))
+
+
+def _maxpool2d(p: QPainter, c: QColor) -> None:
+    # Pooling keeps the strongest response of each window: one solid cell survives.
+    _pool_cells(p, c, (0.0, 1.0, 0.0, 0.0), 1.0)
+
+
+def _avgpool2d(p: QPainter, c: QColor) -> None:
+    # Every cell of the window contributes: all half-filled, and so is the result.
+    _pool_cells(p, c, (0.25, 0.75, 0.5, 0.35), 0.5)
+
+
+def _flatten(p: QPainter, c: QColor) -> None:
+    # A 3×3 map unrolled row after row into one long column of values.
+    _grid(p, c, 2.5, 7.5, 3, 3.0, alpha=0.9)
+    _arrow(p, c, 12.0, 15.2, 12.0)
+    _dots(p, c, 19.8, 4.8, 3.6, 5, 1.4)
+
+
+def _global_avgpool(p: QPainter, c: QColor) -> None:
+    # A stack of feature maps, each averaged into one value (one dot per map).
+    for k in range(3):
+        off = 2.2 * k
+        p.setPen(_pen(c, 1.1))
+        p.setBrush(_faded(c, 0.15 + 0.1 * k))
+        p.drawRect(QRectF(6.6 - off, 4.0 + off, 8.5, 8.5))
+    _arrow(p, c, 12.0, 16.2, 17.0)
+    _dots(p, c, 19.5, 11.5, 4.2, 3, 1.8)
+
+
 def _generic(p: QPainter, c: QColor) -> None:
     p.setPen(_pen(c, 1.6))
     p.setBrush(Qt.BrushStyle.NoBrush)
@@ -132,6 +224,11 @@ KIND_GLYPHS: dict[str, _Glyph] = {
     "dropout": _dropout,
     "batchnorm": _batchnorm,
     "residual": _residual,
+    "conv2d": _conv2d,
+    "maxpool2d": _maxpool2d,
+    "avgpool2d": _avgpool2d,
+    "flatten": _flatten,
+    "global_avgpool": _global_avgpool,
 }
 
 

@@ -2,7 +2,9 @@
 
 TensorFlow Playground draws every hidden neuron's output over the input plane on the
 neuron itself; the window's diagram does the same with ``NeuronMaps``. A *column* is what
-the diagram draws as one column of neurons: the inputs, or a Dense layer's units. Its
+the diagram draws as one column of neurons: the inputs, a Dense layer's units, or the
+features a Flatten or GlobalAvgPool makes of an image (image layers are stacks of maps
+there, with no column of their own here). Its
 value is what the rest of the network reads from those neurons: the Dense layer's output
 after the activation, dropout and batch-norm layers that follow it (the diagram's badges
 under that column), and for the last Dense layer of a residual block, the block's output
@@ -88,8 +90,7 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
     value (see the module's description).
 
     Returns ``(columns, output, before_final)``: ``columns`` maps ``INPUT`` and each Dense
-    layer's runtime name to a new (n, units) array (an image network's flat values after
-    its image layers, a global pool's, under the last image layer's name); ``output``
+    (or Flatten, GlobalAvgPool) layer's runtime name to a new (n, units) array; ``output``
     (n, outputs) is the network's output (``Network.forward(x, training=False)``);
     ``before_final`` is the input of a final sigmoid/softmax a fused loss absorbs (the
     logits), else ``output``.
@@ -97,22 +98,23 @@ def column_outputs(network: Network, x: np.ndarray) -> tuple[dict[str, np.ndarra
     h = np.asarray(x, dtype=network.dtype)
     columns: dict[str, np.ndarray] = {INPUT: h.copy()}
     current = [INPUT]  # the column whose value the next layers transform
-    if network.input_shape:  # an image network reads (n, C, H, W), as Network.forward
+    if network.input_shape:  # image layers: each flat row viewed as an image, as in forward
         h = h.reshape(h.shape[0], *network.input_shape)
 
     def run(layers: list[Layer], h: np.ndarray) -> np.ndarray:
         for layer in layers:
+            image_in = h.ndim == 4
             if isinstance(layer, Residual):
                 run(layer.layers, h)  # the inner columns' values
                 h = layer.forward(h, False)  # the block's output: skip added
             else:
                 h = layer.forward(h, False)
-                # An image layer's output is no column of neurons (the input's least of
-                # all): what follows it, flattened or pooled, is kept under its name.
-                if isinstance(layer, Dense) or h.ndim == 4:
+                # Flatten and GlobalAvgPool turn an image into a column of features.
+                if isinstance(layer, Dense) or (image_in and h.ndim == 2):
                     current[0] = layer.name
             # Each layer writes its own buffer, and runs once per pass (a block's
             # children again, to the same values): references stay valid until the end.
+            # Images are stacks of maps in the diagram, not columns of neurons.
             if h.ndim == 2:
                 columns[current[0]] = h
         return h

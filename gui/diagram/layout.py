@@ -4,7 +4,9 @@ what lies under a point (``hit_test``).
 
 No Qt here, so the rules are unit-tested without a display. ``place`` turns a
 ``Structure`` (``gui.diagram.structure``) into a ``Layout`` for one widget size
-(recomputed on resize).
+(recomputed on resize). A column that is a stack of feature maps gets its squares
+(the largest image the largest square, the others in proportion to their height) and
+its caption ("16 @ 13×13") beneath; a band joins it to its neighbours.
 
 Text that must fit (column titles, badges) is measured by callables the widget passes
 (its font metrics); without them a rough per-character estimate is used. Titles and
@@ -21,10 +23,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.design.edit import LayerPath
-from gui.diagram.structure import HEAD, Structure
+from gui.diagram.structure import HEAD, Maps, Structure
 
 Rect = tuple[float, float, float, float]  # x, y, width, height
 Measure = Callable[[str], float]  # the width in pixels of a text
+
+
+@dataclass(frozen=True)
+class MapsPlace:
+    """Where a stack of feature maps is drawn: ``squares`` back to front (the front one,
+    lowest and leftmost, last) and the ``caption`` beneath them."""
+
+    squares: tuple[Rect, ...]
+    caption: Rect
 
 
 @dataclass
@@ -34,9 +45,17 @@ class ColumnPlace:
     x: float
     ys: np.ndarray  # (len(shown),) neuron centres
     ellipsis_y: float | None  # centre of the "⋮ n more" text, if summarised
-    top: float  # extent of the neurons (for bands and highlights)
+    top: float  # extent of the neurons or maps (for bands and highlights)
     bottom: float
     rect: Rect  # the clickable/highlighted area, title included
+    maps: MapsPlace | None = None
+
+    @property
+    def foot(self) -> float:
+        """The lowest drawn point of the column (its caption, if any): badges go below."""
+        if self.maps is not None:
+            return self.maps.caption[1] + self.maps.caption[3]
+        return self.bottom
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ class Layout:
     titles: list[Title] = field(default_factory=list)  # the columns whose title is drawn
     badge_texts: list[str] = field(default_factory=list)
     note: tuple[str, Rect] | None = None  # "all hidden: Sigmoid" instead of their badges
+    stop: Rect | None = None  # the box right of the last column for ``Structure.stop``
 
 
 TITLE_H = 18.0
@@ -100,6 +120,12 @@ TITLE_GAP = 6.0  # between two titles in one row
 BADGE_SPACE = 4.0  # between two badges in one row
 BADGE_PAD = 12.0  # badge width beyond its text; short texts get SHORT_PAD
 SHORT_PAD = 8.0
+CAPTION_H = 15.0  # the "16 @ 13×13" line under a stack of maps
+MAX_MAP = 84.0  # the largest map's side
+MIN_MAP = 10.0
+MAP_STEP = 5.0  # offset between two maps of a stack (at most)
+STOP_W = 210.0  # the widest box for a layer that cannot take its input
+STOP_GAP = 16.0
 
 
 def estimate_title(text: str) -> float:
@@ -125,13 +151,23 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
     badge_width = badge_width or estimate_badge
     n_cols = len(s.columns)
     levels = 1 + max((b.level for b in s.blocks), default=-1)
+    # The stop note (a layer that cannot take its input) gets a box on the right, wide
+    # enough for a few words a line; the columns share the rest.
+    stop_w = float(np.clip(width * 0.4, 110.0, STOP_W)) if s.stop is not None else 0.0
+    right_edge = width - MARGIN - (stop_w + STOP_GAP if stop_w else 0.0)
     x0 = MARGIN + left_pad
-    x1 = width - MARGIN - right_pad
-    if n_cols > 1:
-        spacing = min((x1 - x0) / (n_cols - 1), MAX_SPACING)
-    else:
-        spacing = min(x1 - x0, MAX_SPACING)
-    spacing = max(spacing, 1.0)
+    x1 = right_edge - right_pad
+    spacing = _spacing(x0, x1, n_cols)
+    # Stacks of maps at either end are as wide as a share of the spacing: keep them in.
+    first_maps = s.columns[0].maps is not None
+    last_maps = n_cols > 1 and s.columns[-1].maps is not None
+    if first_maps or last_maps:
+        half = _stack_half_bound(s, spacing) + 2
+        if first_maps:
+            x0 = MARGIN + max(left_pad, half)
+        if last_maps:
+            x1 = right_edge - max(right_pad, half)
+        spacing = _spacing(x0, x1, n_cols)
     used = spacing * (n_cols - 1)
     start = x0 + max((x1 - x0) - used, 0.0) / 2  # centre a narrow network
     xs = [start + i * spacing for i in range(n_cols)]
@@ -144,7 +180,8 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
     area_h = max(bottom - top, 20.0)
     title_y = top - title_h - 2
 
-    slots = max(len(c.shown) + (1 if c.hidden else 0) for c in s.columns)
+    slots = max((len(c.shown) + (1 if c.hidden else 0) for c in s.columns
+                 if c.maps is None), default=1)
     if big:
         slot = min(area_h / max(slots, 1), BIG_SLOT)
         radius = float(np.clip(min(slot * 0.42, spacing * 0.2), 2.0, BIG_RADIUS))
@@ -153,9 +190,14 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
         radius = float(np.clip(min(slot * 0.36, spacing * 0.16), 2.0, MAX_RADIUS))
     mid = top + area_h / 2
 
+    map_side = _map_side(s, spacing, area_h)
+    biggest = max((max(c.maps.height, c.maps.width) for c in s.columns if c.maps), default=1)
     places: list[ColumnPlace] = []
     for i, c in enumerate(s.columns):
         x = xs[i]
+        if c.maps is not None:
+            places.append(_stack_place(c.maps, x, mid, map_side, biggest, spacing, title_y))
+            continue
         n_slots = len(c.shown) + (1 if c.hidden else 0)
         first = mid - (n_slots - 1) * slot / 2
         pos = np.arange(n_slots, dtype=float) * slot + first
@@ -184,7 +226,7 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
         lines[:, 2] = b.x - radius
         lines[:, 3] = np.tile(b.ys, len(src.shown))
         band = None
-        if src.hidden or dst.hidden:
+        if src.hidden or dst.hidden or src.maps or dst.maps:
             band = (a.x, a.top, b.x, b.top, b.x, b.bottom, a.x, a.bottom)
         edges.append(EdgeBlock(j, lines, band))
 
@@ -194,12 +236,12 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
             badge_rects.append(None)
             continue
         left, w, row = span
-        y = places[bd.column].bottom + 6 + row * (BADGE_H + BADGE_GAP)
+        y = places[bd.column].foot + 6 + row * (BADGE_H + BADGE_GAP)
         badge_rects.append((left, y, w, BADGE_H))
     note = None
     if badge_plan.note is not None:
         text, left, w, cols = badge_plan.note
-        y = max(places[c].bottom for c in cols) + 6
+        y = max(places[c].foot for c in cols) + 6
         note = (text, (left, y, w, BADGE_H))
 
     arcs = []
@@ -211,9 +253,70 @@ def place(s: Structure, width: float, height: float, left_pad: float = 0.0,
             xa, xb = xa - spacing * 0.3, xb + spacing * 0.3
         arcs.append((xa, xb, y))
 
+    stop = None
+    if s.stop is not None:
+        # Tall enough for its title and the reason wrapped in the box (the words of a
+        # line rarely fill it: a third more lines than the width alone needs).
+        lines = np.ceil(badge_width(s.stop.why) * 1.35 / max(stop_w - 12, 1.0))
+        h = min(area_h, 30.0 + BADGE_H * (lines + 1))
+        stop = (width - MARGIN - stop_w, mid - h / 2, stop_w, h)
     legend_y = height - MARGIN - LEGEND_H
     return Layout(width, height, radius, spacing, title_y, title_h, places, edges,
-                  badge_rects, arcs, ARC_H, legend_y, titles, badge_plan.texts, note)
+                  badge_rects, arcs, ARC_H, legend_y, titles, badge_plan.texts, note, stop)
+
+
+def _spacing(x0: float, x1: float, n_cols: int) -> float:
+    """The distance between column centres for ``n_cols`` columns from ``x0`` to ``x1``."""
+    spacing = min((x1 - x0) / (n_cols - 1), MAX_SPACING) if n_cols > 1 else min(
+        x1 - x0, MAX_SPACING)
+    return max(spacing, 1.0)
+
+
+def _stack_half_bound(s: Structure, spacing: float) -> float:
+    """At most half the width of any stack of maps with columns ``spacing`` apart (the
+    stacks only shrink when the spacing does)."""
+    depth = max((c.maps.drawn for c in s.columns if c.maps), default=1) - 1
+    return min(spacing * 0.62, MAX_MAP + depth * _map_step(spacing)) / 2
+
+
+def _map_side(s: Structure, spacing: float, area_h: float) -> float:
+    """The side of the largest map: as large as the column spacing and the height
+    (minus the stack's offsets and the caption) allow, up to ``MAX_MAP``."""
+    stacks = [c.maps for c in s.columns if c.maps is not None]
+    if not stacks:
+        return 0.0
+    depth = max(m.drawn for m in stacks) - 1
+    step = _map_step(spacing)
+    room_h = area_h - CAPTION_H - 4 - depth * step
+    room_w = spacing * 0.62 - depth * step
+    return float(np.clip(min(room_h, room_w, MAX_MAP), MIN_MAP, MAX_MAP))
+
+
+def _map_step(spacing: float) -> float:
+    return float(np.clip(spacing * 0.05, 2.0, MAP_STEP))
+
+
+def _stack_place(m: Maps, x: float, mid: float, largest: float, biggest: int,
+                 spacing: float, title_y: float) -> ColumnPlace:
+    """The squares of the maps ``m`` centred on (``x``, ``mid``) and their caption: the
+    side of ``largest`` pixels stands for ``biggest`` pixels of an image, so maps keep
+    their sizes relative to each other (at least ``MIN_MAP``)."""
+    side_h = max(largest * m.height / biggest, MIN_MAP)
+    side_w = max(largest * m.width / biggest, MIN_MAP)
+    step = _map_step(spacing)
+    depth = m.drawn - 1
+    full_w, full_h = side_w + depth * step, side_h + depth * step
+    left, top = x - full_w / 2, mid - (full_h + CAPTION_H + 2) / 2
+    # Back maps up and to the right, the front one (first channel) lowest and leftmost.
+    squares = tuple((left + k * step, top + k * step, side_w, side_h)
+                    for k in range(depth, -1, -1))
+    bottom = top + full_h
+    half = max(min(spacing / 2 - 2, 60.0), full_w / 2 + 4)
+    caption = (x - half, bottom + 2, 2 * half, CAPTION_H)
+    foot = caption[1] + caption[3]
+    rect = (x - half, title_y, 2 * half, foot - title_y + 4)
+    return ColumnPlace(x, np.empty(0), None, top, bottom, rect,
+                       MapsPlace(squares, caption))
 
 
 # A title: column, text, left, width, row.
@@ -244,7 +347,7 @@ def _titles(s: Structure, xs: list[float], width: float,
     outwards (they keep covering their column's centre) to clear their neighbours."""
     n = len(s.columns)
     full = [measure(c.title) for c in s.columns]
-    short = [measure(str(c.units)) for c in s.columns]
+    short = [measure(c.short_title) for c in s.columns]
     room = max(width - 2 * EDGE, 1.0)
     spans: list[_Span] = []
     rows = 1
@@ -252,7 +355,7 @@ def _titles(s: Structure, xs: list[float], width: float,
         spans = []
         for j, i in enumerate(_titled_columns(n, k)):
             long = all_full or (ends_full and i in (0, n - 1))
-            text = s.columns[i].title if long else str(s.columns[i].units)
+            text = s.columns[i].title if long else s.columns[i].short_title
             w = min(full[i] if long else short[i], room)
             left = min(max(xs[i] - w / 2, EDGE), width - EDGE - w)
             spans.append((i, text, left, w, j % rows))
@@ -399,8 +502,9 @@ def _badge_note(s: Structure, xs: list[float], spacing: float, width: float,
 
 
 def hit_test(s: Structure, layout: Layout, x: float, y: float) -> tuple[str, int] | None:
-    """What is at (x, y): ``("badge", i)``, ``("block", i)``, ``("column", i)`` (its
-    neurons or its title) or None. Badges and arcs lie on top of columns, so they win."""
+    """What is at (x, y): ``("badge", i)``, ``("stop", 0)`` (the layer that cannot take
+    its input), ``("block", i)``, ``("column", i)`` (its neurons or its title) or None.
+    Badges and arcs lie on top of columns, so they win."""
 
     def inside(r: Rect) -> bool:
         return r[0] <= x <= r[0] + r[2] and r[1] <= y <= r[1] + r[3]
@@ -408,6 +512,8 @@ def hit_test(s: Structure, layout: Layout, x: float, y: float) -> tuple[str, int
     for i, r in enumerate(layout.badges):
         if r is not None and inside(r):
             return ("badge", i)
+    if layout.stop is not None and inside(layout.stop):
+        return ("stop", 0)
     for i, (xa, xb, ya) in enumerate(layout.arcs):
         if inside((xa - 4, ya - 4, xb - xa + 8, layout.arc_h)):
             return ("block", i)
@@ -427,6 +533,8 @@ def path_at(s: Structure, hit: tuple[str, int] | None) -> LayerPath | None:
     what, i = hit
     if what == "badge":
         return s.badges[i].path
+    if what == "stop":
+        return s.stop.path if s.stop is not None else None
     if what == "block":
         return s.blocks[i].path
     return s.columns[i].path

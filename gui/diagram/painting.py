@@ -1,8 +1,8 @@
 """Painting the network diagram: the connections (grouped by pen, weak under strong), the
-neurons (circles, or squares showing their output over the input plane), residual
-blocks, badges and the legend, for one ``Structure`` laid out as one ``Layout``
-(``gui.diagram.layout``). The widget paints the screen and its PNG and SVG exports
-through the same :class:`DiagramPainter`.
+neurons (circles, or squares showing their output over the input plane), the stacks of
+feature maps of image layers with their captions, residual blocks, badges and the
+legend, for one ``Structure`` laid out as one ``Layout`` (``gui.diagram.layout``). The
+widget paints the screen and its PNG and SVG exports through the same :class:`DiagramPainter`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtGui import (
 from core.design.edit import LayerPath
 from gui import colors
 from gui.diagram.heatmaps import NeuronKey, Strip
-from gui.diagram.layout import Layout
+from gui.diagram.layout import Layout, MapsPlace
 from gui.diagram.structure import Structure
 from gui.diagram.weight_style import LEVELS, NEUTRAL, bucket_style
 
@@ -162,10 +162,11 @@ class DiagramPainter:
                     p.setBrush(c)
                     p.drawRoundedRect(QRectF(*layout.columns[i].rect), 6, 6)
         self._neurons(p, s, layout, selected, text)
+        self._stop(p, s, layout, selected)
         self._blocks(p, s, layout, selected, back=False)
         self._badges(p, s, layout, selected, text)
         self._legend(p, s, layout, text)
-        if len(s.columns) == 1:
+        if len(s.columns) == 1 and s.stop is None:
             p.setPen(_TEXT_DIM)
             p.setFont(self.font)
             p.drawText(QRectF(0, layout.legend_y - 40, w, 24), Qt.AlignmentFlag.AlignCenter,
@@ -192,6 +193,11 @@ class DiagramPainter:
             x = place_.x
             edge = _series(col.series) if col.path is not None else QColor(_INPUT)
             is_sel = col.path is not None and col.path == selected
+            if place_.maps is not None and col.maps is not None:
+                m = col.maps
+                self._stack(p, place_.maps, (m.caption, col.size_text, f"{m.height}×{m.width}"),
+                            edge, is_sel, fm_small)
+                continue
             fill = QColor(edge) if is_sel else QColor(base)
             if is_sel:
                 fill.setAlpha(110)
@@ -246,6 +252,52 @@ class DiagramPainter:
                         box = QRectF(x + r + 5, y - h / 2, room, h)
                         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
                     p.drawText(box, align, label)
+
+    def _stop(self, p: QPainter, s: Structure, layout: Layout,
+              selected: LayerPath | None) -> None:
+        """The layer that cannot take its input, in the slot after the last column: a
+        dashed box in the error colour saying why."""
+        if s.stop is None or layout.stop is None:
+            return
+        box = QRectF(*layout.stop)
+        pen = QPen(colors.ERROR, 2.0 if s.stop.path == selected else 1.2)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.setBrush(_blend(colors.ERROR, self.background, 0.06))
+        p.drawRoundedRect(box, 6, 6)
+        inner = box.adjusted(6, 5, -6, -5)
+        fm = QFontMetricsF(self.title)
+        p.setFont(self.title)
+        p.setPen(colors.ERROR)
+        p.drawText(QRectF(inner.left(), inner.top(), inner.width(), fm.height()),
+                   Qt.AlignmentFlag.AlignLeft,
+                   fm.elidedText(f"✗ {s.stop.title}", Qt.TextElideMode.ElideRight,
+                                 inner.width()))
+        p.setFont(self.small)
+        p.setPen(self.text)
+        p.drawText(inner.adjusted(0, fm.height() + 3, 0, 0),
+                   Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap,
+                   s.stop.why[:1].upper() + s.stop.why[1:] + ".")
+
+    def _stack(self, p: QPainter, maps: MapsPlace, captions: tuple[str, ...], edge: QColor,
+               selected: bool, fm: QFontMetricsF) -> None:
+        """A stack of feature maps: opaque squares back to front (each hides most of the
+        one behind), tinted in the layer's colour, and beneath the first of ``captions``
+        that fits ("8 @ 8×8", "8@8×8", "8×8": the tooltip has the rest)."""
+        p.setPen(QPen(edge, 2.2 if selected else 1.2))
+        last = len(maps.squares) - 1
+        for k, rect in enumerate(maps.squares):
+            # Blend towards the background by hand: opaque fills keep the stack readable.
+            share = (0.42 if selected else 0.3) if k == last else 0.14
+            p.setBrush(_blend(edge, self.background, share))
+            p.drawRect(QRectF(*rect))
+        p.setFont(self.small)
+        p.setPen(self.text)
+        box = QRectF(*maps.caption)
+        caption = next((c for c in captions if fm.horizontalAdvance(c) <= box.width()),
+                       captions[-1])
+        p.drawText(box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                   fm.elidedText(caption, Qt.TextElideMode.ElideRight, box.width()))
 
     def _blocks(self, p: QPainter, s: Structure, layout: Layout,
                       selected: LayerPath | None, back: bool) -> None:
@@ -361,6 +413,13 @@ class DiagramPainter:
             wide = fm.horizontalAdvance(self.info)
             if x + fm.horizontalAdvance(note) + wide + 24 < right:
                 p.drawText(QPointF(right - 8 - wide, y + fm.ascent() / 2 - 1), self.info)
+
+
+def _blend(colour: QColor, background: QColor, share: float) -> QColor:
+    """``share`` of ``colour`` over ``background``, as an opaque colour."""
+    return QColor.fromRgbF(*(share * c + (1 - share) * b for c, b in (
+        (colour.redF(), background.redF()), (colour.greenF(), background.greenF()),
+        (colour.blueF(), background.blueF()))))
 
 
 def _series(index: int | None) -> QColor:

@@ -17,6 +17,7 @@ repaint (``gui.diagram.painting``) only strokes prepared lines and draws cached 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,9 @@ from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QCheckBox, QMenu, QSizePolicy, QToolTip, QWidget
 
 from core import LAYER_KINDS, StudioError
-from core.design.edit import LayerPath, input_features, layer_at
-from core.design.spec import NetworkSpec
+from core.design.edit import LayerPath, input_shape, layer_at
+from core.design.shapes import ShapeError
+from core.design.spec import DenseSpec, NetworkSpec
 from core.training.model_views import on_plane
 from core.training.neuron_maps import NeuronMaps
 from core.words import plural
@@ -276,8 +278,7 @@ class NetworkDiagram(QWidget):
         try:
             if dataset is not None:
                 feature_names = dataset.feature_names
-                out_names = output_names(dataset.class_names, dataset.task, net.outputs,
-                                         dataset.target_names)
+                out_names = _output_names(net, dataset)
             structure = describe(net, feature_names, out_names)
         except (TypeError, ValueError, IndexError, StudioError) as exc:
             # A half-edited, malformed design: say so instead of drawing nonsense.
@@ -332,6 +333,7 @@ class NetworkDiagram(QWidget):
             col = s.columns[index]
             half = max(tfm.horizontalAdvance(col.title) / 2,
                        fm.horizontalAdvance(f"⋮ {col.hidden:,} more") / 2 if col.hidden else 0,
+                       fm.horizontalAdvance(col.maps.caption) / 2 if col.maps else 0,
                        14.0)
             labels = max((fm.horizontalAdvance(t) for t in col.labels), default=0.0)
             if labels:
@@ -420,7 +422,7 @@ class NetworkDiagram(QWidget):
         if self._net is None:
             return ""
         try:
-            shape = "-".join(str(c.units) for c in s.columns)
+            shape = "-".join(c.size_text for c in s.columns)
             return f"{shape}  ·  {plural(self._net.parameter_count(), 'parameter')}"
         except TypeError:
             return ""
@@ -492,15 +494,26 @@ class NetworkDiagram(QWidget):
         what, i = hit
         if what == "column":
             col = s.columns[i]
+            maps = col.maps
             if col.path is None:
+                if maps is not None:
+                    return (f"Inputs: {plural(maps.channels, 'channel')} of "
+                            f"{maps.height}×{maps.width} pixels per sample.")
                 names = ", ".join(col.labels[:4]) + (" …" if len(col.labels) > 4 else "")
                 extra = f" ({names})" if names else ""
                 return f"Inputs: {plural(col.units, 'feature')} per sample{extra}."
-            n_in = input_features(net, col.path)
+            shape = input_shape(net, col.path)
             layer = layer_at(net, col.path)
+            params = plural(layer.parameters_for(shape), 'parameter')
+            if maps is not None:
+                return (f"{col.title}: {plural(maps.channels, 'feature map')} of "
+                        f"{maps.height}×{maps.width} ({params}). Click to select this layer.")
+            if not isinstance(layer, DenseSpec):
+                return (f"{col.title}: {plural(col.units, 'value')} ({params}). Click to "
+                        "select this layer.")
+            n_in = math.prod(shape)
             words = (f"{col.title}: {plural(col.units, 'neuron')}, each connected to all "
-                     f"{plural(n_in, 'value')} before it "
-                     f"({plural(layer.parameter_count(n_in), 'parameter')}).")
+                     f"{plural(n_in, 'value')} before it ({params}).")
             if col.hidden:
                 words += f" {plural(len(col.shown), 'neuron')} drawn, {col.hidden:,} summarised."
             if self.showing_neuron_outputs:
@@ -509,12 +522,25 @@ class NetworkDiagram(QWidget):
                 words += (" Each square is a neuron's output over the input plane "
                           f"({names[0]} to the right, {names[-1]} up).")
             return words + " Click to select this layer."
+        if what == "stop" and s.stop is not None:
+            return (f"{s.stop.title} cannot take its input: {s.stop.why}. The diagram stops "
+                    "here. Click to select this layer.")
         path = path_at(s, hit)
         assert path is not None
         layer = layer_at(net, path)
         info = LAYER_KINDS.get(layer.kind)
         desc = info.description if info else ""
         return f"{layer.summary()}: {desc} Click to select this layer."
+
+
+def _output_names(net: NetworkSpec, dataset) -> tuple[str, ...] | None:
+    """Names for the output neurons, None when the network's output cannot be known (a
+    layer that cannot take its input: the diagram draws the layers before it)."""
+    try:
+        outputs = net.outputs
+    except ShapeError:
+        return None
+    return output_names(dataset.class_names, dataset.task, outputs, dataset.target_names)
 
 
 def _same_buckets(a: dict[int, np.ndarray] | None, b: dict[int, np.ndarray] | None) -> bool:

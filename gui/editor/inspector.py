@@ -22,10 +22,11 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from core import INITIALIZERS, LAYER_KINDS, LayerSpec, NetworkSpec
 from core.design.check import layer_rows
-from core.design.edit import LayerPath, layer_at, replace_layer
+from core.design.edit import LayerPath, input_shape, layer_at, replace_layer
 from core.design.fields import field_infos
+from core.design.shapes import ShapeError, batch_shape_text, is_image, shape_words
 from core.words import plural
-from gui.colors import WARNING, kind_color
+from gui.colors import ERROR, WARNING, kind_color
 from gui.editor.field_editors import (
     ChoiceCombo,
     FieldEditor,
@@ -35,6 +36,7 @@ from gui.editor.field_editors import (
 )
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
+from gui.shape_text import size_text, size_words, title_words
 
 HINT = "Select a layer to edit it"
 
@@ -69,8 +71,9 @@ class LayerInspector(QWidget):
         self.description_label.setStyleSheet("color: palette(placeholder-text);")
         self.shape_label = QLabel()
         self.shape_label.setWordWrap(True)
-        self.shape_label.setToolTip("Features going into and out of this layer, and how "
-                                    "many weights and biases it learns.")
+        self.shape_label.setToolTip("The shape going into and out of this layer (features, "
+                                    "or channels @ height×width for images), and how many "
+                                    "weights and biases it learns.")
         self.hint_label = QLabel(HINT)
         self.hint_label.setWordWrap(True)
         self.hint_label.setStyleSheet("color: palette(placeholder-text); font-style: italic;")
@@ -162,14 +165,33 @@ class LayerInspector(QWidget):
         self.description_label.setText(info.description)
         self.description_label.show()
         row = next((r for r in layer_rows(self._doc.design) if r.path == path), None)
-        if row is not None:
+        if row is not None and row.out_shape:
             params = plural(row.parameters, "parameter")
-            self.shape_label.setText(f"{row.inputs} → {plural(row.outputs, 'feature')} · {params}")
+            self.shape_label.setText(f"{size_text(row.in_shape)} → "
+                                     f"{size_words(row.out_shape)} · {params}")
+        elif row is not None:
+            self.shape_label.setText(self._shape_problem(path))
         else:
             self.shape_label.setText("")
         self.hint_label.hide()
         self._set_values(layer)
         self._describe_default_init()
+
+    def _shape_problem(self, path: LayerPath) -> str:
+        """Why the layer at ``path`` has no output shape, as rich text: its own reason (a
+        kernel larger than its input, Dense on an image) in the error colour, or that a
+        layer before it cannot take its input."""
+        net = self._doc.design.network
+        try:
+            shape = input_shape(net, path)
+        except ShapeError:
+            return "Shape unknown: a layer before this one cannot take its input."
+        try:
+            layer_at(net, path).output_shape(shape)
+        except ShapeError as e:
+            why = e.message[:1].upper() + e.message[1:]
+            return f"<span style='color:{ERROR.name()}'>{html.escape(why)}.</span>"
+        return "Shape unknown: see the network check."
 
     def _show_network(self) -> None:
         design = self._doc.design
@@ -180,21 +202,36 @@ class LayerInspector(QWidget):
         count = len(net.layers)
         try:
             params = plural(net.parameter_count(), "parameter")
-            shape = f"{net.inputs} → {plural(net.outputs, 'feature')}"
-        except TypeError:  # a malformed layer; the check panel says which
-            params, shape = "", plural(net.inputs, "input")
+            shape = f"{size_text(net.in_shape)} → {size_words(net.out_shape)}"
+        except (TypeError, ShapeError):  # a malformed layer; the check panel says which
+            params, shape = "", size_words(net.in_shape)
         self.description_label.setText(plural(count, "layer"))
         self.description_label.show()
         self.shape_label.setText(" · ".join(p for p in (shape, params) if p))
         self.hint_label.show()
         self._set_values(net)
         assert self.inputs_label is not None
-        text = f"{net.inputs} (set by the dataset)"
-        shape_of_data = self._dataset_state.shape if self._dataset_state else None
-        if shape_of_data is not None and shape_of_data.n_features != net.inputs:
-            text = (f"{net.inputs} <span style='color:{WARNING.name()}'>(the dataset has "
-                    f"{plural(shape_of_data.n_features, 'feature')})</span>")
-        self.inputs_label.setText(text)
+        self.inputs_label.setText(self._inputs_text(net))
+
+    def _inputs_text(self, net: NetworkSpec) -> str:
+        """The network's input (read-only: the dataset sets it), with the dataset's when
+        they differ: "64 (set by the dataset)", "8×8 image, 1 channel · (batch, 1, 8, 8)
+        (set by the dataset)"."""
+        if is_image(net.in_shape):  # some layer takes the image (not just its pixels)
+            mine = f"{title_words(net.in_shape)} · {batch_shape_text(net.in_shape)}"
+        else:
+            mine = str(net.inputs)
+        data = self._dataset_state.shape if self._dataset_state else None
+        if data is None:
+            return f"{mine} (set by the dataset)"
+        if data.n_features != net.inputs:
+            has = plural(data.n_features, "feature")
+        elif net.input_shape and net.input_shape != data.image_shape:
+            has = (f"a {shape_words(data.image_shape)}" if data.image_shape
+                   else "rows of features")
+        else:
+            return f"{mine} (set by the dataset)"
+        return f"{mine} <span style='color:{WARNING.name()}'>(the dataset has {has})</span>"
 
     def _describe_default_init(self) -> None:
         # Say what 'default' means right now, so the choice is not a guess.

@@ -1,8 +1,9 @@
 """Paints each layer of the network editor as a card.
 
 A card is a rounded rectangle with the kind's colour on its left edge, the kind's icon,
-a title with the key settings (``LayerSpec.summary()``), a line saying how many features
-go in and out, and on the right the output shape ``(batch, n)`` and the parameter count.
+a title with the key settings (``LayerSpec.summary()``), a line saying what goes in and
+out ("128 → 10 features", "1 @ 8×8 → 8 @ 8×8": ``gui.shape_text``), and on the right the
+output shape ``(batch, n)`` or ``(batch, C, H, W)`` and the parameter count.
 Layers that own parameters carry a small swatch in their series colour (the colour of
 their curves in the live plots); layers the network check flags get a red edge and a
 "!" badge. Residual blocks get a chevron that folds their children away.
@@ -15,6 +16,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from core import LAYER_KINDS
+from core.design.shapes import batch_shape_text
 from core.words import plural
 from gui.colors import ERROR, WARNING, kind_color, series_color
 from gui.editor.layer_model import (
@@ -26,6 +28,7 @@ from gui.editor.layer_model import (
     TITLE_ROLE,
 )
 from gui.icons import paint_kind_glyph
+from gui.shape_text import flow_text, size_text
 
 MARGIN_Y = 3  # gap above and below each card (half the space between two cards)
 MARGIN_X = 4
@@ -110,8 +113,12 @@ class LayerCardDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _right_texts(row) -> tuple[str, str]:
-        """The right column: output shape above, parameter count below."""
-        shape_text = f"(batch, {row.outputs})" if row else ""
+        """The right column: output shape above ("(batch, ?)" when a layer before cannot
+        take its input), parameter count below."""
+        if row is None:
+            shape_text = ""
+        else:
+            shape_text = batch_shape_text(row.out_shape) if row.out_shape else "(batch, ?)"
         params = row.parameters if row else 0
         return shape_text, plural(params, "param") if params else "no params"
 
@@ -234,14 +241,15 @@ class LayerCardDelegate(QStyledItemDelegate):
                 return "empty: drop layers inside"
             if not self.is_expanded(index):
                 return f"{plural(n, 'layer')} folded"
-            if row.inputs == row.outputs:
+            if row.in_shape == row.out_shape:
                 return "skip connection"
+            change = f"{size_text(row.in_shape)} → {size_text(row.out_shape)}"
             if getattr(index.data(SPEC_ROLE), "projection", False):
-                return f"skip via projection {row.inputs} → {row.outputs}"
-            return f"widths differ: {row.inputs} → {row.outputs}"
-        if row.inputs != row.outputs:
-            return f"{row.inputs} → {plural(row.outputs, 'feature')}"
-        return plural(row.outputs, "feature")
+                return f"skip via projection {change}"
+            return f"shapes differ: {change}"
+        if not row.out_shape:  # this layer or one before cannot take its input
+            return "shape unknown"
+        return flow_text(row.in_shape, row.out_shape)
 
     @staticmethod
     def _paint_chevron(painter: QPainter, rect: QRect, color: QColor, expanded: bool) -> None:

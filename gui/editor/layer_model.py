@@ -36,8 +36,10 @@ from core.design.edit import (
     move_layer,
     remove_layer,
 )
+from core.design.shapes import batch_shape_text
 from core.words import plural
 from gui.project.document import Document, LayerSelection
+from gui.shape_text import flow_text
 
 KIND_MIME = "application/x-backprop-layer-kind"
 PATH_MIME = "application/x-backprop-layer-path"
@@ -328,9 +330,10 @@ class LayerModel(QAbstractItemModel):
         info = LAYER_KINDS[layer.kind]
         lines = [card_title(layer)]
         row = self._rows.get(path)
-        if row is not None:
-            lines.append(f"{row.inputs} → {plural(row.outputs, 'feature')}, output shape "
-                         f"(batch, {row.outputs}), {plural(row.parameters, 'parameter')}")
+        if row is not None and row.out_shape:
+            lines.append(f"{flow_text(row.in_shape, row.out_shape)}, output shape "
+                         f"{batch_shape_text(row.out_shape)}, "
+                         f"{plural(row.parameters, 'parameter')}")
         lines.append(info.description)
         lines += [f"⚠ {message}" for message in self._problems.get(path, [])]
         return "\n".join(lines)

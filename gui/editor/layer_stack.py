@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 from core import Problem, ResidualSpec
 from core.design.check import check
 from core.design.edit import LayerPath, all_paths, layer_at
+from core.design.shapes import ShapeError, batch_shape_text, is_image, shape_words
 from core.words import plural
 from gui.editor.end_card import EndCard
 from gui.editor.layer_model import (
@@ -33,6 +34,7 @@ from gui.editor.layer_model import (
 from gui.editor.layer_tree_view import LayerTreeView
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
+from gui.shape_text import size_words
 
 
 class LayerStackEditor(QWidget):
@@ -159,25 +161,36 @@ class LayerStackEditor(QWidget):
         base = design.validate(task=shape.task if shape else None)
         extra = [p for p in problems if p not in base]
 
-        inputs_problem = next((p for p in extra if p.layer is None and p.field == "inputs"), None)
+        inputs_problem = next((p for p in extra if p.layer is None
+                               and p.field in ("inputs", "input_shape")), None)
         if shape is None:
             detail = ("the dataset could not be loaded" if self._data.error
                       else "no dataset chosen")
             tip = self._data.error or "The number of values in each sample."
         elif inputs_problem is not None:
-            detail = f"the dataset has {plural(shape.n_features, 'feature')}"
+            has = (shape_words(shape.image_shape) if shape.image_shape
+                   else plural(shape.n_features, "feature"))
+            detail = f"the dataset has {has}"
             tip = inputs_problem.message
         else:
             detail = "matches the dataset"
-            tip = f"Each sample of the dataset has {plural(shape.n_features, 'feature')}."
-        self.input_card.set_content(f"Input: {plural(net.inputs, 'feature')}", detail,
-                                    inputs_problem is not None, tip,
-                                    aside=f"(batch, {net.inputs})")
+            has = (f"is a {shape_words(shape.image_shape)}" if shape.image_shape
+                   else f"has {plural(shape.n_features, 'feature')}")
+            tip = f"Each sample of the dataset {has}."
+        title = f"Input: {size_words(net.in_shape)}"
+        if is_image(net.in_shape):
+            # The channels go to the detail line (which may elide): the title and the
+            # batch shape beside it stay whole within the editor's width.
+            c, h, w = net.in_shape
+            title = f"Input: {h}×{w} image"
+            detail = f"{plural(c, 'channel')} · {detail}"
+        self.input_card.set_content(title, detail, inputs_problem is not None, tip,
+                                    aside=batch_shape_text(net.in_shape))
 
         try:
             outputs: int | None = net.outputs
             total = net.parameter_count()
-        except TypeError:
+        except (TypeError, ShapeError):  # the check names the layer
             outputs, total = None, 0
         title = f"Output: {outputs if outputs is not None else '?'}"
         whole = [p.message for p in problems if p.layer == ()]
@@ -187,7 +200,9 @@ class LayerStackEditor(QWidget):
             detail = whole[0].split(";")[0]
         elif output_problem is not None:
             detail = self._wanted_outputs(shape)
-        elif shape is None or outputs is None:
+        elif outputs is None:  # a layer cannot take its input: the check says which
+            detail = "fix the layers' problems to check the outputs"
+        elif shape is None:
             detail = f"{plural(total, 'parameter')} in all"
         elif any(p.layer is not None for p in problems):
             detail = "fix the layers' problems to check the outputs"
@@ -199,7 +214,8 @@ class LayerStackEditor(QWidget):
             tips = [f"The network outputs {values} per sample and has "
                     f"{plural(total, 'learnable parameter')}."]
         self.output_card.set_content(title, detail, error, "\n".join(tips),
-                                     aside=plural(total, "param"))
+                                     aside=plural(total, "param") if outputs is not None
+                                     else "? params")
 
     @staticmethod
     def _target_words(shape) -> str:

@@ -1,9 +1,10 @@
 """The layer palette: every layer kind the engine offers, to drag into the network.
 
 Built from ``core.LAYER_KINDS`` (the only list of kinds), each with its icon and its
-description as tooltip. Drag a kind into the network editor, or double-click it (or press
-Enter) to append it to the network, or into the selected residual block; either way it is
-one undoable edit that creates the layer with its spec's defaults.
+description as tooltip, in two columns so all of them show without scrolling. Drag a
+kind into the network editor, or double-click it (or press Enter) to append it to the
+network, or into the selected residual block; either way it is one undoable edit that
+creates the layer with its spec's defaults.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core import LAYER_KINDS
 from core.design.edit import LayerPath
@@ -29,6 +36,8 @@ from gui.icons import kind_icon
 from gui.project.document import Document, LayerSelection
 
 KIND_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+ICON = 26  # the icons' size in the palette
+COLUMNS = 2
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # default parent argument: the invisible root
@@ -99,18 +108,30 @@ class LayerPalette(QWidget):
         self.model = LayerKindModel(self)
         self.view = QListView(self)
         self.view.setModel(self.model)
-        self.view.setIconSize(QSize(28, 28))
-        self.view.setSpacing(3)
-        self.view.setUniformItemSizes(True)
+        self.view.setIconSize(QSize(ICON, ICON))
+        # Not uniform: each label is as wide as it needs in its grid cell (uniform sizes
+        # took the first kind's, eliding longer labels).
+        self.view.setUniformItemSizes(False)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setDragEnabled(True)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        # Two columns, row by row: ten kinds in five rows, every one shown without
+        # scrolling (one column of ten made the window taller than a 1280x720 screen).
+        self.view.setFlow(QListView.Flow.LeftToRight)
+        self.view.setWrapping(True)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        # No scroll bars: the minimum size shows every kind, and a scroll bar shown while
+        # the view is still small would make it wrap to one column and keep it.
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        cell = self._cell_size()
+        self.view.setGridSize(cell)
+        rows = -(-self.model.rowCount() // COLUMNS)
+        frame = 2 * self.view.frameWidth()
+        self.view.setMinimumSize(COLUMNS * cell.width() + frame + 2,
+                                 rows * cell.height() + frame + 4)
         # Double-click or Enter (or a single click where the platform activates on it).
-        # Show every kind without scrolling: there are only a handful.
-        rows = self.model.rowCount()
-        row_h = max(self.view.sizeHintForRow(0), 28) + 2 * self.view.spacing()
-        self.view.setMinimumHeight(rows * row_h + 2 * self.view.frameWidth() + 4)
         self.view.activated.connect(self._on_view_activated)
         # One line: a wrapped label's second line is not in the dock's minimum height,
         # and in a short window it would be drawn over the list.
@@ -123,6 +144,13 @@ class LayerPalette(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.view, 1)
         layout.addWidget(hint)
+
+    def _cell_size(self) -> QSize:
+        """One grid cell: the icon and the longest label whole, with a little air."""
+        fm = self.view.fontMetrics()
+        text = max(fm.horizontalAdvance(info.label) for info in LAYER_KINDS.values())
+        # Beyond icon and text: the item's margins, the icon-text gap and the focus frame.
+        return QSize(ICON + text + 28, max(ICON, fm.height()) + 8)
 
     def add_kind(self, kind: str) -> LayerPath:
         """Append a new ``kind`` layer (inside the selected residual block, if one is

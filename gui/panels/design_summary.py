@@ -1,5 +1,6 @@
 """A compact, read-only summary of the design for the Train workspace: its name, the
-dataset, the parameter count and every layer with its output shape and parameters.
+dataset, the parameter count and every layer with its output shape (``(batch, n)``, or
+``(batch, C, H, W)`` for images) and parameters.
 
 It follows the document and the loaded dataset; edits happen in the Build workspace.
 Clicking a layer selects it (the diagram highlights it). No pyqtgraph.
@@ -22,11 +23,13 @@ from PySide6.QtWidgets import (
 
 from core.design.check import layer_rows
 from core.design.edit import layer_at
+from core.design.shapes import batch_shape_text
 from core.words import plural
 from gui.editor.dataset_controls import dataset_summary
 from gui.editor.layer_model import card_title
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
+from gui.shape_text import size_words
 
 __all__ = ["DesignSummary"]
 
@@ -97,12 +100,15 @@ class DesignSummary(QWidget):
         except (TypeError, ValueError):  # a malformed layer: the network check says which
             count = "parameters: see the network check"
         n = len(net.layers)
-        self.totals.setText(f"{plural(net.inputs, 'input')} → {plural(n, 'layer')} · {count}")
+        inputs = (size_words(net.input_shape) if net.input_shape
+                  else plural(net.inputs, "input"))
+        self.totals.setText(f"{inputs} → {plural(n, 'layer')} · {count}")
         self.layers.clear()
         items: dict[tuple[int, ...], QTreeWidgetItem] = {}
         for row in layer_rows(design):
             layer = layer_at(net, row.path)
-            item = QTreeWidgetItem([card_title(layer), f"(batch, {row.outputs})",
+            shape = batch_shape_text(row.out_shape) if row.out_shape else "?"
+            item = QTreeWidgetItem([card_title(layer), shape,
                                     f"{row.parameters:,}" if row.parameters else "–"])
             item.setData(0, PATH_ROLE, row.path)
             item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight

@@ -32,3 +32,28 @@ def shown_window(qtbot, monkeypatch):
     w.show()
     yield w
     w.training.shutdown()
+
+
+@pytest.fixture
+def conv_design():
+    """A small conv net for the 8×8 digits as images (issue 14): input (1, 8, 8), Conv2D
+    8@3×3 same, ReLU, MaxPool 2, Flatten, Dense 10, Softmax."""
+    from core.datasets import DatasetSpec
+    from core.design.spec import (
+        ActivationSpec,
+        Conv2DSpec,
+        DenseSpec,
+        Design,
+        FlattenSpec,
+        MaxPool2DSpec,
+        NetworkSpec,
+        TrainConfig,
+    )
+
+    net = NetworkSpec(inputs=64, input_shape=(1, 8, 8), layers=(
+        Conv2DSpec(filters=8, kernel=3, padding="same"), ActivationSpec("relu"),
+        MaxPool2DSpec(size=2, stride=2), FlattenSpec(), DenseSpec(10),
+        ActivationSpec("softmax")))
+    return Design(net, TrainConfig(loss="softmax_cross_entropy", optimizer="adam",
+                                   learning_rate=0.003),
+                  DatasetSpec.builtin("digits").to_dict(), name="Digits conv net")

@@ -190,4 +190,4 @@ def test_one_sample_through_a_conv_network_keeps_flat_columns():
     assert all(v.ndim == 1 for v in values.values())
     assert values["layers.6"].shape == (10,)  # the output column: after the softmax
     np.testing.assert_allclose(values["layers.6"], sample_maps(net, x).output, rtol=1e-12)
-    assert values["layers.4"].shape == (16,)  # the global pool, under the last image layer
+    assert values["layers.5"].shape == (16,)  # the global pool: a column of its own
