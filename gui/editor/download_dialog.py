@@ -113,7 +113,7 @@ class DownloadDialog(QDialog):
         self.state = DownloadState()
         self.setWindowTitle(f"Downloading {info.title}")
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.label = QLabel(f"Downloading {info.title} ({info.download_bytes / 1e6:.0f} MB) "
+        self.label = QLabel(f"Downloading {info.title} ({info.download_bytes / 1e6:.1f} MB) "
                             "from its public mirror. It is kept for next time.")
         self.label.setWordWrap(True)
         self.bar = QProgressBar()
