@@ -11,19 +11,14 @@ import main
 from core.cli import fetch
 from core.datasets import downloaded as dl
 from core.resources import resource_path
-from core.storage.user_folder import DATA_DIR_ENV
-from tests.core.datasets.idx_server import closed_port_url, fake_set, serve
+from tests.core.datasets.idx_server import closed_port_url, fake_mirror, serve
 
 DIGITS = str(resource_path("examples", "digits.json"))
 
 
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
-    served = tmp_path / "served"
-    served.mkdir()
-    monkeypatch.setitem(dl.DOWNLOADED, "mnist", fake_set(served, n_train=60, n_test=20))
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
-    return served
+    return fake_mirror(tmp_path, monkeypatch, n_train=60, n_test=20)
 
 
 def _train(capsys, tmp_path, *extra: str) -> tuple[int, str, str]:

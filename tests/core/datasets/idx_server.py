@@ -2,8 +2,9 @@
 
 ``write_idx`` writes an array as an IDX file (gzip'd by default); ``fake_set`` writes a
 small MNIST-like set (four files) and returns a ``DownloadedSet`` whose table holds their
-real sizes and SHA-256 sums; ``serve`` runs ``http.server`` on 127.0.0.1 in a thread,
-optionally slowed down (a pause between chunks) so a download can be caught mid-way.
+real sizes and SHA-256 sums (``fake_mirror`` installs one for a test); ``serve`` runs
+``http.server`` on 127.0.0.1 in a thread, optionally slowed down (a pause between
+chunks) so a download can be caught mid-way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from core.datasets.downloaded import DOWNLOADED, DownloadedSet
 from core.datasets.downloads import RemoteFile
+from core.storage.user_folder import DATA_DIR_ENV
 
 _CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
           np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}
@@ -88,6 +90,17 @@ def serve(folder: Path, pause_s: float = 0.0) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fake_mirror(tmp_path: Path, monkeypatch, n_train: int = 40, n_test: int = 20) -> Path:
+    """A folder to serve holding a small fake MNIST, ``DOWNLOADED["mnist"]`` pointing at
+    its files, and an empty data folder (``BACKPROP_STUDIO_DATA_DIR``); returns the
+    folder."""
+    served = tmp_path / "served"
+    served.mkdir()
+    monkeypatch.setitem(DOWNLOADED, "mnist", fake_set(served, n_train=n_train, n_test=n_test))
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    return served
 
 
 def closed_port_url() -> str:

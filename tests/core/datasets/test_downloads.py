@@ -15,19 +15,14 @@ from core.datasets import downloaded as dl
 from core.datasets.downloads import DownloadCancelled, OfflineError, RemoteFile
 from core.errors import DatasetError
 from core.storage.user_folder import DATA_DIR_ENV, user_data_folder
-from tests.core.datasets.idx_server import closed_port_url, fake_set, serve
+from tests.core.datasets.idx_server import closed_port_url, fake_mirror, serve
 
 
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
     """A local mirror holding a small fake MNIST, the table pointing at its files, and an
     empty data folder (``BACKPROP_STUDIO_DATA_DIR``)."""
-    served = tmp_path / "served"
-    served.mkdir()
-    monkeypatch.setitem(dl.DOWNLOADED, "mnist", fake_set(served))
-    data = tmp_path / "data"
-    monkeypatch.setenv(DATA_DIR_ENV, str(data))
-    return served
+    return fake_mirror(tmp_path, monkeypatch)
 
 
 def _leftovers(name: str = "mnist") -> list[str]:

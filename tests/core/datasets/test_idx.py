@@ -41,6 +41,15 @@ def _refused(path) -> str:
     return message
 
 
+def _refused_measured(path) -> tuple[str, int]:
+    """The refusal's message and the peak bytes Python allocated meanwhile."""
+    tracemalloc.start()
+    try:
+        return _refused(path), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_bad_magic(tmp_path):
     path = tmp_path / "bad.idx"
     path.write_bytes(b"PK\x03\x04" + bytes(20))
@@ -89,12 +98,7 @@ def test_huge_header_refused_before_allocating(tmp_path):
     allocating anything like it."""
     path = tmp_path / "huge.idx"
     path.write_bytes(bytes([0, 0, 0x0E, 2]) + struct.pack(">2I", 2_000_000, 2_000) + bytes(4))
-    tracemalloc.start()
-    try:
-        message = _refused(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    message, peak = _refused_measured(path)
     assert f"limit of {MAX_IDX_ELEMENTS:,}" in message
     assert peak < 1_000_000
 
@@ -105,12 +109,7 @@ def test_lying_gzip_header_refused_before_allocating(tmp_path):
     head = bytes([0, 0, 0x08, 1]) + struct.pack(">I", 50_000_000)
     path = tmp_path / "lie.idx.gz"
     path.write_bytes(gzip.compress(head + bytes(10)))
-    tracemalloc.start()
-    try:
-        message = _refused(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    message, peak = _refused_measured(path)
     assert "uncompressed size is 18 bytes" in message
     assert peak < 1_000_000
 

@@ -12,20 +12,15 @@ import shiboken6
 from core import Design, NetworkSpec
 from core.datasets import DatasetSpec
 from core.datasets import downloaded as dl
-from core.storage.user_folder import DATA_DIR_ENV
 from gui.editor.dataset_panel import DatasetPanel
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document
-from tests.core.datasets.idx_server import closed_port_url, fake_set, serve
+from tests.core.datasets.idx_server import closed_port_url, fake_mirror, serve
 
 
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
-    served = tmp_path / "served"
-    served.mkdir()
-    monkeypatch.setitem(dl.DOWNLOADED, "mnist", fake_set(served, n_train=200, n_test=50))
-    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
-    return served
+    return fake_mirror(tmp_path, monkeypatch, n_train=200, n_test=50)
 
 
 def make_panel(qtbot, dataset: DatasetSpec | None = None):
