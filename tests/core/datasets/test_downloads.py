@@ -167,3 +167,17 @@ def test_data_folder_override(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     if os.name == "posix" and not str(user_data_folder()).startswith(str(Path.home() / "Library")):
         assert user_data_folder() == tmp_path / "xdg" / "Backprop Studio" / "Backprop Studio"
+
+
+def test_the_training_process_loads_it_again_from_its_description(mirror):
+    """The window sends a DatasetSource; the training process loads the cached files."""
+    from core.datasets.source import to_send
+
+    with serve(mirror) as url:
+        dl.download("mnist", mirror=url)
+    spec = DatasetSpec.builtin("mnist")
+    data = load_dataset(spec)
+    source = to_send(data, spec.to_dict(), None)
+    again = source.load()
+    np.testing.assert_array_equal(again.x_val, data.x_val)
+    np.testing.assert_array_equal(again.y_train, data.y_train)
