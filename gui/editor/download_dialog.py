@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -57,6 +58,9 @@ class DownloadState:
     def __call__(self, done: int, total: int) -> bool:
         self.done, self.total = done, total
         return not self.cancelled
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,10 @@ class DownloadDialog(QDialog):
 
     def start(self) -> None:
         """Open the dialog and start the download."""
+        # Quitting the app (or closing the window) stops the download at its next chunk:
+        # the worker thread must not keep the process alive.
+        QApplication.instance().aboutToQuit.connect(self.state.cancel)
+        self.destroyed.connect(self.state.cancel)
         self._call.start(download_job, self.spec, self.state, done=self._on_job_done)
         self._timer.start()
         self.open()
@@ -143,7 +151,7 @@ class DownloadDialog(QDialog):
     def cancel(self) -> None:
         """Ask the download to stop at its next chunk."""
         if not self.state.cancelled:
-            self.state.cancelled = True
+            self.state.cancel()
             self.cancel_button.setEnabled(False)
             self.cancel_button.setText("Cancelling…")
 

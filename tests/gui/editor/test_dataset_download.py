@@ -119,3 +119,20 @@ def test_digits_preview_as_images_with_class_names(qtbot):
     assert len(thumbs) == 48
     assert [label for _, label in thumbs[:10]] == [str(d) for d in range(10)]
     assert all(image.width() == 8 and image.height() == 8 for image, _ in thumbs)
+
+
+def test_closing_mid_download_stops_the_worker(qtbot, mirror, monkeypatch):
+    """A dialog destroyed with its window (the app quitting) cancels the download, so
+    the worker thread stops at its next chunk and leaves nothing behind."""
+    doc, state, panel = make_panel(qtbot)
+    with serve(mirror, pause_s=0.02) as url:
+        monkeypatch.setenv("BACKPROP_STUDIO_MIRROR", url)
+        select(panel, "mnist")
+        dialog = panel.downloads.dialog
+        download = dialog.state
+        qtbot.waitUntil(lambda: download.done > 0, timeout=10000)
+        dialog.deleteLater()
+        qtbot.waitUntil(lambda: download.cancelled, timeout=5000)
+        folder = dl.dataset_folder("mnist")
+        qtbot.waitUntil(lambda: os.listdir(folder) == [], timeout=10000)
+    assert doc.design.dataset["name"] == "iris"
