@@ -120,8 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue the run saved in the project file (its weights, "
                         "optimizer state and step count) instead of starting from the seed")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--dataset", metavar="NAME", help="a built-in dataset (see 'datasets'); "
-                                                      "default: the design's own dataset")
+    src.add_argument("--dataset", metavar="NAME", help="a built-in dataset (see 'datasets'; "
+                     "mnist and fashion_mnist are downloaded on first use); "
+                     "default: the design's own dataset")
     src.add_argument("--csv", metavar="FILE", help="train on a CSV file (header row needed)")
     p.add_argument("--target", metavar="COLUMN", help="the CSV's target column (default: last)")
     p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",

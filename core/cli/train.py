@@ -54,7 +54,7 @@ def _dataset_spec(args: argparse.Namespace, design: Design):  # -> DatasetSpec
         if info is None:
             raise DesignError(f"unknown dataset {args.dataset!r}; 'datasets' lists them: "
                               f"{', '.join(DATASETS)}")
-        if info.kind == "builtin":
+        if info.kind != "synthetic":  # shipped, or downloaded on request
             return DatasetSpec.builtin(args.dataset)
         return DatasetSpec.synthetic(args.dataset)
     if design.dataset is None:
@@ -130,7 +130,8 @@ def _load(args: argparse.Namespace) -> tuple[Design, Project | None]:
 
 def train_from_args(args: argparse.Namespace) -> int:
     """Run the ``train`` sub-command; returns the exit code."""
-    from core.datasets import load_dataset
+    from core.cli.fetch import fetch_if_needed
+    from core.datasets import DownloadCancelled, load_dataset
 
     design, project = _load(args)
     overrides = {}
@@ -145,6 +146,11 @@ def train_from_args(args: argparse.Namespace) -> int:
         # must still find the file.
         spec = dataclasses.replace(spec, path=str(Path(args.design).parent.absolute() /
                                                   spec.path))
+    try:
+        fetch_if_needed(spec)
+    except DownloadCancelled as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     dataset = load_dataset(spec)
     if dataset.task_detected and args.csv:
         print(f"note: task detected as {dataset.task} from the target column (--task "

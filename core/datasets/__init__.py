@@ -1,4 +1,5 @@
-"""Datasets for Backprop Studio: synthetic 2-D sets, shipped real data and CSV import.
+"""Datasets for Backprop Studio: synthetic 2-D sets, shipped real data, CSV import, and
+image sets downloaded on request (MNIST, Fashion-MNIST, read from IDX files).
 
 Everything a trainer or the GUI needs comes from here: the :class:`Dataset` type (split
 into training and validation parts, inputs standardised with training statistics, raw
@@ -25,7 +26,16 @@ from core.datasets.csv_table import (
     read_csv_table,
 )
 from core.datasets.dataset import TASKS, Dataset, Task, build_dataset
+from core.datasets.downloaded import (
+    DOWNLOADED,
+    download,
+    is_downloaded,
+    load_downloaded,
+    not_downloaded_message,
+)
+from core.datasets.downloads import DownloadCancelled, OfflineError
 from core.datasets.features import DERIVED_FEATURES
+from core.datasets.idx import read_idx
 from core.datasets.registry import DATASETS, DatasetInfo, dataset_info, list_datasets
 from core.datasets.shipped import RawData, load_builtin, read_raw
 from core.datasets.spec import SPEC_KINDS, DatasetSpec, DatasetSpecError, load_dataset
@@ -37,10 +47,12 @@ __all__ = [
     "DATASETS",
     "DEFAULT_MAX_BYTES",
     "DERIVED_FEATURES",
+    "DOWNLOADED",
     "MAX_AUTO_CLASSES",
     "MAX_SAMPLES",
     "MAX_VAL_FRACTION",
     "MIN_SAMPLES",
+    "OfflineError",
     "SPEC_KINDS",
     "TASKS",
     "CellOrigin",
@@ -49,6 +61,7 @@ __all__ = [
     "DatasetInfo",
     "DatasetSpec",
     "DatasetSpecError",
+    "DownloadCancelled",
     "ImportCancelled",
     "Progress",
     "RawData",
@@ -58,16 +71,21 @@ __all__ = [
     "check_precision",
     "dataset_info",
     "detect_task",
+    "download",
     "generate",
+    "is_downloaded",
     "list_datasets",
     "load_builtin",
     "load_csv",
     "load_dataset",
+    "load_downloaded",
     "make_synthetic",
+    "not_downloaded_message",
     "precision_error",
     "precision_problem",
     "read_csv_dataset",
     "read_csv_table",
+    "read_idx",
     "read_raw",
     "train_val_split",
 ]

@@ -59,7 +59,8 @@ class Dataset:
     feature_mean, feature_std : ndarray, shape (n_features,), float64
         The standardisation fitted on the training part (0 and 1 when not scaled).
     image_shape : tuple of int, optional
-        ``(height, width)`` when every input row is an image (``(8, 8)`` for digits).
+        ``(channels, height, width)`` when every input row is an image, its values in
+        channel-first order (``(1, 8, 8)`` for digits, ``(1, 28, 28)`` for MNIST).
     description : str
         One line saying what the data is.
     notes : tuple of str
@@ -90,7 +91,7 @@ class Dataset:
     feature_mean: np.ndarray
     feature_std: np.ndarray
     derived_features: tuple[str, ...] = ()
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int, int] | None = None
     description: str = ""
     notes: tuple[str, ...] = ()
     task_detected: bool = False
@@ -165,7 +166,7 @@ def build_dataset(
     seed: int = 0,
     derived_features: Sequence[str] = (),
     standardize_inputs: bool = True,
-    image_shape: tuple[int, int] | None = None,
+    image_shape: tuple[int, int, int] | None = None,
     description: str = "",
     notes: Sequence[str] = (),
     task_detected: bool = False,
@@ -215,6 +216,10 @@ def build_dataset(
             f"{name}: inputs must have shape (n, {len(raw_feature_names)}), got {x_raw.shape}"
         )
     n = x_raw.shape[0]
+    if image_shape is not None and (len(image_shape) != 3 or
+                                    int(np.prod(image_shape)) != x_raw.shape[1]):
+        raise DatasetError(f"{name}: image shape {image_shape} (channels, height, width) "
+                           f"does not hold {x_raw.shape[1]} input values")
     if task == "classification":
         labels = np.asarray(y).astype(np.int64, copy=False)
         if labels.shape != (n,):

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from core.datasets.dataset import Task
+from core.datasets.downloaded import DOWNLOADED
 from core.datasets.shipped import SHIPPED
 from core.datasets.synthetic import SYNTHETIC
 from core.errors import DatasetError
@@ -27,8 +30,9 @@ class DatasetInfo:
     ----------
     name : str
         The name used in specs and on the command line.
-    kind : {"synthetic", "builtin"}
-        Generated on demand, or read from a shipped file.
+    kind : {"synthetic", "builtin", "download"}
+        Generated on demand, read from a shipped file, or downloaded on request
+        (MNIST, Fashion-MNIST; named in specs as ``builtin`` sets).
     task : {"classification", "regression"}
     description : str
         One line for a listing or tooltip.
@@ -39,17 +43,20 @@ class DatasetInfo:
     n_samples : int or None
         Fixed size of a shipped set; None when the user chooses it (synthetic).
     image_shape : tuple of int, optional
-        ``(height, width)`` when the inputs are images.
+        ``(channels, height, width)`` when the inputs are images.
+    class_names : tuple of str
+        The classes' names, when known without loading (image sets).
     """
 
     name: str
-    kind: Literal["synthetic", "builtin"]
+    kind: Literal["synthetic", "builtin", "download"]
     task: Task
     description: str
     n_features: int
     n_outputs: int
     n_samples: int | None = None
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int, int] | None = None
+    class_names: tuple[str, ...] = ()
 
 
 def _build_table() -> dict[str, DatasetInfo]:
@@ -74,10 +81,23 @@ def _build_table() -> dict[str, DatasetInfo]:
             n_samples=shipped.n_samples,
             image_shape=shipped.image_shape,
         )
+    for name, downloaded in DOWNLOADED.items():
+        table[name] = DatasetInfo(
+            name=name,
+            kind="download",
+            task="classification",
+            description=downloaded.description,
+            n_features=int(np.prod(downloaded.image_shape)),
+            n_outputs=len(downloaded.class_names),
+            n_samples=downloaded.n_train + downloaded.n_test,
+            image_shape=downloaded.image_shape,
+            class_names=downloaded.class_names,
+        )
     return table
 
 
-#: Every built-in dataset by name: synthetic sets first, then shipped ones.
+#: Every built-in dataset by name: synthetic sets first, then shipped ones, then the
+#: downloadable ones.
 DATASETS: dict[str, DatasetInfo] = _build_table()
 
 
@@ -86,10 +106,11 @@ def list_datasets(kind: str | None = None) -> list[DatasetInfo]:
 
     Parameters
     ----------
-    kind : {"synthetic", "builtin"}, optional
+    kind : {"synthetic", "builtin", "download"}, optional
     """
-    if kind not in (None, "synthetic", "builtin"):
-        raise DatasetError(f"kind must be 'synthetic' or 'builtin', got {kind!r}")
+    if kind not in (None, "synthetic", "builtin", "download"):
+        raise DatasetError(f"kind must be 'synthetic', 'builtin' or 'download', "
+                           f"got {kind!r}")
     return [info for info in DATASETS.values() if kind is None or info.kind == kind]
 
 

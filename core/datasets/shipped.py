@@ -126,7 +126,7 @@ class ShippedSet:
     n_samples: int
     n_features: int
     n_outputs: int
-    image_shape: tuple[int, int] | None = None
+    image_shape: tuple[int, int, int] | None = None
 
 
 #: Every shipped dataset by name; the registry and the spec validation read this table.
@@ -138,7 +138,7 @@ SHIPPED: dict[str, ShippedSet] = {
         n_samples=1797,
         n_features=64,
         n_outputs=10,
-        image_shape=(8, 8),
+        image_shape=(1, 8, 8),
     ),
     "iris": ShippedSet(
         task="classification",

@@ -1,7 +1,8 @@
 """The dataset choice as plain data, for design and project files.
 
 A :class:`DatasetSpec` says which data to train on: a ``synthetic`` set (name, samples,
-noise, seed, validation share, derived features), a ``builtin`` shipped set (name, seed,
+noise, seed, validation share, derived features), a ``builtin`` set, shipped or
+downloaded on request (name, seed,
 validation share) or a ``csv`` file (path, target, task, seed, validation share). It
 round-trips through JSON-ready dicts; validation collects every problem with its path
 (``dataset.noise: must be between 0 and 1, got 3``) and raises them together as a
@@ -18,6 +19,7 @@ from typing import Any, TypeGuard
 from core.datasets.csv_import import CSV_TASKS, load_csv
 from core.datasets.csv_table import Progress
 from core.datasets.dataset import Dataset
+from core.datasets.downloaded import DOWNLOADED, load_downloaded
 from core.datasets.features import check_derived
 from core.datasets.shipped import SHIPPED, load_builtin
 from core.datasets.split import MAX_VAL_FRACTION
@@ -110,7 +112,7 @@ _FIELD_CHECKS: dict[str, Callable[[Any, str], str | None]] = {
     "name": lambda value, kind: (
         _check_name(value, SYNTHETIC, "synthetic")
         if kind == "synthetic"
-        else _check_name(value, SHIPPED, "built-in")
+        else _check_name(value, {**SHIPPED, **DOWNLOADED}, "built-in")
     ),
     "samples": lambda value, kind: _check_range(value, MIN_SAMPLES, MAX_SAMPLES, True),
     "noise": lambda value, kind: _check_range(value, 0.0, 1.0, False),
@@ -142,7 +144,8 @@ class DatasetSpec:
     ----------
     kind : {"synthetic", "builtin", "csv"}
     name : str
-        Synthetic set or shipped set name (synthetic and builtin kinds).
+        Synthetic set or shipped set name (synthetic and builtin kinds); the downloaded
+        sets (``mnist``, ``fashion_mnist``) are builtin too, with their standard split.
     samples : int
         Number of generated points, in [10, 100000] (synthetic).
     noise : float
@@ -197,7 +200,8 @@ class DatasetSpec:
 
     @classmethod
     def builtin(cls, name: str, seed: int = 0, val_fraction: float = 0.2) -> DatasetSpec:
-        """Spec of a shipped set (``digits``, ``iris``, ``diabetes``)."""
+        """Spec of a shipped set (``digits``, ``iris``, ``diabetes``) or a downloaded one
+        (``mnist``, ``fashion_mnist``: their standard split; seed and share unused)."""
         return cls(kind="builtin", name=name, seed=seed, val_fraction=val_fraction)
 
     @classmethod
@@ -306,6 +310,8 @@ def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None,
         return make_synthetic(
             spec.name, spec.samples, spec.noise, spec.seed, spec.val_fraction, spec.features
         )
+    if spec.kind == "builtin" and spec.name in DOWNLOADED:
+        return load_downloaded(spec.name)  # its standard split: seed and share unused
     if spec.kind == "builtin":
         return load_builtin(spec.name, spec.val_fraction, spec.seed)
     path = Path(spec.path)

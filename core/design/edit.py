@@ -149,7 +149,4 @@ def fit_to_data(net: NetworkSpec, n_features: int,
                 image_shape: tuple[int, ...] | None) -> NetworkSpec:
     """``net`` taking a dataset's input: ``n_features`` values per row, and the images'
     ``(C, H, W)`` when the data are images (None or empty: features)."""
-    shape = tuple(image_shape or ())
-    if len(shape) == 2:  # MERGE: remove once Dataset.image_shape is (C, H, W) (imagedata)
-        shape = (1, *shape)
-    return dataclasses.replace(net, inputs=n_features, input_shape=shape)
+    return dataclasses.replace(net, inputs=n_features, input_shape=tuple(image_shape or ()))

@@ -1,7 +1,8 @@
 """What the dataset panel runs off the GUI thread for a CSV file.
 
 ``import_job`` reads the preview rows and then the whole file (following an
-``ImportProgress`` that can cancel it); ``read_preview_table`` only the first rows.
+``ImportProgress`` that can cancel it); ``read_preview_table`` only the first rows;
+``target_index`` finds the target column in them.
 Both return messages rather than raising, so they can run on a worker thread.
 """
 
@@ -37,6 +38,17 @@ def import_job(spec: DatasetSpec, base_dir: str | None, need_table: bool,
             return None, table_error, None, table_error, frozenset()
     dataset, error, cells = load_quietly(spec, base_dir, progress)
     return table, table_error, dataset, error, cells
+
+
+def target_index(spec: DatasetSpec, table: CsvTable) -> int | None:
+    """The column of ``table`` that ``spec``'s target names (None: not in the table)."""
+    n = len(table.header)
+    target = spec.target
+    if target is None:
+        return n - 1
+    if isinstance(target, int):
+        return target % n if -n <= target < n else None
+    return table.header.index(target) if target in table.header else None
 
 
 def file_stamp(path: Path) -> tuple:

@@ -23,6 +23,7 @@ from core.datasets import (
     CSV_TASKS,
     DATASETS,
     DERIVED_FEATURES,
+    DOWNLOADED,
     MAX_SAMPLES,
     MAX_VAL_FRACTION,
     MIN_SAMPLES,
@@ -31,7 +32,8 @@ from core.datasets import (
 from core.words import plural
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
-_GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"))
+_GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"),
+           ("download", "Downloaded on request"))
 _TASK_TIPS = {
     "auto": "Decide from the target column: text or few distinct whole numbers mean "
             "classification, anything else regression.",
@@ -65,7 +67,8 @@ def dataset_chooser() -> QComboBox:
     combo = QComboBox()
     combo.setPlaceholderText("Choose a dataset…")
     combo.setToolTip("The data the network learns from. Synthetic sets are generated 2-D "
-                     "point clouds; shipped sets are small real datasets; or import your "
+                     "point clouds; shipped sets are small real datasets; MNIST and "
+                     "Fashion-MNIST are downloaded when first chosen; or import your "
                      "own CSV file.")
     model = QStandardItemModel(combo)
     for kind, title in _GROUPS:
@@ -80,8 +83,11 @@ def dataset_chooser() -> QComboBox:
                 continue
             item = QStandardItem(info.name)
             item.setData(info.name, Qt.ItemDataRole.UserRole)
-            item.setToolTip(f"{info.description} ({info.task}, "
-                            f"{plural(info.n_features, 'input')})")
+            tip = f"{info.description} ({info.task}, {plural(info.n_features, 'input')})"
+            if info.kind == "download":
+                tip += (f". Choosing it downloads {DOWNLOADED[info.name].download_bytes / 1e6:.0f}"
+                        " MB once (progress shown, can be cancelled); it is kept for next time.")
+            item.setToolTip(tip)
             model.appendRow(item)
     csv_item = QStandardItem("CSV file…")
     csv_item.setData(CSV_ENTRY, Qt.ItemDataRole.UserRole)
@@ -156,6 +162,8 @@ def dataset_summary(dataset: Dataset) -> str:
     inputs = plural(dataset.n_features, "input")
     if n_derived:
         inputs += f" ({n_raw} + {n_derived} derived)"
+    if dataset.image_shape is not None:
+        inputs += " ({} images)".format("×".join(map(str, dataset.image_shape)))
     if dataset.task == "classification":
         outputs = plural(dataset.n_classes, "class")
     else:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from core import StudioError
 from core.datasets import (
     DATASETS,
+    DOWNLOADED,
     CsvTable,
     Dataset,
     DatasetSpec,
@@ -49,7 +50,7 @@ from core.datasets import (
 from core.datasets.features import check_derived
 from core.design.edit import fit_to_data
 from gui.colors import ERROR
-from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table
+from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table, target_index
 from gui.editor.dataset_controls import (
     CSV_ENTRY,
     dataset_chooser,
@@ -63,6 +64,7 @@ from gui.editor.dataset_controls import (
     task_chooser,
 )
 from gui.editor.dataset_preview import DatasetPreview
+from gui.editor.download_dialog import DownloadFlow
 from gui.editor.import_progress_bar import ImportProgressBar
 from gui.plain_text import plain, verbatim
 from gui.project.dataset_state import (
@@ -113,6 +115,8 @@ class DatasetPanel(QWidget):
         self._tables: dict[tuple, tuple[CsvTable | None, str]] = {}
         self._import_call = BackgroundCall(self)
         self._table_call = BackgroundCall(self)
+        self.downloads = DownloadFlow(self, self._on_download_failed, self._refresh,
+                                      retry=lambda: self._apply_design_choice())
         self._build()
         document.designChanged.connect(self._on_design_changed)
         dataset_state.changed.connect(self._on_state_changed)
@@ -205,6 +209,7 @@ class DatasetPanel(QWidget):
         layout.addWidget(self.description)
         layout.addLayout(self.form)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.downloads.button)
         layout.addWidget(self.import_progress)
         layout.addWidget(self.summary_label)
         layout.addWidget(self.preview, 1)
@@ -238,6 +243,11 @@ class DatasetPanel(QWidget):
         """Load ``spec`` and, if it loads, make it the design's dataset (one undo step)."""
         if spec.kind != "csv":
             self._import_call.cancel()
+            if spec.name in DOWNLOADED and self._state.cache.get(spec, None) is None:
+                # Downloaded (if need be) and loaded off the GUI thread, then committed.
+                self.downloads.start(spec, lambda data: self._on_downloaded(
+                    spec, data, text, merge_key))
+                return
             dataset, error, cells = load_now(self._state.cache, spec, None)
             if dataset is not None:
                 self._pending = None
@@ -257,6 +267,23 @@ class DatasetPanel(QWidget):
             done=lambda result: self._on_import_done(spec, base_dir, text, merge_key,
                                                      progress, *result))
         self._refresh()
+
+    def _on_downloaded(self, spec: DatasetSpec, dataset: Dataset, text: str,
+                       merge_key: str | None) -> None:
+        self._state.cache.put(spec, None, dataset)
+        self._pending = None
+        if spec.to_dict() == self._doc.design.dataset:
+            self._state.reload()  # the design already named it (it was not downloaded)
+        else:
+            self._commit(spec, dataset, text, merge_key)
+
+    def _on_download_failed(self, message: str) -> None:
+        self._refresh()
+        self._set_error(message)
+
+    def _apply_design_choice(self) -> None:
+        if (spec := self._design_spec()) is not None:
+            self._apply(spec, f"Choose dataset {spec.name}")
 
     def cancel_import(self) -> None:
         """Stop reading the CSV file being imported; the design keeps its dataset."""
@@ -325,6 +352,8 @@ class DatasetPanel(QWidget):
                 spec = DatasetSpec.synthetic(name, base.samples, base.noise, seed, val, features)
             else:
                 spec = DatasetSpec.synthetic(name, seed=seed, val_fraction=val)
+        elif info.kind == "download":  # its standard split: no seed or share to keep
+            spec = DatasetSpec.builtin(name)
         else:
             spec = DatasetSpec.builtin(name, seed, val)
         self._apply(spec, f"Choose dataset {name}")
@@ -469,6 +498,8 @@ class DatasetPanel(QWidget):
             self.form.setRowVisible(self._rows[row], kind == "csv")
         for row in ("samples", "noise", "features"):
             self.form.setRowVisible(self._rows[row], kind != "csv" and kind != "builtin")
+        for row in ("val", "seed"):  # a downloaded set keeps its standard split
+            self.form.setRowVisible(self._rows[row], spec is None or spec.name not in DOWNLOADED)
         for widget in self._rows.values():
             widget.setEnabled(spec is not None)
         defaults = spec if spec is not None else DatasetSpec()
@@ -497,19 +528,9 @@ class DatasetPanel(QWidget):
             table = cached[0] if cached else None
             if table is not None:
                 self.target_combo.addItems(list(table.header))
-                index = self._target_index(spec, table)
+                index = target_index(spec, table)
                 self.target_combo.setCurrentIndex(index if index is not None else -1)
             self.target_combo.setEnabled(table is not None)
-
-    @staticmethod
-    def _target_index(spec: DatasetSpec, table: CsvTable) -> int | None:
-        n = len(table.header)
-        target = spec.target
-        if target is None:
-            return n - 1
-        if isinstance(target, int):
-            return target % n if -n <= target < n else None
-        return table.header.index(target) if target in table.header else None
 
     def _show_status(self, spec: DatasetSpec | None) -> None:
         pending, state = self._pending, self._state
@@ -531,7 +552,7 @@ class DatasetPanel(QWidget):
             else:
                 self._set_error(state.precision_error(), state.precision_cells())
             if state.loading and spec is not None:
-                self.summary_label.setText(f"Loading {html.escape(Path(spec.path).name)}…")
+                self.summary_label.setText(f"Loading {html.escape(self._choice_text())}…")
             elif state.dataset is not None:
                 cancelled = (f"<b>Import of {html.escape(self._cancelled_name)} cancelled.</b> "
                              "The design keeps its dataset.<br>" if self._cancelled_name else "")
@@ -540,6 +561,8 @@ class DatasetPanel(QWidget):
                 self.summary_label.setText("")
             else:
                 self.summary_label.setText("No data loaded.")
+        self.downloads.show_button(spec, pending is None and state.dataset is None
+                                   and bool(state.error))
         self._show_preview(spec)
 
     def _choice_text(self) -> str:
@@ -570,7 +593,7 @@ class DatasetPanel(QWidget):
                 if not self.error_label.text():
                     self._set_error(error)
                 return
-            self.preview.show_table(table, self._target_index(spec, table),
+            self.preview.show_table(table, target_index(spec, table),
                                     self._error_cells)
             return
         dataset = self._state.dataset if self._pending is None else None

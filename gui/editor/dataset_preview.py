@@ -340,8 +340,11 @@ class ImageGridPreview(QWidget):
             painter.setPen(QPen(QColor("#BBBBBB")))
             painter.drawRect(target)
             painter.setPen(QPen(QColor(_TEXT)))
+            # Long class names ("Ankle boot") are elided to their cell, never overlap.
+            shown = painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight,
+                                                     int(cell_w) - 2)
             painter.drawText(QRectF(c * cell_w, y0 + side + 1, cell_w, metrics_h + 2),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, label)
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, shown)
         painter.end()
 
 

@@ -24,7 +24,7 @@ def test_digits_size_classes_and_pixel_range() -> None:
     assert np.bincount(raw.y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
     assert raw.class_names == tuple("0123456789")
     ds = load_builtin("digits", val_fraction=0.2)
-    assert ds.image_shape == (8, 8) and ds.n_classes == 10 and ds.n_features == 64
+    assert ds.image_shape == (1, 8, 8) and ds.n_classes == 10 and ds.n_features == 64
     assert ds.n_train + ds.n_val == 1797
     assert ds.x_train_raw.min() == 0 and ds.x_train_raw.max() == 16
 

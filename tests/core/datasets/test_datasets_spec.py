@@ -103,9 +103,10 @@ def test_bad_synthetic_spec_reports_every_problem() -> None:
 
 
 def test_bad_builtin_and_csv_specs() -> None:
-    assert problems_of({"kind": "builtin", "name": "mnist", "seed": True, "noise": 0.1}) == [
+    assert problems_of({"kind": "builtin", "name": "cifar", "seed": True, "noise": 0.1}) == [
         "dataset.noise: unknown key for a builtin dataset (known: kind, name, seed, val_fraction)",
-        "dataset.name: unknown built-in dataset 'mnist' (known: digits, iris, diabetes)",
+        "dataset.name: unknown built-in dataset 'cifar' (known: digits, iris, diabetes, "
+        "mnist, fashion_mnist)",
         "dataset.seed: must be a non-negative integer, got True",
     ]
     assert problems_of({"kind": "csv", "target": 1.5, "task": "guess", "val_fraction": 0.95}) == [
@@ -174,8 +175,12 @@ def test_registry_lists_every_dataset_with_true_sizes() -> None:
         "digits",
         "iris",
         "diabetes",
+        "mnist",
+        "fashion_mnist",
     ]
     for info in list_datasets():
+        if info.kind == "download":  # not here; tests/core/datasets/test_downloads.py
+            continue
         assert info.description and "\n" not in info.description
         spec = (
             DatasetSpec.synthetic(info.name, samples=40)
@@ -192,7 +197,8 @@ def test_registry_lists_every_dataset_with_true_sizes() -> None:
         if info.n_samples is not None:
             assert ds.n_train + ds.n_val == info.n_samples
     assert [i.name for i in list_datasets("builtin")] == ["digits", "iris", "diabetes"]
-    assert dataset_info("digits").image_shape == (8, 8)
+    assert [i.name for i in list_datasets("download")] == ["mnist", "fashion_mnist"]
+    assert dataset_info("digits").image_shape == (1, 8, 8)
     with pytest.raises(DatasetError, match="unknown dataset 'cifar'"):
         dataset_info("cifar")
     with pytest.raises(DatasetError, match="kind must be"):
