@@ -19,20 +19,41 @@ EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """A sample's shape as ``check`` prints it: ``(32, 6, 6)`` for an image (channels,
+    height, width), the count ``64`` for features, ``?`` when unknown."""
+    if not shape:
+        return "?"
+    return str(shape[0]) if len(shape) == 1 else "(" + ", ".join(map(str, shape)) + ")"
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from core.design.check import check, layer_rows
 
     design = load_design(args.design)
     net = design.network
-    print(f"{printable(Path(args.design).name)}: {net.inputs} inputs -> {net.outputs} "
-          f"outputs, {net.parameter_count():,} parameters")
-    for row in layer_rows(design):
-        print(f"  {layer_location(row.path)}  {row.summary:<28} {row.inputs:>6} -> "
-              f"{row.outputs:<6} {row.parameters:>10,} params")
+    rows = layer_rows(design)
+    try:
+        outputs = f"{net.outputs} outputs, {net.parameter_count():,} parameters"
+    except (TypeError, ValueError):  # a layer cannot take its input: see the problems
+        outputs = "outputs unknown (see the problems below)"
+    source = (f"{net.inputs} inputs as images {_shape_text(net.in_shape)}"
+              if len(net.in_shape) == 3 else f"{net.inputs} inputs")
+    print(f"{printable(Path(args.design).name)}: {source} -> {outputs}")
+    width = max((len(layer_location(row.path)) for row in rows), default=0)
+    for row in rows:
+        print(f"  {layer_location(row.path):<{width}}  {row.summary:<28} "
+              f"{_shape_text(row.in_shape):>14} -> {_shape_text(row.out_shape):<14} "
+              f"{row.parameters:>10,} params")
     # The window's network check, with the size caps; the dataset is checked by train.
+    # A problem about a layer names it as the rows above do ("layers[4] (Dense 10)").
+    names = {row.path: row.summary for row in rows}
     problems = check(design, None, need_dataset=False)
     for p in problems:
-        print(f"problem: {printable(str(p))}", file=sys.stderr)
+        label = names.get(p.layer) if p.layer else None
+        where = f"{p.path} ({label})" if label else p.path
+        text = f"{where}: {p.message}" if where else p.message
+        print(f"problem: {printable(text)}", file=sys.stderr)
     return EXIT_BAD_INPUT if problems else EXIT_OK
 
 

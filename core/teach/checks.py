@@ -49,6 +49,8 @@ WATCH = {
     "batch_norm": "how many epochs each network needs to bring the training loss to 0.4",
     "residual": "the final training loss: chance is 0.69",
     "images": "the validation accuracy: the share of unseen digits named correctly",
+    "convolutions": "the validation accuracy of each network, and its number of weights "
+                    "(in the Design panel)",
     "epochs": "the steps per epoch, and the training loss after the same number of epochs",
     "forward_backward": "the training loss from the first epoch to the last",
 }
@@ -242,6 +244,23 @@ def _images(r: Runs) -> Verdict:
                     "below 0.95 in this run")
 
 
+def _percent(x: float) -> str:
+    return f"{100 * x:.1f} %" if math.isfinite(x) else "-"
+
+
+def _convolutions(r: Runs) -> Verdict:
+    dense, conv = r["dense"], r["conv"]
+    weights = {k: v.design.network.parameter_count() for k, v in r.items()}
+    da, ca = dense.final_val_metric, conv.final_val_metric
+    return _verdict(
+        weights["conv"] < weights["dense"] and math.isfinite(ca)
+        and (not math.isfinite(da) or ca > da),
+        f"Validation accuracy {_percent(ca)} for the conv net ({weights['conv']:,} "
+        f"weights) vs {_percent(da)} for the dense network ({weights['dense']:,})",
+        "fewer weights, yet more unseen digits named correctly",
+        "the conv net was not more accurate in these runs")
+
+
 def _epochs(r: Runs) -> Verdict:
     order = [k for k in ("batch 10", "batch 25", "batch 320") if k in r]
     spe = {k: _steps_per_epoch(r[k]) for k in order}
@@ -277,6 +296,7 @@ _CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Runs], Verdict]]] = {
     "batch_norm": (("plain", "batch norm"), _batch_norm),
     "residual": (("plain", "residual"), _residual),
     "images": (("digits MLP",), _images),
+    "convolutions": (("dense", "conv"), _convolutions),
     "epochs": (("batch 10", "batch 320"), _epochs),
     "forward_backward": (("2-3-1",), _forward_backward),
 }

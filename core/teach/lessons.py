@@ -24,10 +24,13 @@ from core.datasets import DatasetSpec, load_dataset
 from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
+    Conv2DSpec,
     DenseSpec,
     Design,
     DropoutSpec,
+    FlattenSpec,
     LayerSpec,
+    MaxPool2DSpec,
     NetworkSpec,
     ResidualSpec,
     TrainConfig,
@@ -35,7 +38,7 @@ from core.design.spec import (
 from core.records.record import RunRecord
 from core.records.recorder import RunRecorder
 from core.records.snapshots import EpochSnapshot, RunEnd, Snapshot, StepSnapshot
-from core.teach.lesson_table import DATASETS, LESSON_ROWS, Net, Variant
+from core.teach.lesson_table import DATASETS, LESSON_ROWS, SHIPPED, Net, Variant
 from core.training.session import run_session
 from core.training.trainer import Trainer
 
@@ -232,6 +235,13 @@ def _network(net: Net) -> NetworkSpec:
             if net.dropout:
                 layers.append(DropoutSpec(rate=net.dropout))
         layers.append(DenseSpec(units=net.outputs, init=net.init, gain=net.gain))
+    elif net.kind == "conv":
+        for filters in net.widths:
+            layers += [Conv2DSpec(filters=filters, kernel=net.kernel, padding=net.padding,
+                                  init=net.init, gain=net.gain),
+                       ActivationSpec(net.activation),
+                       MaxPool2DSpec(size=net.pool, stride=net.pool)]
+        layers += [FlattenSpec(), DenseSpec(units=net.outputs, init=net.init, gain=net.gain)]
     else:
         width = net.widths[0]
         layers += [DenseSpec(units=width, init=net.init), ActivationSpec(net.activation)]
@@ -244,7 +254,8 @@ def _network(net: Net) -> NetworkSpec:
         layers.append(DenseSpec(units=net.outputs, init=net.init))
     if net.final:
         layers.append(ActivationSpec(net.final))
-    return NetworkSpec(inputs=net.inputs, layers=tuple(layers))
+    return NetworkSpec(inputs=net.inputs, layers=tuple(layers),
+                       input_shape=net.image or ())
 
 
 def _variant(row: Variant) -> LessonVariant:
@@ -255,7 +266,8 @@ def _variant(row: Variant) -> LessonVariant:
         design = load_design(resource_path("examples", row.example))
     else:
         assert row.network is not None, row.name
-        dataset = DatasetSpec.synthetic(*DATASETS[row.dataset])
+        dataset = (DatasetSpec.builtin(*SHIPPED[row.dataset]) if row.dataset in SHIPPED
+                   else DatasetSpec.synthetic(*DATASETS[row.dataset]))
         design = Design(_network(row.network), TrainConfig(**row.training),
                         dataset.to_dict(), row.title)
     return LessonVariant(row.name, design, row.note)

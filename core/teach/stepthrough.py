@@ -7,6 +7,10 @@ explanation with the formulas filled in with the first sample's numbers, and whi
 neurons and connections of a small column diagram the stage is about. Because the
 layers themselves do the arithmetic, the numbers shown are the numbers training uses.
 
+It follows networks on features only (Dense, activations, dropout, batch norm,
+residual blocks): :func:`image_layers` names the layers of a design that work on images
+(Conv2D, pooling, Flatten), for which ``walk_step`` refuses with a plain ``ValueError``.
+
 Diagram columns: column 0 holds the input features, each top-level Dense layer (or
 residual block) adds a column of its units; element-wise layers (activations, dropout,
 batch norm) act on the column before them. Connection set ``k`` joins column ``k - 1``
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from core.design.spec import Design
+from core.design.spec import Design, LayerSpec, NetworkSpec, ResidualSpec
 from core.engine.activations import ELU_ALPHA, LEAKY_SLOPE
 from core.engine.layers import Activation, Dense
 from core.engine.losses import LossInfo, get_loss
@@ -96,6 +100,29 @@ def _limit(lines: list[str]) -> list[str]:
     if len(lines) <= MAX_LINES:
         return lines
     return lines[:MAX_LINES] + [f"… {len(lines) - MAX_LINES} more"]
+
+
+def image_layers(spec: NetworkSpec) -> list[str]:
+    """The labels of the layers of ``spec`` (residual blocks' too) that only take images,
+    each once in network order (``["Conv2D", "MaxPool", "Flatten"]``); empty for a
+    network on features, which the step-through can follow."""
+    found: list[str] = []
+
+    def walk(layers: Sequence[LayerSpec]) -> None:
+        for layer in layers:
+            if isinstance(layer, ResidualSpec):
+                walk(layer.layers)
+            elif layer.needs_image and layer.label not in found:
+                found.append(layer.label)
+
+    walk(spec.layers)
+    return found
+
+
+def _image_runtime_layers(network: Network) -> list[str]:
+    """Labels of ``network``'s runtime layers that work on (batch, C, H, W) arrays."""
+    return list(dict.fromkeys(layer.label for layer in network.all_layers()
+                              if len(getattr(layer, "in_shape", ())) == 3))
 
 
 def column_of_layers(network: Network) -> list[int]:
@@ -308,6 +335,10 @@ def walk_step(network: Network, X: np.ndarray, Y: np.ndarray, loss_name: str,
     with the final activation (cross-entropy) starts the backward pass at that
     activation's input, as training does.
     """
+    images = _image_runtime_layers(network)
+    if images:
+        raise ValueError("the step-through follows networks on features (Dense layers) "
+                         f"only; this one works on images ({', '.join(images)})")
     loss = get_loss(loss_name)
     X = np.ascontiguousarray(X, dtype=network.dtype)
     Y = np.ascontiguousarray(Y, dtype=network.dtype)

@@ -43,6 +43,7 @@ from core.teach.stepthrough import (
     column_of_layers,
     column_widths,
     first_batch,
+    image_layers,
     walk_step,
 )
 from core.words import plural
@@ -205,6 +206,12 @@ class StepThroughPanel(QWidget):
     @staticmethod
     def _too_large(design: Design) -> str:
         net = design.network
+        images = image_layers(net)
+        if images:
+            # Before any size arithmetic: image layers have no neurons to draw one by one.
+            return ("The step-through follows dense networks only, neuron by neuron; this "
+                    f"design works on images ({', '.join(images)}). The Network check lists "
+                    "its layers with their shapes.")
         n, param_layers, widest = net.inputs, 0, net.inputs
         try:
             for layer in net.layers:

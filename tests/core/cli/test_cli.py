@@ -113,6 +113,53 @@ def test_check_lists_the_same_rows_as_the_network_check(capsys, tmp_path):
         assert f"{row.inputs} -> {row.outputs}" in " ".join(line.split())
 
 
+def test_check_prints_each_image_layers_shape(capsys):
+    example = resource_path("examples", "conv_digits.json")
+    rc, out, err = run(capsys, "check", example)
+    assert rc == 0 and err == ""
+    design = load_design(example)
+    lines = out.splitlines()
+    assert lines[0] == (f"conv_digits.json: 64 inputs as images (1, 8, 8) -> 10 outputs, "
+                        f"{build_network(design.network).parameter_count:,} parameters")
+    # Per sample: (channels, height, width) for images, a count for features.
+    shape = r"(\([\d, ]+\)|\d+)"
+    shapes = [re.search(shape + " -> " + shape + r"\s+[\d,]+ params$", line).groups()
+              for line in lines[1:]]
+    assert shapes[0] == ("(1, 8, 8)", "(16, 8, 8)")  # Conv2D 16@3x3, same padding
+    assert shapes[3] == ("(16, 8, 8)", "(16, 4, 4)")  # MaxPool 2
+    assert ("(32, 4, 4)", "512") in shapes  # Flatten
+    assert shapes[-2:] == [("512", "10"), ("10", "10")]  # Dense 10, softmax
+    assert len(shapes) == len(design.network.layers)
+
+
+def test_check_names_the_layer_a_shape_problem_is_in(capsys, tmp_path):
+    d = json.loads(resource_path("examples", "conv_digits.json").read_text())
+    layers = d["network"]["layers"]
+    flatten = next(i for i, layer in enumerate(layers) if layer["kind"] == "flatten")
+    del layers[flatten]  # Dense 10 now gets the (32, 4, 4) maps
+    path = tmp_path / "no_flatten.json"
+    path.write_text(json.dumps(d))
+    rc, out, err = run(capsys, "check", path)
+    assert rc == 2
+    assert "outputs unknown" in out.splitlines()[0]
+    before = next(line for line in out.splitlines() if f"layers[{flatten - 1}] " in line)
+    assert "(32, 4, 4) -> (32, 4, 4)" in before  # the rows up to the problem have shapes
+    dense_row = next(line for line in out.splitlines() if "Dense 10" in line)
+    assert " ? -> ? " in " ".join(dense_row.split()) + " "
+    problem = next(line for line in err.splitlines() if line.startswith("problem:"))
+    assert problem.startswith(f"problem: network.layers[{flatten}] (Dense 10): ")
+    assert "Flatten" in problem
+    # A kernel larger than its input: the field and the layer are named.
+    d["network"]["layers"] = [{"kind": "conv2d", "filters": 4, "kernel": 9,
+                               "padding": "valid"},
+                              {"kind": "flatten"}, {"kind": "dense", "units": 10},
+                              {"kind": "activation", "function": "softmax"}]
+    path.write_text(json.dumps(d))
+    rc, _, err = run(capsys, "check", path)
+    assert rc == 2
+    assert "problem: network.layers[0].kernel (Conv2D 4@9×9): " in err
+
+
 def test_check_on_a_bad_design_names_the_field(capsys, tmp_path):
     d = json.loads(Path(XOR).read_text())
     d["network"]["layers"][2]["units"] = -3

@@ -194,8 +194,8 @@ def test_huge_design_check_and_train_on_the_command_line(tmp_path, capsys):
     assert main.main(["check", str(path)]) == 2
     out, err = capsys.readouterr()
     assert "layers[2]  Dense 100000" in out  # the shapes are still printed
-    assert "problem: network.layers[1]: the network has 20,000,600,001 parameters, more " \
-           "than the cap of 50,000,000" in err
+    assert "problem: network.layers[1] (Dense 100000): the network has 20,000,600,001 " \
+           "parameters, more than the cap of 50,000,000" in err
     assert main.main(["train", str(path), "--out", str(tmp_path / "out")]) == 2
     out, err = capsys.readouterr()
     assert err.startswith("error: network.layers[1]: the network has 20,000,600,001 "

@@ -75,3 +75,19 @@ def test_a_run_counts_for_the_variant_whose_design_it_trained(overfitting):
     found = variant_runs(lesson, [plain, overfitting["dropout"], again, changed,
                                   unfinished])
     assert found == {"large network": again, "dropout": overfitting["dropout"]}
+
+
+def test_the_convolutions_check_names_accuracies_and_weights():
+    runs = {v.name: run_variant(v, epochs=2).record
+            for v in LESSONS["convolutions"].variants}
+    dense, conv = runs["dense"], runs["conv"]
+    verdict = check_lesson("convolutions", runs)
+    assert verdict.text.startswith(
+        f"Validation accuracy {100 * conv.final_val_metric:.1f} % for the conv net (3,210 "
+        f"weights) vs {100 * dense.final_val_metric:.1f} % for the dense network (4,810)")
+    assert verdict.shown is (conv.final_val_metric > dense.final_val_metric)
+    # The dense run in the conv net's place: no fewer weights, no better: not shown.
+    same = check_lesson("convolutions", dict(runs, conv=dense))
+    assert same.shown is False and same.text.endswith(
+        ": the conv net was not more accurate in these runs")
+    assert check_lesson("convolutions", {"dense": dense}).shown is None

@@ -229,3 +229,32 @@ def test_first_batch_is_the_trainers_first_step():
     assert len(walked) == len(trained) == 2
     for a, b in zip(walked, trained, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def tiny_image_spec() -> NetworkSpec:
+    """Small enough by the size rules (4 pixels, 2 layers with weights), but on images."""
+    from core.design.spec import Conv2DSpec, FlattenSpec
+
+    return NetworkSpec(inputs=4, input_shape=(1, 2, 2), layers=(
+        Conv2DSpec(filters=1, kernel=1), FlattenSpec(), DenseSpec(units=1),
+        ActivationSpec(function="sigmoid")))
+
+
+def test_image_layers_are_named_for_a_design_the_step_through_cannot_follow():
+    from core.design.spec import MaxPool2DSpec, ResidualSpec
+    from core.teach.stepthrough import image_layers
+
+    assert image_layers(spec()) == []
+    assert image_layers(tiny_image_spec()) == ["Conv2D", "Flatten"]
+    nested = NetworkSpec(inputs=64, input_shape=(1, 8, 8), layers=(
+        ResidualSpec(layers=(MaxPool2DSpec(size=1, stride=1),)),
+        *tiny_image_spec().layers))
+    assert image_layers(nested) == ["MaxPool", "Conv2D", "Flatten"]
+
+
+def test_walk_step_refuses_an_image_network_in_words():
+    net = build_network(tiny_image_spec(), seed=3, dtype=F64)
+    X, Y = batch()
+    with pytest.raises(ValueError, match=r"features \(Dense layers\) only; this one "
+                                         r"works on images \(Conv2D, Flatten\)"):
+        walk_step(net, np.hstack([X, X]), Y, "mse", 0.5)

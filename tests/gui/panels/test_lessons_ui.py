@@ -39,7 +39,7 @@ def window(shown_window):
 
 def test_lessons_menu_lists_every_lesson(window):
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Lessons")
-    assert len(menu.actions()) == len(LESSONS) == 10
+    assert len(menu.actions()) == len(LESSONS) == 11
     assert window.lessons.list.count() == len(LESSONS)
 
 
@@ -156,7 +156,7 @@ def test_run_all_variants_trains_each_and_selects_their_runs(qtbot, window, monk
         window.lessons.run_all.click()
         assert window.lessons.run_all.text() == "Cancel run all"
     assert done.args[1] == "done"
-    names = [f"Lesson 9: {v.name}" for v in LESSONS["epochs"].variants]
+    names = [f"Lesson 10: {v.name}" for v in LESSONS["epochs"].variants]
     assert [r.name for r in window.runs_panel.runs()] == names
     assert [r.name for r in window.runs_panel.selected_runs()] == names
     assert window.runs_panel.compare.curve_count("loss") == 3

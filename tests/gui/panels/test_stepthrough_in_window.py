@@ -48,3 +48,14 @@ def test_load_the_small_example_from_a_large_design(qtbot, shown_window, monkeyp
     assert window.document.design.network == lesson.variants[0].design.network
     qtbot.waitUntil(lambda: panel.message_text() == "" and bool(panel.stages), timeout=5000)
     assert panel.diagram.widths == [2, 3, 1]
+
+
+def test_a_conv_net_example_says_the_step_through_is_dense_only(qtbot, shown_window):
+    window = shown_window
+    window.open_example("conv_digits.json")
+    _show_stepthrough(qtbot, window)
+    panel = window.stepthrough
+    assert "dense networks only" in panel.message_text()
+    assert "Conv2D, BatchNorm" not in panel.message_text()  # only the image layers
+    assert "(Conv2D, MaxPool, Flatten)" in panel.message_text()
+    assert panel.small_button.isVisible()

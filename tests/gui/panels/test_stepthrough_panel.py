@@ -107,6 +107,31 @@ def test_too_large_design_shows_the_message(qtbot):
     assert panel.message_text() == "" and panel.counter.text() == "Stage 1 of 11"
 
 
+def test_an_image_design_is_named_dense_only_and_offers_the_small_example(qtbot):
+    from core import ActivationSpec
+    from core.design.spec import Conv2DSpec, FlattenSpec
+
+    panel = make_panel(qtbot)
+    design = StepThroughPanel.tiny_design()
+    # Small by every size rule (4 pixels, two layers with weights), but on images.
+    images = replace(design, network=replace(design.network, inputs=4, input_shape=(1, 2, 2),
+                                             layers=(Conv2DSpec(filters=1, kernel=1),
+                                                     FlattenSpec(), DenseSpec(units=1),
+                                                     ActivationSpec("sigmoid"))),
+                     dataset=None)
+    assert images.validate() == []
+    panel.set_design(images)
+    text = panel.message_text()
+    assert text.startswith("The step-through follows dense networks only, neuron by "
+                           "neuron; this design works on images (Conv2D, Flatten).")
+    assert "2-3-1" in text
+    assert panel.stages == [] and panel.small_button.isVisible()
+    with qtbot.waitSignal(panel.small_example_requested, timeout=1000):
+        panel.small_button.click()
+    panel.set_design(design)
+    assert panel.message_text() == "" and panel.counter.text() == "Stage 1 of 11"
+
+
 def test_formulas_render_as_rich_text(qtbot):
     panel = make_panel(qtbot)
     panel.set_design(StepThroughPanel.tiny_design())
