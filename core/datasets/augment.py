@@ -15,15 +15,16 @@ mirrors the image left to right, with probability one half per image.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from core.errors import Problem
+from core.errors import DatasetError, Problem
 
-__all__ = ["MAX_SHIFT", "Augmentation", "augment_batch", "augment_problems", "step_generator"]
+__all__ = ["MAX_SHIFT", "Augmentation", "augment_batch", "augment_problems",
+           "augmentation_for", "batch_augmenter", "step_generator"]
 
 #: Largest shift in pixels a dataset may ask for.
 MAX_SHIFT = 8
@@ -72,6 +73,28 @@ def augment_problems(value: object, where: str = "dataset.augment") -> list[Prob
     return problems
 
 
+def augmentation_for(choice: Mapping[str, Any] | None, image_shape: tuple[int, ...] | None
+                     ) -> tuple[Augmentation, tuple[int, int, int]] | None:
+    """The augmentation a design's dataset ``choice`` (its dict) asks for, with the
+    (C, H, W) it applies to, or None when it asks for none. ``image_shape`` is the
+    loaded dataset's ((H, W) is taken as one channel). Raises ``DatasetError`` for a bad
+    ``augment`` value or augmentation of data that is not images."""
+    value = choice.get("augment") if choice is not None else None
+    if value is None:
+        return None
+    problems = augment_problems(value)
+    if problems:
+        raise DatasetError("; ".join(str(p) for p in problems))
+    augmentation = Augmentation.from_dict(value)
+    if not augmentation.active:
+        return None
+    if image_shape is None or len(image_shape) not in (2, 3):
+        raise DatasetError("dataset.augment: shifts and flips apply to image data only; "
+                           "this dataset is not images")
+    c, h, w = image_shape if len(image_shape) == 3 else (1, *image_shape)
+    return augmentation, (int(c), int(h), int(w))
+
+
 def step_generator(seed: int, step: int) -> np.random.Generator:
     """The augmentation stream of step ``step`` (0-based) of a run with ``seed``."""
     return np.random.default_rng([seed, _AUGMENT_STREAM, step])
@@ -117,3 +140,20 @@ def augment_batch(x: np.ndarray, image_shape: tuple[int, int, int],
             images = images.copy()
         images[flips] = images[flips, :, :, ::-1]
     return np.ascontiguousarray(images).reshape(b, c * h * w)
+
+
+def batch_augmenter(choice: Mapping[str, Any] | None, image_shape: tuple[int, ...] | None,
+                    seed: int) -> Callable[[np.ndarray, int], np.ndarray] | None:
+    """What the trainer applies to the training batch of each step: ``augment(xb,
+    step)`` (shifted and flipped copies of ``xb``, shape (batch, C*H*W), drawn from
+    :func:`step_generator`), or None when the dataset ``choice`` asks for no
+    augmentation. Raises ``DatasetError`` as :func:`augmentation_for`."""
+    wanted = augmentation_for(choice, image_shape)
+    if wanted is None:
+        return None
+    augmentation, shape = wanted
+
+    def augment(xb: np.ndarray, step: int) -> np.ndarray:
+        return augment_batch(xb, shape, augmentation, step_generator(seed, step))
+
+    return augment
