@@ -312,8 +312,9 @@ def load_image_folder(
     name = scan.folder.name or str(scan.folder)
     if scan.others and not skip_non_images:
         count = plural(len(scan.others), "file")
-        raise NonImageFiles(f"{name}: {count} {'is' if len(scan.others) == 1 else 'are'} "
-                            f"not PNG or JPEG images: {_listing(list(scan.others))}",
+        what = ("is not a PNG or JPEG image" if len(scan.others) == 1 else
+                "are not PNG or JPEG images")
+        raise NonImageFiles(f"{name}: {count} {what}: {_listing(list(scan.others))}",
                             scan.others)
     _check_limits(scan)
     channels = 1 if grayscale else 3
