@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 import main
-from core.files.design_file import load_design
+from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig
+from core.design.image_specs import Conv2DSpec, FlattenSpec
+from core.files.design_file import load_design, save_design
 from core.resources import resource_path
 
 XOR = str(resource_path("examples", "xor.json"))  # two classes, one sigmoid output
@@ -73,3 +75,18 @@ def test_skip_non_images_trains(capsys, tmp_path: Path) -> None:
     rc, _, err = run(capsys, "train", XOR, "--images", tmp_path / "junk", "--skip-non-images",
                      "--epochs", "1", "--quiet", "--out", tmp_path / "run")
     assert rc == 0, err
+
+
+def test_a_conv_design_trains_on_an_image_folder(capsys, tmp_path: Path) -> None:
+    images = folder(tmp_path / "shapes", ((6, 5), (9, 7), (6, 5), (12, 12)))
+    net = NetworkSpec(1, (Conv2DSpec(2, 3), ActivationSpec("relu"), FlattenSpec(),
+                          DenseSpec(2), ActivationSpec("softmax")))
+    path = tmp_path / "conv.json"
+    save_design(Design(net, TrainConfig(loss="softmax_cross_entropy", batch_size=4)), path)
+    out = tmp_path / "run"
+    rc, stdout, err = run(capsys, "train", path, "--images", images, "--image-size", "6x6",
+                          "--epochs", "2", "--out", out)
+    assert rc == 0, err
+    assert "Finished 2 epochs" in stdout
+    trained = load_design(out / "design.json")
+    assert trained.network.input_shape == (3, 6, 6) and trained.network.inputs == 108

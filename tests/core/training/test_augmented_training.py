@@ -10,6 +10,7 @@ from PIL import Image
 
 from core import ActivationSpec, DenseSpec, Design, NetworkSpec, TrainConfig
 from core.datasets import DatasetSpec, load_dataset
+from core.design.image_specs import Conv2DSpec, FlattenSpec, MaxPool2DSpec
 from core.records.snapshots import EpochSnapshot, StepSnapshot
 from core.training.trainer import Trainer
 
@@ -101,3 +102,18 @@ def test_a_continued_run_takes_the_uninterrupted_runs_augmented_batches(bars: Pa
     state = first.state()
     tail, _ = run(Trainer(d, data, resume=state))
     assert head + tail == whole
+
+
+def test_a_conv_net_trains_on_an_augmented_image_folder(bars: Path) -> None:
+    d = design(bars, epochs=12)
+    net = NetworkSpec(64, (Conv2DSpec(4, 3), ActivationSpec("relu"), MaxPool2DSpec(2, 2),
+                           FlattenSpec(), DenseSpec(2), ActivationSpec("softmax")),
+                      input_shape=(1, 8, 8))
+    d = Design(net, d.training, d.dataset)
+    data = load_dataset(DatasetSpec.from_dict(d.dataset))
+    assert data.image_shape == (1, 8, 8)
+    a, epochs = run(Trainer(d, data))
+    b, _ = run(Trainer(d, data))
+    assert a == b
+    assert np.median(a[-8:]) < 0.5 * np.median(a[:8])
+    assert max(e.val_metric for e in epochs[-4:]) >= 0.9
