@@ -236,3 +236,18 @@ def test_the_spec_checks_image_options() -> None:
         DatasetSpec.from_dict({"kind": "builtin", "name": "iris", "augment": {"flip": True}})
     with pytest.raises(DatasetSpecError, match="does not apply to a csv dataset"):
         DatasetSpec(kind="csv", path="a.csv", grayscale=True)
+
+
+def test_the_training_process_loads_the_folder_again_and_notices_a_change(pets: Path) -> None:
+    import pickle  # noqa: S403 - checking that the description crosses processes
+
+    from core.datasets.source import DatasetSource
+
+    spec = DatasetSpec.images("pets", val_fraction=0.2)
+    loaded = load_dataset(spec, base_dir=pets.parent)
+    source = pickle.loads(pickle.dumps(DatasetSource.of(spec, pets.parent, loaded)))
+    again = source.load()
+    assert np.array_equal(again.x_train, loaded.x_train)
+    write_image(pets / "cats" / "new.png", value=90)
+    with pytest.raises(DatasetError, match="the image folder pets changed since"):
+        source.load()
