@@ -10,15 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from test_dataset_panel import make_panel  # the panel's own test helper (same folder)
 
 import core.datasets.image_folder as image_folder
 import gui.editor.dataset_panel as dataset_panel
 from core import Design, NetworkSpec
 from core.datasets import Augmentation, DatasetSpec, load_dataset
-from gui.editor.dataset_panel import DatasetPanel
 from gui.editor.image_folder_dialog import ImageFolderDialog
-from gui.project.dataset_state import DatasetState
-from gui.project.document import Document
 
 
 def make_folder(root: Path, classes: tuple[str, ...] = ("cats", "dogs"), count: int = 4,
@@ -141,15 +139,6 @@ def test_the_dialog_starts_from_the_designs_image_folder(qtbot, tmp_path):
 
 
 # ---------------------------------------------------------------- the dataset panel
-def make_panel(qtbot, design: Design, path: Path | None = None):
-    doc = Document()
-    doc.load(design, path)
-    state = DatasetState(doc)
-    panel = DatasetPanel(doc, state)
-    qtbot.addWidget(panel)
-    return doc, state, panel
-
-
 def test_choosing_an_image_folder_is_one_undoable_edit_with_augmentation_options(
         qtbot, tmp_path, monkeypatch):
     folder = make_folder(tmp_path / "pets")
