@@ -117,3 +117,25 @@ def test_a_conv_net_trains_on_an_augmented_image_folder(bars: Path) -> None:
     assert a == b
     assert np.median(a[-8:]) < 0.5 * np.median(a[:8])
     assert max(e.val_metric for e in epochs[-4:]) >= 0.9
+
+
+def test_the_training_process_takes_the_same_augmented_steps(bars: Path) -> None:
+    """The window's path: the child loads the folder from its description and trains
+    with augmentation; its losses are bit-identical to a run in this process."""
+    from core.datasets.source import DatasetSource
+    from core.training.process import TrainingProcess
+    from core.training.progress import merge_batches
+
+    d = design(bars, epochs=2)
+    spec = DatasetSpec.from_dict(d.dataset)
+    data = load_dataset(spec)
+    here, _ = run(Trainer(d, data))
+    process = TrainingProcess()
+    try:
+        progress = process.start_run(d, DatasetSource.of(spec, None, data))
+        assert progress.done.wait(60), "no 'done' from the training process"
+        batch = progress.take_batch()
+        assert progress.error == "" and batch is not None
+        assert merge_batches([batch]).losses.tolist() == here
+    finally:
+        process.close()
