@@ -145,9 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
                      "mnist and fashion_mnist are downloaded on first use); "
                      "default: the design's own dataset")
     src.add_argument("--csv", metavar="FILE", help="train on a CSV file (header row needed)")
+    src.add_argument("--images", metavar="FOLDER",
+                     help="train on a folder of PNG/JPEG images, one subfolder per class")
     p.add_argument("--target", metavar="COLUMN", help="the CSV's target column (default: last)")
     p.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
                    help="the CSV's task (default: detected)")
+    p.add_argument("--image-size", metavar="HxW",
+                   help="resize the --images to HEIGHTxWIDTH pixels, e.g. 28x28 (default: "
+                        "keep their size, which must then be the same for all)")
+    p.add_argument("--grayscale", action="store_true",
+                   help="read the --images as one gray channel instead of RGB")
+    p.add_argument("--skip-non-images", action="store_true",
+                   help="leave out files in the --images folder that are not images")
     p.add_argument("--epochs", type=int, metavar="N", help="override the design's epochs")
     p.add_argument("--seed", type=int, metavar="S", help="override the design's seed")
     p.add_argument("--out", metavar="DIR", help="output folder (default: runs/<design name>)")

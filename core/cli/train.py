@@ -26,7 +26,7 @@ from typing import TextIO
 
 from core.design.edit import fit_to_data
 from core.design.spec import Design
-from core.errors import DesignError, StudioError
+from core.errors import DatasetError, DesignError, StudioError
 from core.files.design_file import save_design
 from core.files.project import Project, save_project
 from core.files.safetensors import save_safetensors
@@ -49,6 +49,14 @@ def _dataset_spec(args: argparse.Namespace, design: Design):  # -> DatasetSpec
         return DatasetSpec.csv(str(Path(args.csv).absolute()), target=target, task=args.task)
     if args.target:
         raise DesignError("--target only applies with --csv")
+    if args.images:
+        return DatasetSpec.images(str(Path(args.images).absolute()),
+                                  _image_size(args.image_size), args.grayscale,
+                                  skip_non_images=args.skip_non_images)
+    for flag, given in (("--image-size", args.image_size), ("--grayscale", args.grayscale),
+                        ("--skip-non-images", args.skip_non_images)):
+        if given:
+            raise DesignError(f"{flag} only applies with --images")
     if args.dataset:
         info = DATASETS.get(args.dataset)
         if info is None:
@@ -58,8 +66,20 @@ def _dataset_spec(args: argparse.Namespace, design: Design):  # -> DatasetSpec
             return DatasetSpec.builtin(args.dataset)
         return DatasetSpec.synthetic(args.dataset)
     if design.dataset is None:
-        raise DesignError("the design names no dataset; give --dataset NAME or --csv FILE")
+        raise DesignError("the design names no dataset; give --dataset NAME, --csv FILE or "
+                          "--images FOLDER")
     return DatasetSpec.from_dict(design.dataset)
+
+
+def _image_size(text: str | None) -> tuple[int, int] | None:
+    """``--image-size HxW`` as (height, width); None when not given."""
+    if text is None:
+        return None
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise DesignError(f"--image-size must be HEIGHTxWIDTH in pixels, such as 28x28, "
+                          f"got {text!r}")
+    return int(parts[0]), int(parts[1])
 
 
 class _Progress:
@@ -131,7 +151,7 @@ def _load(args: argparse.Namespace) -> tuple[Design, Project | None]:
 def train_from_args(args: argparse.Namespace) -> int:
     """Run the ``train`` sub-command; returns the exit code."""
     from core.cli.fetch import fetch_if_needed
-    from core.datasets import DownloadCancelled, load_dataset
+    from core.datasets import DownloadCancelled, NonImageFiles, load_dataset
 
     design, project = _load(args)
     overrides = {}
@@ -141,7 +161,7 @@ def train_from_args(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     training = dataclasses.replace(design.training, **overrides)
     spec = _dataset_spec(args, design)
-    if spec.kind == "csv" and not Path(spec.path).is_absolute():
+    if spec.kind in ("csv", "images") and not Path(spec.path).is_absolute():
         # Relative to the design's folder; the design.json written to the output folder
         # must still find the file.
         spec = dataclasses.replace(spec, path=str(Path(args.design).parent.absolute() /
@@ -151,7 +171,10 @@ def train_from_args(args: argparse.Namespace) -> int:
     except DownloadCancelled as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    dataset = load_dataset(spec)
+    try:
+        dataset = load_dataset(spec)
+    except NonImageFiles as exc:
+        raise DatasetError(f"{exc} (--skip-non-images leaves them out)") from None
     if dataset.task_detected and args.csv:
         print(f"note: task detected as {dataset.task} from the target column (--task "
               "overrides)", file=sys.stderr)

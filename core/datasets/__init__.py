@@ -1,15 +1,17 @@
-"""Datasets for Backprop Studio: synthetic 2-D sets, shipped real data, CSV import, and
-image sets downloaded on request (MNIST, Fashion-MNIST, read from IDX files).
+"""Datasets for Backprop Studio: synthetic 2-D sets, shipped real data, CSV and image-folder
+import, and image sets downloaded on request (MNIST, Fashion-MNIST, read from IDX files).
 
 Everything a trainer or the GUI needs comes from here: the :class:`Dataset` type (split
 into training and validation parts, inputs standardised with training statistics, raw
 inputs kept for plots), the loaders (:func:`make_synthetic`, :func:`load_builtin`,
-:func:`load_csv`), the plain-data :class:`DatasetSpec` with :func:`load_dataset`, and the
+:func:`load_csv`, :func:`load_image_folder`), seeded augmentation of image batches
+(:class:`Augmentation`), the plain-data :class:`DatasetSpec` with :func:`load_dataset`, and the
 registry of built-in datasets (:data:`DATASETS`, :func:`list_datasets`).
 """
 
 from __future__ import annotations
 
+from core.datasets.augment import Augmentation, augment_batch
 from core.datasets.cells import CellOrigin, check_precision, precision_error, precision_problem
 from core.datasets.csv_import import (
     CSV_TASKS,
@@ -36,6 +38,7 @@ from core.datasets.downloaded import (
 from core.datasets.downloads import DownloadCancelled, OfflineError
 from core.datasets.features import DERIVED_FEATURES
 from core.datasets.idx import read_idx
+from core.datasets.image_folder import NonImageFiles, load_image_folder
 from core.datasets.registry import DATASETS, DatasetInfo, dataset_info, list_datasets
 from core.datasets.shipped import RawData, load_builtin, read_raw
 from core.datasets.spec import SPEC_KINDS, DatasetSpec, DatasetSpecError, load_dataset
@@ -44,6 +47,7 @@ from core.datasets.synthetic import MAX_SAMPLES, MIN_SAMPLES, generate, make_syn
 
 __all__ = [
     "CSV_TASKS",
+    "Augmentation",
     "DATASETS",
     "DEFAULT_MAX_BYTES",
     "DERIVED_FEATURES",
@@ -53,6 +57,7 @@ __all__ = [
     "MAX_VAL_FRACTION",
     "MIN_SAMPLES",
     "OfflineError",
+    "NonImageFiles",
     "SPEC_KINDS",
     "TASKS",
     "CellOrigin",
@@ -76,7 +81,9 @@ __all__ = [
     "is_downloaded",
     "list_datasets",
     "load_builtin",
+    "augment_batch",
     "load_csv",
+    "load_image_folder",
     "load_dataset",
     "load_downloaded",
     "make_synthetic",

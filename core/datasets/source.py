@@ -45,7 +45,7 @@ def _same(a: tuple[tuple, tuple[float, ...]], b: tuple[tuple, tuple[float, ...]]
 @dataclass(frozen=True)
 class DatasetSource:
     """How to make a loaded dataset again: ``spec``, the folder ``base_dir`` a relative
-    CSV path is relative to (None: the current folder), and the loaded data's
+    CSV or image-folder path is relative to (None: the current folder), and the loaded data's
     ``fingerprint``. Small, plain and picklable."""
 
     spec: DatasetSpec
@@ -56,8 +56,9 @@ class DatasetSource:
     def of(cls, spec: DatasetSpec, base_dir: str | Path | None,
            dataset: Dataset) -> DatasetSource:
         """The description of ``dataset``, loaded from ``spec`` (in ``base_dir``, which
-        only a CSV path reads)."""
-        folder = str(base_dir) if base_dir is not None and spec.kind == "csv" else None
+        only a CSV or image-folder path reads)."""
+        reads_files = spec.kind in ("csv", "images")
+        folder = str(base_dir) if base_dir is not None and reads_files else None
         return cls(spec, folder, fingerprint(dataset))
 
     def load(self) -> Dataset:
@@ -65,7 +66,9 @@ class DatasetSource:
         not what was described (the file changed since)."""
         dataset = load_dataset(self.spec, self.base_dir)
         if not _same(fingerprint(dataset), self.fingerprint):
-            what = f"the file {self.spec.path}" if self.spec.kind == "csv" else "the dataset"
+            what = {"csv": f"the file {self.spec.path}",
+                    "images": f"the image folder {self.spec.path}"}.get(self.spec.kind,
+                                                                         "the dataset")
             raise DatasetError(f"{what} changed since the window loaded it; choose the "
                                f"dataset again to reload it")
         return dataset

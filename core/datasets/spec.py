@@ -2,8 +2,11 @@
 
 A :class:`DatasetSpec` says which data to train on: a ``synthetic`` set (name, samples,
 noise, seed, validation share, derived features), a ``builtin`` set, shipped or
-downloaded on request (name, seed,
-validation share) or a ``csv`` file (path, target, task, seed, validation share). It
+downloaded on request (name, seed, validation share), a ``csv`` file (path, target, task,
+seed, validation share) or an ``images`` folder (path, size, grayscale, whether to skip
+non-image files, seed, validation share). Image data (shipped or downloaded image sets and
+image folders) may also carry ``augment`` (``core.datasets.augment``), which the trainer
+applies. It
 round-trips through JSON-ready dicts; validation collects every problem with its path
 (``dataset.noise: must be between 0 and 1, got 3``) and raises them together as a
 :class:`DatasetSpecError`. :func:`load_dataset` turns a spec into a :class:`Dataset`.
@@ -16,11 +19,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from core.datasets.augment import Augmentation, augment_problems
 from core.datasets.csv_import import CSV_TASKS, load_csv
 from core.datasets.csv_table import Progress
 from core.datasets.dataset import Dataset
 from core.datasets.downloaded import DOWNLOADED, load_downloaded
 from core.datasets.features import check_derived
+from core.datasets.image_folder import MAX_SIDE, load_image_folder
 from core.datasets.shipped import SHIPPED, load_builtin
 from core.datasets.split import MAX_VAL_FRACTION
 from core.datasets.synthetic import MAX_SAMPLES, MIN_SAMPLES, SYNTHETIC, make_synthetic
@@ -28,18 +33,22 @@ from core.errors import DatasetError, Problem
 
 __all__ = ["SPEC_KINDS", "DatasetSpec", "DatasetSpecError", "load_dataset"]
 
-SPEC_KINDS: tuple[str, ...] = ("synthetic", "builtin", "csv")
+SPEC_KINDS: tuple[str, ...] = ("synthetic", "builtin", "csv", "images")
 
 # The keys each kind writes and reads; the other fields must keep their defaults.
+# ``augment`` is written only when set.
 _KEYS: dict[str, tuple[str, ...]] = {
     "synthetic": ("kind", "name", "samples", "noise", "seed", "val_fraction", "features"),
-    "builtin": ("kind", "name", "seed", "val_fraction"),
+    "builtin": ("kind", "name", "seed", "val_fraction", "augment"),
     "csv": ("kind", "path", "target", "task", "seed", "val_fraction"),
+    "images": ("kind", "path", "size", "grayscale", "skip_non_images", "seed",
+               "val_fraction", "augment"),
 }
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "synthetic": ("name",),
     "builtin": ("name",),
     "csv": ("path",),
+    "images": ("path",),
 }
 
 
@@ -107,6 +116,34 @@ def _check_task(value: object, kind: str) -> str | None:
     return f"must be one of {', '.join(CSV_TASKS)}, got {value!r}"
 
 
+def _check_size(value: object, kind: str) -> str | None:
+    if value is None:
+        return None
+    if (isinstance(value, list | tuple) and len(value) == 2
+            and all(_is_int(v) and 1 <= v <= MAX_SIDE for v in value)):
+        return None
+    return (f"must be [height, width] in whole pixels from 1 to {MAX_SIDE}, or null to keep "
+            f"the images' size, got {value!r}")
+
+
+def _check_flag(value: object, kind: str) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
+
+
+def _augment_problems(values: Mapping[str, Any], where: str) -> list[Problem]:
+    augment = values["augment"]
+    if augment is None or isinstance(augment, Augmentation):
+        problems = []
+    else:
+        problems = augment_problems(augment, f"{where}.augment")
+    name = values.get("name")
+    if (augment is not None and values["kind"] == "builtin" and name in SHIPPED
+            and SHIPPED[name].image_shape is None):
+        problems.append(Problem(f"{where}.augment", f"applies to image data only; {name} is "
+                                                    f"not an image dataset"))
+    return problems
+
+
 _FIELD_CHECKS: dict[str, Callable[[Any, str], str | None]] = {
     "kind": lambda value, kind: None,
     "name": lambda value, kind: (
@@ -121,6 +158,9 @@ _FIELD_CHECKS: dict[str, Callable[[Any, str], str | None]] = {
     "path": _check_path,
     "target": _check_target,
     "task": _check_task,
+    "size": _check_size,
+    "grayscale": _check_flag,
+    "skip_non_images": _check_flag,
 }
 
 
@@ -131,6 +171,8 @@ def _check_values(values: Mapping[str, Any], where: str) -> list[Problem]:
     for key in _KEYS[kind]:
         if key == "features":
             problems += _check_features(values[key], values["name"], f"{where}.features")
+        elif key == "augment":
+            problems += _augment_problems(values, where)
         elif (message := _FIELD_CHECKS[key](values[key], kind)) is not None:
             problems.append(Problem(f"{where}.{key}", message))
     return problems
@@ -162,6 +204,15 @@ class DatasetSpec:
         Target column name or 0-based index; None for the last column (csv).
     task : {"auto", "classification", "regression"}
         Task of a CSV file (csv).
+    size : (height, width) or None
+        Size to resize every image to; None keeps the images' own (images).
+    grayscale : bool
+        One channel instead of RGB (images).
+    skip_non_images : bool
+        Leave out files that are not images instead of refusing the folder (images).
+    augment : Augmentation or None
+        Shifts and flips of training batches (builtin image sets, images); written only
+        when set.
 
     Fields that do not apply to ``kind`` must keep their defaults. Constructing an
     invalid spec raises :class:`DatasetSpecError` listing every problem.
@@ -177,10 +228,16 @@ class DatasetSpec:
     path: str = ""
     target: str | int | None = None
     task: str = "auto"
+    size: tuple[int, int] | None = None
+    grayscale: bool = False
+    skip_non_images: bool = False
+    augment: Augmentation | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.features, list):
             object.__setattr__(self, "features", tuple(self.features))
+        if isinstance(self.size, list):
+            object.__setattr__(self, "size", tuple(self.size))
         problems = self.problems()
         if problems:
             raise DatasetSpecError(problems)
@@ -218,6 +275,20 @@ class DatasetSpec:
             kind="csv", path=path, target=target, task=task, seed=seed, val_fraction=val_fraction
         )
 
+    @classmethod
+    def images(
+        cls,
+        path: str,
+        size: tuple[int, int] | None = None,
+        grayscale: bool = False,
+        seed: int = 0,
+        val_fraction: float = 0.2,
+        skip_non_images: bool = False,
+    ) -> DatasetSpec:
+        """Spec of an image folder (one subfolder per class)."""
+        return cls(kind="images", path=path, size=size, grayscale=grayscale, seed=seed,
+                   val_fraction=val_fraction, skip_non_images=skip_non_images)
+
     def problems(self, where: str = "dataset") -> list[Problem]:
         """Return every problem of this spec, each with a path below ``where``."""
         if self.kind not in SPEC_KINDS:
@@ -239,6 +310,13 @@ class DatasetSpec:
         data = {key: getattr(self, key) for key in _KEYS[self.kind]}
         if "features" in data:
             data["features"] = list(data["features"])
+        if data.get("size") is not None:
+            data["size"] = list(data["size"])
+        if "augment" in data:
+            if self.augment is None:
+                del data["augment"]
+            else:
+                data["augment"] = self.augment.to_dict()
         return data
 
     @classmethod
@@ -286,6 +364,10 @@ class DatasetSpec:
             raise DatasetSpecError(problems)
         if "features" in values:
             values["features"] = tuple(values["features"])
+        if values.get("size") is not None:
+            values["size"] = tuple(values["size"])
+        if values.get("augment") is not None:
+            values["augment"] = Augmentation.from_dict(values["augment"])
         return cls(**values)
 
 
@@ -297,10 +379,12 @@ def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None,
     ----------
     spec : DatasetSpec
     base_dir : str or pathlib.Path, optional
-        Folder that a relative CSV path is relative to (the project file's folder).
+        Folder that a relative CSV or image-folder path is relative to (the project
+        file's folder).
     progress : callable, optional
-        ``progress(fraction) -> bool`` while a CSV file is read (see ``load_csv``);
-        returning False cancels with ``ImportCancelled``. Built-in sets do not call it.
+        ``progress(fraction) -> bool`` while a CSV file (see ``load_csv``) or an image
+        folder (the share of images read) is read; returning False cancels with
+        ``ImportCancelled``. Built-in sets do not call it.
 
     Returns
     -------
@@ -317,5 +401,15 @@ def load_dataset(spec: DatasetSpec, base_dir: str | Path | None = None,
     path = Path(spec.path)
     if base_dir is not None and not path.is_absolute():
         path = Path(base_dir) / path
+    if spec.kind == "images":
+        going = [True]  # the last answer of ``progress``, checked before each image
+
+        def files_done(done: int, total: int) -> None:
+            if progress is not None:
+                going[0] = progress(done / max(total, 1))
+
+        return load_image_folder(path, spec.size, spec.grayscale, spec.val_fraction,
+                                 spec.seed, spec.skip_non_images, progress=files_done,
+                                 cancelled=lambda: not going[0])
     return load_csv(path, spec.target, spec.task, spec.val_fraction, spec.seed,
                     progress=progress)

@@ -271,11 +271,12 @@ def _parse_rows(rows: Any, width: int, limit: int, path: str) -> np.ndarray:
 
 
 def dataset_label(design: Design) -> str:
-    """A short name of the design's dataset: ``xor``, ``iris``, ``data.csv`` or ``-``."""
+    """A short name of the design's dataset: ``xor``, ``iris``, ``data.csv``, an image
+    folder's name, or ``-``."""
     d = design.dataset
     if not d:
         return "-"
-    if d.get("kind") == "csv":
+    if d.get("kind") in ("csv", "images"):
         path = str(d.get("path", ""))
         return path.replace("\\", "/").rsplit("/", 1)[-1] or "csv"
     return str(d.get("name", "?"))

@@ -227,6 +227,12 @@ class Trainer:
                                  self.dtype, layer)
         if self.X.shape[0] == 0:
             raise DesignError("dataset: the training split is empty")
+        # Shifts and flips of image training batches, if the dataset asks for them
+        # (deferred import, as above).
+        from core.datasets.augment import batch_augmenter
+
+        self.augment = batch_augmenter(design.dataset, getattr(dataset, "image_shape", None),
+                                       cfg.seed)
         self.detail_every = max(1, int(detail_every))
         self.layer_names = tuple(self.network.group_names)
         self._reset_counters()
@@ -483,6 +489,8 @@ class Trainer:
                 pos = 0
             batch = self.config.batch_size
             xb, yb = Xs[pos:pos + batch], Ys[pos:pos + batch]
+            if self.augment is not None:  # training batches only, seeded per step
+                xb = self.augment(xb, self.step_count)
             pos += batch
             self._pos = pos if pos < n else 0  # for state() between steps
             result = stepper.run(xb, yb)

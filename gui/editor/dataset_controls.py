@@ -1,7 +1,7 @@
 """The dataset panel's controls, built from the dataset tables: the grouped chooser of
-every built-in dataset (and the CSV entry), the generation options, the derived-feature
-boxes and the CSV task chooser, and the one-line summary of a loaded dataset. The panel
-(``gui.editor.dataset_panel``) connects them.
+every built-in dataset (and the CSV and image-folder entries), the generation options,
+the derived-feature boxes and the CSV task chooser, and the one-line summary of a loaded
+dataset. The panel (``gui.editor.dataset_panel``) connects them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
@@ -30,8 +35,10 @@ from core.datasets import (
     Dataset,
 )
 from core.words import plural
+from gui.colors import ERROR
 
 CSV_ENTRY = "csv"  # item data of the "CSV file…" combo entry (dataset names are the others)
+IMAGES_ENTRY = "images"  # item data of the "Image folder…" entry
 _GROUPS = (("synthetic", "Synthetic (2-D playground sets)"), ("builtin", "Shipped data"),
            ("download", "Downloaded on request"))
 _TASK_TIPS = {
@@ -62,8 +69,9 @@ def set_value(spin: QSpinBox | QDoubleSpinBox, value: float) -> None:
 
 
 def dataset_chooser() -> QComboBox:
-    """Every built-in dataset under its group's title, then "CSV file…"; each item's
-    UserRole data is the dataset's name (``CSV_ENTRY`` for the import)."""
+    """Every built-in dataset under its group's title, then "CSV file…" and "Image
+    folder…"; each item's UserRole data is the dataset's name (``CSV_ENTRY`` and
+    ``IMAGES_ENTRY`` for the imports)."""
     combo = QComboBox()
     combo.setPlaceholderText("Choose a dataset…")
     combo.setToolTip("The data the network learns from. Synthetic sets are generated 2-D "
@@ -94,8 +102,53 @@ def dataset_chooser() -> QComboBox:
     csv_item.setToolTip("Import a table of numbers: one column is the target, the others "
                         "are the inputs. The first line must name the columns.")
     model.appendRow(csv_item)
+    images_item = QStandardItem("Image folder…")
+    images_item.setData(IMAGES_ENTRY, Qt.ItemDataRole.UserRole)
+    images_item.setToolTip("Import a folder of PNG or JPEG images with one subfolder per "
+                           "class, named after it.")
+    model.appendRow(images_item)
     combo.setModel(model)
     return combo
+
+
+def file_row() -> tuple[QWidget, QLineEdit, QPushButton]:
+    """(row, path, Browse…): the read-only path of the imported CSV file or image folder
+    and the button that chooses another."""
+    path_edit = QLineEdit()
+    path_edit.setReadOnly(True)
+    path_edit.setPlaceholderText("no file")
+    path_edit.setToolTip("The CSV file or image folder; relative paths are relative to the "
+                         "design file's folder.")
+    browse = QPushButton("Browse…")
+    browse.setToolTip("Choose a CSV file or image folder to import.")
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(path_edit, 1)
+    layout.addWidget(browse)
+    return row, path_edit, browse
+
+
+def target_chooser() -> QComboBox:
+    """The CSV target column's chooser (filled with the file's header)."""
+    combo = QComboBox()
+    combo.setToolTip("The column the network learns to predict; every other column is an "
+                     "input.")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
+def error_label() -> QLabel:
+    """A hidden label for an import's error: red plain text, selectable, wrapped."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet(f"color: {ERROR.name()};")
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    label.hide()
+    return label
 
 
 def option_spins() -> dict[str, QSpinBox | QDoubleSpinBox]:

@@ -26,14 +26,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -49,22 +44,27 @@ from core.datasets import (
 )
 from core.datasets.features import check_derived
 from core.design.edit import fit_to_data
-from gui.colors import ERROR
+from gui.editor.augment_controls import AugmentControls
 from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table, target_index
 from gui.editor.dataset_controls import (
     CSV_ENTRY,
+    IMAGES_ENTRY,
     dataset_chooser,
     dataset_summary,
+    error_label,
     feature_boxes,
     feature_label,
     feature_tip,
+    file_row,
     option_spins,
     raw_inputs,
     set_value,
+    target_chooser,
     task_chooser,
 )
 from gui.editor.dataset_preview import DatasetPreview
 from gui.editor.download_dialog import DownloadFlow
+from gui.editor.image_folder_dialog import ask_image_folder
 from gui.editor.import_progress_bar import ImportProgressBar
 from gui.plain_text import plain, verbatim
 from gui.project.dataset_state import (
@@ -143,28 +143,14 @@ class DatasetPanel(QWidget):
         for box in self.feature_boxes.values():
             box.toggled.connect(self._on_feature_toggled)
 
-        self.path_edit = QLineEdit()
-        self.path_edit.setReadOnly(True)
-        self.path_edit.setPlaceholderText("no file")
-        self.path_edit.setToolTip("The CSV file; relative paths are relative to the design "
-                                  "file's folder.")
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.setToolTip("Choose a CSV file to import.")
+        path_row, self.path_edit, self.browse_button = file_row()
         self.browse_button.clicked.connect(self._on_browse_clicked)
-        path_row = QWidget()
-        path_layout = QHBoxLayout(path_row)
-        path_layout.setContentsMargins(0, 0, 0, 0)
-        path_layout.addWidget(self.path_edit, 1)
-        path_layout.addWidget(self.browse_button)
-        self.target_combo = QComboBox()
-        self.target_combo.setToolTip("The column the network learns to predict; every other "
-                                     "column is an input.")
-        self.target_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.target_combo.setMinimumContentsLength(8)
+        self.target_combo = target_chooser()
         self.target_combo.currentIndexChanged.connect(self._on_target_changed)
         self.task_combo = task_chooser()
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
+        self.augment_controls = AugmentControls()
+        self.augment_controls.edited.connect(self._on_augment_edited)
 
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -176,23 +162,17 @@ class DatasetPanel(QWidget):
         self.form.addRow("Validation", self.val_spin)
         self.form.addRow("Seed", self.seed_spin)
         self.form.addRow("Extra inputs", self.features_widget)
+        self.form.addRow("Augment", self.augment_controls)
         self._rows = {"path": path_row, "target": self.target_combo, "task": self.task_combo,
                       "samples": self.samples_spin, "noise": self.noise_spin,
                       "val": self.val_spin, "seed": self.seed_spin,
-                      "features": self.features_widget}
+                      "features": self.features_widget, "augment": self.augment_controls}
         for widget in self._rows.values():
             label = self.form.labelForField(widget)
             if label is not None:
                 label.setToolTip(widget.toolTip())
 
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.setStyleSheet(f"color: {ERROR.name()};")
-        self.error_label.setSizePolicy(QSizePolicy.Policy.Preferred,
-                                       QSizePolicy.Policy.Minimum)
-        self.error_label.hide()
+        self.error_label = error_label()
         self.import_progress = ImportProgressBar()
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
@@ -241,14 +221,16 @@ class DatasetPanel(QWidget):
 
     def _apply(self, spec: DatasetSpec, text: str, merge_key: str | None = None) -> None:
         """Load ``spec`` and, if it loads, make it the design's dataset (one undo step)."""
-        if spec.kind != "csv":
+        base_dir = self._state.base_dir()
+        cached = spec.kind == "images" and self._state.cache.get(spec, base_dir) is not None
+        if spec.kind not in ("csv", "images") or cached:  # no file to read: at once
             self._import_call.cancel()
             if spec.name in DOWNLOADED and self._state.cache.get(spec, None) is None:
                 # Downloaded (if need be) and loaded off the GUI thread, then committed.
                 self.downloads.start(spec, lambda data: self._on_downloaded(
                     spec, data, text, merge_key))
                 return
-            dataset, error, cells = load_now(self._state.cache, spec, None)
+            dataset, error, cells = load_now(self._state.cache, spec, base_dir)
             if dataset is not None:
                 self._pending = None
                 self._commit(spec, dataset, text, merge_key)
@@ -258,8 +240,7 @@ class DatasetPanel(QWidget):
         self._stop_import()  # a superseded read stops at its next chunk
         self._pending = _Pending(spec)
         self._cancelled_name = ""
-        base_dir = self._state.base_dir()
-        need_table = self._table_for(spec) is None
+        need_table = spec.kind == "csv" and self._table_for(spec) is None
         progress = ImportProgress()
         self.import_progress.follow(progress, Path(spec.path).name)
         self._import_call.start(
@@ -370,6 +351,19 @@ class DatasetPanel(QWidget):
         self._apply(DatasetSpec.csv(stored, None, "auto", seed, val),
                     f"Import dataset {path.name}")
 
+    def browse_images(self) -> bool:
+        """Ask for an image folder and its options in a dialog that imports it; if it
+        loads, make it the design's dataset. False if the dialog was cancelled."""
+        imported = ask_image_folder(self.current_spec(), self)
+        if imported is None:
+            return False
+        spec, dataset = imported
+        self._stop_import()
+        self._state.cache.put(spec, self._state.base_dir(), dataset)
+        self._pending = None
+        self._commit(spec, dataset, f"Import images {Path(spec.path).name}", None)
+        return True
+
     def browse_csv(self) -> bool:
         """Ask for a CSV file and import it; False if the dialog was cancelled."""
         spec = self.current_spec()
@@ -392,11 +386,19 @@ class DatasetPanel(QWidget):
             spec = self.current_spec()
             if (spec is None or spec.kind != "csv") and not self.browse_csv():
                 self._refresh()  # cancelled: show the design's choice again
+        elif value == IMAGES_ENTRY:
+            spec = self.current_spec()
+            if (spec is None or spec.kind != "images") and not self.browse_images():
+                self._refresh()
         elif isinstance(value, str):
             self.choose(value)
 
     def _on_browse_clicked(self) -> None:
-        self.browse_csv()
+        spec = self.current_spec()
+        if spec is not None and spec.kind == "images":
+            self.browse_images()
+        else:
+            self.browse_csv()
 
     def _on_samples_changed(self, value: int) -> None:
         self._edit_option("Change dataset samples", "dataset.samples", samples=value)
@@ -407,6 +409,10 @@ class DatasetPanel(QWidget):
     def _on_val_changed(self, value: float) -> None:
         self._edit_option("Change validation share", "dataset.val_fraction",
                           val_fraction=round(value, 4))
+
+    def _on_augment_edited(self, augmentation: object, merge: bool) -> None:
+        self._edit_option("Change augmentation", "dataset.augment" if merge else None,
+                          augment=augmentation)
 
     def _on_seed_changed(self, value: int) -> None:
         self._edit_option("Change dataset seed", "dataset.seed", seed=value)
@@ -483,7 +489,8 @@ class DatasetPanel(QWidget):
 
     def _show_controls(self, spec: DatasetSpec | None) -> None:
         kind = spec.kind if spec is not None else None
-        key = CSV_ENTRY if kind == "csv" else (spec.name if spec is not None else None)
+        key = ({"csv": CSV_ENTRY, "images": IMAGES_ENTRY}.get(kind)
+               or (spec.name if spec is not None else None))
         self.dataset_combo.setCurrentIndex(
             self.dataset_combo.findData(key, Qt.ItemDataRole.UserRole) if key else -1)
         if spec is None:
@@ -491,15 +498,24 @@ class DatasetPanel(QWidget):
         elif kind == "csv":
             self.description.setText(f"Your own data from {Path(spec.path).name}; below are "
                                      "its first rows (numbered by file line).")
+        elif kind == "images":
+            self.description.setText(f"Your own images from the folder "
+                                     f"{Path(spec.path).name}. Browse… changes the folder, "
+                                     f"size or colours.")
         else:
             info = DATASETS[spec.name]
             self.description.setText(f"{info.description[:1].upper()}{info.description[1:]}.")
-        for row in ("path", "target", "task"):
+        self.form.setRowVisible(self._rows["path"], kind in ("csv", "images"))
+        for row in ("target", "task"):
             self.form.setRowVisible(self._rows[row], kind == "csv")
         for row in ("samples", "noise", "features"):
-            self.form.setRowVisible(self._rows[row], kind != "csv" and kind != "builtin")
+            self.form.setRowVisible(self._rows[row], kind in ("synthetic", None))
         for row in ("val", "seed"):  # a downloaded set keeps its standard split
             self.form.setRowVisible(self._rows[row], spec is None or spec.name not in DOWNLOADED)
+        images = (spec is not None and kind in ("builtin", "images") and (
+            kind == "images" or DATASETS[spec.name].image_shape is not None))
+        self.form.setRowVisible(self._rows["augment"], images)
+        self.augment_controls.show_augmentation(spec.augment if spec is not None else None)
         for widget in self._rows.values():
             widget.setEnabled(spec is not None)
         defaults = spec if spec is not None else DatasetSpec()
@@ -516,6 +532,10 @@ class DatasetPanel(QWidget):
                 box.setToolTip(feature_tip(name) if usable else
                                f"{feature_label(name)} needs input x2; {defaults.name} has "
                                "one input.")
+        if kind == "images":
+            assert spec is not None
+            self.path_edit.setText(spec.path)
+            self.path_edit.setCursorPosition(len(spec.path))
         if kind == "csv":
             assert spec is not None
             self.path_edit.setText(spec.path)
@@ -569,7 +589,7 @@ class DatasetPanel(QWidget):
         spec = self._design_spec()
         if spec is None:
             return "none"
-        return Path(spec.path).name if spec.kind == "csv" else spec.name
+        return Path(spec.path).name if spec.kind in ("csv", "images") else spec.name
 
 
     def _show_preview(self, spec: DatasetSpec | None) -> None:

@@ -2,11 +2,11 @@
 unchanged. Panels read it for shapes, previews and the network check.
 
 Built-in sets (synthetic and shipped) load synchronously: they take milliseconds. A CSV
-file can take seconds (a 20 MB file about 4 s), and a downloaded image set (MNIST) about
-half a second, so they load on a worker thread and the
-result is picked up on the GUI thread by polling; nothing crosses threads through Qt
-signals. Loaded datasets are immutable, so a small cache lets undo/redo and the dataset
-panel (which loads a file before committing it to the design) reuse them.
+file or an image folder can take seconds (a 20 MB file about 4 s), and a downloaded
+image set (MNIST) about half a second, so they load on a worker thread and the result is
+picked up on the GUI thread by polling; nothing crosses threads through Qt signals.
+Loaded datasets are immutable, so a small cache lets undo/redo and the dataset panel
+(which loads a file before committing it to the design) reuse them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ _POLL_MS = 25
 # The training precisions the settings offer (the dtype field's choices).
 _PRECISIONS = tuple(field_infos(TrainConfig)["dtype"].choices())  # type: ignore[misc]
 
+_FILE_KINDS = ("csv", "images")  # dataset kinds read from the user's files, in the background
 Cells = frozenset[tuple[int, int]]  # (1-based file line, 1-based column) an error names
 
 
@@ -83,7 +85,8 @@ def load_quietly(spec: DatasetSpec, base_dir: str | None,
 
 class DatasetCache:
     """The last few loaded datasets by (spec, base folder); CSV entries also key on the
-    file's size and modification time so an edited file is read again."""
+    file's size and modification time so an edited file is read again. Augmentation
+    is not part of the key: it changes training batches, not the loaded data."""
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
@@ -98,7 +101,9 @@ class DatasetCache:
                 stamp = (st.st_size, st.st_mtime_ns)
             except OSError:
                 stamp = ("missing",)
-        return (spec, base_dir if spec.kind == "csv" else None, stamp)
+        if spec.augment is not None:
+            spec = replace(spec, augment=None)
+        return (spec, base_dir if spec.kind in _FILE_KINDS else None, stamp)
 
     def get(self, spec: DatasetSpec, base_dir: str | None) -> Dataset | None:
         key = self._key(spec, base_dir)
@@ -227,7 +232,8 @@ class DatasetState(QObject):
         return self._call.busy
 
     def base_dir(self) -> str | None:
-        """The folder relative CSV paths are relative to (the design file's folder)."""
+        """The folder relative CSV and image-folder paths are relative to (the design
+        file's folder)."""
         return str(self._doc.path.parent) if self._doc.path else None
 
     def reload(self) -> None:
@@ -238,9 +244,9 @@ class DatasetState(QObject):
     def _on_design_changed(self) -> None:
         choice = self._doc.design.dataset
         choice = dict(choice) if choice is not None else None
-        # A relative CSV path depends on where the design is saved, so that is part of it.
-        is_csv = choice is not None and choice.get("kind") == "csv"
-        key = (choice, self.base_dir() if is_csv else None)
+        # A relative path depends on where the design is saved, so that is part of it.
+        from_file = choice is not None and choice.get("kind") in _FILE_KINDS
+        key = (choice, self.base_dir() if from_file else None)
         if key == self._key:
             return
         self._key = key
@@ -256,7 +262,7 @@ class DatasetState(QObject):
             self.changed.emit()
             return
         base_dir = self.base_dir()
-        slow = spec.kind == "csv" or spec.name in DOWNLOADED  # a big file to read
+        slow = spec.kind in _FILE_KINDS or spec.name in DOWNLOADED  # a big file to read
         if slow and self.cache.get(spec, base_dir) is None:
             self._call.start(load_quietly, spec, base_dir,
                              done=lambda result: self._on_loaded(spec, base_dir, *result))

@@ -104,7 +104,8 @@ def test_bad_synthetic_spec_reports_every_problem() -> None:
 
 def test_bad_builtin_and_csv_specs() -> None:
     assert problems_of({"kind": "builtin", "name": "cifar", "seed": True, "noise": 0.1}) == [
-        "dataset.noise: unknown key for a builtin dataset (known: kind, name, seed, val_fraction)",
+        "dataset.noise: unknown key for a builtin dataset (known: kind, name, seed, "
+        "val_fraction, augment)",
         "dataset.name: unknown built-in dataset 'cifar' (known: digits, iris, diabetes, "
         "mnist, fashion_mnist)",
         "dataset.seed: must be a non-negative integer, got True",
@@ -122,9 +123,11 @@ def test_structural_problems() -> None:
     assert problems_of(["kind", "synthetic"]) == [
         "dataset: must be a mapping, got ['kind', 'synthetic']"
     ]
-    assert problems_of({}) == ["dataset.kind: must be one of synthetic, builtin, csv; is required"]
+    assert problems_of({}) == [
+        "dataset.kind: must be one of synthetic, builtin, csv, images; is required"
+    ]
     assert problems_of({"kind": "sql"}) == [
-        "dataset.kind: must be one of synthetic, builtin, csv; got 'sql'"
+        "dataset.kind: must be one of synthetic, builtin, csv, images; got 'sql'"
     ]
     assert problems_of({"kind": "synthetic", "name": "sine", "features": "x1^2"}) == [
         "dataset.features: must be a list of feature names, got 'x1^2'"
