@@ -22,13 +22,15 @@ class Problem:
     back: ``layer`` is the layer the problem is about (``(3,)``; ``(2, 0)`` for layer 0
     inside the block at 2; ``()`` for the network's layers as a whole; None when it is
     not about the layers) and ``field`` the setting to change (``"units"``, ``"loss"``;
-    "" for none).
+    "" for none). ``fix`` names an edit that would cure it (``"insert_flatten"``),
+    applied by ``core.design.fixes.apply_fix``; "" when there is none.
     """
 
     path: str
     message: str
     layer: LayerPath | None = None
     field: str = ""
+    fix: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message
@@ -48,10 +50,10 @@ def layer_location(layer: LayerPath, field: str = "", root: str = "layers") -> s
 
 
 def layer_problem(layer: LayerPath, field: str, message: str,
-                  root: str = "network.layers") -> Problem:
+                  root: str = "network.layers", fix: str = "") -> Problem:
     """A problem of ``layer``'s ``field`` ("" for the layer itself), located under
-    ``root`` (the path of the top-level layer list)."""
-    return Problem(layer_location(layer, field, root), message, layer, field)
+    ``root`` (the path of the top-level layer list), curable by the edit ``fix``."""
+    return Problem(layer_location(layer, field, root), message, layer, field, fix)
 
 
 class StudioError(Exception):

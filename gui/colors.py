@@ -16,6 +16,11 @@ KIND_COLORS = {
     "dropout": "#CCBB44",
     "batchnorm": "#AA3377",
     "residual": "#66CCEE",
+    "conv2d": "#332288",
+    "maxpool2d": "#117733",
+    "avgpool2d": "#44AA99",
+    "flatten": "#999933",
+    "global_avgpool": "#882255",
 }
 # Tol's "bright" set without its grey (unreadable on white), then his "muted" set, so
 # even a 20-class CSV gets distinct colours before they repeat.

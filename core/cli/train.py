@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from core.design.edit import fit_to_data
 from core.design.spec import Design
 from core.errors import DesignError, StudioError
 from core.files.design_file import save_design
@@ -153,7 +154,7 @@ def train_from_args(args: argparse.Namespace) -> int:
         # The input layer is defined by the data, as in the window.
         print(f"note: the design has {network.inputs} inputs; using the dataset's "
               f"{dataset.n_features}", file=sys.stderr)
-        network = dataclasses.replace(network, inputs=dataset.n_features)
+    network = fit_to_data(network, dataset.n_features, dataset.image_shape)
     design = dataclasses.replace(design, network=network, training=training,
                                  dataset=spec.to_dict())
     saved = None

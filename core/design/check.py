@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.design.edit import LayerPath, all_paths, input_features, layer_at
+from core.design.edit import LayerPath, all_paths, input_shape, layer_at
 from core.design.limits import size_problems
 from core.design.outputs import outputs_problem
+from core.design.shapes import USE_DATA_SHAPE, Shape, ShapeError, shape_words, size
 from core.design.spec import Design
 from core.engine.losses import LOSSES
 from core.errors import Problem
@@ -17,13 +18,19 @@ from core.errors import Problem
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One layer of the check: where it is, what it is, its shapes and parameters."""
+    """One layer of the check: where it is, what it is, its shapes and parameters.
+
+    ``in_shape``/``out_shape`` are per sample (``(n,)`` or ``(C, H, W)``; empty when
+    unknown because a layer before cannot take its input); ``inputs``/``outputs`` are
+    their sizes (0 when unknown)."""
 
     path: LayerPath
     summary: str
     inputs: int
     outputs: int
     parameters: int
+    in_shape: Shape = ()
+    out_shape: Shape = ()
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class DataShape:
     # (precision, message) per training precision the data cannot be trained in
     # (``core.datasets.precision_problem``), e.g. a target too large for float32.
     precision_problems: tuple[tuple[str, str], ...] = ()
+    image_shape: Shape | None = None  # (C, H, W) of an image dataset's samples
 
 
 def layer_rows(design: Design) -> list[LayerRow]:
@@ -46,10 +54,11 @@ def layer_rows(design: Design) -> list[LayerRow]:
     for path in all_paths(net):
         layer = layer_at(net, path)
         try:
-            n_in = input_features(net, path)
-            rows.append(LayerRow(path, layer.summary(), n_in, layer.output_features(n_in),
-                                 layer.parameter_count(n_in)))
-        except TypeError:  # a malformed field, reported by validate()
+            shape = input_shape(net, path)
+            out = layer.output_shape(shape)
+            rows.append(LayerRow(path, layer.summary(), size(shape), size(out),
+                                 layer.parameters_for(shape), shape, out))
+        except (TypeError, ShapeError):  # reported by validate()
             rows.append(LayerRow(path, layer.summary(), 0, 0, 0))
     return rows
 
@@ -71,6 +80,13 @@ def check(design: Design, data: DataShape | None, need_dataset: bool = True) -> 
     if net.inputs != data.n_features:
         problems.append(Problem("network.inputs", f"the network takes {net.inputs} inputs but "
                                 f"the dataset has {data.n_features} features", field="inputs"))
+    elif net.uses_images() and tuple(net.input_shape) != tuple(data.image_shape or ()):
+        has = (f"each sample of the dataset is {shape_words(data.image_shape)}"
+               if data.image_shape else "the dataset's samples are features, not images")
+        takes = shape_words(net.input_shape) if net.input_shape else "features"
+        problems.append(Problem("network.input_shape", f"the network takes {takes} but "
+                                f"{has}", field="input_shape",
+                                fix=USE_DATA_SHAPE if data.image_shape else ""))
     if not net.layers or any(p.layer is not None for p in problems):
         return problems
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from core.design.shapes import Shape, size
 from core.design.spec import LayerSpec, NetworkSpec, ResidualSpec
 from core.errors import LayerPath
 
@@ -124,15 +125,31 @@ def runtime_name(path: LayerPath) -> str:
     return ".".join(f"layers.{i}" for i in path)
 
 
-def input_features(net: NetworkSpec, path: LayerPath) -> int:
-    """How many features flow into the layer at ``path``."""
-    n = net.inputs
+def input_shape(net: NetworkSpec, path: LayerPath) -> Shape:
+    """The shape flowing into the layer at ``path`` (``ShapeError`` if a layer before it
+    cannot take its own input)."""
+    shape = net.in_shape
     layers = net.layers
     for depth, i in enumerate(path):
         for layer in layers[:i]:
-            n = layer.output_features(n)
+            shape = layer.output_shape(shape)
         if depth < len(path) - 1:
             block = layers[i]
             assert isinstance(block, ResidualSpec)
             layers = block.layers
-    return n
+    return shape
+
+
+def input_features(net: NetworkSpec, path: LayerPath) -> int:
+    """How many values per sample flow into the layer at ``path``."""
+    return size(input_shape(net, path))
+
+
+def fit_to_data(net: NetworkSpec, n_features: int,
+                image_shape: tuple[int, ...] | None) -> NetworkSpec:
+    """``net`` taking a dataset's input: ``n_features`` values per row, and the images'
+    ``(C, H, W)`` when the data are images (None or empty: features)."""
+    shape = tuple(image_shape or ())
+    if len(shape) == 2:  # MERGE: remove once Dataset.image_shape is (C, H, W) (imagedata)
+        shape = (1, *shape)
+    return dataclasses.replace(net, inputs=n_features, input_shape=shape)

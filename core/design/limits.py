@@ -20,9 +20,11 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from core.design.shapes import Shape, is_image, size
 from core.design.spec import (
     ActivationSpec,
     BatchNormSpec,
+    Conv2DSpec,
     DenseSpec,
     Design,
     DropoutSpec,
@@ -38,18 +40,17 @@ EVAL_CHUNK_ROWS = 4096  # rows per evaluation forward pass: core.training.traine
 _ITEMSIZE = {"float32": 4, "float64": 8}
 
 
-def _walk(layers: tuple[LayerSpec, ...], n_in: int, name: str, parent: LayerPath = ()
-          ) -> Iterator[tuple[LayerSpec, int, int, str, LayerPath]]:
-    """(layer, n_in, n_out, dotted name, layer path) for every layer, residual blocks
-    before their children, as ``build_network`` names them."""
-    n = n_in
+def _walk(layers: tuple[LayerSpec, ...], shape: Shape, name: str, parent: LayerPath = ()
+          ) -> Iterator[tuple[LayerSpec, Shape, Shape, str, LayerPath]]:
+    """(layer, input shape, output shape, dotted name, layer path) for every layer,
+    residual blocks before their children, as ``build_network`` names them."""
     for i, layer in enumerate(layers):
-        out = layer.output_features(n)
+        out = layer.output_shape(shape)
         dotted, here = f"{name}.{i}", (*parent, i)
-        yield layer, n, out, dotted, here
+        yield layer, shape, out, dotted, here
         if isinstance(layer, ResidualSpec):
-            yield from _walk(layer.layers, n, f"{dotted}.layers", here)
-        n = out
+            yield from _walk(layer.layers, shape, f"{dotted}.layers", here)
+        shape = out
 
 
 def state_shapes(spec: NetworkSpec) -> tuple[dict[str, tuple[int, ...]],
@@ -61,30 +62,42 @@ def state_shapes(spec: NetworkSpec) -> tuple[dict[str, tuple[int, ...]],
     """
     params: dict[str, tuple[int, ...]] = {}
     buffers: dict[str, tuple[int, ...]] = {}
-    for layer, n_in, n_out, name, _ in _walk(spec.layers, spec.inputs, "layers"):
+    for layer, shape, out, name, _ in _walk(spec.layers, spec.in_shape, "layers"):
         if isinstance(layer, DenseSpec):
-            params[f"{name}.weight"] = (n_in, n_out)
+            params[f"{name}.weight"] = (shape[0], layer.units)
             if layer.bias:
-                params[f"{name}.bias"] = (n_out,)
+                params[f"{name}.bias"] = (layer.units,)
+        elif isinstance(layer, Conv2DSpec):
+            params[f"{name}.weight"] = (layer.filters, shape[0], layer.kernel, layer.kernel)
+            if layer.bias:
+                params[f"{name}.bias"] = (layer.filters,)
         elif isinstance(layer, BatchNormSpec):
-            params[f"{name}.weight"] = params[f"{name}.bias"] = (n_in,)
-            buffers[f"{name}.running_mean"] = buffers[f"{name}.running_var"] = (n_in,)
-        elif isinstance(layer, ResidualSpec) and layer.projection and n_out != n_in:
-            params[f"{name}.projection"] = (n_in, n_out)
+            params[f"{name}.weight"] = params[f"{name}.bias"] = (shape[0],)
+            buffers[f"{name}.running_mean"] = buffers[f"{name}.running_var"] = (shape[0],)
+        elif isinstance(layer, ResidualSpec) and layer.projection and out != shape:
+            if is_image(shape):  # a 1×1 convolution (``core.training.build``)
+                params[f"{name}.projection.weight"] = (out[0], shape[0], 1, 1)
+            else:
+                params[f"{name}.projection"] = (shape[0], out[0])
     return params, buffers
 
 
-def _own_parameters(layer: LayerSpec, n_in: int, n_out: int) -> int:
+def _own_parameters(layer: LayerSpec, shape: Shape, out: Shape) -> int:
     """Parameters of the layer itself (a residual block's children are counted apart)."""
     if isinstance(layer, ResidualSpec):
-        return n_in * n_out if layer.projection and n_out != n_in else 0
-    return layer.parameter_count(n_in)
+        if not layer.projection or out == shape:
+            return 0
+        return shape[0] * out[0] if is_image(shape) else size(shape) * size(out)
+    return layer.parameters_for(shape)
 
 
-def _values_per_sample(layer: LayerSpec, n_in: int, n_out: int) -> tuple[int, int]:
+def _values_per_sample(layer: LayerSpec, shape: Shape, out: Shape) -> tuple[int, int]:
     """Values a layer keeps per sample (training: outputs, input gradients, masks and
-    scratch, as ``core.engine.layers`` allocates them; evaluation: its output only). A residual
+    scratch, as ``core.engine`` allocates them; evaluation: its output only). A residual
     block counts its own output and input gradient; its children count themselves."""
+    n_in, n_out = size(shape), size(out)
+    if isinstance(layer, Conv2DSpec):  # + the unfolded windows (im2col) and their gradient
+        return n_in + n_out + 2 * shape[0] * layer.kernel ** 2 * size(out[1:]), n_out
     if isinstance(layer, DenseSpec | ResidualSpec):
         return n_in + n_out, n_out
     if isinstance(layer, ActivationSpec):
@@ -93,7 +106,7 @@ def _values_per_sample(layer: LayerSpec, n_in: int, n_out: int) -> tuple[int, in
         return 3 * n_in, 0
     if isinstance(layer, BatchNormSpec):
         return 5 * n_in, n_in
-    return 2 * n_in, n_in
+    return 2 * n_in, n_out
 
 
 def _layer_words(rows: list[tuple[int, LayerPath, str]], unit: str) -> str:
@@ -122,8 +135,8 @@ def dataset_rows(dataset: Mapping[str, Any] | None) -> int | None:
 
 def parameter_problems(spec: NetworkSpec) -> list[Problem]:
     """The parameter cap, for a network without ``validate()`` problems."""
-    rows = [(_own_parameters(layer, n_in, n_out), where, layer.summary())
-            for layer, n_in, n_out, _, where in _walk(spec.layers, spec.inputs, "layers")]
+    rows = [(_own_parameters(layer, shape, out), where, layer.summary())
+            for layer, shape, out, _, where in _walk(spec.layers, spec.in_shape, "layers")]
     total = sum(n for n, _, _ in rows)
     if total <= MAX_PARAMETERS:
         return []
@@ -146,8 +159,8 @@ def _activation_rows(design: Design, n_samples: int | None
     train = cfg.batch_size if n_samples is None else min(cfg.batch_size, n_samples)
     evaluate = EVAL_CHUNK_ROWS if n_samples is None else min(EVAL_CHUNK_ROWS, n_samples)
     rows = []
-    for layer, n_in, n_out, _, where in _walk(net.layers, net.inputs, "layers"):
-        kept = _values_per_sample(layer, n_in, n_out)
+    for layer, shape, out, _, where in _walk(net.layers, net.in_shape, "layers"):
+        kept = _values_per_sample(layer, shape, out)
         rows.append(((train * kept[0] + evaluate * kept[1]) * item, where, layer.summary()))
     return rows
 

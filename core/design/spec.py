@@ -19,9 +19,26 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from core.design.fields import FieldInfo, field_infos, parse_fields, setting, show_value
+from core.design.image_specs import (
+    AvgPool2DSpec,
+    Conv2DSpec,
+    FlattenSpec,
+    GlobalAvgPoolSpec,
+    MaxPool2DSpec,
+)
+from core.design.layer_specs import (
+    MAX_UNITS,
+    ActivationSpec,
+    BatchNormSpec,
+    DenseSpec,
+    DropoutSpec,
+    LayerSpec,
+    ResidualSpec,
+)
+from core.design.shapes import Shape, ShapeError, is_image, shape_words, size
 from core.engine.activations import ACTIVATIONS
 from core.engine.blowup import BLOW_UP_ACTIONS
 from core.engine.initializers import INITIALIZERS
@@ -32,7 +49,6 @@ from core.errors import DesignError, LayerPath, Problem, layer_problem
 
 DESIGN_FORMAT = "backprop-studio-design"
 DESIGN_VERSION = 1
-MAX_UNITS = 100_000
 MAX_DEPTH = 8  # nesting of residual blocks
 MAX_LAYERS = 1_000
 
@@ -41,173 +57,67 @@ MAX_LAYERS = 1_000
 
 
 @dataclass(frozen=True)
-class LayerSpec:
-    """Base of every layer spec. ``kind`` is the name in the design file."""
-
-    kind: ClassVar[str] = ""
-
-    def output_features(self, n_in: int) -> int:
-        """Number of features this layer outputs for ``n_in`` input features."""
-        return n_in
-
-    def parameter_count(self, n_in: int) -> int:
-        """Number of learnable parameters for ``n_in`` input features."""
-        return 0
-
-    def summary(self) -> str:
-        """A few words with the key settings, for cards and logs."""
-        return LAYER_KINDS[self.kind].label
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind}
-        for name in field_infos(self):
-            d[name] = getattr(self, name)
-        return d
-
-
-@dataclass(frozen=True)
-class DenseSpec(LayerSpec):
-    """A fully connected layer: y = x W + b."""
-
-    kind: ClassVar[str] = "dense"
-    units: int = setting(8, FieldInfo("Units", "How many neurons (outputs) the layer has.", "int",
-                                 1, MAX_UNITS))
-    bias: bool = setting(True, FieldInfo("Bias", "Add a learnable offset b to every output.",
-                                    "bool"))
-    init: str = setting("default", FieldInfo(
-        "Initialiser", "How the weights are drawn before training; 'default' uses the "
-        "network's default initialiser.", "choice",
-        choices=lambda: {"default": None, **INITIALIZERS}))
-    gain: float = setting(1.0, FieldInfo(
-        "Init gain", "Multiplies the initial weights. Large gains make gradients explode in "
-        "deep networks; small ones make them vanish.", "float", 0.0, 1e6, exclusive_min=True,
-        log=True))
-
-    def output_features(self, n_in: int) -> int:
-        return self.units
-
-    def parameter_count(self, n_in: int) -> int:
-        return n_in * self.units + (self.units if self.bias else 0)
-
-    def summary(self) -> str:
-        return f"Dense {self.units}"
-
-
-@dataclass(frozen=True)
-class ActivationSpec(LayerSpec):
-    """An element-wise activation function."""
-
-    kind: ClassVar[str] = "activation"
-    function: str = setting("relu", FieldInfo("Function", "The non-linearity applied to every "
-                                         "input.", "choice", choices=lambda: ACTIVATIONS))
-
-    def summary(self) -> str:
-        known = isinstance(self.function, str) and self.function in ACTIVATIONS
-        return ACTIVATIONS[self.function].label if known else "?"
-
-
-@dataclass(frozen=True)
-class DropoutSpec(LayerSpec):
-    """Inverted dropout: zero a random fraction of inputs while training."""
-
-    kind: ClassVar[str] = "dropout"
-    rate: float = setting(0.2, FieldInfo("Rate", "Fraction of inputs set to zero at each training "
-                                    "step (none at evaluation).", "float", 0.0, 0.99))
-
-    def summary(self) -> str:
-        return f"Dropout {self.rate:g}"
-
-
-@dataclass(frozen=True)
-class BatchNormSpec(LayerSpec):
-    """Batch normalisation with learnable scale and shift."""
-
-    kind: ClassVar[str] = "batchnorm"
-    momentum: float = setting(0.9, FieldInfo(
-        "Momentum", "How slowly the running mean and variance (used at evaluation) follow "
-        "each batch's: running = momentum x running + (1 - momentum) x batch.", "float",
-        0.0, 1.0))
-    epsilon: float = setting(1e-5, FieldInfo("Epsilon", "Added to the variance before the square "
-                                        "root, so it never divides by zero.", "float", 0.0,
-                                        1.0, exclusive_min=True, log=True))
-
-    def parameter_count(self, n_in: int) -> int:
-        return 2 * n_in
-
-    def summary(self) -> str:
-        return "BatchNorm"
-
-
-@dataclass(frozen=True)
-class ResidualSpec(LayerSpec):
-    """A block of layers whose output is added to the block's input (a skip connection)."""
-
-    kind: ClassVar[str] = "residual"
-    layers: tuple[LayerSpec, ...] = ()
-    projection: bool = setting(False, FieldInfo(
-        "Projection", "When the block changes the number of features, pass the input through "
-        "a learned linear map (no bias) so it can still be added.", "bool"))
-
-    def output_features(self, n_in: int) -> int:
-        n = n_in
-        for layer in self.layers:
-            n = layer.output_features(n)
-        return n
-
-    def parameter_count(self, n_in: int) -> int:
-        n, total = n_in, 0
-        for layer in self.layers:
-            total += layer.parameter_count(n)
-            n = layer.output_features(n)
-        if self.projection and n != n_in:
-            total += n_in * n
-        return total
-
-    def summary(self) -> str:
-        return f"Residual ({len(self.layers)} layers)"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = super().to_dict()
-        d["layers"] = [layer.to_dict() for layer in self.layers]
-        return d
-
-
-@dataclass(frozen=True)
 class LayerKindInfo:
-    """One layer kind as the palette shows it."""
+    """One layer kind as the palette shows it (``kind`` and ``label`` come from its spec)."""
 
-    kind: str
-    label: str
-    description: str
     spec: type[LayerSpec]
+    description: str
     container: bool = False
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
 
 
 LAYER_KINDS: dict[str, LayerKindInfo] = {
     k.kind: k
     for k in (
         LayerKindInfo(
-            "dense", "Dense",
+            DenseSpec,
             "Every input connects to every neuron through a weight; each neuron sums its "
-            "weighted inputs plus a bias. The layer that learns.", DenseSpec),
+            "weighted inputs plus a bias. The layer that learns."),
         LayerKindInfo(
-            "activation", "Activation",
+            ActivationSpec,
             "Applies a non-linear function (sigmoid, tanh, ReLU...) to each value. Without it "
-            "stacked Dense layers collapse into one linear map.", ActivationSpec),
+            "stacked Dense layers collapse into one linear map."),
         LayerKindInfo(
-            "dropout", "Dropout",
+            DropoutSpec,
             "While training, randomly silences a fraction of the values so the network cannot "
-            "rely on any one of them: a cure for overfitting.", DropoutSpec),
+            "rely on any one of them: a cure for overfitting."),
         LayerKindInfo(
-            "batchnorm", "BatchNorm",
-            "Rescales each feature to zero mean and unit variance over the batch, then applies "
-            "a learned scale and shift: keeps deep networks trainable and speeds learning.",
-            BatchNormSpec),
+            BatchNormSpec,
+            "Rescales each feature (each channel of an image) to zero mean and unit variance "
+            "over the batch, then applies a learned scale and shift: keeps deep networks "
+            "trainable and speeds learning."),
         LayerKindInfo(
-            "residual", "Residual block",
+            ResidualSpec,
             "Adds the block's input to its output (a skip connection), so gradients have a "
-            "short path back through deep networks. Drop layers inside it.", ResidualSpec,
-            container=True),
+            "short path back through deep networks. Drop layers inside it.", container=True),
+        LayerKindInfo(
+            Conv2DSpec,
+            "Slides small filters over the image; each filter's weights are shared by every "
+            "position, so it finds its pattern (an edge, a curve) wherever it is, with few "
+            "weights. Outputs one feature map per filter."),
+        LayerKindInfo(
+            MaxPool2DSpec,
+            "Keeps the largest value in each small window of every feature map: the strongest "
+            "response nearby. Halves the height and width with a 2×2 window."),
+        LayerKindInfo(
+            AvgPool2DSpec,
+            "Keeps the mean of each small window of every feature map: a smoothed, smaller "
+            "map."),
+        LayerKindInfo(
+            FlattenSpec,
+            "Lays an image's channels, rows and columns out as one long row of features, so "
+            "Dense layers can follow."),
+        LayerKindInfo(
+            GlobalAvgPoolSpec,
+            "Averages each feature map over the whole image: one number per channel, however "
+            "large the image. A light way to end a conv net before the Dense output layer."),
     )
 }
 
@@ -217,29 +127,58 @@ LAYER_KINDS: dict[str, LayerKindInfo] = {
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """The network: its input size and ordered layers (input to output)."""
+    """The network: its input and ordered layers (input to output).
+
+    ``input_shape`` is ``(C, H, W)`` when the data are images (then ``inputs`` is C·H·W,
+    the values of one flat data row) and empty when they are features. Both are set from
+    the dataset (``core.design.edit.fit_to_data``); ``in_shape`` says how layers see it.
+    """
 
     inputs: int = setting(2, FieldInfo("Inputs", "Features per sample; set by the dataset.",
                                   "int", 1, MAX_UNITS))
     layers: tuple[LayerSpec, ...] = ()
     default_init: str = setting("glorot_uniform", FieldInfo(
-        "Default initialiser", "Initialiser for Dense layers that say 'default'.", "choice",
-        choices=lambda: INITIALIZERS))
+        "Default initialiser", "Initialiser for Dense and Conv2D layers that say 'default'.",
+        "choice", choices=lambda: INITIALIZERS))
+    input_shape: tuple[int, ...] = ()
+
+    @property
+    def in_shape(self) -> Shape:
+        """The shape of one input sample as the layers see it: the image ``input_shape``
+        when some layer takes images, else ``(inputs,)`` (a Dense network reads the
+        same pixels as features)."""
+        return self.input_shape if self.input_shape and self.uses_images() else (self.inputs,)
+
+    def layer_shapes(self) -> list[Shape]:
+        """The output shape of each top-level layer; ``ShapeError`` from the first layer that
+        cannot take its input (``validate()`` says which)."""
+        shapes, shape = [], self.in_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+            shapes.append(shape)
+        return shapes
+
+    @property
+    def out_shape(self) -> Shape:
+        """The shape of one output sample."""
+        shapes = self.layer_shapes()
+        return shapes[-1] if shapes else self.in_shape
 
     @property
     def outputs(self) -> int:
-        """Number of features the network outputs."""
-        n = self.inputs
-        for layer in self.layers:
-            n = layer.output_features(n)
-        return n
+        """Number of values the network outputs per sample."""
+        return size(self.out_shape)
+
+    def uses_images(self) -> bool:
+        """Whether any layer (inside blocks too) only takes images."""
+        return _any_image_layer(self.layers)
 
     def parameter_count(self) -> int:
         """Total learnable parameters."""
-        n, total = self.inputs, 0
+        shape, total = self.in_shape, 0
         for layer in self.layers:
-            total += layer.parameter_count(n)
-            n = layer.output_features(n)
+            total += layer.parameters_for(shape)
+            shape = layer.output_shape(shape)
         return total
 
     def final_activation(self) -> str | None:
@@ -258,10 +197,21 @@ class NetworkSpec:
             why = info.check(getattr(self, name))
             if why:
                 problems.append(Problem(name, why, field=name))
-        _validate_layers(self.layers, self.inputs, (), problems)
+        shape_ok = not problems
+        if self.input_shape and shape_ok and size(self.input_shape) != self.inputs:
+            problems.append(Problem("input_shape", f"the input, {shape_words(self.input_shape)}, "
+                                    f"has {size(self.input_shape)} values but the network "
+                                    f"takes {self.inputs} inputs", field="input_shape"))
+            shape_ok = False
+        out = _validate_layers(self.layers, self.in_shape if shape_ok else None, (), problems)
+        if out is not None and is_image(out) and self.layers:
+            problems.append(layer_problem(
+                (len(self.layers) - 1,), "", f"the network ends with {shape_words(out)}; add "
+                "a Flatten (or GlobalAvgPool) and a Dense layer for one output per class or "
+                "target", root="layers"))
         try:
             no_params = bool(self.layers) and self.parameter_count() == 0
-        except TypeError:  # a width of the wrong type, already reported above
+        except (TypeError, ShapeError):  # a malformed layer, already reported above
             no_params = False
         if no_params:
             problems.append(Problem("layers", "the network has no learnable parameters; add a "
@@ -269,11 +219,12 @@ class NetworkSpec:
         return problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "inputs": self.inputs,
-            "default_init": self.default_init,
-            "layers": [layer.to_dict() for layer in self.layers],
-        }
+        d: dict[str, Any] = {"inputs": self.inputs}
+        if self.input_shape:
+            d["input_shape"] = list(self.input_shape)
+        d["default_init"] = self.default_init
+        d["layers"] = [layer.to_dict() for layer in self.layers]
+        return d
 
     @classmethod
     def from_dict(cls, d: Any, path: str = "network") -> NetworkSpec:
@@ -285,20 +236,27 @@ class NetworkSpec:
         return spec
 
 
-def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, parent: LayerPath,
-                     problems: list[Problem]) -> int:
-    """Check ``layers`` (the children of the block at ``parent``; ``()``: the network's),
-    adding each problem located at its layer and field; returns the output width."""
-    def add(layer: LayerPath, field: str, message: str) -> None:
-        problems.append(layer_problem(layer, field, message, root="layers"))
+def _any_image_layer(layers: tuple[LayerSpec, ...]) -> bool:
+    return any(layer.needs_image or (isinstance(layer, ResidualSpec)
+                                     and _any_image_layer(layer.layers)) for layer in layers)
 
-    n = n_in
+
+def _validate_layers(layers: tuple[LayerSpec, ...], shape: Shape | None, parent: LayerPath,
+                     problems: list[Problem]) -> Shape | None:
+    """Check ``layers`` (the children of the block at ``parent``; ``()``: the network's),
+    adding each problem located at its layer and field; returns the output shape (None
+    when unknown: ``shape`` None, or a layer that cannot take its input or is malformed)."""
+    def add(layer: LayerPath, field: str, message: str, fix: str = "") -> None:
+        problems.append(layer_problem(layer, field, message, root="layers", fix=fix))
+
     for i, layer in enumerate(layers):
         here = (*parent, i)
+        malformed = False  # a bad field: its shape may still be computable (units 0)
         for name, info in field_infos(layer).items():
             why = info.check(getattr(layer, name))
             if why:
                 add(here, name, why)
+                malformed = True
         if (isinstance(layer, ActivationSpec) and isinstance(layer.function, str)
                 and layer.function in ACTIVATIONS
                 and ACTIVATIONS[layer.function].output_only
@@ -308,17 +266,29 @@ def _validate_layers(layers: tuple[LayerSpec, ...], n_in: int, parent: LayerPath
         if isinstance(layer, ResidualSpec):
             if len(here) > MAX_DEPTH:
                 add(here, "", f"residual blocks nested deeper than {MAX_DEPTH}")
-                return n
+                return None
             if not layer.layers:
                 add(here, "layers", "the residual block is empty; drop layers inside it")
-            out = _validate_layers(layer.layers, n, here, problems)
-            if out != n and not layer.projection:
-                add(here, "", f"the block outputs {out} features but its input has {n}; they "
-                              "must match to be added (make them equal, or turn on projection)")
-            n = out
-        else:
-            n = layer.output_features(n)
-    return n
+            out = _validate_layers(layer.layers, shape, here, problems)
+            if shape is not None and out is not None and out != shape:
+                try:
+                    layer.output_shape(shape)
+                except ShapeError as e:
+                    add(here, e.field, e.message, e.fix)
+                    out = None
+                except Exception:  # a malformed child, reported above
+                    out = None
+            shape = out
+        elif shape is not None:
+            try:
+                shape = layer.output_shape(shape)
+            except ShapeError as e:
+                if not malformed:  # else the field's own problem says enough
+                    add(here, e.field, e.message, e.fix)
+                shape = None
+            except Exception:  # a malformed field (wrong type, zero stride), reported above
+                shape = None
+    return shape
 
 
 # ------------------------------------------------------------------------- training
@@ -566,11 +536,24 @@ def _parse_network(d: Any, path: str, problems: list[Problem]) -> NetworkSpec | 
                                 f"{show_value(d)}"))
         return None
     layers = _parse_layer_list(d.get("layers", []), f"{path}.layers", problems, 0, ())
-    rest = {k: v for k, v in d.items() if k != "layers"}
+    shape = _parse_input_shape(d.get("input_shape", []), f"{path}.input_shape", problems)
+    rest = {k: v for k, v in d.items() if k not in ("layers", "input_shape")}
     net = parse_fields(NetworkSpec, rest, path, problems, skip=())
-    if net is None or layers is None:
+    if net is None or layers is None or shape is None:
         return None
-    return dataclasses.replace(net, layers=layers)
+    return dataclasses.replace(net, layers=layers, input_shape=shape)
+
+
+def _parse_input_shape(d: Any, path: str, problems: list[Problem]) -> Shape | None:
+    """``[C, H, W]`` (or ``[]`` for features) as a tuple, or None with the problem added."""
+    ok = isinstance(d, list) and len(d) in (0, 3) and all(
+        isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS for n in d)
+    if not ok:
+        problems.append(Problem(path, "must be [channels, height, width] with each size from "
+                                f"1 to {MAX_UNITS:,}, got {show_value(d)}",
+                                field="input_shape"))
+        return None
+    return tuple(d)
 
 
 def layer_from_dict(d: Any, path: str = "layer") -> LayerSpec:

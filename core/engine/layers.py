@@ -311,22 +311,31 @@ class BatchNorm(Layer):
 
 
 class Residual(Layer):
-    """y = f(x) + x, or f(x) + x P with a learned projection P when widths differ."""
+    """y = f(x) + x, or f(x) + proj(x) with a learned projection when shapes differ.
+
+    Features (batch, n): the projection is a matrix P of shape (n_in, n_out) (no bias).
+    Images (batch, C, H, W): it is ``projection_layer``, a 1×1 convolution without bias
+    (its stride matches the branch's output size), kept as the block's first child so its
+    parameters are laid out and named like any layer's (``<block>.projection.weight``),
+    where a matrix projection would be.
+    """
 
     label = "Residual"
 
     def __init__(self, name: str, n_in: int, n_out: int, dtype: np.dtype,
-                 layers: list[Layer], init: Initializer | None) -> None:
+                 layers: list[Layer], init: Initializer | None,
+                 projection_layer: Layer | None = None) -> None:
         super().__init__(name, n_in, n_out, dtype)
         self.layers = layers
         self._proj_init = init
-        self._out = _Buffers(n_out, dtype)
-        self._gin = _Buffers(n_in, dtype)
+        self._proj_layer = projection_layer
+        self._out = _Shaped(dtype)
+        self._gin = _Shaped(dtype)
         self._x: np.ndarray | None = None
 
     @property
     def has_projection(self) -> bool:
-        return self._proj_init is not None
+        return self._proj_init is not None or self._proj_layer is not None
 
     def declare(self) -> list[ParamDecl]:
         if self._proj_init is None:
@@ -334,27 +343,35 @@ class Residual(Layer):
         return [ParamDecl("projection", (self.n_in, self.n_out), True, self._proj_init)]
 
     def children(self) -> list[Layer]:
-        return self.layers
+        return self.layers if self._proj_layer is None else [self._proj_layer, *self.layers]
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self._x = x
         h = x
         for layer in self.layers:
             h = layer.forward(h, training)
-        out = self._out.get(x.shape[0])
-        if self.has_projection:
+        out = self._out.get(h.shape)
+        if self._proj_layer is not None:
+            return np.add(self._proj_layer.forward(x, training), h, out=out)
+        if self._proj_init is not None:
             np.dot(x, self.params["projection"], out=out)
             return np.add(out, h, out=out)
         return np.add(h, x, out=out)
 
     def backward(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         skip = None
-        if self.has_projection:
+        if self._proj_layer is not None:
+            gp = self._proj_layer.backward(g, need_input_grad)
+            if need_input_grad:
+                skip = self._gin.get(gp.shape)
+                np.copyto(skip, gp)
+        elif self._proj_init is not None:
             np.dot(self._x.T, g, out=self.grads["projection"])
             if need_input_grad:
-                skip = np.dot(g, self.params["projection"].T, out=self._gin.get(g.shape[0]))
+                skip = np.dot(g, self.params["projection"].T,
+                              out=self._gin.get((g.shape[0], self.n_in)))
         elif need_input_grad:
-            skip = self._gin.get(g.shape[0])
+            skip = self._gin.get(g.shape)
             np.copyto(skip, g)
         # g is no longer needed by the skip path, so the branch may overwrite it.
         gb: np.ndarray | None = g

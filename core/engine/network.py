@@ -41,15 +41,19 @@ class ParamGroup:
 class Network:
     """A built network. Create with ``core.build_network``.
 
-    Shapes: inputs ``(batch, inputs)``, outputs ``(batch, outputs)``.
+    Shapes: inputs ``(batch, inputs)``, outputs ``(batch, outputs)``. A network of image
+    layers has ``input_shape`` ``(C, H, W)`` (C·H·W == inputs): it views each flat input
+    row as an image, so data stays ``(batch, inputs)`` everywhere outside it.
     """
 
     def __init__(self, layers: list[Layer], inputs: int, dtype: np.dtype,
                  flat_params: np.ndarray, flat_grads: np.ndarray,
                  param_index: dict[str, tuple[Layer, str]], groups: list[ParamGroup],
-                 decay_mask: np.ndarray, fused_final: Activation | None) -> None:
+                 decay_mask: np.ndarray, fused_final: Activation | None,
+                 input_shape: tuple[int, ...] = ()) -> None:
         self.layers = layers
         self.inputs = inputs
+        self.input_shape = input_shape
         self.outputs = layers[-1].n_out if layers else inputs
         self.dtype = dtype
         self.flat_params = flat_params
@@ -89,6 +93,8 @@ class Network:
         """As ``forward`` but returns the network's own output buffer (no copy): it is
         overwritten by the next forward pass. The training loop uses this."""
         x = np.asarray(X, dtype=self.dtype)
+        if self.input_shape:
+            x = x.reshape(x.shape[0], *self.input_shape)
         layers = self.layers
         skip = logits and self._fused_final is not None
         self._skipped_final = skip
@@ -110,7 +116,9 @@ class Network:
                 # parameters, so stop (a parameter-free residual block would get None).
                 break
             g = layers[i].backward(g, needs[i] or input_grad)
-        return g if input_grad else None
+        if not input_grad or g is None:
+            return None
+        return g.reshape(g.shape[0], self.inputs) if self.input_shape else g
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Evaluation-mode outputs (dropout off, running batch-norm statistics), a new array."""

@@ -47,6 +47,7 @@ from core.datasets import (
     precision_error,
 )
 from core.datasets.features import check_derived
+from core.design.edit import fit_to_data
 from gui.colors import ERROR
 from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table
 from gui.editor.dataset_controls import (
@@ -229,7 +230,7 @@ class DatasetPanel(QWidget):
     def _commit(self, spec: DatasetSpec, dataset: Dataset, text: str,
                 merge_key: str | None) -> None:
         design = self._doc.design
-        network = replace(design.network, inputs=dataset.n_features)
+        network = fit_to_data(design.network, dataset.n_features, dataset.image_shape)
         self._doc.set_design(replace(design, dataset=spec.to_dict(), network=network),
                              text, merge_key)
 

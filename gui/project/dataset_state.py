@@ -22,8 +22,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from core import DatasetError, StudioError
 from core.datasets import Dataset, DatasetSpec, load_dataset, precision_error
 from core.design.check import DataShape
+from core.design.edit import fit_to_data
 from core.design.fields import field_infos
-from core.design.spec import TrainConfig
+from core.design.spec import NetworkSpec, TrainConfig
 from gui.project.document import Document
 
 # Two workers: a superseded load may still be running when the next one starts.
@@ -192,6 +193,9 @@ class DatasetState(QObject):
             return None
         return DataShape(d.task, d.n_features, d.n_outputs,
                          n_samples=max(len(d.x_train), len(d.x_val)),
+                         # MERGE: d.image_shape once it is (C, H, W) (imagedata)
+                         image_shape=fit_to_data(NetworkSpec(), d.n_features,
+                                                 d.image_shape).input_shape or None,
                          precision_problems=tuple((dtype, str(error)) for dtype, error
                                                   in self._precision_problems(d)))
 

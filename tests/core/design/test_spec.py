@@ -59,10 +59,10 @@ def test_good_design_parses_and_validates():
 
 def test_unknown_layer_kind():
     d = good_design_dict()
-    d["network"]["layers"][1] = {"kind": "conv2d", "filters": 3}
+    d["network"]["layers"][1] = {"kind": "conv3d", "filters": 3}
     err = design_error(d)
     assert paths(err.problems) == ["network.layers[1].kind"]
-    assert "unknown layer kind 'conv2d'" in err.problems[0].message
+    assert "unknown layer kind 'conv3d'" in err.problems[0].message
     assert "dense" in err.problems[0].message  # lists the choices
     with pytest.raises(core.DesignError, match=r"layer\.kind"):
         layer_from_dict({"kind": None})

@@ -21,9 +21,14 @@ import pytest
 import core
 from core.design.spec import (
     ActivationSpec,
+    AvgPool2DSpec,
     BatchNormSpec,
+    Conv2DSpec,
     DenseSpec,
     DropoutSpec,
+    FlattenSpec,
+    GlobalAvgPoolSpec,
+    MaxPool2DSpec,
     NetworkSpec,
     ResidualSpec,
 )
@@ -313,9 +318,46 @@ LAYER_EXAMPLES = {
 }
 
 
+# Image layers (and the layers that also take images) inside a small image network.
+IMAGE_INPUT = (2, 6, 6)
+IMAGE_LAYER_EXAMPLES = {
+    "conv2d": [Conv2DSpec(3), Conv2DSpec(2, kernel=2, stride=2, padding="valid", bias=False),
+               Conv2DSpec(4, stride=2, init="he_normal", gain=0.5)],
+    "maxpool2d": [MaxPool2DSpec(), MaxPool2DSpec(3, 1)],
+    "avgpool2d": [AvgPool2DSpec(), AvgPool2DSpec(3, 2)],
+    "flatten": [FlattenSpec()],
+    "global_avgpool": [GlobalAvgPoolSpec()],
+    "batchnorm": [BatchNormSpec(momentum=0.5)],
+    "dropout": [DropoutSpec(0.3)],
+    "activation": [ActivationSpec("sigmoid")],
+    "residual": [ResidualSpec((Conv2DSpec(2), ActivationSpec("tanh"))),
+                 ResidualSpec((Conv2DSpec(5, stride=2),), projection=True),
+                 ResidualSpec((Conv2DSpec(3, kernel=2, stride=2, padding="valid"),),
+                              projection=True)],
+}
+
+
 def test_every_layer_kind_has_examples():
-    assert set(LAYER_EXAMPLES) == set(core.LAYER_KINDS), (
-        "add example specs for every layer kind to LAYER_EXAMPLES")
+    assert set(LAYER_EXAMPLES) | set(IMAGE_LAYER_EXAMPLES) == set(core.LAYER_KINDS), (
+        "add example specs for every layer kind to LAYER_EXAMPLES or IMAGE_LAYER_EXAMPLES")
+
+
+IMAGE_CASES = [(kind, spec) for kind, specs in IMAGE_LAYER_EXAMPLES.items() for spec in specs]
+
+
+@pytest.mark.parametrize(("kind", "spec"), IMAGE_CASES,
+                         ids=[f"{k}-{i}" for i, (k, _) in enumerate(IMAGE_CASES)])
+def test_image_layer_in_a_network(kind, spec, gradcheck):
+    """A design with the layer between a convolution and a Dense output, built by
+    build_network: every parameter and input gradient against central differences."""
+    layers = (Conv2DSpec(2), ActivationSpec("tanh"), spec)
+    net = NetworkSpec(72, layers, input_shape=IMAGE_INPUT)
+    if len(net.out_shape) == 3:
+        layers += (FlattenSpec(),)
+    net = NetworkSpec(72, (*layers, DenseSpec(3)), input_shape=IMAGE_INPUT)
+    assert net.validate() == []
+    per_name = _check_network(net, gradcheck, seed=21)
+    assert any(name.startswith("layers.0.") for name in per_name)
 
 
 LAYER_CASES = [(kind, spec) for kind, specs in LAYER_EXAMPLES.items() for spec in specs]

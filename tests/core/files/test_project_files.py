@@ -316,3 +316,37 @@ def test_save_keeps_the_permission_bits_of_the_file_it_replaces(project, tmp_pat
     os.chmod(path, 0o640)
     save_project(project, path)
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_image_design_project_round_trip(tmp_path):
+    """A conv design with batch norm and an image projection comes back as saved: the
+    same design, 4-D weights and running statistics, and the same predictions."""
+    from core.design.spec import (
+        ActivationSpec,
+        BatchNormSpec,
+        Conv2DSpec,
+        DenseSpec,
+        Design,
+        GlobalAvgPoolSpec,
+        MaxPool2DSpec,
+        NetworkSpec,
+        ResidualSpec,
+    )
+
+    spec = NetworkSpec(64, (Conv2DSpec(4), BatchNormSpec(), ActivationSpec("relu"),
+                            ResidualSpec((Conv2DSpec(6, stride=2),), projection=True),
+                            MaxPool2DSpec(), GlobalAvgPoolSpec(), DenseSpec(10),
+                            ActivationSpec("softmax")), input_shape=(1, 8, 8))
+    design = Design(spec, dataset={"kind": "builtin", "name": "digits"})
+    net = build_network(spec, seed=4)
+    x = np.random.default_rng(2).normal(size=(5, 64)).astype(np.float32)
+    net.forward(x)  # moves the batch-norm running statistics off their start
+    path = tmp_path / "conv.bpsproj"
+    save_project(Project(design, net.state_dict(), [], np.zeros((0, 2))), path)
+    loaded = load_project(path)
+    assert loaded.design == design
+    assert loaded.weights["layers.0.weight"].shape == (4, 1, 3, 3)
+    assert loaded.weights["layers.3.projection.weight"].shape == (6, 4, 1, 1)
+    again = build_network(loaded.design.network)
+    again.set_parameters(loaded.weights)
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))

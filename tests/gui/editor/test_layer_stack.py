@@ -212,7 +212,7 @@ def test_unknown_mime_is_refused(env):
     mime.setText("dense")
     assert not env.drop(mime, env.above((0,)), Qt.DropAction.CopyAction)
     mime = QMimeData()
-    mime.setData("application/x-backprop-layer-kind", QByteArray(b"conv2d"))
+    mime.setData("application/x-backprop-layer-kind", QByteArray(b"conv3d"))
     assert not env.drop(mime, env.above((0,)), Qt.DropAction.CopyAction)
     assert env.doc.design == before
     assert env.doc.undo_stack.count() == 0
