@@ -22,6 +22,7 @@ Every buffer is kept per batch size, so a training step allocates almost nothing
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from core.engine.image_shapes import (
     ImageShape,
@@ -136,18 +137,28 @@ class Conv2D(Layer):
     def _init_batch_last(self, c: int, hp: int, wp: int, k: int) -> None:
         (f, ho, wo), dt = self.out_shape, self.dtype
         positions = ho * wo
+        # The bias rides in the products: the columns get a last row of ones and the
+        # weights a last column holding the bias, so the forward product adds it and the
+        # weight-gradient product's last row is its gradient (no passes of their own).
+        rows = k + 1 if self.has_bias else k
 
         def padded(n: int) -> np.ndarray:
             return np.zeros((c, hp, wp, n), dtype=dt)  # borders stay zero for good
 
+        def columns(n: int) -> np.ndarray:
+            cols = np.empty((rows, positions * n), dtype=dt)
+            cols[k:] = 1.0  # the bias row, never overwritten
+            return cols
+
         self._xt = _PerBatch(padded)
         self._dxt = _PerBatch(lambda n: np.empty((c, hp, wp, n), dtype=dt))
-        self._cols = _PerBatch(lambda n: np.empty((k, positions * n), dtype=dt))
+        self._cols = _PerBatch(columns)
         self._dcols = _PerBatch(lambda n: np.empty((k, positions * n), dtype=dt))
         self._out_t = _PerBatch(lambda n: np.empty((f, positions * n), dtype=dt))
         self._g_t = _PerBatch(lambda n: np.empty((f, positions * n), dtype=dt))
         self._g_scratch = _PerBatch(lambda n: np.empty((f, n, positions), dtype=dt))
-        self._dw_t = np.empty((k, f), dtype=dt)
+        self._w_b = np.empty((f, rows), dtype=dt)   # [W | b]
+        self._dw_t = np.empty((rows, f), dtype=dt)  # [dW | db] transposed
 
     def declare(self) -> list[ParamDecl]:
         shape = (self.filters, self.in_shape[0], *self.kernel)
@@ -189,20 +200,29 @@ class Conv2D(Layer):
         (sh, sw), (_, ho, wo) = self.stride, self.out_shape
         return image[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
 
+    def _all_windows(self, image: np.ndarray) -> np.ndarray:
+        """Every kernel offset's windows of image (C, Hp, Wp, N) as one read-only view
+        (C, kh, kw, Ho, Wo, N): im2col is then one copy, not kh*kw calls."""
+        (kh, kw), (sh, sw), (_, ho, wo) = self.kernel, self.stride, self.out_shape
+        c, row, col, one = image.strides
+        return as_strided(image, (image.shape[0], kh, kw, ho, wo, image.shape[3]),
+                          (c, row, col, row * sh, col * sw, one), writeable=False)
+
     def _forward_batch_last(self, x: np.ndarray) -> np.ndarray:
         n, (c, h, w), (kh, kw) = x.shape[0], self.in_shape, self.kernel
         f, (_, ho, wo) = self.filters, self.out_shape
+        k = c * kh * kw
         xt = self._xt.get(n)
         (t, _), (le, _) = self.pad_h, self.pad_w
         np.copyto(xt[:, t:t + h, le:le + w], x.transpose(1, 2, 3, 0))
         cols = self._cols_now = self._cols.get(n)
-        cols6 = cols.reshape(c, kh, kw, ho, wo, n)
-        for i in range(kh):
-            for j in range(kw):
-                np.copyto(cols6[:, i, j], self._windows(xt, i, j))
-        out_t = np.dot(self.W, cols, out=self._out_t.get(n))  # (F, Ho*Wo*N)
+        np.copyto(cols[:k].reshape(c, kh, kw, ho, wo, n), self._all_windows(xt))
+        weights = self.W
         if self.b is not None:
-            np.add(out_t, self.b[:, None], out=out_t)
+            weights = self._w_b
+            np.copyto(weights[:, :k], self.W)
+            np.copyto(weights[:, k], self.b)
+        out_t = np.dot(weights, cols, out=self._out_t.get(n))  # (F, Ho*Wo*N)
         out = self._out.get(n)
         np.copyto(out, out_t.reshape(f, ho, wo, n).transpose(3, 0, 1, 2))
         return out
@@ -210,14 +230,14 @@ class Conv2D(Layer):
     def _backward_batch_last(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         n, (c, h, w), (kh, kw) = g.shape[0], self.in_shape, self.kernel
         f, (_, ho, wo) = self.filters, self.out_shape
+        k = c * kh * kw
         g_t = self._g_t.get(n)  # (F, Ho*Wo*N)
         to_batch_last(g.reshape(n, f, -1), g_t.reshape(f, -1, n), self._g_scratch.get(n))
+        # [dW | db]^T = cols g_t^T: of the two orders, the one OpenBLAS runs fastest here.
+        np.dot(self._cols_now, g_t.T, out=self._dw_t)
+        np.copyto(self.dW, self._dw_t[:k].T)
         if self.db is not None:
-            np.dot(g_t, self._ones.get(g_t.shape[1]), out=self.db)
-        # dW^T = cols g_t^T: of the two orders, the one OpenBLAS runs fastest here.
-        cols = self._cols_now
-        np.dot(cols, g_t.T, out=self._dw_t)
-        np.copyto(self.dW, self._dw_t.T)
+            np.copyto(self.db, self._dw_t[k])
         if not need_input_grad:
             return None
         dcols = np.dot(self.W.T, g_t, out=self._dcols.get(n))
@@ -249,11 +269,11 @@ class Conv2D(Layer):
         cols = self._cols_now = self._cols.get(n)
         c, (kh, kw) = xp.shape[1], self.kernel
         flat = xp.reshape(n, c, -1)
-        cols5 = cols.reshape(n, c, kh, kw, self._span)
-        for i in range(kh):
-            for j in range(kw):
-                start = i * self._wp + j
-                cols5[:, :, i, j] = flat[:, :, start:start + self._span]
+        # Offset (i, j)'s windows start at i*wp + j: all of them as one view, one copy.
+        sn, sc, one = flat.strides
+        windows = as_strided(flat, (n, c, kh, kw, self._span),
+                             (sn, sc, self._wp * one, one, one), writeable=False)
+        np.copyto(cols.reshape(n, c, kh, kw, self._span), windows)
         f, (_, ho, wo) = self.filters, self.out_shape
         out = self._out.get(n)
         wide = self._out_wide.get(n)
