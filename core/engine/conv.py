@@ -103,8 +103,13 @@ class Conv2D(Layer):
         dt, k = self.dtype, c * kh * kw
         self._out = _PerBatch(lambda n: np.empty((n, filters, ho, wo), dtype=dt))
         self._gin = _PerBatch(lambda n: np.empty((n, c, h, w), dtype=dt))
-        self._ones = _PerBatch(lambda n: np.ones(n, dtype=dt))
         self._cols_now: np.ndarray | None = None
+        # The bias rides in the products: the columns get a row of ones and the weights
+        # a column holding the bias, so the forward product adds it and the weight-gradient
+        # product yields its gradient (no passes of their own, which cost more than the
+        # extra row: dropping the wide columns and adding the bias took 2x a plain copy).
+        self._rows = k + 1 if bias else k
+        self._w_b = np.empty((filters, self._rows), dtype=dt)  # [W | b]
         if path == "wide":
             self._init_wide(c, hp, wp, k)
         else:
@@ -120,8 +125,13 @@ class Conv2D(Layer):
         def padded(n: int) -> np.ndarray:
             return np.zeros((n, c, hp, wp), dtype=dt)  # borders stay zero for good
 
+        def columns(n: int) -> np.ndarray:
+            cols = np.empty((n, self._rows, span), dtype=dt)
+            cols[:, k:] = 1.0  # the bias row, never overwritten
+            return cols
+
         self._xp = _PerBatch(padded)
-        self._cols = _PerBatch(lambda n: np.empty((n, k, span), dtype=dt))
+        self._cols = _PerBatch(columns)
         # Input gradient: the column gradient laid out (C*kh*kw, batch, hp*wp) and summed
         # into (C, batch*hp*wp + spill), so each kernel offset is ONE long contiguous
         # add over the whole batch (short rows cost NumPy ~50 ns each).
@@ -132,15 +142,12 @@ class Conv2D(Layer):
         # Wide products and the wide gradient; the gradient's extra columns stay zero.
         self._out_wide = _PerBatch(lambda n: np.empty((n, f, ho * wp), dtype=dt))
         self._g_wide = _PerBatch(lambda n: np.zeros((n, f, hp * wp), dtype=dt))
-        self._dw_each = _PerBatch(lambda n: np.empty((n, f, k), dtype=dt))
+        self._dw_each = _PerBatch(lambda n: np.empty((n, f, self._rows), dtype=dt))
+        self._dw_b = np.empty((f, self._rows), dtype=dt)  # [dW | db]
 
     def _init_batch_last(self, c: int, hp: int, wp: int, k: int) -> None:
         (f, ho, wo), dt = self.out_shape, self.dtype
-        positions = ho * wo
-        # The bias rides in the products: the columns get a last row of ones and the
-        # weights a last column holding the bias, so the forward product adds it and the
-        # weight-gradient product's last row is its gradient (no passes of their own).
-        rows = k + 1 if self.has_bias else k
+        positions, rows = ho * wo, self._rows
 
         def padded(n: int) -> np.ndarray:
             return np.zeros((c, hp, wp, n), dtype=dt)  # borders stay zero for good
@@ -157,7 +164,6 @@ class Conv2D(Layer):
         self._out_t = _PerBatch(lambda n: np.empty((f, positions * n), dtype=dt))
         self._g_t = _PerBatch(lambda n: np.empty((f, positions * n), dtype=dt))
         self._g_scratch = _PerBatch(lambda n: np.empty((f, n, positions), dtype=dt))
-        self._w_b = np.empty((f, rows), dtype=dt)   # [W | b]
         self._dw_t = np.empty((rows, f), dtype=dt)  # [dW | db] transposed
 
     def declare(self) -> list[ParamDecl]:
@@ -200,6 +206,15 @@ class Conv2D(Layer):
         (sh, sw), (_, ho, wo) = self.stride, self.out_shape
         return image[:, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
 
+    def _weights(self) -> np.ndarray:
+        """The (F, C*kh*kw) weight matrix, with the bias as one more column if any."""
+        if self.b is None:
+            return self.W
+        k = self.W.shape[1]
+        np.copyto(self._w_b[:, :k], self.W)
+        np.copyto(self._w_b[:, k], self.b)
+        return self._w_b
+
     def _all_windows(self, image: np.ndarray) -> np.ndarray:
         """Every kernel offset's windows of image (C, Hp, Wp, N) as one read-only view
         (C, kh, kw, Ho, Wo, N): im2col is then one copy, not kh*kw calls."""
@@ -217,12 +232,7 @@ class Conv2D(Layer):
         np.copyto(xt[:, t:t + h, le:le + w], x.transpose(1, 2, 3, 0))
         cols = self._cols_now = self._cols.get(n)
         np.copyto(cols[:k].reshape(c, kh, kw, ho, wo, n), self._all_windows(xt))
-        weights = self.W
-        if self.b is not None:
-            weights = self._w_b
-            np.copyto(weights[:, :k], self.W)
-            np.copyto(weights[:, k], self.b)
-        out_t = np.dot(weights, cols, out=self._out_t.get(n))  # (F, Ho*Wo*N)
+        out_t = np.dot(self._weights(), cols, out=self._out_t.get(n))  # (F, Ho*Wo*N)
         out = self._out.get(n)
         np.copyto(out, out_t.reshape(f, ho, wo, n).transpose(3, 0, 1, 2))
         return out
@@ -273,32 +283,30 @@ class Conv2D(Layer):
         sn, sc, one = flat.strides
         windows = as_strided(flat, (n, c, kh, kw, self._span),
                              (sn, sc, self._wp * one, one, one), writeable=False)
-        np.copyto(cols.reshape(n, c, kh, kw, self._span), windows)
+        k = c * kh * kw
+        np.copyto(cols[:, :k].reshape(n, c, kh, kw, self._span), windows)
         f, (_, ho, wo) = self.filters, self.out_shape
         out = self._out.get(n)
         wide = self._out_wide.get(n)
-        np.matmul(self.W, cols, out=wide[:, :, :self._span])
-        rows = wide.reshape(n, f, ho, -1)[:, :, :, :wo]
-        if self.b is not None:  # drop the extra columns and add the bias in one pass
-            np.add(rows, self.b[:, None, None], out=out)
-        else:
-            np.copyto(out, rows)
+        np.matmul(self._weights(), cols, out=wide[:, :, :self._span])
+        np.copyto(out, wide.reshape(n, f, ho, -1)[:, :, :, :wo])  # drop the extra columns
         return out
 
     def _backward_wide(self, g: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         n, f, (_, ho, wo) = g.shape[0], self.filters, self.out_shape
-        if self.db is not None:
-            # Row sums as a matrix-vector product, then over the batch with ones: two
-            # BLAS calls beat add.reduce over two axes.
-            rows = np.matmul(g.reshape(n, f, -1), self._ones.get(ho * wo))
-            np.dot(self._ones.get(n), rows, out=self.db)
         wide = self._g_wide.get(n)
         np.copyto(wide[:, :, :ho * self._wp].reshape(n, f, ho, -1)[:, :, :, :wo], g)
         g3 = wide[:, :, :self._span]
-        # Per-sample dW (F, K) products with the columns read transposed (BLAS does that
+        # Per-sample [dW | db] products with the columns read transposed (BLAS does that
         # without a copy), then one sum over the batch.
         each = np.matmul(g3, self._cols_now.transpose(0, 2, 1), out=self._dw_each.get(n))
-        np.add.reduce(each, axis=0, out=self.dW)
+        k = self.W.shape[1]
+        if self.db is None:
+            np.add.reduce(each, axis=0, out=self.dW)
+        else:
+            np.add.reduce(each, axis=0, out=self._dw_b)
+            np.copyto(self.dW, self._dw_b[:, :k])
+            np.copyto(self.db, self._dw_b[:, k])
         if not need_input_grad:
             return None
         return self._col2im_wide(wide, n)
