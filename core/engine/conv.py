@@ -1,9 +1,12 @@
 """Conv2D: a 2-D convolution (cross-correlation, as PyTorch) on (batch, C, H, W) images.
 
-Both passes are "im2col": every kernel window is copied into a column buffer, the
-convolution becomes matrix products, and the input gradient is summed back from the
-column gradient ("col2im"). Images arrive and leave as (N, C, H, W); inside, a layer
-uses one of two layouts, chosen by shape when it is built (``path``):
+Both passes are "im2col": every kernel window is copied into a column buffer (one
+copy of a strided view) and the convolution becomes matrix products; the bias rides in
+them as a row of ones in the columns. The input gradient is summed back from the column
+gradient ("col2im"), or, in the batch-last layout at stride 1, computed as a convolution
+of the zero-padded output gradient with the flipped kernels. Images arrive and leave as
+(N, C, H, W); inside, a layer uses one of two layouts, chosen by shape when it is built
+(``path``):
 
 - ``"batch_last"`` (any stride): the padded input is copied to (C, Hp, Wp, N), so a
   kernel offset's windows of the whole batch are runs of Wo*N contiguous values, and
