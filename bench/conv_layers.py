@@ -7,7 +7,10 @@ Times one layer at a time, float32, one thread each (threadpoolctl for NumPy's B
 - conv 16@3×3 on (64, 8, 13, 13), as an inner layer (input gradient too);
 - maxpool 2 on (64, 8, 26, 26) and on (64, 16, 11, 11);
 - the layers of (e) chained: conv 8@3×3, ReLU, maxpool 2, conv 16@3×3, ReLU, maxpool 2,
-  flatten, dense 10 on (64, 1, 28, 28) (no loss, no optimizer: not yet a training step).
+  flatten, dense 10 on (64, 1, 28, 28) (no loss, no optimizer: the training step is
+  ``bench/trainer.py``'s (e));
+- the two convolutions of the 8×8 digits model (f): conv 16@3×3 "same" on (32, 1, 8, 8)
+  and conv 32@3×3 "same" on (32, 16, 4, 4) with its input gradient.
 
 Rounds alternate A/B/B/A so machine noise hits both alike; the table shows the median
 milliseconds per forward + backward and the ratio PyTorch time / our time (above 1: we
@@ -56,8 +59,9 @@ def bound(layer: Layer, rng: np.random.Generator) -> Layer:
 
 
 def case_conv(shape: tuple[int, ...], filters: int, input_grad: bool,
-              rng: np.random.Generator) -> tuple[Callable[[], None], Callable[[], None]]:
-    layer = bound(Conv2D("conv", shape[1:], filters, 3, 1, "valid", True, DT, None), rng)
+              rng: np.random.Generator, padding: str = "valid"
+              ) -> tuple[Callable[[], None], Callable[[], None]]:
+    layer = bound(Conv2D("conv", shape[1:], filters, 3, 1, padding, True, DT, None), rng)
     x = rng.normal(size=shape).astype(DT)
     g = rng.normal(size=(shape[0], *layer.out_shape)).astype(DT)
     gwork = g.copy()
@@ -73,12 +77,13 @@ def case_conv(shape: tuple[int, ...], filters: int, input_grad: bool,
 
     def theirs() -> None:
         wt.grad = bt.grad = xt.grad = None
-        F.conv2d(xt, wt, bt).backward(gt)
+        F.conv2d(xt, wt, bt, padding=padding).backward(gt)
 
     for _ in range(3):  # warm-up: PyTorch picks its kernels on the first calls
         ours()
         theirs()
-    _agree(layer.forward(x, True), F.conv2d(xt, wt, bt).detach().numpy(), "output")
+    _agree(layer.forward(x, True), F.conv2d(xt, wt, bt, padding=padding).detach().numpy(),
+           "output")
     _agree(layer.grads["weight"], wt.grad.numpy(), "weight gradient")
     return ours, theirs
 
@@ -171,10 +176,14 @@ def main() -> None:
         "maxpool 2 on (64,8,26,26)": case_pool((64, 8, 26, 26), rng),
         "maxpool 2 on (64,16,11,11)": case_pool((64, 16, 11, 11), rng),
         "(e) layers: conv,relu,pool,conv,relu,pool,dense": case_lenet(rng),
+        "(f) conv 16@3x3 same on (32,1,8,8), no input grad":
+            case_conv((32, 1, 8, 8), 16, False, rng, "same"),
+        "(f) conv 32@3x3 same on (32,16,4,4), input grad":
+            case_conv((32, 16, 4, 4), 32, True, rng, "same"),
     }
     print(f"float32, one thread, median of {args.rounds} rounds x {args.reps} passes "
           f"(ms per forward+backward)")
-    print(f"{'case':46s} {'NumPy ms':>9s} {'torch ms':>9s} {'ratio':>7s}")
+    print(f"{'case':52s} {'NumPy ms':>9s} {'torch ms':>9s} {'ratio':>7s}")
     with threadpool_limits(1):
         for title, (ours, theirs) in cases.items():
             a, b = [], []
@@ -183,7 +192,7 @@ def main() -> None:
                 for fn in pair:
                     (a if fn is ours else b).append(timed(fn, args.reps))
             ma, mb = statistics.median(a), statistics.median(b)
-            print(f"{title:46s} {ma:9.3f} {mb:9.3f} {mb / ma:6.2f}x")
+            print(f"{title:52s} {ma:9.3f} {mb:9.3f} {mb / ma:6.2f}x")
     print("ratio = PyTorch time / NumPy time (above 1: NumPy is faster)")
 
 

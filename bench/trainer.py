@@ -1,6 +1,7 @@
 """Speed benchmark of the NumPy training step (``core.training.step.TrainStep.run``).
 
-Trains four float32 models with plain SGD on synthetic data for a fixed number of steps,
+Trains six float32 models with plain SGD on synthetic data for a fixed number of steps
+(four dense ones, (a)-(d), and the two convolutional ones of ``bench/conv_models.py``),
 with one BLAS thread, and prints steps/s and samples/s. When PyTorch is installed it
 trains the same models in PyTorch in the same run (same initial weights, same batches,
 one thread, rounds alternated A/B/B/A so machine noise hits both alike), checks that the
@@ -11,7 +12,7 @@ the machine's float32 matrix-multiply peak (measured in the same run) that a ste
 Usage::
 
     cd /work/main && .venv/bin/python bench/trainer.py [--quick] [--steps-scale X]
-        [--rounds N] [--no-torch] [--only a,b,c,d]
+        [--rounds N] [--no-torch] [--only a,b,c,d,e,f]
 
 Not part of the test suite. See bench/README.md.
 """
@@ -35,6 +36,9 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from core import ActivationSpec, DenseSpec, NetworkSpec, TrainConfig, build_network  # noqa: E402
 from core.training.step import TrainStep  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conv_models import CONV_MODELS, ConvModel  # noqa: E402
 
 try:  # optional reference
     import torch
@@ -88,6 +92,26 @@ class Model:
         f = 2.0 * self.batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
         return 3.0 * f - 2.0 * self.batch * sizes[0] * sizes[1]
 
+    def torch_model(self, params: dict[str, np.ndarray]):
+        """The same layers in PyTorch with our initial weights."""
+        nn = torch.nn
+        act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[self.activation]
+        sizes = (self.inputs, *self.hidden, self.outputs)
+        mods: list = []
+        for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            mods.append(nn.Linear(a, b))
+            if j < len(sizes) - 2:
+                mods.append(act())
+        model = nn.Sequential(*mods).float()
+        # Our Dense layers sit at layers.0, layers.2, ... with weight (in, out).
+        dense = [k[: -len(".weight")] for k in params if k.endswith(".weight")]
+        linears = [mod for mod in model if isinstance(mod, nn.Linear)]
+        with torch.no_grad():
+            for name, lin in zip(dense, linears, strict=True):
+                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(params[name + ".weight"].T)))
+                lin.bias.copy_(torch.from_numpy(params[name + ".bias"].copy()))
+        return model
+
 
 MODELS = [
     Model("a", "2-8-8-1 tanh, MSE, batch 10", 2, (8, 8), 1, "tanh", "mse", 10, 0.05,
@@ -98,11 +122,13 @@ MODELS = [
           "softmax_cross_entropy", 64, 0.1, 800, 2.0),
     Model("d", "784-1024-1024-10 ReLU, softmax CE, batch 256", 784, (1024, 1024), 10, "relu",
           "softmax_cross_entropy", 256, 0.01, 25, 1.0, target_peak=0.85),
+    *CONV_MODELS,
 ]
+AnyModel = Model | ConvModel
 GRAD_NORM_TARGET = 0.05
 
 
-def make_pool(m: Model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+def make_pool(m: AnyModel) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """POOL batches: X (B, inputs) float32, Y encoded to the output shape, class labels."""
     rng = np.random.default_rng([DATA_SEED, ord(m.key)])
     xs, ys, labels = [], [], []
@@ -125,7 +151,7 @@ def make_pool(m: Model) -> tuple[list[np.ndarray], list[np.ndarray], list[np.nda
 
 
 class Ours:
-    def __init__(self, m: Model, pool) -> None:
+    def __init__(self, m: AnyModel, pool) -> None:
         self.m = m
         self.net = build_network(m.spec(), WEIGHT_SEED, dtype=np.float32)
         self.step = TrainStep(self.net, TrainConfig(loss=m.loss, optimizer="sgd",
@@ -155,23 +181,8 @@ class Ours:
 
 
 class Torch:
-    def __init__(self, m: Model, pool, params: dict[str, np.ndarray]) -> None:
-        nn = torch.nn
-        act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}[m.activation]
-        sizes = (m.inputs, *m.hidden, m.outputs)
-        mods: list = []
-        for j, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            mods.append(nn.Linear(a, b))
-            if j < len(sizes) - 2:
-                mods.append(act())
-        self.model = nn.Sequential(*mods).float()
-        # Our Dense layers sit at layers.0, layers.2, ... with weight (in, out).
-        dense = [k[: -len(".weight")] for k in params if k.endswith(".weight")]
-        linears = [mod for mod in self.model if isinstance(mod, nn.Linear)]
-        with torch.no_grad():
-            for name, lin in zip(dense, linears, strict=True):
-                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(params[name + ".weight"].T)))
-                lin.bias.copy_(torch.from_numpy(params[name + ".bias"].copy()))
+    def __init__(self, m: AnyModel, pool, params: dict[str, np.ndarray]) -> None:
+        self.model = m.torch_model(params)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=m.lr)
         self.xs = [torch.from_numpy(x) for x in pool[0]]
         if m.loss == "mse":
@@ -306,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=None,
                    help="timed rounds per framework (default 9, 3 with --quick)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
-    p.add_argument("--only", default="a,b,c,d", help="models to run, e.g. a,c")
+    p.add_argument("--only", default="a,b,c,d,e,f", help="models to run, e.g. a,e")
     args = p.parse_args(argv)
     scale = args.steps_scale if args.steps_scale is not None else (0.2 if args.quick else 1.0)
     rounds = args.rounds if args.rounds is not None else (3 if args.quick else 9)

@@ -41,6 +41,19 @@ from core.training.train_state import TrainState
 from core.words import plural
 
 EVAL_CHUNK = 4096
+# Image layers keep their outputs and im2col columns per batch size (about 200 kB per
+# 28x28 sample in a LeNet-style net): an image network evaluates in chunks whose layer
+# outputs hold about this many values (at least 64 rows), so evaluating beside training
+# costs tens of MB, not a GB (bench/conv_memory.py).
+EVAL_IMAGE_VALUES = 1 << 20
+
+
+def evaluation_rows(network: Network) -> int:
+    """Rows per evaluation forward pass: ``EVAL_CHUNK``, fewer for image networks."""
+    if not network.input_shape:
+        return EVAL_CHUNK
+    per_row = sum(layer.n_out for layer in network.all_layers())
+    return max(64, min(EVAL_CHUNK, EVAL_IMAGE_VALUES // max(per_row, 1)))
 # Settings a live run cannot change: they need a new run (a new network or optimizer).
 FIXED_SETTINGS = ("loss", "optimizer", "dtype", "seed", "batch_size")
 DIVERGENCE_HINT = ("Try a lower learning rate, gradient clipping (clip norm), batch "
@@ -348,14 +361,14 @@ class Trainer:
         (logits for a fused loss), computed in chunks."""
         if X.shape[0] == 0:
             return float("nan"), np.zeros((0, self.network.outputs))
-        logits = self.stepper.logits
-        outs = [self.network.forward(X[i:i + EVAL_CHUNK], False, logits)
-                for i in range(0, X.shape[0], EVAL_CHUNK)]
+        logits, rows = self.stepper.logits, evaluation_rows(self.network)
+        outs = [self.network.forward(X[i:i + rows], False, logits)
+                for i in range(0, X.shape[0], rows)]
         out = np.concatenate(outs) if len(outs) > 1 else outs[0]
         total = 0.0
-        for i in range(0, X.shape[0], EVAL_CHUNK):
-            part = out[i:i + EVAL_CHUNK]
-            total += self.stepper.loss.value(part, Y[i:i + EVAL_CHUNK]) * part.shape[0]
+        for i in range(0, X.shape[0], rows):
+            part = out[i:i + rows]
+            total += self.stepper.loss.value(part, Y[i:i + rows]) * part.shape[0]
         return total / X.shape[0], out
 
     def _metric(self, out: np.ndarray, Y: np.ndarray, y_raw: np.ndarray) -> float:

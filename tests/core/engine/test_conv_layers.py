@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from core.engine.conv import Conv2D
+from core.engine.conv import WIDE_MIN_POSITIONS, Conv2D, to_batch_last
 from core.engine.image_shapes import same_padding
 from core.errors import DesignError
 
@@ -29,11 +29,21 @@ CASES = [
     ((2, 7, 9), 2, 3, (1, 2), "same", True),
     ((2, 9, 6), 3, (2, 3), (2, 1), "valid", True),
 ]
+# Every case in each layout it can run in ("wide" needs stride 1): the layouts are two
+# implementations of one layer, so each is checked on its own.
+PATH_CASES = [(case, path) for case in CASES for path in ("batch_last", "wide")
+              if path == "batch_last" or case[3] == 1]
 
 
-def make(rng, in_shape, filters, kernel, stride, padding, bias, dtype, image_layers):
+def case_id(item) -> str:
+    c, path = item
+    return f"{c[0]}-k{c[2]}-s{c[3]}-{c[4]}-{path}"
+
+
+def make(rng, in_shape, filters, kernel, stride, padding, bias, dtype, image_layers,
+         path=None):
     layer = Conv2D("layers.0", in_shape, filters, kernel, stride, padding, bias, dtype,
-                   init=None)
+                   init=None, path=path)
     image_layers.bind(layer, rng)
     return layer
 
@@ -53,10 +63,12 @@ def torch_conv(layer: Conv2D, x: np.ndarray, g: np.ndarray):
     return y, xt.grad, wt.grad, None if bt is None else bt.grad
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-k{c[2]}-s{c[3]}-{c[4]}")
-def test_conv2d_gradients_match_central_differences(case, gradcheck, image_layers):
+@pytest.mark.parametrize("item", PATH_CASES, ids=case_id)
+def test_conv2d_gradients_match_central_differences(item, gradcheck, image_layers):
+    case, path = item
     rng = np.random.default_rng(1)
-    layer = make(rng, *case, np.float64, image_layers)
+    layer = make(rng, *case, np.float64, image_layers, path)
+    assert layer.path == path
     x = rng.normal(size=(2, *case[0]))
     errors = image_layers.check_gradients(layer, x, gradcheck)
     assert set(errors) == {"input", "weight"} | ({"bias"} if case[-1] else set())
@@ -66,10 +78,11 @@ def test_conv2d_gradients_match_central_differences(case, gradcheck, image_layer
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-k{c[2]}-s{c[3]}-{c[4]}")
-def test_conv2d_matches_pytorch(case, dtype, image_layers):
+@pytest.mark.parametrize("item", PATH_CASES, ids=case_id)
+def test_conv2d_matches_pytorch(item, dtype, image_layers):
+    case, path = item
     rng = np.random.default_rng(2)
-    layer = make(rng, *case, dtype, image_layers)
+    layer = make(rng, *case, dtype, image_layers, path)
     # Two batch sizes and back: buffers are kept per batch size and must not leak
     # values (the zero padding, the wide gradient's spare columns) between calls.
     for n in (4, 3, 4):
@@ -86,9 +99,10 @@ def test_conv2d_matches_pytorch(case, dtype, image_layers):
             image_layers.assert_torch_close(layer.grads["bias"], gbt, "bias gradient")
 
 
-def test_conv2d_without_input_gradient_still_fills_parameter_gradients(image_layers):
+@pytest.mark.parametrize("path", ["batch_last", "wide"])
+def test_conv2d_without_input_gradient_still_fills_parameter_gradients(path, image_layers):
     rng = np.random.default_rng(3)
-    layer = make(rng, (1, 12, 12), 4, 3, 1, "valid", True, np.float64, image_layers)
+    layer = make(rng, (1, 12, 12), 4, 3, 1, "valid", True, np.float64, image_layers, path)
     x = rng.normal(size=(5, 1, 12, 12))
     g = rng.normal(size=(5, 4, 10, 10))
     layer.forward(x, True)
@@ -165,3 +179,36 @@ def test_conv2d_parameters_are_views_of_the_bound_arrays(image_layers):
     y, *_ = torch_conv(layer, x, np.zeros_like(before))
     np.testing.assert_allclose(after, y.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert not np.allclose(after, before)
+
+
+@pytest.mark.parametrize(("in_shape", "stride", "padding", "path"), [
+    ((1, 28, 28), 1, "valid", "wide"),        # 26×26 outputs
+    ((8, 13, 13), 1, "valid", "wide"),        # 11×11 = 121 >= WIDE_MIN_POSITIONS
+    ((1, 8, 8), 1, "same", "batch_last"),     # 8×8 = 64 outputs
+    ((16, 4, 4), 1, "same", "batch_last"),
+    ((1, 28, 28), 2, "same", "batch_last"),   # the wide layout needs stride 1
+])
+def test_conv2d_chooses_its_layout_by_shape(in_shape, stride, padding, path):
+    layer = Conv2D("layers.0", in_shape, 4, 3, stride, padding, True, np.float32, None)
+    assert layer.path == path
+    positions = layer.out_shape[1] * layer.out_shape[2]
+    assert (path == "wide") == (stride == 1 and positions >= WIDE_MIN_POSITIONS)
+
+
+def test_conv2d_refuses_an_unknown_or_impossible_layout():
+    with pytest.raises(ValueError, match="path must be one of"):
+        Conv2D("layers.0", (1, 8, 8), 2, 3, 1, "valid", True, np.float32, None, path="fft")
+    with pytest.raises(ValueError, match="'wide' needs stride 1"):
+        Conv2D("layers.0", (1, 8, 8), 2, 3, 2, "valid", True, np.float32, None, path="wide")
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 8, 8), (32, 16, 4, 4), (3, 2, 5, 7)])
+def test_to_batch_last_moves_the_batch_axis_last(shape):
+    """(N, F, P) -> (F, P, N), through the direct copy or the two-step one (taken when
+    the per-sample stride is a multiple of 2 KiB, as 16*8*8 float32 values are)."""
+    rng = np.random.default_rng(5)
+    src = rng.normal(size=shape).astype(np.float32).reshape(shape[0], shape[1], -1)
+    dst = np.full((shape[1], src.shape[2], shape[0]), np.nan, dtype=np.float32)
+    scratch = np.empty((shape[1], shape[0], src.shape[2]), dtype=np.float32)
+    to_batch_last(src, dst, scratch)
+    np.testing.assert_array_equal(dst, src.transpose(1, 2, 0))

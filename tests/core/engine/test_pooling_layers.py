@@ -141,3 +141,17 @@ def test_pool_forward_refuses_images_of_another_shape():
     layer = AvgPool2D("layers.1", (2, 6, 6), 2, None, np.float64)
     with pytest.raises(DesignError, match=r"layers\.1 \(AvgPool2D\): expects images"):
         layer.forward(np.zeros((1, 3, 6, 6)), True)
+
+
+@pytest.mark.parametrize("size", [2, (2, 1), (1, 3), (3, 2)])
+def test_maxpool_takes_the_same_maxima_from_a_non_contiguous_input(size):
+    """A contiguous input goes through running maxima along its rows (flat passes); any
+    other input through the windows directly: both give PyTorch's values."""
+    rng = np.random.default_rng(6)
+    x = np.round(rng.normal(size=(3, 2, 9, 8)) * 2).astype(np.float32)
+    strided = np.swapaxes(np.swapaxes(x, 2, 3).copy(), 2, 3)  # same values, F-ordered maps
+    assert not strided.flags.c_contiguous
+    layer = MaxPool2D("layers.1", (2, 9, 8), size, None, np.float32)
+    expected = F.max_pool2d(torch.tensor(x), size).numpy()
+    np.testing.assert_array_equal(layer.forward(x, True), expected)
+    np.testing.assert_array_equal(layer.forward(strided, True), expected)
