@@ -71,8 +71,9 @@ def check(design: Design, data: DataShape | None, need_dataset: bool = True) -> 
         problems += size_problems(design, data.n_samples if data else None)
     net = design.network
     if data is None:
-        if need_dataset:
-            problems.append(Problem("dataset", "no dataset is chosen"))
+        if need_dataset:  # chosen but not (yet) loaded: still reading, or refused
+            problems.append(Problem("dataset", "no dataset is chosen" if design.dataset is None
+                                    else "the dataset is not loaded (yet)"))
         return problems
     unfit = dict(data.precision_problems).get(design.training.dtype)
     if unfit:

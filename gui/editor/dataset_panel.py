@@ -591,7 +591,6 @@ class DatasetPanel(QWidget):
             return "none"
         return Path(spec.path).name if spec.kind in ("csv", "images") else spec.name
 
-
     def _show_preview(self, spec: DatasetSpec | None) -> None:
         pending = self._pending
         if pending is not None and pending.loading and self._table_for(pending.spec) is None:

@@ -1,11 +1,11 @@
 """The network check panel: parameter count, shapes, and every problem that keeps the
 design from training, refreshed on every edit (as Deep Network Designer's "Analyze").
 
-A line under the summary traces the shape through the network ("(1, 8, 8) → Conv2D
-8@3×3 (8, 8, 8) → ReLU → …"), each layer that changes it followed by its output per
-sample. Clicking a problem selects the layer it is about. A problem one edit cures
-(``Problem.fix``: a Dense layer on an image wants a Flatten before it) carries a button
-for that edit (``core.design.fixes``), pushed as one undoable step.
+A line under the summary traces the shape through the network ("1 @ 8×8 → Conv2D
+8@3×3 8 @ 8×8 → ReLU → …", written as the cards write it), each layer that changes it
+followed by its output per sample. Clicking a problem selects the layer it is about. A
+problem one edit cures (``Problem.fix``: a Dense layer on an image wants a Flatten before
+it) carries a button for that edit (``core.design.fixes``), pushed as one undoable step.
 ``readiness_changed`` tells the window whether training may start and, if not, why.
 """
 
@@ -34,10 +34,7 @@ from gui.colors import ERROR
 from gui.plain_text import verbatim
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
+from gui.shape_text import size_text
 
 
 def shape_trace(network) -> str:
@@ -45,7 +42,7 @@ def shape_trace(network) -> str:
     then each layer, followed by its output shape where it changes; a layer that cannot
     take its input is marked, and the trace stops there."""
     shape = network.in_shape
-    parts = [f"input {_shape(shape)}"]
+    parts = [f"input {size_text(shape)}"]
     for layer in network.layers:
         name = html.escape(layer.summary())
         try:
@@ -53,7 +50,7 @@ def shape_trace(network) -> str:
         except (ShapeError, TypeError):
             parts.append(f"<span style='color:{ERROR.name()}'>{name} ✗</span>")
             break
-        parts.append(f"{name} <b>{_shape(out)}</b>" if out != shape else name)
+        parts.append(f"{name} <b>{size_text(out)}</b>" if out != shape else name)
         shape = out
     return " → ".join(parts)
 
