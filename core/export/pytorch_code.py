@@ -106,6 +106,7 @@ class _Writer:
 
     image: bool  # whether the next layer's input is an image (batch, C, H, W)
     helpers: set[str] = field(default_factory=set)
+    matrix_projections: list[str] = field(default_factory=list)  # our keys, renamed
 
     def conv(self, layer: Conv2D, kernel: tuple[int, int] | None = None) -> str:
         c, f = layer.in_shape[0], layer.filters
@@ -135,6 +136,7 @@ class _Writer:
                     projection = self.conv(children[0])
                 else:
                     projection = f"nn.Linear({layer.n_in}, {layer.n_out}, bias=False)"
+                    self.matrix_projections.append(f"{layer.name}.projection")
                 body.append(f"{inner}projection={projection},")
             self.helpers.add("Residual")
             return [f"{indent}Residual(", *body, f"{indent}),"]
@@ -176,6 +178,14 @@ class _Writer:
 def _size(pair: tuple[int, int]) -> str:
     """``3`` for a square (3, 3), else ``(3, 5)``: as a person writes kernel sizes."""
     return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
+
+
+def _renamed(keys: list[str]) -> str:
+    """Words for the feature projections stored under another key, or ""."""
+    if not keys:
+        return ""
+    return (f"; the residual projection {keys[0]}, a matrix (in, out) in the studio, is "
+            f"the nn.Linear {keys[0]}.weight here" + (", and so on" if len(keys) > 1 else ""))
 
 
 def _docstring_text(text: str) -> str:
@@ -222,7 +232,8 @@ def model_code(network: Network, design_name: str, input_shape: tuple[int, ...])
         f"``{name}`` rebuilds the design layer by "
         f"layer; ``weights.safetensors`` beside this file holds its weights, under the "
         f"studio's names (Dense weights transposed to (out, in), as ``nn.Linear`` keeps "
-        f"them). To load them (``pip install safetensors``)::", width=88)
+        f"them{_renamed(writer.matrix_projections)}). To load them "
+        f"(``pip install safetensors``)::", width=88)
     summary = textwrap.fill(f"{title}.", width=84, initial_indent="",
                             subsequent_indent="    ")
     main = f'''class {name}(nn.Module):
@@ -269,7 +280,8 @@ def torch_weights(network: Network, weights: dict[str, np.ndarray]) -> dict[str,
     out: dict[str, np.ndarray] = {}
 
     def visit(layer: Layer) -> None:
-        for param in [*layer.params, *getattr(layer, "buffers", dict)()]:
+        buffers = layer.buffers() if isinstance(layer, BatchNorm) else {}
+        for param in [*layer.params, *buffers]:
             key = f"{layer.name}.{param}"
             value = np.asarray(weights[key], dtype=np.float32)
             if isinstance(layer, Dense) and param == "weight":
