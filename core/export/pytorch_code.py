@@ -24,6 +24,7 @@ from core.engine.conv import Conv2D
 from core.engine.layers import Activation, BatchNorm, Dense, Dropout, Layer, Residual
 from core.engine.network import Network
 from core.engine.pooling import AvgPool2D, Flatten, GlobalAvgPool, MaxPool2D
+from core.export.source import ExportError
 
 # Activations as PyTorch modules; softmax only ever ends a design and is left out there.
 _ACTIVATIONS = {
@@ -172,7 +173,8 @@ class _Writer:
             self.image = False
             self.helpers.add("GlobalAvgPool")
             return "GlobalAvgPool()"
-        raise ValueError(f"{layer.name}: no PyTorch translation for {type(layer).__name__}")
+        raise ExportError(f"{layer.name}: the PyTorch export cannot write {layer.label} "
+                          "layers yet")
 
 
 def _size(pair: tuple[int, int]) -> str:
