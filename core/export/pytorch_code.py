@@ -195,8 +195,10 @@ def _docstring_text(text: str) -> str:
     return " ".join(text.replace("\\", "/").replace('"""', "'''").split())
 
 
-def model_code(network: Network, design_name: str, input_shape: tuple[int, ...]) -> str:
-    """The text of ``model.py`` for ``network`` (its layers, not its weights)."""
+def model_code(network: Network, design_name: str, input_shape: tuple[int, ...],
+               trained: bool = True) -> str:
+    """The text of ``model.py`` for ``network`` (its layers, not its weights; ``trained``
+    says which weights the docstring promises)."""
     name = class_name(design_name)
     final = final_activation(network)
     layers = network.layers[:-1] if final else network.layers
@@ -232,7 +234,8 @@ def model_code(network: Network, design_name: str, input_shape: tuple[int, ...])
     intro = textwrap.fill(f"{title}: exported from Backprop Studio.", width=88) + "\n\n"
     intro += textwrap.fill(
         f"``{name}`` rebuilds the design layer by "
-        f"layer; ``weights.safetensors`` beside this file holds its weights, under the "
+        f"layer; ``weights.safetensors`` beside this file holds its "
+        f"{'trained' if trained else 'initial (untrained)'} weights, under the "
         f"studio's names (Dense weights transposed to (out, in), as ``nn.Linear`` keeps "
         f"them{_renamed(writer.matrix_projections)}). To load them "
         f"(``pip install safetensors``)::", width=88)

@@ -108,6 +108,7 @@ def test_dense_weights_are_transposed_and_batch_norm_settings_carried(tmp_path):
     stored, meta = load_safetensors(paths[1])
     assert stored["layers.1.num_batches_tracked"].dtype == np.int64
     assert meta["trained"] == "false"
+    assert "holds its initial (untrained) weights" in " ".join(paths[0].read_text().split())
 
 
 def test_a_name_with_quotes_and_backslashes_still_gives_clean_code(tmp_path):
@@ -142,6 +143,7 @@ def test_softmax_designs_return_logits_and_say_how_to_get_probabilities(exported
     assert "nn.Softmax" not in text and "nn.CrossEntropyLoss" in text
     assert "torch.softmax(model(x), dim=1)" in text
     assert "x.reshape(-1, 1, 8, 8)" in text
+    assert "holds its trained weights" in " ".join(text.split())
     sigmoid = exported["dense without bias, sigmoid output"][0].read_text()
     assert "nn.BCEWithLogitsLoss" in sigmoid and "torch.sigmoid(model(x))" in sigmoid
 
