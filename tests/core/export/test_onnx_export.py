@@ -235,3 +235,15 @@ def test_a_read_only_folder_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="read-only"):
         onnx_export.write(SOURCES["xor.json"], tmp_path / "xor.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_onnxruntime_the_check_is_skipped_and_says_why(monkeypatch):
+    import sys
+
+    source = SOURCES["xor.json"]
+    model = onnx_export.build_model(source)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if absent
+    x = verification_inputs(source.network(), None, samples=4)
+    result = onnx_export.verify_model(source, model, x)
+    assert result.ok is None
+    assert "onnxruntime is not installed" in result.summary()
