@@ -34,6 +34,7 @@ from core.export.verify import Verification, compare, layer_outputs
 MIN_OPSET = 13  # Softmax's axis semantics and Gemm/BatchNormalization as we write them
 PRODUCER = "Backprop Studio"
 INPUT, OUTPUT, BATCH = "input", "output", "batch"
+FORMAT = "onnx"  # the key in core.export.formats.EXPORT_FORMATS
 
 
 def _onnx():
@@ -82,19 +83,16 @@ def build_model(source: ExportSource, opset: int | None = None):
     opset = choose_opset() if opset is None else opset
     network = source.network(np.float32)
     parts = GraphParts(source.weights, opset)
-    h = INPUT
+    h = INPUT  # (a design always has a layer: validate() refuses an empty one)
     for i, layer in enumerate(network.layers):
         last = i == len(network.layers) - 1
         h = add_layer(parts, layer, h, OUTPUT if last else layer.name)
-    if h != OUTPUT:  # no layers: the model is the identity
-        parts.node("Identity", [h], OUTPUT, "output")
     in_dims = [BATCH, *(network.input_shape or (network.inputs,))]
     graph = helper.make_graph(
         parts.nodes, source.name,
         [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, in_dims)],
         [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT,
-                                       [BATCH, network.layers[-1].n_out
-                                        if network.layers else network.inputs])],
+                                       [BATCH, network.layers[-1].n_out])],
         initializer=parts.initializers)
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, producer_name=PRODUCER,
@@ -154,7 +152,7 @@ def verify_model(source: ExportSource, model, x: np.ndarray) -> Verification:
     try:
         import onnxruntime  # noqa: F401 - only to say plainly when it is missing
     except ImportError:
-        return Verification("ONNX", len(x), skipped="onnxruntime is not installed")
+        return Verification(FORMAT, len(x), skipped="onnxruntime is not installed")
     try:
         onnx.checker.check_model(model, full_check=True)
     except onnx.checker.ValidationError as e:
@@ -165,16 +163,19 @@ def verify_model(source: ExportSource, model, x: np.ndarray) -> Verification:
     (theirs,) = _run(model, feed, [OUTPUT])
     overall = compare("output", network.predict(x), theirs)
 
+    # Every top-level layer's output tensor is named after the layer, except the last
+    # one's, which is "output"; expose the others as outputs of an in-memory copy.
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
-    names = [n for n in ours if n != network.layers[-1].name]
-    for n in names:
-        probe.graph.output.append(onnx.helper.make_tensor_value_info(n, 1, None))
-    last = network.layers[-1].name if network.layers else None
-    got = _run(probe, feed, [*names, OUTPUT])
-    per_layer = dict(zip([*names, last], got, strict=True))
-    layers = tuple(compare(n, ours[n], per_layer[n]) for n in ours)
-    return Verification("ONNX", len(x), overall, layers)
+    last = network.layers[-1].name
+    inner = [n for n in ours if n != last]
+    for n in inner:
+        probe.graph.output.append(
+            onnx.helper.make_tensor_value_info(n, onnx.TensorProto.FLOAT, None))
+    theirs_by_layer = dict(zip([*inner, last], _run(probe, feed, [*inner, OUTPUT]),
+                               strict=True))
+    layers = tuple(compare(n, ours[n], theirs_by_layer[n]) for n in ours)
+    return Verification(FORMAT, len(x), overall, layers)
 
 
 def _run(model, feed: dict[str, np.ndarray], outputs: list[str]) -> list[np.ndarray]:
