@@ -11,10 +11,14 @@ named, and nothing is returned half-built: the design is validated and every wei
 shape checked against what ``core.training.build`` would make of it.
 
 Choices: an ONNX ``Dropout`` becomes our Dropout with its ratio (0.5 when the file gives
-none, ONNX's default); a model exported in evaluation mode has no Dropout node at all,
-so none is added. ``Gelu`` is taken only with ``approximate="tanh"``: our GELU is the
-tanh approximation, and the exact one (``Erf``) differs by more than the verify rule.
-LeakyRelu and Elu are taken only at the slope/alpha our activations use.
+none, ONNX's default); a model exported in evaluation mode has no Dropout node at all
+(PyTorch leaves it out; our own export writes an ``Identity``), so no dropout comes
+back. An ``Identity`` becomes a Linear activation, which passes its input through as it
+does, so every node keeps its place and a round trip keeps every weight's name. Batch
+norm keeps the file's momentum (ONNX's default 0.9 when it has none, ours too).
+``Gelu`` is taken only with ``approximate="tanh"``: our GELU is the tanh approximation,
+and the exact one (``Erf``) differs by more than the verify rule. LeakyRelu and Elu are
+taken only at the slope/alpha our activations use.
 """
 
 from __future__ import annotations
@@ -278,8 +282,8 @@ class _Walk:
                     raise _Refused(f"{where} is the exact GELU; this app's GELU is the "
                                    "tanh approximation (approximate='tanh')")
                 return (ActivationSpec("gelu"), {}), out, shape
-            if op == "Identity":
-                return None, out, shape
+            if op == "Identity":  # a layer that passes its input through: keep its place
+                return (ActivationSpec("linear"), {}), out, shape
             if op == "Dropout":
                 return self.dropout(node, a), out, shape
             if op == "Conv":

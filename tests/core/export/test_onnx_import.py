@@ -5,6 +5,7 @@ are refused with the node and operator named."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,24 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from core.design.spec import BatchNormSpec, Conv2DSpec, ResidualSpec
+from core.design.spec import (
+    ActivationSpec,
+    BatchNormSpec,
+    Conv2DSpec,
+    DenseSpec,
+    DropoutSpec,
+    ResidualSpec,
+)
 from core.errors import FileFormatError
+from core.export import onnx_export
 from core.export.onnx_import import import_onnx
 from core.export.source import source_of
-from core.export.verify import compare
+from core.export.verify import compare, verification_inputs
 from core.training.build import build_network
 from core.training.step import TrainStep
+from tests.core.export.designs import sources
+
+SOURCES = sources()
 
 nn = torch.nn
 
@@ -303,3 +315,38 @@ def test_a_node_off_the_path_from_input_to_output_is_refused(tmp_path):
              helper.make_node("Relu", ["w"], ["side"], name="side_relu")]
     with pytest.raises(FileFormatError, match=r"not on the path.*Relu \(node 'side_relu'\)"):
         import_onnx(_write(tmp_path / "s.onnx", nodes, {"w": _w(rng, 3, 2)}, ["n", 3]))
+
+
+# ------------------------------------------------------------------------ round trip
+def _settings_onnx_holds(spec):
+    """``spec`` without what a model file in evaluation mode has no place for: how weights
+    were drawn, and dropout (an Identity there, a Linear activation back here)."""
+    def plain(layer):
+        if isinstance(layer, DropoutSpec):
+            return ActivationSpec("linear")
+        if isinstance(layer, ResidualSpec):
+            return replace(layer, layers=tuple(plain(child) for child in layer.layers))
+        if isinstance(layer, DenseSpec | Conv2DSpec):
+            return replace(layer, init="default", gain=1.0)
+        return layer
+
+    return replace(spec, layers=tuple(plain(layer) for layer in spec.layers),
+                   default_init="glorot_uniform")
+
+
+@pytest.mark.parametrize("name", list(SOURCES))
+def test_design_to_onnx_and_back_gives_the_same_design_and_predictions(name, tmp_path):
+    source = SOURCES[name]
+    path = tmp_path / "model.onnx"
+    onnx_export.write(source, path)
+    design, weights = import_onnx(path)
+    assert _settings_onnx_holds(design.network) == _settings_onnx_holds(
+        source.design.network)
+    assert set(weights) == set(source.weights)
+    for key, value in source.weights.items():
+        np.testing.assert_array_equal(weights[key], value.astype(np.float32), err_msg=key)
+    ours = source.network()
+    x = verification_inputs(ours, None, samples=64)
+    back = source_of(design, weights).network()
+    assert compare("output", ours.predict(x), back.predict(x)).ok
+    np.testing.assert_array_equal(ours.predict(x), back.predict(x))
