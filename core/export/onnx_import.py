@@ -137,7 +137,6 @@ class _Walk:
         self.input_shape: tuple[int, ...] = tuple(dims[1:]) if len(dims) == 4 else ()
         self.in_shape: Shape = tuple(dims[1:])  # type: ignore[assignment]
         self.inputs = math.prod(self.in_shape)
-        self.started = False  # a first Reshape may view flat rows as images
 
     # ------------------------------------------------------------------ graph walking
     def chain(self, tensor: str, shape: Shape, stop: Any, first: Any = None
@@ -176,7 +175,6 @@ class _Walk:
         if id(node) in self.seen:
             raise _Refused(f"{self.g.node_words(node)} is reached twice (a cycle)")
         self.seen.add(id(node))
-        self.started = True
 
     def residual(self, x: str, shape: Shape, readers: list[Any]
                  ) -> tuple[Layer, str, Shape]:
@@ -227,7 +225,7 @@ class _Walk:
             a = self.g.attrs(node)
             stride = tuple(a.get("strides", (1, 1)))
             if (len(node.input) > 2 and node.input[2]) or w.shape[2:] != (1, 1) \
-                    or any(a.get("pads", (0,)) ) or stride != projection_stride(shape, out):
+                    or any(a.get("pads", ())) or stride != projection_stride(shape, out):
                 raise _Refused(f"{where} is not a projection this app has: a 1×1 "
                                f"convolution without bias or padding, stride "
                                f"{projection_stride(shape, out)}")
