@@ -114,12 +114,19 @@ def read_graph(path: str | Path, limit: int = MAX_ONNX_BYTES) -> OnnxGraph:
         raise _refuse(p, f"it uses ONNX opset {opset}; 7 or later is needed")
     try:
         constants = {t.name: onnx.numpy_helper.to_array(t) for t in graph.initializer}
-        for node in graph.node:
+        folded = set()  # indices of Constant nodes, and of Identity nodes of a constant
+        for index, node in enumerate(graph.node):
             if node.op_type == "Constant":
                 value = words.attrs(node).get("value")
                 if value is None:
                     raise _refuse(p, f"{words.node_words(node)} holds no tensor value")
                 constants[node.output[0]] = onnx.numpy_helper.to_array(value)
+                folded.add(index)
+            elif node.op_type == "Identity" and node.input and node.input[0] in constants:
+                # PyTorch stores equal tensors once (a fresh batch norm's running_var and
+                # weight are both ones) and names the copy with an Identity.
+                constants[node.output[0]] = constants[node.input[0]]
+                folded.add(index)
     except (ValueError, TypeError) as e:
         raise _refuse(p, f"a weight tensor cannot be read ({printable(str(e))[:120]})"
                       ) from None
@@ -129,7 +136,7 @@ def read_graph(path: str | Path, limit: int = MAX_ONNX_BYTES) -> OnnxGraph:
                          "a model to import has one of each")
     dims = tuple(d.dim_value if d.HasField("dim_value") else None
                  for d in inputs[0].type.tensor_type.shape.dim)
-    nodes = [n for n in graph.node if n.op_type != "Constant"]
+    nodes = [n for i, n in enumerate(graph.node) if i not in folded]
     readers: dict[str, list[Any]] = {}
     for node in nodes:
         for name in node.input:
