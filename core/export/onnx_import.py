@@ -369,12 +369,12 @@ class _Walk:
         bias = self.const(node, 2, "bias", required=False)
         f, c, kh, kw = w.shape if w.ndim == 4 else (0, 0, 0, 0)
         strides = tuple(a.get("strides", (1, 1)))
-        if w.ndim != 4 or c != shape[0] or kh != kw:
-            raise _Refused(f"{where} has a weight of shape {w.shape} for "
-                           f"{shape_words(shape)}; a square kernel over every channel")
         if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", (1, 1))) \
                 or len(strides) != 2 or strides[0] != strides[1]:
             raise _Refused(f"{where} uses groups, dilation or unequal strides {strides}")
+        if w.ndim != 4 or c != shape[0] or kh != kw:
+            raise _Refused(f"{where} has a weight of shape {w.shape} for "
+                           f"{shape_words(shape)}; a square kernel over every channel")
         k, s = kh, strides[0]
         padding = self.padding(where, a, shape, k, s)
         spec = Conv2DSpec(int(f), int(k), int(s), padding, bias=bias is not None)

@@ -355,3 +355,23 @@ def test_design_to_onnx_and_back_gives_the_same_design_and_predictions(name, tmp
     back = source_of(design, weights).network()
     assert compare("output", ours.predict(x), back.predict(x)).ok
     np.testing.assert_array_equal(ours.predict(x), back.predict(x))
+
+
+@pytest.mark.parametrize("model, shape, words", [
+    (lambda: nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Flatten(),
+                           nn.Linear(32, 2)), (1, 8, 8),
+     r"Conv \(node '/0/Conv'\) pads \[1, 1, 1, 1\].*\[0, 0, 1, 1\]"),
+    (lambda: nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(8, 2)),
+     (2, 4, 4), "groups, dilation"),
+    (lambda: nn.Sequential(nn.AvgPool2d(2, padding=1), nn.Flatten(), nn.Linear(25, 2)),
+     (1, 8, 8), "pads, dilates or rounds up"),
+    (lambda: nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.2)), (3,), "alpha 0.2"),
+    (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU()), (3,),
+     r"Gelu \(node '/1/Gelu'\) is the exact GELU"),
+])
+def test_pytorch_layers_that_differ_from_ours_are_refused_by_name(model, shape, words,
+                                                                  tmp_path):
+    torch.manual_seed(0)
+    path = _torch_export(model(), torch.randn(2, *shape), tmp_path / "m.onnx")
+    with pytest.raises(FileFormatError, match=words):
+        import_onnx(path)
