@@ -33,6 +33,7 @@ from core.design.layer_specs import projection_stride
 from core.design.limits import state_shapes
 from core.design.shapes import Shape, ShapeError, is_image, shape_words
 from core.design.spec import (
+    MAX_DEPTH,
     ActivationSpec,
     AvgPool2DSpec,
     BatchNormSpec,
@@ -137,6 +138,7 @@ class _Walk:
         self.input_shape: tuple[int, ...] = tuple(dims[1:]) if len(dims) == 4 else ()
         self.in_shape: Shape = tuple(dims[1:])  # type: ignore[assignment]
         self.inputs = math.prod(self.in_shape)
+        self.depth = 0  # residual blocks the walk is inside
 
     # ------------------------------------------------------------------ graph walking
     def chain(self, tensor: str, shape: Shape, stop: Any, first: Any = None
@@ -179,6 +181,16 @@ class _Walk:
     def residual(self, x: str, shape: Shape, readers: list[Any]
                  ) -> tuple[Layer, str, Shape]:
         """The residual block starting at tensor ``x``, read by the two ``readers``."""
+        self.depth += 1
+        try:
+            return self._residual(x, shape, readers)
+        finally:
+            self.depth -= 1
+
+    def _residual(self, x: str, shape: Shape, readers: list[Any]
+                  ) -> tuple[Layer, str, Shape]:
+        if self.depth > MAX_DEPTH:  # before a hostile file nests deep enough to overflow
+            raise _Refused(f"residual blocks are nested more than {MAX_DEPTH} deep")
         failure: _Refused | None = None
         for skip, branch in ((readers[0], readers[1]), (readers[1], readers[0])):
             projection = None

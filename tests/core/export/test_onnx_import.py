@@ -375,3 +375,20 @@ def test_pytorch_layers_that_differ_from_ours_are_refused_by_name(model, shape, 
     path = _torch_export(model(), torch.randn(2, *shape), tmp_path / "m.onnx")
     with pytest.raises(FileFormatError, match=words):
         import_onnx(path)
+
+
+def test_residual_blocks_nested_too_deep_are_refused_without_overflowing(tmp_path):
+    nodes, x = [], "input"
+    for i in range(400):  # x -> Relu -> ... each Add closes the block opened at its x
+        nodes.insert(len(nodes) // 2, helper.make_node("Relu", [x], [f"r{i}"]))
+        x = f"r{i}"
+    # the innermost first: close block i with Add(r_{i} branch end, input of block i)
+    y = x
+    for i in reversed(range(400)):
+        start = "input" if i == 0 else f"r{i - 1}"
+        nodes.append(helper.make_node("Add", [y, start], [f"a{i}"]))
+        y = f"a{i}"
+    nodes.append(helper.make_node("Identity", [y], ["output"]))
+    path = _write(tmp_path / "deep.onnx", nodes, {}, ["n", 3])
+    with pytest.raises(FileFormatError, match="nested more than"):
+        import_onnx(path)
