@@ -22,15 +22,15 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
-WINDOW_FILE_SUFFIXES = (".json", ".bpsproj")
+WINDOW_FILE_SUFFIXES = (".json", ".bpsproj", ".onnx")
 
 
 def _names_a_file(arg: str) -> bool:
     """Whether a first argument that is not a command is a file for the window to open.
 
-    It is if it exists, or looks like a path to a design or project: a ``.json`` or
-    ``.bpsproj`` suffix, or a folder part (``runs/x``). Such a missing file is reported in
-    the window's banner; any other word is a usage error.
+    It is if it exists, or looks like a path to a design, project or ONNX model: a
+    ``.json``, ``.bpsproj`` or ``.onnx`` suffix, or a folder part (``runs/x``). Such a
+    missing file is reported in the window's banner; any other word is a usage error.
     """
     from gui.app import STARTUP_TIME_FLAG  # a plain module: no Qt is imported here
 

@@ -201,7 +201,8 @@ class MainWindow(QMainWindow):
         self.new_action = self._action("&New", self._on_new, sk.New,
                                        "Start a new, empty network")
         self.open_action = self._action("&Open…", self.files.open_dialog, sk.Open,
-                                        "Open a design (.json) or project (.bpsproj)")
+                                        "Open a design (.json), project (.bpsproj) or "
+                                        "ONNX model (.onnx)")
         self.save_action = self._action("&Save", self.files.save, sk.Save,
                                         "Save the design (atomic: the old file stays intact "
                                         "if saving fails)")

@@ -97,7 +97,9 @@ def plan_continue(saved: SavedRun, design: Design) -> tuple[TrainState | None, s
     old = saved.design
     if old.network != design.network:
         return None, "the network has changed since the run was saved"
-    if old.dataset != design.dataset:
+    # Weights saved with no dataset (a model imported from ONNX) continue on the one
+    # chosen since: the network check above already says they fit it.
+    if old.dataset is not None and old.dataset != design.dataset:
         return None, "the dataset has changed since the run was saved"
     if old.training.dtype != design.training.dtype:
         return None, "the precision has changed since the run was saved"

@@ -1,6 +1,7 @@
 """Opening and saving documents: designs (.json) and projects (.bpsproj), recent files,
-and the unsaved-changes question. Every failure is shown as a message and leaves the
-open document exactly as it was.
+and the unsaved-changes question. An ONNX model (.onnx) opens as a new untitled document
+with its weights (``core.export.onnx_import``), ready to train further. Every failure
+is shown as a message and leaves the open document exactly as it was.
 
 A design file keeps the network and settings only; a project also keeps the runs, the
 latest run's weights and where it stood (to continue it). Once a document has runs or
@@ -22,8 +23,10 @@ from gui.plain_text import verbatim
 from gui.project.document import Document
 
 MAX_RECENT = 8
-FILE_FILTER = (f"Backprop Studio files (*.json *{PROJECT_SUFFIX});;Designs (*.json);;"
-               f"Projects (*{PROJECT_SUFFIX});;All files (*)")
+ONNX_SUFFIX = ".onnx"
+FILE_FILTER = (f"Backprop Studio files (*.json *{PROJECT_SUFFIX} *{ONNX_SUFFIX});;"
+               f"Designs (*.json);;Projects (*{PROJECT_SUFFIX});;"
+               f"ONNX models (*{ONNX_SUFFIX});;All files (*)")
 PROJECT_FILTER = f"Project with runs and weights (*{PROJECT_SUFFIX})"
 DESIGN_FILTER = "Design only: network and settings, no runs or weights (*.json)"
 SAVE_FILTER = f"{PROJECT_FILTER};;{DESIGN_FILTER}"
@@ -48,6 +51,11 @@ def read_document(path: str | Path) -> tuple[Design, Project | None]:
     if p.suffix == PROJECT_SUFFIX:
         project = load_project(p)
         return project.design, project
+    if p.suffix.lower() == ONNX_SUFFIX:
+        from core.export.onnx_import import import_onnx  # onnx loads only when needed
+
+        design, weights = import_onnx(p)
+        return design, Project(design, weights)
     return load_design(p), None
 
 
@@ -122,7 +130,8 @@ class FileActions(QObject):
             self.last_error = str(exc)
             QMessageBox.warning(self._parent, "Could not open the file", verbatim(str(exc)))
             return False
-        where = None if as_copy else Path(path)
+        # An imported model is a new document: Save must not write over the .onnx file.
+        where = None if as_copy or Path(path).suffix.lower() == ONNX_SUFFIX else Path(path)
         if project is not None:
             self._doc.load_project(project, where)
         else:
