@@ -42,8 +42,11 @@ def write_staged(target: Path, fill: Callable[[Path], list[Path]], folder: bool)
         raise ExportError(_words(e, target)) from None
     try:
         written = fill(staging)
+        # mkdtemp/mkstemp make private files; an export is for sharing, like any saved file.
+        staging.chmod(0o755 if folder else 0o644)
         if folder:
             for f in staging.iterdir():
+                f.chmod(0o644)
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
             if target.exists():

@@ -85,7 +85,12 @@ def redrawn(design: Design, seed: int = 0) -> ExportSource:
     rng = np.random.default_rng(seed)
     weights = {}
     for key, value in initial.weights.items():
-        drawn = rng.normal(0.0, 0.5, size=value.shape)
+        # Weight matrices and kernels at the scale training keeps (std 1/sqrt(fan-in)), so
+        # activations stay near 1 and a layer's float32 round-off stays well inside the
+        # verification rule; a wrong translation still moves outputs by far more.
+        fan_in = 1 if value.ndim < 2 else (value.shape[0] if value.ndim == 2
+                                           else int(np.prod(value.shape[1:])))
+        drawn = rng.normal(0.0, 0.5 if value.ndim < 2 else fan_in ** -0.5, size=value.shape)
         weights[key] = (np.abs(drawn) + 0.5 if key.endswith("running_var") else drawn
                         ).astype(value.dtype)
     return source_of(design, weights)

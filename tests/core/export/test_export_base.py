@@ -71,6 +71,8 @@ def test_a_folder_is_replaced_only_when_complete(tmp_path):
 
     assert write_staged(target, fill, folder=True) == [target / "model.py"]
     assert sorted(p.name for p in target.iterdir()) == ["model.py"]
+    assert (target.stat().st_mode & 0o777, (target / "model.py").stat().st_mode & 0o777) == (
+        0o755, 0o644)  # readable by others, as any saved file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
