@@ -12,7 +12,13 @@ from pathlib import Path
 
 from core.errors import printable
 from core.export.formats import EXPORT_FORMATS
-from core.export.run import ExportResult, dataset_inputs, default_target, export_model
+from core.export.run import (
+    ExportResult,
+    dataset_inputs,
+    default_target,
+    export_model,
+    layer_labels,
+)
 from core.export.source import ExportError, load_source
 from core.export.verify import ATOL, RTOL
 from core.files.project import PROJECT_SUFFIX
@@ -53,12 +59,13 @@ def export_from_args(args: argparse.Namespace) -> int:
     if not source.trained:
         print("note: exporting the initial (untrained) weights")
     result = export_model(source, fmt.key, target, x, x_words=words)
-    print_result(result)
+    print_result(result, layer_labels(source.design))
     return EXIT_FAILED if result.ok is False else EXIT_OK
 
 
-def print_result(result: ExportResult) -> None:
-    """The files written, the overall verification and one line per layer."""
+def print_result(result: ExportResult, labels: dict[str, str]) -> None:
+    """The files written, the overall verification and one line per layer (``labels``:
+    what each runtime layer name is, as ``layer_labels`` gives)."""
     for p in result.paths:
         print(f"wrote {printable(str(p))}")
     v = result.verification
@@ -68,10 +75,12 @@ def print_result(result: ExportResult) -> None:
     rows = (*v.layers, *((v.output,) if v.output else ()))
     if v.layers:
         width = max(len(d.name) for d in rows)
-        print(f"  {'layer':<{width}}  {'max abs':>9}  {'max rel':>9}")
+        kinds = max(len(labels.get(d.name, "")) for d in rows)
+        print(f"  {'layer':<{width}}  {'':<{kinds}}  {'max abs':>9}  {'max rel':>9}")
         for d in rows:
             flag = "" if d.ok else f"  <-- beyond {ATOL:g} + {RTOL:g}·|value|"
-            print(f"  {d.name:<{width}}  {d.max_abs:9.2e}  {d.max_rel:9.2e}{flag}")
+            print(f"  {d.name:<{width}}  {labels.get(d.name, ''):<{kinds}}  "
+                  f"{d.max_abs:9.2e}  {d.max_rel:9.2e}{flag}")
     if result.ok is False:
         print("FAILED: the exported model does not compute what the app does; the files "
               "are kept for inspection, not for use")

@@ -105,6 +105,12 @@ def _is_earlier_export(folder: Path) -> bool:
             and any(e.name == "model.py" for e in entries))
 
 
+def layer_labels(design: Design) -> dict[str, str]:
+    """Each top-level layer's runtime name (``layers.3``) with its summary ("Dense 10"),
+    for the per-layer rows of a verification."""
+    return {f"layers.{i}": layer.summary() for i, layer in enumerate(design.network.layers)}
+
+
 def dataset_inputs(design: Design, base_dir: Path | None) -> tuple[np.ndarray | None, str]:
     """The validation inputs (n, inputs) of ``design``'s dataset, loaded as training
     loads it (relative paths from ``base_dir``; nothing is downloaded), with words for
