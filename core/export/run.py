@@ -61,11 +61,12 @@ def export_format(key: str) -> ExportFormat:
     return fmt
 
 
-def default_target(fmt: ExportFormat, beside: Path | None, name: str) -> Path:
+def default_target(fmt: ExportFormat, beside: Path | None, name: str,
+                   folder: Path | None = None) -> Path:
     """Where an export goes unless the user says otherwise: beside the project file
-    (``beside``, else the working folder), named after it (else ``name``), as
-    ``<stem>-<format>`` for a folder or ``<stem>.onnx`` for a file."""
-    folder = beside.parent if beside is not None else Path.cwd()
+    (``beside``; else in ``folder``, else the working folder), named after it (else
+    ``name``), as ``<stem>-<format>`` for a folder or ``<stem>.onnx`` for a file."""
+    folder = beside.parent if beside is not None else (folder or Path.cwd())
     stem = beside.stem if beside is not None else (_file_stem(name) or "model")
     return folder / (f"{stem}{fmt.suffix}" if not fmt.folder else f"{stem}-{fmt.key}")
 

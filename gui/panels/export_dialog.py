@@ -99,7 +99,8 @@ def export_job(request: ExportRequest, state: ExportState) -> ExportResult | Stu
 class ExportDialog(QDialog):
     """Exports ``design`` with ``weights`` (None: it has no trained weights; the user
     may tick to export the initial ones). ``beside``: the project file, whose folder
-    and name the default target takes. ``x``/``x_words``: the verification inputs.
+    and name the default target takes (without one: the home folder).
+    ``x``/``x_words``: the verification inputs.
     ``finished_export`` (on the GUI thread) carries the ``ExportResult`` or the error."""
 
     finished_export = Signal(object)
@@ -144,6 +145,7 @@ class ExportDialog(QDialog):
         self._call = BackgroundCall(self)
         self._on_format_changed()
         self._sync_buttons()
+        self._show_status(self._plan(), UNVERIFIED, bold=False)
 
     # ------------------------------------------------------------ building
     def _format_box(self) -> QGroupBox:
@@ -258,7 +260,8 @@ class ExportDialog(QDialog):
         fmt = self.fmt
         self.target_label.setText("Folder:" if fmt.folder else "File:")
         if not self._target_edited:
-            self.target.setText(str(default_target(fmt, self.beside, self.design.name)))
+            self.target.setText(str(default_target(fmt, self.beside, self.design.name,
+                                                   Path.home())))
         elif not fmt.folder and not self.target.text().lower().endswith(fmt.suffix):
             self.target.setText(str(Path(self.target.text()).with_suffix(fmt.suffix)))
 
@@ -334,9 +337,19 @@ class ExportDialog(QDialog):
         self._sync_buttons()
         self.finished_export.emit(result)
 
-    def _show_status(self, text: str, color: str) -> None:
+    def _plan(self) -> str:
+        """What Export will do, shown until it has."""
+        n = min(256, len(self.x)) if self.x is not None and len(self.x) else 256
+        inputs = (f"the first {n:,} {self.x_words}" if self.x is not None and len(self.x)
+                  else f"{n} seeded random inputs ({self.x_words})")
+        return (f"Export writes the files, then runs the exported model on {inputs} and "
+                f"compares each layer's output with the app's own; it fails beyond "
+                f"{ATOL:g} + {RTOL:g}·|value| (float32).")
+
+    def _show_status(self, text: str, color: str, bold: bool = True) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(f"color: {color}; font-weight: bold;")
+        weight = "bold" if bold else "normal"
+        self.status.setStyleSheet(f"color: {color}; font-weight: {weight};")
 
     def show_result(self, result: ExportResult) -> None:
         """The overall verification line, the per-layer table and the files written."""

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -113,3 +115,16 @@ def test_a_skipped_check_exits_0_and_says_not_verified(fake, capsys, tmp_path):
     rc, out, _ = run(capsys, "export", project(tmp_path), "--format", "fake", "--out",
                      tmp_path / "o")
     assert rc == 0 and "fake: not verified (torch is not installed)" in out
+
+
+@pytest.mark.parametrize("fmt", ["pytorch", "onnx", "numpy"])
+def test_every_real_format_exports_a_project_verified(capsys, tmp_path, fmt):
+    """The real formats end to end (their own tests cover every design)."""
+    rc, out, err = run(capsys, "export", project(tmp_path), "--format", fmt)
+    assert rc == 0, out + err
+    assert "verified on the first 100 validation inputs of circle" in out
+    assert ": verified on 100 samples" in out
+    assert "  layers.0  Dense 3 " in out
+    written = [line.removeprefix("wrote ") for line in out.splitlines()
+               if line.startswith("wrote ")]
+    assert written and all(Path(p).is_file() for p in written)

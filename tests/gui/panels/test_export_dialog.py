@@ -53,6 +53,12 @@ def test_formats_are_offered_with_their_descriptions_and_default_targets(qtbot, 
     assert dialog.target_label.text() == "File:"
     dialog.target.setText("")
     assert not dialog.export_button.isEnabled()
+    assert dialog.status.text().startswith("Export writes the files, then runs the "
+                                           "exported model on 256 seeded random inputs "
+                                           "(no dataset is loaded)")
+    untitled = ExportDialog(DESIGN, WEIGHTS, None, None, "")
+    qtbot.addWidget(untitled)
+    assert untitled.target.text() == str(Path.home() / "circle-net-pytorch")
 
 
 def test_onnx_export_is_verified_per_layer_on_the_validation_inputs(qtbot, tmp_path):
@@ -60,6 +66,7 @@ def test_onnx_export_is_verified_per_layer_on_the_validation_inputs(qtbot, tmp_p
     x, words = data_inputs(data, DESIGN)
     dialog = make_dialog(qtbot, tmp_path, x=x, words=words)
     assert not dialog.initial.isVisible() and dialog.export_button.isEnabled()
+    assert "model on the first 100 validation inputs of circle" in dialog.status.text()
     dialog.choose_format("onnx")
     result = export(qtbot, dialog)
     assert result.ok is True and result.trained
