@@ -208,8 +208,10 @@ class ExportDialog(QDialog):
         self.files = plain(QLabel(""))
         self.files.setWordWrap(True)
         self.files.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for w in (self.status, self.table, self.files):
-            col.addWidget(w)
+        col.addWidget(self.status)
+        col.addWidget(self.table, 1)
+        col.addWidget(self.files)
+        col.addStretch(0)  # keeps the lines at the top while there is no table
         self.table.setVisible(False)
         return area
 
