@@ -78,16 +78,19 @@ def designs() -> dict[str, Design]:
     return out
 
 
+def redrawn(design: Design, seed: int = 0) -> ExportSource:
+    """``design`` with every parameter and statistic redrawn from ``seed`` (variances
+    positive), as trained weights."""
+    initial = source_of(design, None, allow_initial=True)
+    rng = np.random.default_rng(seed)
+    weights = {}
+    for key, value in initial.weights.items():
+        drawn = rng.normal(0.0, 0.5, size=value.shape)
+        weights[key] = (np.abs(drawn) + 0.5 if key.endswith("running_var") else drawn
+                        ).astype(value.dtype)
+    return source_of(design, weights)
+
+
 def sources(seed: int = 0) -> dict[str, ExportSource]:
     """``designs()`` with redrawn weights and statistics (variances positive)."""
-    out = {}
-    for name, design in designs().items():
-        initial = source_of(design, None, allow_initial=True)
-        rng = np.random.default_rng(seed)
-        weights = {}
-        for key, value in initial.weights.items():
-            drawn = rng.normal(0.0, 0.5, size=value.shape)
-            weights[key] = (np.abs(drawn) + 0.5 if key.endswith("running_var") else drawn
-                            ).astype(value.dtype)
-        out[name] = source_of(design, weights)
-    return out
+    return {name: redrawn(design, seed) for name, design in designs().items()}

@@ -23,19 +23,9 @@ from core.export import onnx_export
 from core.export.formats import EXPORT_FORMATS
 from core.export.source import ExportError, source_of
 from core.export.verify import verification_inputs
-from tests.core.export.designs import sources
+from tests.core.export.designs import redrawn, sources
 
 SOURCES = sources()
-
-
-def _redrawn(design: Design, seed: int = 3):
-    """``design`` with seeded random weights and statistics (variances positive)."""
-    initial = source_of(design, None, allow_initial=True)
-    rng = np.random.default_rng(seed)
-    weights = {k: (np.abs(rng.normal(0, 0.5, v.shape)) + 0.5 if k.endswith("running_var")
-                   else rng.normal(0, 0.5, v.shape)).astype(np.float32)
-               for k, v in initial.weights.items()}
-    return source_of(design, weights)
 
 
 def _session(path):
@@ -130,7 +120,7 @@ def test_batch_norm_and_dropout_export_in_evaluation_mode():
     and the export must give predict's."""
     design = Design(NetworkSpec(4, (DenseSpec(8), BatchNormSpec(), ActivationSpec("relu"),
                                     DropoutSpec(0.5), DenseSpec(3))))
-    source = _redrawn(design)
+    source = redrawn(design, seed=3)
     net = source.network()
     x = verification_inputs(net, None, samples=16)
     evaluation = net.predict(x)
@@ -167,7 +157,7 @@ def test_flatten_keeps_channels_first_order():
     design = Design(NetworkSpec(2 * 3 * 4, (Conv2DSpec(3, kernel=3), ActivationSpec("tanh"),
                                             FlattenSpec(), DenseSpec(5)),
                                 input_shape=(2, 3, 4)))
-    source = _redrawn(design)
+    source = redrawn(design, seed=3)
     net = source.network()
     x = verification_inputs(net, None, samples=8)
     model = onnx_export.build_model(source)
@@ -235,3 +225,15 @@ def test_a_read_only_folder_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="read-only"):
         onnx_export.write(SOURCES["xor.json"], tmp_path / "xor.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_onnxruntime_the_check_is_skipped_and_says_why(monkeypatch):
+    import sys
+
+    source = SOURCES["xor.json"]
+    model = onnx_export.build_model(source)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if absent
+    x = verification_inputs(source.network(), None, samples=4)
+    result = onnx_export.verify_model(source, model, x)
+    assert result.ok is None
+    assert "onnxruntime is not installed" in result.summary()
