@@ -24,6 +24,7 @@ from core.engine.conv import Conv2D
 from core.engine.layers import Activation, BatchNorm, Dense, Dropout, Layer, Residual
 from core.engine.network import Network
 from core.engine.pooling import AvgPool2D, Flatten, GlobalAvgPool, MaxPool2D
+from core.export.source import ExportError
 
 # Activations as PyTorch modules; softmax only ever ends a design and is left out there.
 _ACTIVATIONS = {
@@ -106,6 +107,7 @@ class _Writer:
 
     image: bool  # whether the next layer's input is an image (batch, C, H, W)
     helpers: set[str] = field(default_factory=set)
+    matrix_projections: list[str] = field(default_factory=list)  # our keys, renamed
 
     def conv(self, layer: Conv2D, kernel: tuple[int, int] | None = None) -> str:
         c, f = layer.in_shape[0], layer.filters
@@ -135,6 +137,7 @@ class _Writer:
                     projection = self.conv(children[0])
                 else:
                     projection = f"nn.Linear({layer.n_in}, {layer.n_out}, bias=False)"
+                    self.matrix_projections.append(f"{layer.name}.projection")
                 body.append(f"{inner}projection={projection},")
             self.helpers.add("Residual")
             return [f"{indent}Residual(", *body, f"{indent}),"]
@@ -170,7 +173,8 @@ class _Writer:
             self.image = False
             self.helpers.add("GlobalAvgPool")
             return "GlobalAvgPool()"
-        raise ValueError(f"{layer.name}: no PyTorch translation for {type(layer).__name__}")
+        raise ExportError(f"{layer.name}: the PyTorch export cannot write {layer.label} "
+                          "layers yet")
 
 
 def _size(pair: tuple[int, int]) -> str:
@@ -178,13 +182,23 @@ def _size(pair: tuple[int, int]) -> str:
     return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
 
 
+def _renamed(keys: list[str]) -> str:
+    """Words for the feature projections stored under another key, or ""."""
+    if not keys:
+        return ""
+    return (f"; the residual projection {keys[0]}, a matrix (in, out) in the studio, is "
+            f"the nn.Linear {keys[0]}.weight here" + (", and so on" if len(keys) > 1 else ""))
+
+
 def _docstring_text(text: str) -> str:
     """``text`` on one line, safe inside a triple-quoted docstring."""
     return " ".join(text.replace("\\", "/").replace('"""', "'''").split())
 
 
-def model_code(network: Network, design_name: str, input_shape: tuple[int, ...]) -> str:
-    """The text of ``model.py`` for ``network`` (its layers, not its weights)."""
+def model_code(network: Network, design_name: str, input_shape: tuple[int, ...],
+               trained: bool = True) -> str:
+    """The text of ``model.py`` for ``network`` (its layers, not its weights; ``trained``
+    says which weights the docstring promises)."""
     name = class_name(design_name)
     final = final_activation(network)
     layers = network.layers[:-1] if final else network.layers
@@ -220,9 +234,11 @@ def model_code(network: Network, design_name: str, input_shape: tuple[int, ...])
     intro = textwrap.fill(f"{title}: exported from Backprop Studio.", width=88) + "\n\n"
     intro += textwrap.fill(
         f"``{name}`` rebuilds the design layer by "
-        f"layer; ``weights.safetensors`` beside this file holds its weights, under the "
+        f"layer; ``weights.safetensors`` beside this file holds its "
+        f"{'trained' if trained else 'initial (untrained)'} weights, under the "
         f"studio's names (Dense weights transposed to (out, in), as ``nn.Linear`` keeps "
-        f"them). To load them (``pip install safetensors``)::", width=88)
+        f"them{_renamed(writer.matrix_projections)}). To load them "
+        f"(``pip install safetensors``)::", width=88)
     summary = textwrap.fill(f"{title}.", width=84, initial_indent="",
                             subsequent_indent="    ")
     main = f'''class {name}(nn.Module):
@@ -269,7 +285,8 @@ def torch_weights(network: Network, weights: dict[str, np.ndarray]) -> dict[str,
     out: dict[str, np.ndarray] = {}
 
     def visit(layer: Layer) -> None:
-        for param in [*layer.params, *getattr(layer, "buffers", dict)()]:
+        buffers = layer.buffers() if isinstance(layer, BatchNorm) else {}
+        for param in [*layer.params, *buffers]:
             key = f"{layer.name}.{param}"
             value = np.asarray(weights[key], dtype=np.float32)
             if isinstance(layer, Dense) and param == "weight":

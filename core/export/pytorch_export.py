@@ -73,7 +73,7 @@ def write(source: ExportSource, folder: Path) -> list[Path]:
     """Write ``model.py`` and ``weights.safetensors`` into ``folder`` (replacing it
     whole, or leaving nothing on failure); returns the two paths."""
     network = source.network()
-    code = model_code(network, source.name, network.input_shape)
+    code = model_code(network, source.name, network.input_shape, source.trained)
     tensors = torch_weights(network, source.weights)
     metadata = {"format": "pt", "design": source.name, "class": class_name(source.name),
                 "trained": str(source.trained).lower()}

@@ -48,14 +48,18 @@ def exported(tmp_path_factory) -> dict[str, list[Path]]:
             for i, (key, source) in enumerate(SOURCES.items())}
 
 
-@pytest.mark.parametrize("key", list(SOURCES))
-def test_written_model_is_ruff_clean(exported, key):
-    model_py = exported[key][0]
-    assert [p.name for p in exported[key]] == ["model.py", "weights.safetensors"]
+def _assert_ruff_clean(model_py: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache",
                            "--config", str(ROOT / "pyproject.toml"), str(model_py)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("key", list(SOURCES))
+def test_written_model_is_ruff_clean(exported, key):
+    model_py = exported[key][0]
+    assert [p.name for p in exported[key]] == ["model.py", "weights.safetensors"]
+    _assert_ruff_clean(model_py)
     text = model_py.read_text(encoding="utf-8")
     assert "eval(" not in text.replace(".eval()", "") and "exec(" not in text
     assert f"class {class_name(SOURCES[key].name)}(nn.Module):" in text
@@ -104,6 +108,27 @@ def test_dense_weights_are_transposed_and_batch_norm_settings_carried(tmp_path):
     stored, meta = load_safetensors(paths[1])
     assert stored["layers.1.num_batches_tracked"].dtype == np.int64
     assert meta["trained"] == "false"
+    assert "holds its initial (untrained) weights" in " ".join(paths[0].read_text().split())
+
+
+def test_a_name_with_quotes_and_backslashes_still_gives_clean_code(tmp_path):
+    name = 'say "hi" \\ """ then a very long name ' + "that goes on and on " * 5
+    design = Design(NetworkSpec(2, (DenseSpec(3),)), name=name)
+    source = source_of(design, None, allow_initial=True)
+    paths = pytorch_export.write(source, tmp_path / "odd")
+    _assert_ruff_clean(paths[0])
+    model = _load_module(tmp_path / "odd", name)
+    assert type(model).__name__ == "SayHiThenAVeryLong"
+
+
+def test_a_feature_projection_is_a_bias_free_linear_under_its_own_key(exported):
+    key = "residual with and without projection"
+    source = SOURCES[key]
+    model = _load_module(exported[key][0].parent, source.name)
+    np.testing.assert_array_equal(model.layers[2].projection.weight.detach().numpy(),
+                                  source.weights["layers.2.projection"].T)
+    assert model.layers[2].projection.bias is None
+    assert "layers.2.projection.weight here" in exported[key][0].read_text()
 
 
 def test_uneven_same_padding_uses_an_explicit_pad(exported):
@@ -118,6 +143,7 @@ def test_softmax_designs_return_logits_and_say_how_to_get_probabilities(exported
     assert "nn.Softmax" not in text and "nn.CrossEntropyLoss" in text
     assert "torch.softmax(model(x), dim=1)" in text
     assert "x.reshape(-1, 1, 8, 8)" in text
+    assert "holds its trained weights" in " ".join(text.split())
     sigmoid = exported["dense without bias, sigmoid output"][0].read_text()
     assert "nn.BCEWithLogitsLoss" in sigmoid and "torch.sigmoid(model(x))" in sigmoid
 
