@@ -67,8 +67,8 @@ def batch_norm(x, name, eps):
     or per channel of (n, C, H, W), then scale and shift."""
     shape = (-1,) + (1,) * (x.ndim - 2)  # broadcast over an image's height and width
     mean, var = W[name + ".running_mean"], W[name + ".running_var"]
-    scale = W[name + ".weight"] / np.sqrt(var + eps)
-    return (x - mean.reshape(shape)) * scale.reshape(shape) + W[name + ".bias"].reshape(shape)
+    normal = (x - mean.reshape(shape)) * (1 / np.sqrt(var + eps)).reshape(shape)
+    return normal * W[name + ".weight"].reshape(shape) + W[name + ".bias"].reshape(shape)
 ''',
     "sigmoid": '''
 def sigmoid(x):
