@@ -23,7 +23,7 @@ import numpy as np
 
 from core.export.numpy_script import script
 from core.export.output import write_staged
-from core.export.source import ExportSource
+from core.export.source import ExportError, ExportSource
 from core.export.verify import Difference, Verification, compare, layer_outputs
 
 LABEL = "NumPy script"
@@ -51,6 +51,17 @@ class _ScriptFailed(Exception):
 def write(source: ExportSource, target: Path) -> list[Path]:
     """Write ``model.py`` and ``weights.npz`` into the folder ``target`` (replacing it
     only once both are complete); returns their paths."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise ExportError(f"cannot export into {target}: it is a file, not a folder")
+    # The folder is replaced as a whole: never one that holds anything but an earlier
+    # NumPy export (a user's Documents folder chosen by mistake).
+    others = sorted(p.name for p in target.iterdir() if p.name not in (SCRIPT, WEIGHTS)) \
+        if target.is_dir() else []
+    if others:
+        raise ExportError(f"cannot export into {target}: it already holds other files "
+                          f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); "
+                          "choose a new or empty folder")
     code = script(source)  # first, so a design the script cannot express writes nothing
     weights = {name: np.ascontiguousarray(value, dtype=np.float32)
                for name, value in source.weights.items()}
@@ -61,7 +72,7 @@ def write(source: ExportSource, target: Path) -> list[Path]:
             np.savez(f, **weights)
         return [folder / SCRIPT, folder / WEIGHTS]
 
-    return write_staged(Path(target), fill, folder=True)
+    return write_staged(target, fill, folder=True)
 
 
 def verify(source: ExportSource, paths: list[Path], x: np.ndarray) -> Verification:
@@ -122,7 +133,7 @@ def _run_in_process(model: Path, x: np.ndarray) -> tuple[np.ndarray, dict[str, n
         predict = runpy.run_path(str(model), run_name="exported_model")["predict"]
         output = np.asarray(predict(x))
         layers = {name: np.asarray(v) for name, v in dict(predict(x, keep=True)).items()}
-    except Exception as e:  # anything the script raises is its failure, reported as such
+    except (Exception, SystemExit) as e:  # the script's failure, reported as such
         raise _ScriptFailed(f"{model.name} failed: {type(e).__name__}: {e}") from None
     return output, layers
 

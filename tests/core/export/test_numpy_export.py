@@ -161,11 +161,15 @@ def test_a_failing_script_gives_a_failed_verification_with_its_error(frozen, tmp
     source = SOURCES["xor.json"]
     paths = numpy_export.write(source, tmp_path / "export")
     assert numpy_export.verify(source, paths, _inputs(source)).ok  # either way, first
+    text = paths[0].read_text(encoding="utf-8")
     _break(paths[0], 'raise RuntimeError("broken on purpose")')
     result = numpy_export.verify(source, paths, _inputs(source))
     assert result.ok is False
     assert "RuntimeError: broken on purpose" in result.problem.splitlines()[0]
     assert result.summary().startswith("NumPy script: FAILED verification: model.py")
+    paths[0].write_text(text, encoding="utf-8")
+    _break(paths[0], 'sys.exit("gone")')  # in-process, this must not end the app
+    assert "gone" in numpy_export.verify(source, paths, _inputs(source)).problem
 
 
 def test_a_script_that_hangs_is_stopped(tmp_path, monkeypatch):
@@ -231,3 +235,19 @@ def test_a_full_disk_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="disk is full"):
         numpy_export.write(SOURCES["xor.json"], tmp_path / "export")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_holding_other_files_is_never_replaced(tmp_path):
+    """The export replaces its folder whole, so only a new, empty or earlier NumPy export
+    folder is taken; a folder of the user's files is refused untouched."""
+    source = SOURCES["xor.json"]
+    numpy_export.write(source, tmp_path / "again")
+    assert numpy_export.write(source, tmp_path / "again")[0].exists()  # an earlier export
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ExportError, match=r"already holds other files \(thesis\.tex\)"):
+        numpy_export.write(source, tmp_path / "mine")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        numpy_export.write(source, tmp_path / "file")
