@@ -29,6 +29,7 @@ from core.export.verify import Difference, Verification, compare, layer_outputs
 LABEL = "NumPy script"
 SCRIPT = "model.py"
 WEIGHTS = "weights.npz"
+OURS = (SCRIPT, WEIGHTS, "__pycache__")  # what an earlier export's folder may hold
 TIMEOUT_S = 300.0  # the subprocess's limit; a few seconds are usual (LeNet on 256 images)
 STDERR_LINES = 12  # the tail of the script's error output kept in the report
 
@@ -52,16 +53,7 @@ def write(source: ExportSource, target: Path) -> list[Path]:
     """Write ``model.py`` and ``weights.npz`` into the folder ``target`` (replacing it
     only once both are complete); returns their paths."""
     target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise ExportError(f"cannot export into {target}: it is a file, not a folder")
-    # The folder is replaced as a whole: never one that holds anything but an earlier
-    # NumPy export (a user's Documents folder chosen by mistake).
-    others = sorted(p.name for p in target.iterdir() if p.name not in (SCRIPT, WEIGHTS)) \
-        if target.is_dir() else []
-    if others:
-        raise ExportError(f"cannot export into {target}: it already holds other files "
-                          f"({', '.join(others[:3])}{', ...' if len(others) > 3 else ''}); "
-                          "choose a new or empty folder")
+    _check_replaceable(target)
     code = script(source)  # first, so a design the script cannot express writes nothing
     weights = {name: np.ascontiguousarray(value, dtype=np.float32)
                for name, value in source.weights.items()}
@@ -73,6 +65,24 @@ def write(source: ExportSource, target: Path) -> list[Path]:
         return [folder / SCRIPT, folder / WEIGHTS]
 
     return write_staged(target, fill, folder=True)
+
+
+def _check_replaceable(target: Path) -> None:
+    """``ExportError`` unless ``target`` is new, empty or an earlier NumPy export (with
+    the ``__pycache__`` an ``import model`` leaves): the export replaces the folder whole,
+    and must never take a folder of the user's files chosen by mistake."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ExportError(f"cannot export into {target}: it is a file, not a folder")
+    try:
+        others = sorted(p.name for p in target.iterdir() if p.name not in OURS)
+    except OSError as e:
+        raise ExportError(f"cannot read the folder {target}: {e.strerror or e}") from None
+    if others:
+        more = ", ..." if len(others) > 3 else ""
+        raise ExportError(f"cannot export into {target}: it already holds other files "
+                          f"({', '.join(others[:3])}{more}); choose a new or empty folder")
 
 
 def verify(source: ExportSource, paths: list[Path], x: np.ndarray) -> Verification:

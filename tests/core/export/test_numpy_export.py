@@ -242,6 +242,7 @@ def test_a_folder_holding_other_files_is_never_replaced(tmp_path):
     folder is taken; a folder of the user's files is refused untouched."""
     source = SOURCES["xor.json"]
     numpy_export.write(source, tmp_path / "again")
+    (tmp_path / "again" / "__pycache__").mkdir()  # as "import model" leaves it
     assert numpy_export.write(source, tmp_path / "again")[0].exists()  # an earlier export
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.tex").write_text("years of work")
