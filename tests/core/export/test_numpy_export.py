@@ -19,6 +19,8 @@ from core.design.spec import (
     ActivationSpec,
     DenseSpec,
     Design,
+    FlattenSpec,
+    MaxPool2DSpec,
     NetworkSpec,
     ResidualSpec,
 )
@@ -252,3 +254,16 @@ def test_a_folder_holding_other_files_is_never_replaced(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(ExportError, match="is a file, not a folder"):
         numpy_export.write(source, tmp_path / "file")
+
+
+def test_a_projection_with_unequal_strides_verifies(tmp_path):
+    """A block pooling a 3x4 image to 1x2 projects its input with stride (3, 2)."""
+    design = Design(NetworkSpec(24, (ResidualSpec((MaxPool2DSpec(),), projection=True),
+                                     FlattenSpec(), DenseSpec(2)), input_shape=(2, 3, 4)))
+    weights = {k: np.random.default_rng(3).normal(size=v.shape).astype(np.float32)
+               for k, v in source_of(design, None, allow_initial=True).weights.items()}
+    source = source_of(design, weights)
+    paths = numpy_export.write(source, tmp_path / "export")
+    assert "h[:, :, ::3, ::2]" in paths[0].read_text(encoding="utf-8")
+    result = numpy_export.verify(source, paths, _inputs(source))
+    assert result.ok, result.summary()
