@@ -23,13 +23,14 @@ import numpy as np
 
 from core.export.numpy_script import script
 from core.export.output import write_staged
-from core.export.source import ExportSource
+from core.export.source import ExportError, ExportSource
 from core.export.verify import Difference, Verification, compare, layer_outputs
 
 LABEL = "NumPy script"
 SCRIPT = "model.py"
 WEIGHTS = "weights.npz"
-TIMEOUT_S = 300.0  # the subprocess's limit; a few seconds are usual (LeNet on 256 images)
+OURS = (SCRIPT, WEIGHTS, "__pycache__")  # what an earlier export's folder may hold
+TIMEOUT_S = 120.0  # the subprocess's limit; verifying LeNet on 256 images takes about 3 s
 STDERR_LINES = 12  # the tail of the script's error output kept in the report
 
 # Run in the subprocess: load model.py by path (it is not on sys.path: -I, another cwd),
@@ -51,6 +52,8 @@ class _ScriptFailed(Exception):
 def write(source: ExportSource, target: Path) -> list[Path]:
     """Write ``model.py`` and ``weights.npz`` into the folder ``target`` (replacing it
     only once both are complete); returns their paths."""
+    target = Path(target)
+    _check_replaceable(target)
     code = script(source)  # first, so a design the script cannot express writes nothing
     weights = {name: np.ascontiguousarray(value, dtype=np.float32)
                for name, value in source.weights.items()}
@@ -61,7 +64,25 @@ def write(source: ExportSource, target: Path) -> list[Path]:
             np.savez(f, **weights)
         return [folder / SCRIPT, folder / WEIGHTS]
 
-    return write_staged(Path(target), fill, folder=True)
+    return write_staged(target, fill, folder=True)
+
+
+def _check_replaceable(target: Path) -> None:
+    """``ExportError`` unless ``target`` is new, empty or an earlier NumPy export (with
+    the ``__pycache__`` an ``import model`` leaves): the export replaces the folder whole,
+    and must never take a folder of the user's files chosen by mistake."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise ExportError(f"cannot export into {target}: it is a file, not a folder")
+    try:
+        others = sorted(p.name for p in target.iterdir() if p.name not in OURS)
+    except OSError as e:
+        raise ExportError(f"cannot read the folder {target}: {e.strerror or e}") from None
+    if others:
+        more = ", ..." if len(others) > 3 else ""
+        raise ExportError(f"cannot export into {target}: it already holds other files "
+                          f"({', '.join(others[:3])}{more}); choose a new or empty folder")
 
 
 def verify(source: ExportSource, paths: list[Path], x: np.ndarray) -> Verification:
@@ -122,7 +143,7 @@ def _run_in_process(model: Path, x: np.ndarray) -> tuple[np.ndarray, dict[str, n
         predict = runpy.run_path(str(model), run_name="exported_model")["predict"]
         output = np.asarray(predict(x))
         layers = {name: np.asarray(v) for name, v in dict(predict(x, keep=True)).items()}
-    except Exception as e:  # anything the script raises is its failure, reported as such
+    except (Exception, SystemExit) as e:  # the script's failure, reported as such
         raise _ScriptFailed(f"{model.name} failed: {type(e).__name__}: {e}") from None
     return output, layers
 

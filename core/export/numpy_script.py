@@ -67,8 +67,8 @@ def batch_norm(x, name, eps):
     or per channel of (n, C, H, W), then scale and shift."""
     shape = (-1,) + (1,) * (x.ndim - 2)  # broadcast over an image's height and width
     mean, var = W[name + ".running_mean"], W[name + ".running_var"]
-    scale = W[name + ".weight"] / np.sqrt(var + eps)
-    return (x - mean.reshape(shape)) * scale.reshape(shape) + W[name + ".bias"].reshape(shape)
+    normal = (x - mean.reshape(shape)) * (1 / np.sqrt(var + eps)).reshape(shape)
+    return normal * W[name + ".weight"].reshape(shape) + W[name + ".bias"].reshape(shape)
 ''',
     "sigmoid": '''
 def sigmoid(x):
@@ -146,14 +146,22 @@ def _fit(line: str) -> str:
     return f"{head}(\n{indent}    {args[:-1]},\n{indent})"
 
 
+def _square(layer: Layer, pair: tuple[int, int]) -> int:
+    """One number for a (height, width) pair; designs only make square ones."""
+    if pair[0] != pair[1]:
+        raise ExportError(f"{layer.name}: the NumPy script writes square windows and "
+                          f"strides only, not {pair[0]}×{pair[1]}")
+    return pair[0]
+
+
 def _step(layer: Layer, out: _Writer, depth: int) -> tuple[str | None, str]:
-    """Write what ``layer`` needs before its result and return the expression for its
-    output from ``h`` (None: ``h`` unchanged) and a comment saying why when unchanged."""
+    """Write what ``layer`` (inside ``depth`` residual blocks) needs before its result
+    and return the expression for its output from ``h`` (None: ``h`` unchanged) and a
+    comment saying why when unchanged."""
     name = layer.name
     if isinstance(layer, Conv2D):
         (top, bottom), (left, right) = layer.pad_h, layer.pad_w
-        stride = layer.stride[0] if layer.stride[0] == layer.stride[1] else layer.stride
-        return out.call("conv2d", f'h, "{name}", stride={stride}, '
+        return out.call("conv2d", f'h, "{name}", stride={_square(layer, layer.stride)}, '
                                   f"pad={(top, bottom, left, right)}"), ""
     if isinstance(layer, Dense):
         return out.call("dense", f'h, "{name}"'), ""
@@ -173,7 +181,7 @@ def _step(layer: Layer, out: _Writer, depth: int) -> tuple[str | None, str]:
         return out.call("batch_norm", f'h, "{name}", eps={layer.epsilon!r}'), ""
     if isinstance(layer, MaxPool2D | AvgPool2D):
         helper = "max_pool" if isinstance(layer, MaxPool2D) else "avg_pool"
-        (size, _), (stride, _) = layer.size, layer.stride
+        size, stride = _square(layer, layer.size), _square(layer, layer.stride)
         return out.call(helper, f"h, size={size}, stride={stride}"), ""
     if isinstance(layer, GlobalAvgPool):
         return "h.mean(axis=(2, 3))", ""
@@ -192,9 +200,13 @@ def _residual(block: Residual, out: _Writer, depth: int) -> str:
     if len(children) > len(block.layers):  # images: a 1x1 convolution projects the input
         projection = children[0]
         assert isinstance(projection, Conv2D)
+        rows, cols = projection.stride
+        # A 1x1 kernel with stride (rows, cols) reads every rows-th row and cols-th column;
+        # written so when they differ (pooled rectangles), as conv2d takes one stride.
+        x, stride = ("h", rows) if rows == cols else (f"h[:, :, ::{rows}, ::{cols}]", 1)
         out.add(f"{skip} = " + out.call(
-            "conv2d", f'h, "{projection.name}", stride={projection.stride[0]}, '
-                      "pad=(0, 0, 0, 0)") + "  # a 1x1 projection")
+            "conv2d", f'{x}, "{projection.name}", stride={stride}, pad=(0, 0, 0, 0)')
+            + "  # a 1x1 projection")
     elif block.has_projection:
         out.add(f'{skip} = h @ W["{block.name}.projection"]  # a learned projection')
     else:

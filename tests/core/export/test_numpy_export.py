@@ -19,6 +19,8 @@ from core.design.spec import (
     ActivationSpec,
     DenseSpec,
     Design,
+    FlattenSpec,
+    MaxPool2DSpec,
     NetworkSpec,
     ResidualSpec,
 )
@@ -161,11 +163,15 @@ def test_a_failing_script_gives_a_failed_verification_with_its_error(frozen, tmp
     source = SOURCES["xor.json"]
     paths = numpy_export.write(source, tmp_path / "export")
     assert numpy_export.verify(source, paths, _inputs(source)).ok  # either way, first
+    text = paths[0].read_text(encoding="utf-8")
     _break(paths[0], 'raise RuntimeError("broken on purpose")')
     result = numpy_export.verify(source, paths, _inputs(source))
     assert result.ok is False
     assert "RuntimeError: broken on purpose" in result.problem.splitlines()[0]
     assert result.summary().startswith("NumPy script: FAILED verification: model.py")
+    paths[0].write_text(text, encoding="utf-8")
+    _break(paths[0], 'sys.exit("gone")')  # in-process, this must not end the app
+    assert "gone" in numpy_export.verify(source, paths, _inputs(source)).problem
 
 
 def test_a_script_that_hangs_is_stopped(tmp_path, monkeypatch):
@@ -231,3 +237,33 @@ def test_a_full_disk_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="disk is full"):
         numpy_export.write(SOURCES["xor.json"], tmp_path / "export")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_holding_other_files_is_never_replaced(tmp_path):
+    """The export replaces its folder whole, so only a new, empty or earlier NumPy export
+    folder is taken; a folder of the user's files is refused untouched."""
+    source = SOURCES["xor.json"]
+    numpy_export.write(source, tmp_path / "again")
+    (tmp_path / "again" / "__pycache__").mkdir()  # as "import model" leaves it
+    assert numpy_export.write(source, tmp_path / "again")[0].exists()  # an earlier export
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    with pytest.raises(ExportError, match=r"already holds other files \(thesis\.tex\)"):
+        numpy_export.write(source, tmp_path / "mine")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ExportError, match="is a file, not a folder"):
+        numpy_export.write(source, tmp_path / "file")
+
+
+def test_a_projection_with_unequal_strides_verifies(tmp_path):
+    """A block pooling a 3x4 image to 1x2 projects its input with stride (3, 2)."""
+    design = Design(NetworkSpec(24, (ResidualSpec((MaxPool2DSpec(),), projection=True),
+                                     FlattenSpec(), DenseSpec(2)), input_shape=(2, 3, 4)))
+    weights = {k: np.random.default_rng(3).normal(size=v.shape).astype(np.float32)
+               for k, v in source_of(design, None, allow_initial=True).weights.items()}
+    source = source_of(design, weights)
+    paths = numpy_export.write(source, tmp_path / "export")
+    assert "h[:, :, ::3, ::2]" in paths[0].read_text(encoding="utf-8")
+    result = numpy_export.verify(source, paths, _inputs(source))
+    assert result.ok, result.summary()
