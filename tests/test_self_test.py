@@ -33,8 +33,8 @@ def test_self_test_trains_and_round_trips_a_project(tmp_path):
     assert "Help > About shows version 0.1.0" in out
     assert "bad startup file corrupt.bpsproj shown in the window" in out
     assert "bad startup file missing.json shown in the window" in out
-    assert "export: ONNX: verified on 256 samples" in out
-    assert "export: NumPy script: verified on 256 samples" in out
+    assert "export: onnx: verified on 256 samples" in out
+    assert "export: numpy: verified on 256 samples" in out
     assert re.search(r"self-test: passed in [\d.]+ s", out)
     # The settings went to the user's config folder, and the self-test's own file is gone.
     assert f"settings written to {tmp_path}" in out

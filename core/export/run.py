@@ -11,7 +11,7 @@ loaded without a download, else on seeded random inputs, and the result says whi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +171,7 @@ def export_model(source: ExportSource, fmt: str, target: Path, x: np.ndarray | N
         skipped = Verification(form.key, 0, skipped="cancelled before verifying")
         return ExportResult(form.key, paths, skipped, words, source.trained)
     report(0.5, f"Verifying on {words}…")
-    verification = form.verify(source, list(paths), inputs)
+    # Named by the format's key, as --format spells it, whatever the module calls it.
+    verification = replace(form.verify(source, list(paths), inputs), format=form.key)
     report(1.0, verification.summary())
     return ExportResult(form.key, paths, verification, words, source.trained)

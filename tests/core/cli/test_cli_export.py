@@ -123,7 +123,7 @@ def test_every_real_format_exports_a_project_verified(capsys, tmp_path, fmt):
     rc, out, err = run(capsys, "export", project(tmp_path), "--format", fmt)
     assert rc == 0, out + err
     assert "verified on the first 100 validation inputs of circle" in out
-    assert ": verified on 100 samples" in out
+    assert f"{fmt}: verified on 100 samples" in out
     assert "  layers.0  Dense 3 " in out
     written = [line.removeprefix("wrote ") for line in out.splitlines()
                if line.startswith("wrote ")]
