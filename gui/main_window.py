@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from core import Design, NetworkSpec, StudioError
 from core.datasets import DatasetSpec
+from core.export.run import data_inputs
 from core.files.design_file import load_design
 from core.resources import resource_path
 from core.teach.lessons import LESSONS
@@ -43,6 +44,7 @@ from gui.editor.palette import LayerPalette
 from gui.editor.training_settings import TrainingSettingsPanel
 from gui.panels.check import NetworkCheckPanel
 from gui.panels.design_summary import DesignSummary
+from gui.panels.export_dialog import ExportDialog
 from gui.panels.lesson_runner import LessonRunner
 from gui.panels.lessons import LessonPanel
 from gui.panels.runs import RunsPanel
@@ -212,6 +214,12 @@ class MainWindow(QMainWindow):
                                            "network and settings only")
         self.export_action = self._action("&Export Diagram Image…", self._on_export_diagram,
                                           None, "Save the network diagram as PNG or SVG")
+        self.export_model_action = self._action(
+            "Export &Model…", self.open_export_dialog, QKeySequence("Ctrl+Shift+E"),
+            "Export the network with its trained weights as PyTorch code, ONNX or a "
+            "NumPy script, checked against the app's own predictions")
+        self.export_model_action.setToolTip(
+            f"{self.export_model_action.toolTip()} (Ctrl+Shift+E)")
         self.quit_action = self._action("&Quit", self.close, sk.Quit)
         # One history for the whole project (design edits, runs, weights): the model's,
         # through the document; own actions so a live run can veto an undo that would
@@ -254,6 +262,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.export_model_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -483,6 +492,25 @@ class MainWindow(QMainWindow):
                                 verbatim(f"Could not write {path}: {exc}"))
             return
         self.statusBar().showMessage(f"Diagram saved to {path}", 5000)
+
+    def open_export_dialog(self) -> ExportDialog:
+        """File > Export Model…: the design with the latest run's weights (a live run's
+        as they stand), verified on the loaded dataset's validation inputs."""
+        doc = self.document
+        weights = doc.snapshot().weights  # None when they do not fit the design any more
+        why = ("The design has changed since it was trained: its trained weights no longer "
+               "fit it. Train it again, or export its initial weights."
+               if weights is None and doc.model.latest is not None else "")
+        data = self.dataset_state.dataset
+        if data is not None:
+            x, words = data_inputs(data, doc.design)
+        else:
+            x, words = None, self.dataset_state.error or "no dataset is loaded"
+        dialog = ExportDialog(doc.design, weights, doc.path, x, words, self, why)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.resize(680, min(640, max(480, self.height() - 60)))
+        dialog.open()
+        return dialog
 
     def _on_about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version

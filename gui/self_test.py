@@ -17,7 +17,8 @@ from a checkout (``python main.py --self-test``). It starts the real main window
 6. a project (``.bpsproj``) with the trained weights is saved into a temporary folder,
    opened in the window, saved again through the window and read back: the design and
    every weight array are equal;
-7. settings (the recent-files list) were written, outside the installation folder (the
+7. the trained project exports to ONNX and to the NumPy script, and both verify;
+8. settings (the recent-files list) were written, outside the installation folder (the
    bundle and one-folder directory, not a folder the executable merely sits in, such as
    the home folder: see ``settings_placement_problem``).
 
@@ -408,7 +409,22 @@ class SelfTest(QObject):
             raise SelfTestFailure("the reopened weights differ from the saved ones")
         _say(f"project round trip: saved, opened in the window, saved again and "
              f"reopened {path.name}: design and {len(got)} weight arrays equal")
+        self._check_export(path)
         self._check_settings(path)
+
+    def _check_export(self, project: Path) -> None:
+        """The ONNX and NumPy exports of the trained project verify (onnx, ONNX Runtime
+        and the NumPy script run inside the bundle; PyTorch is never bundled)."""
+        from core.export.run import export_model
+        from core.export.source import load_source
+
+        source = load_source(project)
+        for fmt, target in (("onnx", "self-test.onnx"), ("numpy", "self-test-numpy")):
+            result = export_model(source, fmt, self.workdir / target)
+            if result.ok is not True:
+                raise SelfTestFailure(f"the {fmt} export did not verify: "
+                                      f"{result.verification.summary()}")
+            _say(f"export: {result.verification.summary()}")
 
     def _check_settings(self, saved: Path) -> None:
         settings = QSettings()

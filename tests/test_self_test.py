@@ -33,6 +33,8 @@ def test_self_test_trains_and_round_trips_a_project(tmp_path):
     assert "Help > About shows version 0.1.0" in out
     assert "bad startup file corrupt.bpsproj shown in the window" in out
     assert "bad startup file missing.json shown in the window" in out
+    assert "export: onnx: verified on 256 samples" in out
+    assert "export: numpy: verified on 256 samples" in out
     assert re.search(r"self-test: passed in [\d.]+ s", out)
     # The settings went to the user's config folder, and the self-test's own file is gone.
     assert f"settings written to {tmp_path}" in out
@@ -60,3 +62,15 @@ def test_unknown_self_test_argument_is_refused(tmp_path):
     result = run_main(["--self-test", "--bogus"], tmp_path)
     assert result.returncode == 1
     assert "unknown self-test argument '--bogus'" in result.stderr
+
+
+def test_the_bundle_carries_every_export_format():
+    # The formats load by name and import onnx/onnxruntime inside functions, which
+    # PyInstaller's analysis cannot see: the spec names them.
+    from core.export.formats import EXPORT_FORMATS
+
+    spec = (ROOT / "packaging" / "backprop-studio.spec").read_text()
+    hidden = re.search(r"hiddenimports=\[(.*?)\]", spec, re.S)
+    assert hidden is not None
+    names = set(re.findall(r'"([\w.]+)"', hidden.group(1)))
+    assert {f.module for f in EXPORT_FORMATS.values()} | {"onnx", "onnxruntime"} == names

@@ -1,7 +1,8 @@
 """The headless command line: sub-commands that work without a display or Qt.
 
 Each command prints plain text and returns an exit code: 0 on success, 2 on bad input
-(with a one-line reason on stderr), 3 when training diverged.
+(with a one-line reason on stderr), 3 when training diverged; ``export`` exits 1 when
+the exported model failed verification.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.cli.export import add_export_parser
 from core.errors import StudioError, layer_location, printable
 from core.files.design_file import load_design
 from core.training.gradcheck import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -164,10 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("datasets", help="list the built-in datasets")
     p.set_defaults(func=_cmd_datasets)
+    add_export_parser(sub)
     return parser
 
 
-HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets")
+HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets", "export")
 
 
 def run_headless(argv: list[str]) -> int:

@@ -32,22 +32,29 @@ class Difference:
 @dataclass(frozen=True)
 class Verification:
     """How one exported model compared on ``samples`` inputs. ``skipped`` says why it
-    could not be run (e.g. PyTorch is not installed); then ``ok`` is None."""
+    could not be run (e.g. PyTorch is not installed); then ``ok`` is None. ``problem``
+    says why the exported model failed to run (its error, first line in words, then any
+    detail); then ``ok`` is False."""
 
     format: str
     samples: int
     output: Difference | None = None
     layers: tuple[Difference, ...] = field(default=())
     skipped: str = ""
+    problem: str = ""
 
     @property
     def ok(self) -> bool | None:
+        if self.problem:
+            return False
         if self.skipped or self.output is None:
             return None
         return self.output.ok and all(d.ok for d in self.layers)
 
     def summary(self) -> str:
         """One line for a status bar or a terminal."""
+        if self.problem:
+            return f"{self.format}: FAILED verification: {self.problem.splitlines()[0]}"
         if self.skipped:
             return f"{self.format}: not verified ({self.skipped})"
         assert self.output is not None
