@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import runpy
 import subprocess
 import sys
 import zipfile
@@ -122,8 +123,6 @@ def test_the_script_runs_from_another_folder_on_a_npy_file(name, exported, tmp_p
 def test_images_may_be_given_as_rows_or_nchw(exported):
     name = "conv same, batch norm, max pool, flatten"
     source = SOURCES[name]
-    import runpy
-
     predict = runpy.run_path(str(exported[name][0]), run_name="exported")["predict"]
     x = _inputs(source, samples=5)
     images = x.reshape(5, *source.design.network.input_shape)
