@@ -9,6 +9,7 @@ Both return messages rather than raising, so they can run on a worker thread.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from core import StudioError
@@ -58,3 +59,14 @@ def file_stamp(path: Path) -> tuple:
     except OSError:
         return (str(path), None)
     return (str(path), st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class PendingImport:
+    """A CSV file or image folder being imported, or that failed to import: not in the
+    design (the dataset panel shows it until it loads or another choice replaces it)."""
+
+    spec: DatasetSpec
+    loading: bool = True
+    error: str = ""
+    error_cells: Cells = frozenset()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -148,6 +149,29 @@ def error_label() -> QLabel:
     label.setStyleSheet(f"color: {ERROR.name()};")
     label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
     label.hide()
+    return label
+
+
+def options_form(rows: dict[str, tuple[str, QWidget]]) -> QFormLayout:
+    """The dataset options as a form: one labelled row per ``key: (label, widget)``, in
+    order, each label showing its field's tooltip."""
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for text, widget in rows.values():
+        form.addRow(text, widget)
+        label = form.labelForField(widget)
+        if label is not None:
+            label.setToolTip(widget.toolTip())
+    return form
+
+
+def summary_label() -> QLabel:
+    """The selectable line saying what the network sees of the loaded data."""
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setToolTip("What the network sees: task, inputs, outputs and how many rows "
+                     "train and validate.")
     return label
 
 

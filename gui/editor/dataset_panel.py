@@ -21,13 +21,12 @@ state.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
-    QFormLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
@@ -45,7 +44,13 @@ from core.datasets import (
 from core.datasets.features import check_derived
 from core.design.edit import fit_to_data
 from gui.editor.augment_controls import AugmentControls
-from gui.editor.csv_jobs import file_stamp, import_job, read_preview_table, target_index
+from gui.editor.csv_jobs import (
+    PendingImport,
+    file_stamp,
+    import_job,
+    read_preview_table,
+    target_index,
+)
 from gui.editor.dataset_controls import (
     CSV_ENTRY,
     IMAGES_ENTRY,
@@ -57,8 +62,10 @@ from gui.editor.dataset_controls import (
     feature_tip,
     file_row,
     option_spins,
+    options_form,
     raw_inputs,
     set_value,
+    summary_label,
     target_chooser,
     task_chooser,
 )
@@ -82,16 +89,6 @@ __all__ = ["DatasetPanel"]
 _MAX_TABLES = 8  # preview tables kept (by file path, size and modification time)
 
 
-@dataclass
-class _Pending:
-    """A CSV file being imported or that failed to import: not in the design."""
-
-    spec: DatasetSpec
-    loading: bool = True
-    error: str = ""
-    error_cells: Cells = frozenset()
-
-
 class DatasetPanel(QWidget):
     """Choose the design's dataset, its options, and preview it.
 
@@ -107,7 +104,7 @@ class DatasetPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._doc, self._state = document, dataset_state
-        self._pending: _Pending | None = None
+        self._pending: PendingImport | None = None
         self._error_cells: Cells = frozenset()  # the cells the shown error names
         self._seen_choice: object = object()  # never equal to a design's dataset
         self._seen_dtype = document.design.training.dtype
@@ -152,33 +149,18 @@ class DatasetPanel(QWidget):
         self.augment_controls = AugmentControls()
         self.augment_controls.edited.connect(self._on_augment_edited)
 
-        self.form = QFormLayout()
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.form.addRow("File", path_row)
-        self.form.addRow("Target", self.target_combo)
-        self.form.addRow("Task", self.task_combo)
-        self.form.addRow("Samples", self.samples_spin)
-        self.form.addRow("Noise", self.noise_spin)
-        self.form.addRow("Validation", self.val_spin)
-        self.form.addRow("Seed", self.seed_spin)
-        self.form.addRow("Extra inputs", self.features_widget)
-        self.form.addRow("Augment", self.augment_controls)
-        self._rows = {"path": path_row, "target": self.target_combo, "task": self.task_combo,
-                      "samples": self.samples_spin, "noise": self.noise_spin,
-                      "val": self.val_spin, "seed": self.seed_spin,
-                      "features": self.features_widget, "augment": self.augment_controls}
-        for widget in self._rows.values():
-            label = self.form.labelForField(widget)
-            if label is not None:
-                label.setToolTip(widget.toolTip())
+        rows = {"path": ("File", path_row), "target": ("Target", self.target_combo),
+                "task": ("Task", self.task_combo), "samples": ("Samples", self.samples_spin),
+                "noise": ("Noise", self.noise_spin), "val": ("Validation", self.val_spin),
+                "seed": ("Seed", self.seed_spin),
+                "features": ("Extra inputs", self.features_widget),
+                "augment": ("Augment", self.augment_controls)}
+        self.form = options_form(rows)
+        self._rows = {key: widget for key, (_, widget) in rows.items()}
 
         self.error_label = error_label()
         self.import_progress = ImportProgressBar()
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary_label.setToolTip("What the network sees: task, inputs, outputs and how "
-                                      "many rows train and validate.")
+        self.summary_label = summary_label()
         self.preview = DatasetPreview()
         self.preview.setMinimumHeight(200)
 
@@ -238,7 +220,7 @@ class DatasetPanel(QWidget):
                 self._set_error(error, cells)
             return
         self._stop_import()  # a superseded read stops at its next chunk
-        self._pending = _Pending(spec)
+        self._pending = PendingImport(spec)
         self._cancelled_name = ""
         need_table = spec.kind == "csv" and self._table_for(spec) is None
         progress = ImportProgress()
@@ -295,7 +277,7 @@ class DatasetPanel(QWidget):
             if unfit is not None:
                 dataset, error, cells = None, str(unfit), frozenset(unfit.cells)
         if dataset is None:
-            self._pending = _Pending(spec, loading=False, error=error, error_cells=cells)
+            self._pending = PendingImport(spec, loading=False, error=error, error_cells=cells)
             self._refresh()
             return
         self._pending = None
