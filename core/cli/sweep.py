@@ -3,7 +3,8 @@ search (``core.sweeps``) on the design's own dataset.
 
 Prints a line per trial (number, settings, objective, state, seconds) and the best
 settings at the end; writes ``trials.csv`` (one row per trial of the study, resumed
-ones included) to the output folder. The study is kept in an Optuna journal file
+ones included) and ``sweep.bpsproj`` (every trial's run record; its design has the
+best settings) to the output folder. The study is kept in an Optuna journal file
 (``--storage``, default ``OUT/study.journal``), so running the same command again with
 more ``--trials`` continues it.
 """
@@ -66,7 +67,7 @@ def sweep_from_args(args: argparse.Namespace) -> int:
     import optuna
 
     from core.files.design_file import load_design
-    from core.sweeps.space import load_space, params_text
+    from core.sweeps.space import apply, load_space, params_text
     from core.sweeps.study import TrialResult, run_sweep
 
     if args.trials < 1:
@@ -92,17 +93,36 @@ def sweep_from_args(args: argparse.Namespace) -> int:
 
     print(f"sweep {name!r}: {space.sampler} sampler, {space.pruner} pruner, "
           f"{space.direction} {space.objective}; study kept in {storage}")
-    study = run_sweep(design, dataset, space, args.trials, storage, name, show)
+    records = []
+
+    def keep(result: TrialResult) -> None:
+        show(result)
+        if result.record is not None:
+            records.append(result.record)
+
+    study = run_sweep(design, dataset, space, args.trials, storage, name, keep)
     _write_trials(study, out / "trials.csv", [p.name for p in space.parameters])
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    best_design = design
     if complete:
         best = study.best_trial
+        best_design = apply(design, best.params)
         print(f"best: trial {best.number}  {params_text(best.params)}  {space.objective} "
               f"{_value_text(best.value)}")
     else:
         print("best: none (no trial completed)", file=sys.stderr)
-    print(f"Trials written to {out / 'trials.csv'}")
+    _save_records(out / "sweep.bpsproj", best_design, records)
+    print(f"Trials written to {out / 'trials.csv'}; their runs to {out / 'sweep.bpsproj'}")
     return EXIT_OK
+
+
+def _save_records(path: Path, design, records: list) -> None:
+    """The trials' run records in a project file whose design has the best settings; a
+    resumed sweep adds its records to those the file holds."""
+    from core.files.project import Project, load_project, save_project
+
+    earlier = load_project(path).runs if path.is_file() else []
+    save_project(Project(design, runs=[*earlier, *records]), path)
 
 
 def _write_trials(study, path: Path, names: list[str]) -> None:

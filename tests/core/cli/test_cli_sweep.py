@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import main
+from core.files.project import load_project
 from core.resources import resource_path
 
 
@@ -52,7 +53,14 @@ def test_sweep_prints_trials_and_best_and_writes_csv(capsys, files, tmp_path):
     assert rc == 0
     assert [line.split()[1] for line in text.splitlines() if line.startswith("trial ")] == ["3"]
     with open(out / "trials.csv", newline="", encoding="utf-8") as f:
-        assert len(list(csv.DictReader(f))) == 4
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    # The project keeps every trial's run, resumed ones added, and the best settings.
+    project = load_project(out / "sweep.bpsproj")
+    assert [r.name.split(":")[0] for r in project.runs] == [f"Sweep xor #{i}" for i in range(4)]
+    best = max(rows, key=lambda r: float(r["value"]))
+    assert project.design.training.optimizer == best["training.optimizer"]
+    assert project.design.training.learning_rate == float(best["training.learning_rate"])
 
 
 def test_a_bad_space_exits_2_naming_the_parameter(capsys, files, tmp_path):
