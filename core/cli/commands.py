@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from core.cli.export import add_export_parser
+from core.cli.sweep import add_sweep_parser
 from core.errors import StudioError, layer_location, printable
 from core.files.design_file import load_design
 from core.training.gradcheck import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -167,10 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("datasets", help="list the built-in datasets")
     p.set_defaults(func=_cmd_datasets)
     add_export_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
-HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets", "export")
+HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets", "export", "sweep")
 
 
 def run_headless(argv: list[str]) -> int:

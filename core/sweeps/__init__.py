@@ -1,0 +1,1 @@
+"""Hyperparameter sweeps: a search space over design settings and the study that searches it."""
