@@ -1,21 +1,16 @@
 """The dataset panel: choose the data the network trains on and see what it looks like.
 
-A combo box offers every built-in dataset (synthetic playground sets, then shipped real
-data, both read from ``core.datasets.DATASETS``) and a CSV import. Below it are the
-options of the choice (samples, noise, validation share, seed, derived features; for a
-CSV file its path, target column and task), any error in red, a one-line summary and a
-preview (``gui.editor.dataset_preview``). The controls are built in
-``gui.editor.dataset_controls``; this module connects and fills them.
+A combo box offers every built-in dataset (synthetic sets, shipped data, sets downloaded
+on request: ``core.datasets.DATASETS``), a CSV file and an image folder. Below it are the
+choice's options (built in ``gui.editor.dataset_controls``; this module connects and
+fills them), any error in red, a summary and a preview (``gui.editor.dataset_preview``).
 
-Every choice is loaded *before* it is committed: built-in sets load at once, a CSV file
-on a worker thread, with a progress bar and Cancel (cancelling keeps the design's
-dataset). Only a choice that loaded becomes an undoable design edit, together
-with the network's input size (the dataset's feature count) in the same step, so a bad
-CSV file shows its error here and the design keeps its previous dataset. So does a file
-with values that overflow in the design's training precision (``precision_error``).
-The preview marks the cells an error names, read from the error's ``cells``.
-While a CSV file that is not (yet) in the design is shown, the panel is in a *pending*
-state.
+Every choice is loaded *before* it is committed: built-in sets at once, files, folders
+and downloads off the GUI thread with progress and Cancel (cancelling keeps the design's
+dataset). Only a choice that loaded becomes one undoable edit, with the network's input
+(``core.design.edit.fit_to_data``), so a bad file shows its error here and the design
+keeps its dataset; a file not (yet) in the design is *pending*. The preview marks the
+cells an error names, read from the error's ``cells``.
 """
 
 from __future__ import annotations
