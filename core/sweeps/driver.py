@@ -204,6 +204,7 @@ class SweepDriver:
         self._complete_seen = -1
         self._state, self._message = "starting", ""
         self._t0 = time.monotonic()
+        self._full_until = 0.0
         self._status = self._make_status(())
         self.study: optuna.Study | None = None
 
@@ -265,9 +266,17 @@ class SweepDriver:
             return False
         if self.plan.trials is None:
             return True
+        now = time.monotonic()
+        if now < self._full_until:  # asked a moment ago: the study was full
+            return False
         trials = study.get_trials(deepcopy=False)
         running = sum(t.state == TrialState.RUNNING for t in trials)
-        return budget_count(trials) + running < self.plan.trials
+        if budget_count(trials) + running < self.plan.trials:
+            return True
+        # Full for now (a trial elsewhere may still fail and be retried): look again
+        # later rather than reading the storage on every pass.
+        self._full_until = now + REFRESH
+        return False
 
     def _loop(self, study: optuna.Study, opened: OpenStorage) -> None:
         workers = 1 if self.in_process else self.plan.workers
