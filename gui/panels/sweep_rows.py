@@ -1,11 +1,12 @@
 """What a sweep can vary, and one row of the Sweep dialog per varied setting.
 
 ``candidates(design)`` lists every numeric, choice and on/off setting of the training and
-of each layer (residual children included), named as SPACE.json names them
-(``training.learning_rate``, ``layers[2].layers[0].units``) and labelled as the inspector
-labels them; it reads the field tables (``FieldInfo``), so a new setting appears here
-without code. A ``ParamRow`` edits one parameter's range (low, high, log) or its choices
-and gives its SPACE.json entry; the dialog checks it with ``parse_space``.
+of each layer (residual children included; ``core.sweeps.best.sweep_settings``), named as
+SPACE.json names them (``training.learning_rate``, ``layers[2].layers[0].units``) and
+labelled as the inspector labels them; it reads the field tables (``FieldInfo``), so a
+new setting appears here without code. A ``ParamRow`` edits one parameter's range (low,
+high, log) or its choices and gives its SPACE.json entry; the dialog checks it with
+``parse_space``.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from core import LAYER_KINDS
-from core.design.edit import LayerPath, all_paths, layer_at
-from core.design.fields import FieldInfo, field_infos
+from core.design.edit import LayerPath, layer_at
+from core.design.fields import FieldInfo
 from core.design.spec import Design
+from core.sweeps.best import sweep_settings
 from gui.colors import ERROR
 from gui.editor.field_editors import NumberEdit, choice_entries, format_number, tooltip_for
 from gui.plain_text import plain
 
 __all__ = ["Candidate", "ParamRow", "candidates", "default_entry"]
 
-_SWEEPABLE = ("int", "float", "choice", "bool")
 CHOICE_COLUMNS = 4  # choice boxes per line
 
 LOG_HELP = ("Draw values evenly on a logarithmic scale: as many trials between 0.001 and "
@@ -61,25 +62,25 @@ class Candidate:
             f"{self.group} · {self.info.label}"
 
 
-def _layer_name(path: LayerPath) -> str:
-    return "layers" + "".join(f"[{i}]" if n == 0 else f".layers[{i}]"
-                              for n, i in enumerate(path))
-
-
 def candidates(design: Design) -> list[Candidate]:
-    """Every setting of ``design`` a sweep can vary: the training's, then each layer's
-    in network order (a residual block's children after it)."""
-    out = [Candidate(f"training.{name}", "Training", info, getattr(design.training, name))
-           for name, info in field_infos(design.training).items() if info.type in _SWEEPABLE]
-    for path in all_paths(design.network):
-        layer = layer_at(design.network, path)
-        kind = LAYER_KINDS.get(layer.kind)
-        label = kind.label if kind is not None else layer.kind
-        summary = layer.summary()
-        what = summary if summary.startswith(label) else f"{label} ({summary})"
-        group = f"Layer {'.'.join(str(i + 1) for i in path)} · {what}"
-        out += [Candidate(f"{_layer_name(path)}.{name}", group, info, getattr(layer, name))
-                for name, info in field_infos(layer).items() if info.type in _SWEEPABLE]
+    """Every setting of ``design`` a sweep can vary (``core.sweeps.best.sweep_settings``),
+    grouped as the editor shows them: "Training", then "Layer 2 · Dense 8"."""
+    groups: dict[LayerPath, str] = {}
+    out = []
+    for s in sweep_settings(design):
+        if s.layer is None:
+            group = "Training"
+        elif s.layer in groups:
+            group = groups[s.layer]
+        else:
+            layer = layer_at(design.network, s.layer)
+            kind = LAYER_KINDS.get(layer.kind)
+            label = kind.label if kind is not None else layer.kind
+            summary = layer.summary()
+            what = summary if summary.startswith(label) else f"{label} ({summary})"
+            group = groups[s.layer] = \
+                f"Layer {'.'.join(str(i + 1) for i in s.layer)} · {what}"
+        out.append(Candidate(s.name, group, s.info, s.value))
     return out
 
 
