@@ -44,12 +44,20 @@ from core.datasets.spec import DatasetSpec
 from core.design.spec import Design
 from core.errors import StudioError
 from core.sweeps.plan import SweepPlan, default_storage, default_workers, is_url
-from core.sweeps.space import Space, SpaceError, parse_space
+from core.sweeps.space import TASK_OF_OBJECTIVE, Space, SpaceError, parse_space
+from core.words import plural
 from gui.colors import ERROR
 from gui.editor.training_settings import (
     all_schedule_settings,
     optimizer_settings,
     schedule_settings,
+)
+from gui.panels.sweep_help import (
+    OBJECTIVE_TEXT,
+    PRUNER_TEXT,
+    SAMPLER_TEXT,
+    STORAGE_HELP,
+    WORKERS_HELP,
 )
 from gui.panels.sweep_rows import ParamRow, candidates, default_entry
 from gui.plain_text import plain
@@ -59,46 +67,6 @@ __all__ = ["SweepDialog", "dataset_task"]
 FIRST_ENTRY = ("training.learning_rate", {"low": 1e-4, "high": 1.0, "log": True})
 MAX_TRIALS = 100_000
 MAX_MINUTES = 7 * 24 * 60.0
-
-OBJECTIVE_TEXT = {
-    "val_loss": ("Validation loss (lower is better)",
-                 "The loss on the validation set after a trial's last epoch (the training "
-                 "set's when the dataset has no validation split)."),
-    "val_accuracy": ("Validation accuracy (higher is better)",
-                     "The share of validation samples classified right after a trial's "
-                     "last epoch."),
-    "r2": ("Validation R² (higher is better)",
-           "How much of the validation targets' variance the predictions explain after a "
-           "trial's last epoch (1 is perfect)."),
-}
-_TASK_OF_OBJECTIVE = {"val_accuracy": "classification", "r2": "regression"}
-SAMPLER_TEXT = {
-    "tpe": ("TPE (learns from the trials)",
-            "Tree-structured Parzen estimator: after a few random trials it draws settings "
-            "where the good trials so far were. The usual choice."),
-    "random": ("Random",
-               "Every trial's settings drawn at random, independently: a fair baseline, and "
-               "good with many parameters."),
-    "grid": ("Grid (every combination)",
-             "Tries every combination of the ticked choices and whole-number ranges once. "
-             "Needs as many trials as combinations and cannot take a range of decimals."),
-}
-PRUNER_TEXT = {
-    "none": ("None", "Every trial trains to its last epoch."),
-    "median": ("Median",
-               "Stops a trial early when its objective at an epoch is worse than the median "
-               "of the earlier trials at that epoch, so hopeless settings cost little time."),
-    "halving": ("Successive halving",
-                "At growing epoch marks only the best share of the trials so far goes on; "
-                "the rest are stopped. Aggressive: for many short trials."),
-}
-WORKERS_HELP = ("How many trials train at the same time, each in its own training process "
-                "on its own core. The default leaves one core for the window.")
-STORAGE_HELP = ("Where the study is kept. A file (SQLite) beside the project, which survives "
-                "the app: Resume continues the sweep. Or a database URL such as "
-                "postgresql://user@host/db, which workers on other machines share "
-                "(backprop-studio sweep-worker --storage URL --study NAME).")
-
 
 def dataset_task(design: Design) -> str | None:
     """The task (classification, regression) of ``design``'s dataset as far as its
@@ -154,6 +122,10 @@ class SweepDialog(QDialog):
         self._problem = ""
         self._plan: SweepPlan | None = None
         self._ready = False
+        # The studies already in the default storage (a local file only: no network
+        # while the dialog opens), so a name is not taken by accident.
+        self._studies: dict[str, Any] = self._read_studies(self.default_storage)
+        self._spaces: dict[tuple[str, str], dict[str, Any] | None] = {}
 
         intro = QLabel(
             "Train the design many times with different settings and keep score. Tick the "
@@ -292,7 +264,7 @@ class SweepDialog(QDialog):
         self.workers_spin.setRange(1, 256)
         self.workers_spin.setValue(default_workers())
         self.workers_spin.setToolTip(WORKERS_HELP)
-        self.study_edit = QLineEdit("sweep")
+        self.study_edit = QLineEdit(self._free_name("sweep"))
         self.study_edit.setToolTip("The study's name in the storage; its runs are named "
                                    "\"Sweep NAME #3: …\". Starting a name the storage "
                                    "already holds continues that study.")
@@ -329,6 +301,10 @@ class SweepDialog(QDialog):
         grid.addWidget(self.storage_edit, 5, 1, 1, 3)
         self.study_error = _error_label()
         grid.addWidget(self.study_error, 6, 1, 1, 3)
+        self.study_note = plain(QLabel())  # quotes the study's name
+        self.study_note.setWordWrap(True)
+        self.study_note.hide()
+        grid.addWidget(self.study_note, 7, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         for combo in (self.objective_combo, self.sampler_combo, self.pruner_combo):
@@ -350,7 +326,7 @@ class SweepDialog(QDialog):
         return combo
 
     def _objective_fits(self, objective: str) -> bool:
-        need = _TASK_OF_OBJECTIVE.get(objective)
+        need = TASK_OF_OBJECTIVE.get(objective)
         return need is None or self.task is None or need == self.task
 
     def _prefill(self, plan: SweepPlan | None) -> None:
@@ -376,8 +352,43 @@ class SweepDialog(QDialog):
         if plan.time_limit is not None:
             self.minutes_spin.setValue(plan.time_limit / 60)
         self.workers_spin.setValue(plan.workers)
-        self.study_edit.setText(plan.study_name)
         self.storage_edit.setText(plan.storage or self.default_storage)
+        self.study_edit.setText(self._free_name(plan.study_name))
+
+    @staticmethod
+    def _read_studies(storage: str) -> dict[str, Any]:
+        """The studies (``StudyInfo`` by name) in a local ``storage`` file; {} when there
+        is none or it cannot be read (the sweep itself will say why)."""
+        if is_url(storage) or not Path(storage).expanduser().is_file():
+            return {}
+        from core.sweeps.storage import study_names  # imports Optuna: only when needed
+
+        try:
+            return {info.name: info for info in study_names(storage)}
+        except (StudioError, OSError):
+            return {}
+
+    def _free_name(self, base: str) -> str:
+        """``base``, or ``base-2``, ``base-3``… when the storage holds a study of that name
+        (a finished study's name would only continue it)."""
+        if base not in self._studies:
+            return base
+        stem = base.rsplit("-", 1)[0] if base.rsplit("-", 1)[-1].isdigit() else base
+        return next(name for n in range(2, 10_000)
+                    if (name := f"{stem}-{n}") not in self._studies)
+
+    def _stored_space(self, storage: str, name: str) -> dict[str, Any] | None:
+        """The SPACE.json object study ``name`` in ``storage`` was made with (None when
+        it cannot be read); read once per name."""
+        key = (storage, name)
+        if key not in self._spaces:
+            from core.sweeps.storage import load_sweep  # imports Optuna
+
+            try:
+                self._spaces[key] = load_sweep(storage, name)[1].to_dict()
+            except (StudioError, OSError):
+                self._spaces[key] = None
+        return self._spaces[key]
 
     # ------------------------------------------------------------------ API
     def add_parameter(self, name: str, entry: dict[str, Any] | None = None) -> ParamRow:
@@ -452,9 +463,10 @@ class SweepDialog(QDialog):
             problem = f"{self.candidates[name].title}: {why}{more}"
         self.budget_error.setText("")
         self.study_error.setText("")
+        self.study_note.setText("")
         if not problem:
             plan, problem = self._check_plan(parse_space(space_d, self.design))
-        for label in (self.budget_error, self.study_error):
+        for label in (self.budget_error, self.study_error, self.study_note):
             label.setVisible(bool(label.text()))
         self._plan, self._problem = plan, problem
         self.start_button.setEnabled(plan is not None)
@@ -496,6 +508,23 @@ class SweepDialog(QDialog):
             self.study_error.setText(f"The storage {storage} is a folder; give a file such "
                                      f"as {Path(storage) / 'study.sweeps.db'}.")
             return None, self.study_error.text()
+        if storage == self.default_storage and name in self._studies:
+            info = self._studies[name]
+            stored = self._stored_space(storage, name)
+            if stored is not None and stored != space.to_dict():
+                self.study_error.setText(
+                    f"This storage holds a study named {name} made with another search "
+                    f"space; give this sweep a new name (Train > Resume Sweep… continues "
+                    f"that one).")
+                return None, self.study_error.text()
+            if trials is not None and info.finished >= trials:
+                self.budget_error.setText(
+                    f"The study {name} already holds {info.finished:,} finished trials: "
+                    f"raise Trials above that to add more, or give a new study name.")
+                return None, self.budget_error.text()
+            self.study_note.setText(f"This storage holds a study named {name} with "
+                                    f"{plural(info.finished, 'finished trial')}: Start "
+                                    f"continues it.")
         plan = SweepPlan(space, trials=trials,
                          time_limit=minutes * 60 if minutes is not None else None,
                          workers=self.workers_spin.value(), study_name=name, storage=storage)

@@ -208,3 +208,40 @@ def test_every_control_explains_itself(qtbot):
             assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole)
     assert "median" in dialog.pruner_combo.itemData(
         dialog.pruner_combo.findData("median"), Qt.ItemDataRole.ToolTipRole)
+
+
+def _stored_study(path: Path, name: str, space_d: dict, finished: int) -> None:
+    """A study ``name`` in the SQLite file ``path`` holding ``finished`` complete trials
+    (told by hand: nothing trains)."""
+    from core.sweeps.storage import open_storage
+    from core.sweeps.study import open_study
+
+    space = parse_space(space_d, DESIGN)
+    opened = open_storage(str(path))
+    try:
+        study = open_study(opened, DESIGN, SweepPlan(space, trials=20, workers=1,
+                                                     study_name=name, storage=str(path)))
+        for i in range(finished):
+            trial = study.ask()
+            study.tell(trial, 0.1 * (i + 1))
+    finally:
+        opened.close()
+
+
+def test_a_study_already_in_the_storage_is_not_taken_by_accident(qtbot, tmp_path):
+    project = tmp_path / "circle.bpsproj"
+    lr = {"parameters": {"training.learning_rate": {"low": 1e-4, "high": 1.0, "log": True}}}
+    _stored_study(Path(default_storage(project)), "sweep", lr, 3)
+    dialog = make(qtbot, path=project)
+    assert dialog.study_edit.text() == "sweep-2"  # a free name by default
+    dialog.study_edit.setText("sweep")  # the same space: Start continues that study
+    assert dialog.plan() is not None
+    assert "3 finished trials" in dialog.study_note.text() and "continues" in \
+        dialog.study_note.text()
+    dialog.trials_spin.setValue(3)  # nothing left to do within that budget
+    assert dialog.plan() is None and "already holds 3" in dialog.budget_error.text()
+    dialog.trials_spin.setValue(20)
+    dialog.add_parameter("layers[0].units")  # another space under that name: refused
+    assert dialog.plan() is None and "another search space" in dialog.study_error.text()
+    dialog.study_edit.setText("units")
+    assert dialog.plan() is not None and not dialog.study_note.isVisible()
