@@ -228,6 +228,7 @@ def _stored_study(path: Path, name: str, space_d: dict, finished: int) -> None:
         opened.close()
 
 
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")  # ask/tell by hand
 def test_a_study_already_in_the_storage_is_not_taken_by_accident(qtbot, tmp_path):
     project = tmp_path / "circle.bpsproj"
     lr = {"parameters": {"training.learning_rate": {"low": 1e-4, "high": 1.0, "log": True}}}
