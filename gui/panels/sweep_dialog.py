@@ -459,8 +459,9 @@ class SweepDialog(QDialog):
             problem = "Tick at least one setting to vary."
         elif row_errors:
             name, why = next(iter(row_errors.items()))
-            more = f" (and {len(row_errors) - 1} more)" if len(row_errors) > 1 else ""
-            problem = f"{self.candidates[name].title}: {why}{more}"
+            problem = f"{self.candidates[name].title}: {why}"
+            if len(row_errors) > 1:
+                problem = f"{problem.rstrip('.')} (and {len(row_errors) - 1} more)."
         self.budget_error.setText("")
         self.study_error.setText("")
         self.study_note.setText("")
