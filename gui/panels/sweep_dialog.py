@@ -122,9 +122,9 @@ class SweepDialog(QDialog):
         self._problem = ""
         self._plan: SweepPlan | None = None
         self._ready = False
-        # The studies already in the default storage (a local file only: no network
-        # while the dialog opens), so a name is not taken by accident.
-        self._studies: dict[str, Any] = self._read_studies(self.default_storage)
+        # The studies already in a storage file (local only: no network while the form
+        # is edited), read once per storage, so a name is not taken by accident.
+        self._studies: dict[str, dict[str, Any]] = {}
         self._spaces: dict[tuple[str, str], dict[str, Any] | None] = {}
 
         intro = QLabel(
@@ -264,7 +264,7 @@ class SweepDialog(QDialog):
         self.workers_spin.setRange(1, 256)
         self.workers_spin.setValue(default_workers())
         self.workers_spin.setToolTip(WORKERS_HELP)
-        self.study_edit = QLineEdit(self._free_name("sweep"))
+        self.study_edit = QLineEdit(self._free_name("sweep", self.default_storage))
         self.study_edit.setToolTip("The study's name in the storage; its runs are named "
                                    "\"Sweep NAME #3: …\". Starting a name the storage "
                                    "already holds continues that study.")
@@ -352,30 +352,32 @@ class SweepDialog(QDialog):
         if plan.time_limit is not None:
             self.minutes_spin.setValue(plan.time_limit / 60)
         self.workers_spin.setValue(plan.workers)
-        self.storage_edit.setText(plan.storage or self.default_storage)
-        self.study_edit.setText(self._free_name(plan.study_name))
+        storage = plan.storage or self.default_storage
+        self.storage_edit.setText(storage)
+        self.study_edit.setText(self._free_name(plan.study_name, storage))
 
-    @staticmethod
-    def _read_studies(storage: str) -> dict[str, Any]:
-        """The studies (``StudyInfo`` by name) in a local ``storage`` file; {} when there
-        is none or it cannot be read (the sweep itself will say why)."""
+    def _studies_in(self, storage: str) -> dict[str, Any]:
+        """The studies (``StudyInfo`` by name) in a local ``storage`` file; {} for a URL,
+        a file not there, or one that cannot be read (the sweep itself says why)."""
         if is_url(storage) or not Path(storage).expanduser().is_file():
             return {}
-        from core.sweeps.storage import study_names  # imports Optuna: only when needed
+        if storage not in self._studies:
+            from core.sweeps.storage import study_names  # imports Optuna: only when needed
 
-        try:
-            return {info.name: info for info in study_names(storage)}
-        except (StudioError, OSError):
-            return {}
+            try:
+                self._studies[storage] = {info.name: info for info in study_names(storage)}
+            except (StudioError, OSError):
+                self._studies[storage] = {}
+        return self._studies[storage]
 
-    def _free_name(self, base: str) -> str:
-        """``base``, or ``base-2``, ``base-3``… when the storage holds a study of that name
-        (a finished study's name would only continue it)."""
-        if base not in self._studies:
+    def _free_name(self, base: str, storage: str) -> str:
+        """``base``, or ``base-2``, ``base-3``… when ``storage`` holds a study of that
+        name (a finished study's name would only continue it)."""
+        taken = self._studies_in(storage)
+        if base not in taken:
             return base
         stem = base.rsplit("-", 1)[0] if base.rsplit("-", 1)[-1].isdigit() else base
-        return next(name for n in range(2, 10_000)
-                    if (name := f"{stem}-{n}") not in self._studies)
+        return next(name for n in range(2, 10_000) if (name := f"{stem}-{n}") not in taken)
 
     def _stored_space(self, storage: str, name: str) -> dict[str, Any] | None:
         """The SPACE.json object study ``name`` in ``storage`` was made with (None when
@@ -509,8 +511,8 @@ class SweepDialog(QDialog):
             self.study_error.setText(f"The storage {storage} is a folder; give a file such "
                                      f"as {Path(storage) / 'study.sweeps.db'}.")
             return None, self.study_error.text()
-        if storage == self.default_storage and name in self._studies:
-            info = self._studies[name]
+        info = self._studies_in(storage).get(name)
+        if info is not None:
             stored = self._stored_space(storage, name)
             if stored is not None and stored != space.to_dict():
                 self.study_error.setText(

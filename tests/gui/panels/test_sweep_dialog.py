@@ -246,3 +246,11 @@ def test_a_study_already_in_the_storage_is_not_taken_by_accident(qtbot, tmp_path
     assert dialog.plan() is None and "another search space" in dialog.study_error.text()
     dialog.study_edit.setText("units")
     assert dialog.plan() is not None and not dialog.study_note.isVisible()
+    # Another storage file, given by the last plan, is read too.
+    other = tmp_path / "other.sweeps.db"
+    _stored_study(other, "units", lr, 1)
+    space = parse_space(lr, DESIGN)
+    dialog = make(qtbot, path=project, last_plan=SweepPlan(
+        space, trials=20, workers=1, study_name="units", storage=str(other)))
+    assert dialog.study_edit.text() == "units-2"
+    assert dialog.plan().storage == str(other)
