@@ -30,6 +30,8 @@ from core.design.spec import Design
 from core.errors import LayerPath, StudioError
 
 OBJECTIVES = {"val_loss": "minimize", "val_accuracy": "maximize", "r2": "maximize"}
+# The dataset task an objective needs (validation loss fits both).
+TASK_OF_OBJECTIVE = {"val_accuracy": "classification", "r2": "regression"}
 SAMPLERS = ("tpe", "random", "grid")
 PRUNERS = ("none", "median", "halving")
 _LAYER_NAME = re.compile(r"layers\[(\d+)\]((?:\.layers\[\d+\])*)\.(\w+)$")

@@ -15,15 +15,13 @@ import optuna
 from core.datasets.dataset import Dataset
 from core.design.spec import Design
 from core.sweeps.plan import SweepPlan
-from core.sweeps.space import Space, SpaceError
+from core.sweeps.space import TASK_OF_OBJECTIVE, Space, SpaceError
 from core.sweeps.storage import ATTR, STOP, OpenStorage
-
-_TASK_OF_OBJECTIVE = {"val_accuracy": "classification", "r2": "regression"}
 
 
 def check_task(space: Space, task: str) -> None:
     """Refuse an objective the dataset's task cannot give (accuracy of a regression)."""
-    need = _TASK_OF_OBJECTIVE.get(space.objective)
+    need = TASK_OF_OBJECTIVE.get(space.objective)
     if need is not None and task != need:
         raise SpaceError(f"objective {space.objective} needs a {need} dataset; this one is "
                          f"{task}")

@@ -2,6 +2,9 @@
 steps, final losses, best validation metric, duration, how it ended) with rename, notes,
 delete, CSV export, "restore this design" and a pinned baseline run; selecting runs
 overlays their curves and design differences in a :class:`gui.panels.run_overlay.RunCompareView`.
+A sweep's trials sit under one expandable row per sweep (``gui.panels.run_tree``);
+selecting that row selects all its trials, and its menu applies the best trial's settings
+to the design (``gui.panels.sweep_apply.apply_best``).
 
 The runs belong to the document's model (``core.files.project_model.ProjectModel``): the
 panel shows ``model.runs`` and sends every edit (rename, note, delete) to the model, as an
@@ -13,19 +16,8 @@ panel's view, not saved).
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -33,185 +25,30 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTableView,
     QToolButton,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from core.records.record import RunRecord
-from core.records.table import RUN_COLUMNS, run_row, runs_to_csv
+from core.records.table import runs_to_csv
 from core.storage.checked_io import atomic_write_bytes
+from core.sweeps.best import varied_params
 from core.words import plural
 from gui.panels.run_overlay import RunCompareView
+from gui.panels.run_tree import RunTreeModel, SortProxy, SweepGroup
+from gui.panels.sweep_apply import apply_best
 from gui.plain_text import verbatim
 from gui.project.document import Document, RunsChange
 
-__all__ = ["RunTableModel", "RunsPanel"]
+__all__ = ["RunsPanel"]
 
-NAME_COLUMN = 0
 WIDE_RATIO = 1.6  # wider than this times its height: the comparison goes beside the table
-_NUMERIC = {"seed", "epochs", "steps", "final_train_loss", "final_val_loss",
-            "best_val_metric", "duration"}
-# Narrow headings so all columns fit a panel; the tooltips say the rest.
-_SHORT_HEADINGS = {"final_train_loss": "Train loss", "final_val_loss": "Val loss",
-                   "best_val_metric": "Best val", "duration": "Time"}
-_COLUMN_HELP = {
-    "name": "The run's name: double-click to rename it. Its tooltip shows the note.",
-    "dataset": "The dataset the run trained on.",
-    "seed": "The seed of the initial weights, dropout masks and shuffling.",
-    "epochs": "Epochs completed.",
-    "steps": "Mini-batch steps completed.",
-    "final_train_loss": "Loss on the whole training set after the last epoch.",
-    "final_val_loss": "Loss on the validation set after the last epoch.",
-    "best_val_metric": "Best validation accuracy (classification) or R² (regression).",
-    "duration": "Wall-clock time the run took.",
-    "ended": "How the run ended: finished, stopped, target reached, stopped early, "
-             "diverged, or unfinished (saved while it was still training).",
-}
-
-
-def _duration_text(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, s = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {s:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def _metric_text(run: RunRecord, value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    if run.metric_name == "accuracy":
-        return f"{100 * value:.1f} %"
-    return f"R² {value:.3f}" if abs(value) < 1e4 else f"R² {value:.3g}"
-
-
-class RunTableModel(QAbstractTableModel):
-    """Adapts a list of ``RunRecord`` to a table; the name column is editable (an edit
-    is a request, ``rename_requested(record, name)``: the project model renames)."""
-
-    rename_requested = Signal(object, str)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.records: list[RunRecord] = []
-        self.baseline_id: str | None = None
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(RUN_COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        key, heading = RUN_COLUMNS[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return _SHORT_HEADINGS.get(key, heading)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return _COLUMN_HELP[key]
-        return None
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.isValid() and index.column() == NAME_COLUMN:
-            base |= Qt.ItemFlag.ItemIsEditable
-        return base
-
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        run = self.records[index.row()]
-        key = RUN_COLUMNS[index.column()][0]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            value = run_row(run)[key]
-            if role == Qt.ItemDataRole.EditRole or key in ("name", "dataset", "ended"):
-                return value
-            if key in ("seed", "epochs", "steps"):
-                return f"{value:,}"
-            if key == "best_val_metric":
-                return _metric_text(run, value)
-            if key == "duration":
-                return _duration_text(value)
-            return f"{value:.4g}" if math.isfinite(value) else "–"
-        if role == Qt.ItemDataRole.UserRole:  # the sort key
-            value = run_row(run)[key]
-            if key in _NUMERIC:
-                # NaN sorts after every number (the proxy compares floats plainly).
-                return float(value) if math.isfinite(value) else math.inf
-            return str(value).casefold()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if key == "ended":
-                return verbatim(run.end_message or run.ended)
-            if key == "name":
-                tip = f"Started {run.started.replace('T', ' ')}" if run.started else run.name
-                if run.id == self.baseline_id:
-                    tip += "\nPinned as the baseline."
-                return verbatim(f"{tip}\n{run.note}" if run.note else tip)  # user text
-            return _COLUMN_HELP[key]
-        if role == Qt.ItemDataRole.FontRole and run.id == self.baseline_id:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in _NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def setData(self, index: QModelIndex | QPersistentModelIndex, value: Any,  # noqa: N802
-                role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if (not index.isValid() or index.column() != NAME_COLUMN
-                or role != Qt.ItemDataRole.EditRole):
-            return False
-        name = str(value).strip()
-        run = self.records[index.row()]
-        if not name or name == run.name:
-            return False
-        self.rename_requested.emit(run, name)
-        return True
-
-    # ----------------------------------------------------------------- edits
-    def set_records(self, records: list[RunRecord]) -> None:
-        self.beginResetModel()
-        self.records = list(records)
-        self.endResetModel()
-
-    def append(self, record: RunRecord) -> None:
-        n = len(self.records)
-        self.beginInsertRows(QModelIndex(), n, n)
-        self.records.append(record)
-        self.endInsertRows()
-
-    def insert(self, row: int, record: RunRecord) -> None:
-        row = min(max(row, 0), len(self.records))
-        self.beginInsertRows(QModelIndex(), row, row)
-        self.records.insert(row, record)
-        self.endInsertRows()
-
-    def remove_rows(self, rows: list[int]) -> None:
-        for row in sorted(set(rows), reverse=True):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self.records[row]
-            self.endRemoveRows()
-
-    def row_changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(RUN_COLUMNS) - 1))
-
-
-class _SortProxy(QSortFilterProxyModel):
-    def lessThan(self, left: QModelIndex | QPersistentModelIndex,  # noqa: N802
-                 right: QModelIndex | QPersistentModelIndex) -> bool:
-        a = left.data(Qt.ItemDataRole.UserRole)
-        b = right.data(Qt.ItemDataRole.UserRole)
-        return a < b if type(a) is type(b) else str(a) < str(b)
 
 
 class RunsPanel(QWidget):
@@ -233,10 +70,11 @@ class RunsPanel(QWidget):
         self.document = document if document is not None else Document(self)
         self._baseline: RunRecord | None = None
         self._unpinned_id: str | None = None  # a baseline deleted (undo pins it again)
-        self.model = RunTableModel(self)
-        self.proxy = _SortProxy(self)
+        self.model = RunTreeModel(self)
+        self.proxy = SortProxy(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView()
+        # A tree: plain runs are top-level rows, a sweep's trials sit under its row.
+        self.table = QTreeView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # in recording order
@@ -245,21 +83,26 @@ class RunsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(
-            self.table.fontMetrics().height() + 8)
-        header = self.table.horizontalHeader()
+        self.table.setUniformRowHeights(True)
+        self.table.setAllColumnsShowFocus(True)
+        self.table.setExpandsOnDoubleClick(True)
+        self.table.setIndentation(14)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu)
+        row_height = self.table.fontMetrics().height() + 8
+        header = self.table.header()
         # Every column, the name first, takes the width it needs (whole names: they are
         # the comparison legend's); the last one the rest, and a narrow table scrolls.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         header.setMinimumSectionSize(40)
         # Room for about three runs before the table scrolls.
-        self.table.setMinimumHeight(header.sizeHint().height()
-                                    + 3 * self.table.verticalHeader().defaultSectionSize() + 4)
+        self.table.setMinimumHeight(header.sizeHint().height() + 3 * row_height + 4)
         self.table.setToolTip("Recorded runs. Ctrl/Shift+click to select several and compare "
                               "them alongside; double-click a name to rename it; Delete "
-                              "removes the selected runs.")
+                              "removes the selected runs. A sweep's trials are under its "
+                              "row: select the row to compare them all, right-click it to "
+                              "apply the best settings.")
         self._build_controls()
         self.compare = RunCompareView()
         top = QWidget()
@@ -361,20 +204,70 @@ class RunsPanel(QWidget):
         self.document.model.add_run(record)
 
     def selected_runs(self) -> list[RunRecord]:
-        """The selected runs in table order (as sorted)."""
-        rows = sorted(self.table.selectionModel().selectedRows(), key=lambda i: i.row())
-        return [self.model.records[self.proxy.mapToSource(i).row()] for i in rows]
+        """The selected runs in table order (as sorted); a selected sweep row stands for
+        all its trials."""
+        def place(index: QModelIndex) -> tuple[int, int]:
+            parent = index.parent()
+            return (parent.row(), index.row()) if parent.isValid() else (index.row(), -1)
+
+        out: list[RunRecord] = []
+        seen: set[str] = set()
+        for index in sorted(self.table.selectionModel().selectedRows(), key=place):
+            item = self.model.item(self.proxy.mapToSource(index))
+            if isinstance(item, SweepGroup):
+                runs = [self.model.item(self.proxy.mapToSource(self.proxy.index(r, 0, index)))
+                        for r in range(self.proxy.rowCount(index))]
+            else:
+                runs = [item]
+            for run in runs:
+                if isinstance(run, RunRecord) and run.id not in seen:
+                    seen.add(run.id)
+                    out.append(run)
+        return out
+
+    def selected_group(self) -> SweepGroup | None:
+        """The sweep whose row is selected, or whose trials alone are (None otherwise)."""
+        groups = set()
+        for index in self.table.selectionModel().selectedRows():
+            item = self.model.item(self.proxy.mapToSource(index))
+            groups.add(item.name if isinstance(item, SweepGroup) else
+                       (item.sweep if isinstance(item, RunRecord) else None) or None)
+        if len(groups) != 1 or None in groups:
+            return None
+        return self.model.groups.get(groups.pop())
 
     def select_runs(self, records: list[RunRecord]) -> None:
-        """Select exactly these runs (by id)."""
+        """Select exactly these runs (by id), opening the sweep groups they are in."""
         ids = {r.id for r in records}
-        selection = self.table.selectionModel()
-        selection.clearSelection()
-        for row, run in enumerate(self.model.records):
+        selection = QItemSelection()
+        for run in self.model.records:
             if run.id in ids:
-                selection.select(self.proxy.mapFromSource(self.model.index(row, 0)),
-                                 QItemSelectionModel.SelectionFlag.Select
-                                 | QItemSelectionModel.SelectionFlag.Rows)
+                index = self.proxy.mapFromSource(self.model.index_of(run))
+                if index.parent().isValid():
+                    self.table.expand(index.parent())
+                selection.select(index, index)
+        self.table.selectionModel().select(
+            selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+
+    def set_sweep_objective(self, sweep: str, objective: str) -> None:
+        """Judge sweep ``sweep``'s best trial by its objective (``val_loss``,
+        ``val_accuracy``, ``r2``), when the window knows it (else validation loss)."""
+        self.model.set_objective(sweep, objective)
+
+    def apply_best(self, group: SweepGroup | None = None,
+                   run: RunRecord | None = None) -> bool:
+        """Put the settings that ``group``'s trials varied, as its best trial (or ``run``)
+        has them, into the design: one undoable step. Default: the selected sweep."""
+        group = group if group is not None else self.selected_group()
+        if group is None:
+            return False
+        best = run if run is not None else group.best()
+        if best is None:
+            QMessageBox.information(self, "Apply best sweep settings", verbatim(
+                f"No trial of sweep {group.name} has a value to compare yet."))
+            return False
+        return apply_best(self.document, varied_params(group.runs, best), self)
 
     def baseline(self) -> RunRecord | None:
         """The pinned baseline run, or None."""
@@ -423,11 +316,15 @@ class RunsPanel(QWidget):
         self.runs_changed.emit()
 
     def _select_new(self, records: list[RunRecord]) -> None:
+        if all(r.sweep for r in records):
+            # A sweep's trials arrive while the user may be comparing others: they go
+            # into their group without taking the selection.
+            self._on_selection_changed()
+            return
         if len(records) != 1:
             self.select_runs(records)
             return
-        row = self.proxy.mapFromSource(self.model.index(
-            self.model.records.index(records[0]), 0))
+        row = self.proxy.mapFromSource(self.model.index_of(records[0]))
         self.table.selectionModel().select(
             row, QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows)
@@ -456,9 +353,7 @@ class RunsPanel(QWidget):
         old = self._baseline
         self._baseline = record
         self.model.baseline_id = record.id if record is not None else None
-        if self.model.records:
-            self.model.dataChanged.emit(self.model.index(0, 0), self.model.index(
-                len(self.model.records) - 1, len(RUN_COLUMNS) - 1))
+        self.model.all_changed()
         self._on_model_count_changed()
         if old is not record:
             self.baseline_changed.emit(record)
@@ -487,6 +382,8 @@ class RunsPanel(QWidget):
     def _on_model_count_changed(self, *_args) -> None:
         n = len(self.model.records)
         text = plural(n, "run")
+        if self.model.groups:
+            text += f" ({plural(len(self.model.groups), 'sweep')})"
         if self._baseline is not None:
             text += f" · baseline: {self._baseline.name}"
         self.count_label.setText(text)
@@ -512,3 +409,36 @@ class RunsPanel(QWidget):
         self.baseline_button.setChecked(pinned)
         self.baseline_button.blockSignals(blocked)
         self._on_model_count_changed()
+
+    def context_menu(self, index: QModelIndex) -> QMenu | None:
+        """The menu of the row at ``index`` (of the table): a sweep's row and its trials
+        offer Apply best; every row Delete."""
+        if not index.isValid():
+            return None
+        item = self.model.item(self.proxy.mapToSource(index))
+        group = item if isinstance(item, SweepGroup) else (
+            self.model.group_of(item) if isinstance(item, RunRecord) else None)
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        if group is not None:
+            best = menu.addAction("Apply Best Settings")
+            best.setToolTip("Put the settings this sweep varied, as its best trial has them, "
+                            "into the design (one step: Undo takes it back).")
+            best.triggered.connect(lambda: self.apply_best(group))
+            if isinstance(item, RunRecord):
+                this = menu.addAction("Apply This Trial's Settings")
+                this.setToolTip("Put the settings this sweep varied, as this trial has them, "
+                                "into the design.")
+                this.triggered.connect(lambda: self.apply_best(group, item))
+            compare = menu.addAction("Compare All Trials")
+            compare.setToolTip("Select every trial of the sweep to overlay their curves.")
+            compare.triggered.connect(lambda: self.select_runs(list(group.runs)))
+            menu.addSeparator()
+        menu.addAction(self.delete_action)
+        return menu
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(self.table.indexAt(pos))
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.table.viewport().mapToGlobal(pos))
