@@ -2,9 +2,10 @@
 its colour, duration, worker), sortable by any column, a pruned trial's reason in its
 tooltip.
 
-``TrialTableModel.set_status`` is called on every frame: it compares each trial's shown
-texts with the last ones and signals only the rows that changed, and appends new trials,
-so the view repaints only what moved (a running trial's duration, once a second).
+``TrialTableModel.set_status`` is called on every frame: it compares each trial with the
+one shown, and signals only the rows whose texts changed (a running trial's duration),
+and appends new trials, so the view repaints only what moved. Tooltips are written
+when asked for.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class TrialTableModel(QAbstractTableModel):
         self._headers: list[str] = []
         self._rows: list[TrialRow] = []
         self._texts: list[tuple[str, ...]] = []  # what each row shows now
-        self._tips: list[str] = []
+        self._status: SweepStatus | None = None
         self._row_of: dict[int, int] = {}  # trial number -> row
         self._best: int | None = None
         self._labels: dict[str, str] = {}
@@ -67,16 +68,16 @@ class TrialTableModel(QAbstractTableModel):
             for number in (old, best_number):
                 if number in self._row_of:
                     self._emit_row(self._row_of[number])
+        self._status = status  # for the tooltips, made when asked for
         new = [t for t in status.trials if t.number not in self._row_of]
         for trial in status.trials:
             row = self._row_of.get(trial.number)
-            if row is None:
+            if row is None or trial == self._rows[row]:
                 continue
-            texts = self._row_texts(trial)
-            tip = self._tooltip(trial, status)
             self._rows[row] = trial
-            if texts != self._texts[row] or tip != self._tips[row]:
-                self._texts[row], self._tips[row] = texts, tip
+            texts = self._row_texts(trial)
+            if texts != self._texts[row]:
+                self._texts[row] = texts
                 self._emit_row(row)
         if new:
             first = len(self._rows)
@@ -85,7 +86,6 @@ class TrialTableModel(QAbstractTableModel):
                 self._row_of[trial.number] = len(self._rows)
                 self._rows.append(trial)
                 self._texts.append(self._row_texts(trial))
-                self._tips.append(self._tooltip(trial, status))
             self.endInsertRows()
 
     def _restart(self, status: SweepStatus) -> None:
@@ -94,7 +94,7 @@ class TrialTableModel(QAbstractTableModel):
         self._labels = parameter_labels(status.parameters)
         self._headers = (["#"] + [self._labels[p.name] for p in self.parameters]
                          + [status.objective, "state", "duration", "worker"])
-        self._rows, self._texts, self._tips, self._row_of = [], [], [], {}
+        self._rows, self._texts, self._row_of = [], [], {}
         self._best = None
         self.endResetModel()
 
@@ -166,8 +166,8 @@ class TrialTableModel(QAbstractTableModel):
         n = len(self.parameters)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._texts[row][col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tips[row]
+        if role == Qt.ItemDataRole.ToolTipRole and self._status is not None:
+            return self._tooltip(trial, self._status)
         if role == Qt.ItemDataRole.ForegroundRole and col == n + 2:
             return STATE_COLORS.get(trial.state)
         if role == Qt.ItemDataRole.FontRole and trial.number == self._best:
@@ -219,9 +219,16 @@ class TrialTable(QTableView):
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fitted when trials are added, not on every changed cell: ResizeToContents
+        # would measure every row each time a running trial's duration ticks.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
+        self.model_.rowsInserted.connect(self._fit_columns)
+        self.model_.modelReset.connect(self._fit_columns)
         self.setToolTip("")
+
+    def _fit_columns(self, *_args) -> None:
+        self.resizeColumnsToContents()
 
     def selected_trial(self) -> int | None:
         rows = self.selectionModel().selectedRows()

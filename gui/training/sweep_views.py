@@ -189,8 +189,6 @@ class SweepViews(QWidget):
         self.status = status
         self._show_head(status)
         self.table.model_.set_status(status)
-        if self.table.model_.row_count() and not self.table.horizontalHeader().sectionSize(0):
-            self.table.resizeColumnsToContents()
         finished = tuple((t.number, t.state, t.value, t.threshold, t.pruned_step)
                          for t in status.trials if t.state in ("complete", "pruned", "fail"))
         finished_key = (status.parameters, status.objective, finished,

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +19,8 @@ from PySide6.QtCore import Qt
 from gui.colors import WARNING
 from gui.training.sweep_views import SweepViews
 from tests.gui.training.sweep_statuses import run_real_sweep, status_of
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +275,32 @@ def test_a_failed_sweep_says_why(views, sweep):
     views.show_status(status)
     assert views.message.isVisibleTo(views)
     assert views.message.text() == "the storage s.db is used by another window"
+
+
+def test_the_views_module_does_not_import_pyqtgraph(tmp_path):
+    # The window may make the views before its first frame: their plots come later.
+    code = ("import sys, gui.training.sweep_views; "
+            "print(sorted(m for m in sys.modules if m.startswith('pyqtgraph')))")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, text=True,
+                            capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_status_shown_before_the_plots_are_built_is_drawn_by_their_build(qtbot, sweep):
+    from gui import lazy_build
+
+    lazy_build.hold_builds()
+    try:
+        w = SweepViews()
+        qtbot.addWidget(w)
+        status = status_of(sweep)
+        w.show_status(status)  # the table shows it; the plots wait
+        assert not w._built and w.table.model_.row_count() == len(status.trials)
+    finally:
+        lazy_build.release_builds()
+    w.resize(1280, 720)
+    w.show()
+    qtbot.waitUntil(lambda: w._built)
+    assert len(w.best_plot.dots.xData) == len(_finished(status))
