@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from core.sweeps.space import Parameter
@@ -51,6 +51,13 @@ class SweepPlot(TitledPlot):
         self.ring = plot.plot(pen=None, symbol="o", symbolSize=DOT + 7,
                               symbolPen=SELECTED_PEN, symbolBrush=None)
         self.ring.setZValue(30)
+        self._labels: dict[str, str] = {}
+
+    def set_label(self, side: str, text: str) -> None:
+        """Label an axis; only on a change (setLabel re-lays the plot out)."""
+        if self._labels.get(side) != text:
+            self._labels[side] = text
+            self.plotItem.setLabel(side, text, color=TEXT)
 
     def set_ring(self, x: float | None, y: float | None) -> None:
         """Ring the selected trial at (``x``, ``y``); None hides the ring."""
@@ -60,20 +67,34 @@ class SweepPlot(TitledPlot):
             self.ring.setData([x], [y])
 
 
+LEVELS = 8  # goodness colours of the dots: pyqtgraph renders one marker per colour
+
+
+def _marker(state: str, level: int) -> tuple[QBrush, QPen]:
+    """The brush and pen of a dot (one pair per state and level, made once: pyqtgraph
+    then renders each marker once, not one per trial)."""
+    key = (state, level)
+    if key not in _MARKERS:
+        if state == "pruned":
+            _MARKERS[key] = (pg.mkBrush("#FFFFFF"),
+                             pg.mkPen(STATE_COLORS["pruned"], width=1.6))
+        else:
+            color = goodness_color(level / (LEVELS - 1))
+            _MARKERS[key] = (pg.mkBrush(color), pg.mkPen(color.darker(130), width=1))
+    return _MARKERS[key]
+
+
+_MARKERS: dict[tuple[str, int], tuple[QBrush, QPen]] = {}
+
+
 def _dots(rows: list[TrialRow], direction: str) -> tuple[list, list]:
     """Per trial a marker brush and pen: filled by goodness when complete, hollow in the
     pruned colour when pruned."""
     g = goodness(np.array([t.value for t in rows]), direction)
-    brushes, pens = [], []
-    for t, gi in zip(rows, g, strict=True):
-        if t.state == "pruned":
-            brushes.append(pg.mkBrush("#FFFFFF"))
-            pens.append(pg.mkPen(STATE_COLORS["pruned"], width=1.6))
-        else:
-            color = goodness_color(gi)
-            brushes.append(pg.mkBrush(color))
-            pens.append(pg.mkPen(color.darker(130), width=1))
-    return brushes, pens
+    levels = np.rint(np.nan_to_num(g) * (LEVELS - 1)).astype(int)
+    pairs = [_marker("pruned" if t.state == "pruned" else "complete", int(level))
+             for t, level in zip(rows, levels, strict=True)]
+    return [b for b, _ in pairs], [p for _, p in pairs]
 
 
 class BestSoFarPlot(SweepPlot):
@@ -82,13 +103,13 @@ class BestSoFarPlot(SweepPlot):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Best so far", parent)
-        self.plotItem.setLabel("bottom", "trial", color=TEXT)
+        self.set_label("bottom", "trial")
         self.best_curve = self.plotItem.plot(pen=pg.mkPen(BEST_COLOR, width=2))
         self.dots = self.plotItem.plot(pen=None, symbol="o", symbolSize=DOT)
         self._xy: dict[int, tuple[float, float]] = {}
 
     def draw(self, status: SweepStatus) -> None:
-        self.plotItem.setLabel("left", status.objective, color=TEXT)
+        self.set_label("left", status.objective)
         best = status.best_so_far()
         if best:
             # A staircase: the best holds from the trial that reached it to the next.
@@ -126,7 +147,7 @@ class ParameterPlot(SweepPlot):
         self.parameter = p
         plot = self.plotItem
         self.dots = plot.plot(pen=None, symbol="o", symbolSize=DOT)
-        plot.setLabel("bottom", label + (" (log)" if is_log(p) else ""), color=TEXT)
+        self.set_label("bottom", label + (" (log)" if is_log(p) else ""))
         self.set_title(label, p.name)
         if is_log(p):
             plot.setLogMode(x=True)
@@ -146,7 +167,7 @@ class ParameterPlot(SweepPlot):
         return x
 
     def draw(self, status: SweepStatus) -> None:
-        self.plotItem.setLabel("left", status.objective, color=TEXT)
+        self.set_label("left", status.objective)
         rows = [t for t in drawn_trials(status.trials) if math.isfinite(self.x_of(t))]
         if is_log(self.parameter):
             rows = [t for t in rows if self.x_of(t) > 0]
@@ -174,9 +195,19 @@ class ParameterScatters(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.grid = QGridLayout(self)
+        self.grid = QGridLayout()
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
+        self.caption = QLabel("Filled dots: completed trials, darker is better. Hollow: "
+                              "pruned trials, at their last reported value. Failed trials "
+                              "have no value and are not drawn.")
+        self.caption.setWordWrap(True)
+        self.caption.setStyleSheet(f"color: {TEXT}; font-size: 8pt;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self.grid, 1)
+        layout.addWidget(self.caption)
         self.plots: list[ParameterPlot] = []
         self._parameters: tuple[Parameter, ...] | None = None
 
@@ -217,8 +248,7 @@ class ImportanceView(QWidget):
         self.plot.setToolTip("How much of the objective's variation each parameter "
                              "explains (Optuna's parameter importance), as shares of one.")
         self.plot.plotItem.setMouseEnabled(x=False, y=False)
-        self.plot.plotItem.setLabel("bottom", "share of the objective's variation",
-                                    color=TEXT)
+        self.plot.set_label("bottom", "share of the objective's variation")
         self.bars: pg.BarGraphItem | None = None
         self.stack = QStackedWidget()
         self.stack.addWidget(self.note)
