@@ -11,9 +11,9 @@ comparison from the study's trials, as the pruner does:
   is among the best ``1 / reduction_factor`` of the values that reached that rung; the
   threshold is the worst value that is still promoted (the value to beat).
 
-Called by the driver when it prunes a trial, the study holds what the pruner saw. Called
-later, trials that finished after the pruned one are left out, so the answer stays the
-comparison that was made. Optuna is imported only in this package.
+Trials that finished after the pruner decided (``at``, or the pruned trial's end) are left
+out, so the answer stays the comparison that was made however late it is asked. Optuna
+is imported only in this package.
 """
 
 from __future__ import annotations
@@ -31,19 +31,21 @@ from core.sweeps.space import Space
 _RUNG_KEY = "completed_rung_{}"  # the system attribute SuccessiveHalvingPruner sets per rung
 
 
-def prune_threshold(study: optuna.Study, trial_number: int, step: int,
-                    space: Space) -> float | None:
+def prune_threshold(study: optuna.Study, trial_number: int, step: int, space: Space,
+                    at: datetime | None = None) -> float | None:
     """The value trial ``trial_number`` had to beat at ``step`` not to be pruned, under
     ``space.pruner`` ("median" or "halving"); None when there is none (no pruner, too few
-    trials to compare with, or the trial was pruned for a NaN value)."""
+    trials to compare with, or the trial was pruned for a NaN value). ``at`` is when the
+    pruner decided (``datetime.now()`` then, as Optuna stamps trials); without it, the
+    trial's end, or now while it has not ended."""
     if space.pruner not in ("median", "halving"):
         return None
     trials = study.get_trials(deepcopy=False)
     trial = next((t for t in trials if t.number == trial_number), None)
     if trial is None:
         return None
-    others = [t for t in trials if t.number != trial_number
-              and _finished_before(t, trial.datetime_complete)]
+    moment = at if at is not None else trial.datetime_complete
+    others = [t for t in trials if t.number != trial_number and _finished_before(t, moment)]
     if space.pruner == "median":
         return _percentile_threshold(study, others, step)
     return _halving_threshold(study, trial, others)

@@ -149,3 +149,25 @@ def test_no_threshold_without_a_pruner_or_anything_to_compare(tmp_path):
     assert prune_threshold(study, trial.number, 0, Space((), pruner="median")) is None
     assert prune_threshold(study, trial.number, 0, Space((), pruner="none")) is None
     assert prune_threshold(study, 99, 0, Space((), pruner="median")) is None
+
+
+def test_a_threshold_asked_at_the_decision_ignores_trials_that_completed_since(tmp_path):
+    # The driver tells Optuna a pruned trial's end only when its worker has stopped;
+    # another trial may complete meanwhile.
+    from datetime import datetime
+
+    space = Space((), objective="val_loss", pruner="median")
+    study = _study(tmp_path, "minimize",
+                   optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
+    for value in (0.2, 0.4):
+        trial = study.ask()
+        trial.report(value, 0)
+        study.tell(trial, value)
+    pruned, other = study.ask(), study.ask()
+    pruned.report(0.5, 0)
+    assert pruned.should_prune()
+    decided = datetime.now()
+    other.report(0.9, 0)
+    study.tell(other, 0.9)  # completes before the pruned trial is told
+    assert prune_threshold(study, pruned.number, 0, space, at=decided) == pytest.approx(0.3)
+    assert prune_threshold(study, pruned.number, 0, space) == pytest.approx(0.4)
