@@ -408,7 +408,8 @@ class SweepDriver:
         return SweepStatus(self.plan.study_name, self.plan.where, space.objective,
                            space.direction, space.parameters, self._rows, live,
                            dict(self._importances), self.plan.trials, self.plan.time_limit,
-                           time.monotonic() - self._t0, self._state, self._message)
+                           time.monotonic() - self._t0, self._state, self._message,
+                           pruner=space.pruner)
 
     def close(self) -> None:
         """End the worker processes (running trials were told or are left running, and

@@ -82,7 +82,7 @@ def prune_text(row: TrialRow, status: SweepStatus) -> str:
     value = pruned_value(row)
     if row.threshold is None or not math.isfinite(value):
         return f"{head}: {status.objective} {value_text(value)} (no threshold recorded)"
-    words = THRESHOLD_WORDS.get(getattr(status, "pruner", ""), "threshold")
+    words = THRESHOLD_WORDS.get(status.pruner, "threshold")
     worse = ">" if status.direction == "minimize" else "<"
     return (f"{head}: {status.objective} {value_text(value)} {worse} {words} "
             f"{value_text(row.threshold)}")
