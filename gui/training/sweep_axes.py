@@ -54,15 +54,14 @@ def unit(p: Parameter, value: Any) -> float:
 
 
 def unit_objective(values: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Objective ``values`` (n,) on 0..1 between their finite minimum and maximum, and
-    those two (NaN stays NaN; all equal: 0.5)."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return np.full(values.shape, np.nan), math.nan, math.nan
-    lo, hi = float(finite.min()), float(finite.max())
+    """Objective ``values`` (n,) on 0..1 across their ``shown_range`` (outliers at its
+    ends), and the range's ends (NaN stays NaN; all equal: 0.5)."""
+    lo, hi = shown_range(values)
+    if math.isnan(lo):
+        return np.full(values.shape, np.nan), lo, hi
     if hi <= lo:
         return np.where(np.isfinite(values), 0.5, np.nan), lo, hi
-    return (values - lo) / (hi - lo), lo, hi
+    return np.clip((values - lo) / (hi - lo), 0.0, 1.0), lo, hi
 
 
 def range_ends(p: Parameter) -> tuple[str, str]:
@@ -84,3 +83,18 @@ def goodness(values: np.ndarray, direction: str) -> np.ndarray:
     """Each of ``values`` (n,) as 0 (the worst of them) .. 1 (the best)."""
     u, _lo, _hi = unit_objective(np.asarray(values, dtype=float))
     return u if direction == "maximize" else 1.0 - u
+
+
+def shown_range(values: np.ndarray) -> tuple[float, float]:
+    """The objective range the plots show: the finite ``values``' own, but an outlier
+    (beyond three interquartile ranges of the quartiles) does not stretch it, so one
+    diverged trial does not squash the rest into a line. NaN, NaN when none is finite."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan
+    q1, q3 = np.percentile(v, [25, 75])
+    spread = max(q3 - q1, 1e-12 * max(abs(q3), 1.0))
+    lo = max(float(v.min()), q1 - 3 * spread)
+    hi = min(float(v.max()), q3 + 3 * spread)
+    return float(lo), float(hi)

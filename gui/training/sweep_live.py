@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.sweeps.status import LiveTrial
-from gui.colors import series_color
+from gui.colors import class_color
 from gui.training.legend import Legend, LegendEntry
 from gui.training.live_plot import TEXT, LivePlot
 from gui.training.sweep_text import settings_text
@@ -23,8 +23,9 @@ POINTS = 600  # per curve: more than a small plot's pixels show nothing more
 
 
 def trial_color(number: int) -> QColor:
-    """The colour of trial ``number``'s live curves."""
-    return series_color(number)
+    """The colour of trial ``number``'s live curves (the class palette: no grey, which
+    would read as a background curve)."""
+    return class_color(number)
 
 
 def _thin(a: np.ndarray, limit: int = POINTS) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The sweep's parallel-coordinates plot: one vertical axis per parameter and one for the
 objective, each normalised to 0..1 (log spaced where the range is log, choices spread
 evenly), and one line per finished trial through its values, coloured by its objective
-(dark: good); pruned trials dashed, the selected one black and on top (pyqtgraph)."""
+(dark: good); pruned trials dashed, the selected one black and on top. The objective's
+axis spans its ``shown_range``: outliers sit at its end, marked "≥" (pyqtgraph)."""
 
 from __future__ import annotations
 
@@ -41,8 +42,8 @@ class ParallelCoordinates(SweepPlot):
         self._units: dict[int, np.ndarray] = {}
 
     def _set_axes(self, parameters: tuple[Parameter, ...], objective: str,
-                  lo: float, hi: float) -> None:
-        key = (parameters, objective, value_text(lo), value_text(hi))
+                  ends: tuple[str, str]) -> None:
+        key = (parameters, objective, ends)
         if key == self._axes_for:
             return
         self._axes_for = key
@@ -53,9 +54,9 @@ class ParallelCoordinates(SweepPlot):
         labels = parameter_labels(parameters)
         names = [labels[p.name] + (" (log)" if p.log and p.kind != "choice" else "")
                  for p in parameters] + [objective]
-        ends = [range_ends(p) for p in parameters] + [(value_text(lo), value_text(hi))]
+        axis_ends = [range_ends(p) for p in parameters] + [ends]
         pen = pg.mkPen(AXIS, width=1)
-        for i, (name, (bottom, top)) in enumerate(zip(names, ends, strict=True)):
+        for i, (name, (bottom, top)) in enumerate(zip(names, axis_ends, strict=True)):
             axis = pg.PlotCurveItem([i, i], [0, 1], pen=pen)
             axis.setZValue(-10)
             self._furniture.append(axis)
@@ -76,7 +77,12 @@ class ParallelCoordinates(SweepPlot):
         rows = drawn_trials(status.trials)
         values = np.array([t.value for t in rows], dtype=float)
         u_obj, lo, hi = unit_objective(values)
-        self._set_axes(status.parameters, status.objective, lo, hi)
+        # An outlier sits at the axis's end, which says so ("≥ 0.81").
+        finite = values[np.isfinite(values)]
+        clipped = finite.size and (finite.max() > hi, finite.min() < lo)
+        ends = (("≤ " if clipped and clipped[1] else "") + value_text(lo),
+                ("≥ " if clipped and clipped[0] else "") + value_text(hi))
+        self._set_axes(status.parameters, status.objective, ends)
         g = goodness(values, status.direction)
         seen = set()
         plot = self.plotItem

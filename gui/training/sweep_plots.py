@@ -4,7 +4,9 @@ builds its pages, never at start-up).
 
 Every plot draws complete trials as filled dots coloured by how good their objective is
 (``goodness_color``), pruned ones hollow at their last reported value, and leaves failed
-ones out; the selected trial gets a black ring. They redraw only when the finished
+ones out; the selected trial gets a black ring. The y axis spans the objective's
+``shown_range``: an outlier (a diverged trial) sits at the edge as a triangle pointing
+off the plot, rather than squashing the others into a line. They redraw only when the finished
 trials or the selection change (``SweepViews`` decides).
 """
 
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, 
 from core.sweeps.space import Parameter
 from core.sweeps.status import SweepStatus, TrialRow
 from gui.training.live_plot import AXIS, TEXT, LogAxis, TitledPlot
-from gui.training.sweep_axes import drawn_trials, goodness, is_log, position
+from gui.training.sweep_axes import drawn_trials, goodness, is_log, position, shown_range
 from gui.training.sweep_text import STATE_COLORS, goodness_color, parameter_labels
 
 BEST_COLOR = QColor("#117733")
@@ -52,6 +54,7 @@ class SweepPlot(TitledPlot):
                               symbolPen=SELECTED_PEN, symbolBrush=None)
         self.ring.setZValue(30)
         self._labels: dict[str, str] = {}
+        self.y_range: tuple[float, float] | None = None  # set by _shown_y
 
     def set_label(self, side: str, text: str) -> None:
         """Label an axis; only on a change (setLabel re-lays the plot out)."""
@@ -97,6 +100,23 @@ def _dots(rows: list[TrialRow], direction: str) -> tuple[list, list]:
     return [b for b, _ in pairs], [p for _, p in pairs]
 
 
+def _shown_y(plot: SweepPlot, values: list[float]) -> tuple[np.ndarray, list[str]]:
+    """``values`` as drawn on ``plot``: within the objective's ``shown_range`` (which
+    the plot's y axis is set to), an outlier at the edge as a triangle pointing off the
+    plot; returns the y values and each one's symbol."""
+    v = np.asarray(values, dtype=float)
+    lo, hi = shown_range(v)
+    if math.isnan(lo):
+        return v, ["o"] * len(v)
+    pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 0.05)
+    range_ = (lo - pad, hi + pad)
+    if plot.y_range != range_:
+        plot.y_range = range_
+        plot.plotItem.setYRange(*range_, padding=0)
+    symbols = ["t1" if y > hi else "t" if y < lo else "o" for y in v]
+    return np.clip(v, lo, hi), symbols
+
+
 class BestSoFarPlot(SweepPlot):
     """Every finished trial's objective by trial number, and the best so far as a step
     line."""
@@ -120,10 +140,12 @@ class BestSoFarPlot(SweepPlot):
         else:
             self.best_curve.setData([], [])
         rows = drawn_trials(status.trials)
-        self._xy = {t.number: (float(t.number), t.value) for t in rows}
+        ys, symbols = _shown_y(self, [t.value for t in rows])
+        self._xy = {t.number: (float(t.number), float(y)) for t, y in zip(rows, ys,
+                                                                           strict=True)}
         if rows:
             brushes, pens = _dots(rows, status.direction)
-            self.dots.setData([t.number for t in rows], [t.value for t in rows],
+            self.dots.setData([t.number for t in rows], ys, symbol=symbols,
                               symbolBrush=brushes, symbolPen=pens)
         else:
             self.dots.setData([], [])
@@ -176,11 +198,11 @@ class ParameterPlot(SweepPlot):
             self.dots.setData([], [])
             return
         xs = [self.x_of(t) for t in rows]
+        ys, symbols = _shown_y(self, [t.value for t in rows])
         brushes, pens = _dots(rows, status.direction)
-        self.dots.setData(xs, [t.value for t in rows], symbolBrush=brushes,
-                          symbolPen=pens)
+        self.dots.setData(xs, ys, symbol=symbols, symbolBrush=brushes, symbolPen=pens)
         # The ring is a data item too: the plot's log mode takes its log as the dots'.
-        self._xy = {t.number: (x, t.value) for t, x in zip(rows, xs, strict=True)}
+        self._xy = {t.number: (x, float(y)) for t, x, y in zip(rows, xs, ys, strict=True)}
 
     def select(self, number: int | None) -> None:
         self.set_ring(*self._xy.get(number, (None, None)))
@@ -199,8 +221,9 @@ class ParameterScatters(QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(4)
         self.caption = QLabel("Filled dots: completed trials, darker is better. Hollow: "
-                              "pruned trials, at their last reported value. Failed trials "
-                              "have no value and are not drawn.")
+                              "pruned trials, at their last reported value. A triangle: "
+                              "a value far off the scale, at its edge. Failed trials have "
+                              "no value and are not drawn.")
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet(f"color: {TEXT}; font-size: 8pt;")
         layout = QVBoxLayout(self)
@@ -265,12 +288,15 @@ class ImportanceView(QWidget):
                 f"Parameter importances appear once {IMPORTANCE_MIN_COMPLETE} trials have "
                 f"completed ({complete} so far).")
             self.stack.setCurrentWidget(self.note)
+            # A line of text needs little room: the best-so-far plot takes the rest.
+            self.setMaximumHeight(4 * self.note.fontMetrics().height())
             self.shown = []
             return
         labels = parameter_labels(status.parameters)
         shown = sorted(((labels.get(k, k), float(v)) for k, v in status.importances.items()),
                        key=lambda kv: kv[1])
         self.stack.setCurrentWidget(self.plot)
+        self.setMaximumHeight(16777215)  # Qt's QWIDGETSIZE_MAX: no limit
         if shown == self.shown:
             return
         self.shown = shown

@@ -169,13 +169,43 @@ def test_parallel_coordinates_draw_a_line_per_finished_trial_normalised(views, s
     drawn = _finished(status)
     assert views.parallel.line_count() == len(drawn)
     values = np.array([t.value for t in drawn])
+    # The objective's axis: the values' range, with outliers (beyond three interquartile
+    # ranges of the quartiles) at its ends.
+    q1, q3 = np.percentile(values, [25, 75])
+    lo = max(values.min(), q1 - 3 * (q3 - q1))
+    hi = min(values.max(), q3 + 3 * (q3 - q1))
     for t in drawn:
         u = views.parallel.line_units(t.number)
         lr = t.params["training.learning_rate"]
         assert u[0] == pytest.approx((math.log10(lr) + 4) / 4)  # log range 1e-4..1
         assert u[1] == pytest.approx((t.params["layers[0].units"] - 2) / 6)
         assert u[2] == ["sgd", "adam"].index(t.params["training.optimizer"])
-        assert u[3] == pytest.approx((t.value - values.min()) / np.ptp(values))
+        assert u[3] == pytest.approx(np.clip((t.value - lo) / (hi - lo), 0, 1))
+
+
+def test_an_outlier_does_not_squash_the_others_it_sits_at_the_edge(views, sweep):
+    status = status_of(sweep)
+    drawn = _finished(status)
+    worst = max(t.value for t in drawn)
+    far = drawn[3]
+    trials = tuple(dataclasses.replace(t, value=worst * 40) if t.number == far.number
+                   else t for t in status.trials)
+    status = dataclasses.replace(status, trials=trials)
+    views.show_status(status)
+    views.draw_all()
+    plot = views.best_plot
+    lo, hi = plot.plotItem.getViewBox().viewRange()[1]
+    assert hi < worst * 2 and lo < min(t.value for t in drawn)
+    symbols = plot.dots.opts["symbol"]
+    numbers = list(plot.dots.xData)
+    assert symbols[numbers.index(far.number)] == "t1"  # off the top, pointing up
+    value = {t.number: t.value for t in status.trials}
+    for number, symbol in zip(numbers, symbols, strict=True):
+        # A dot where the value is in view; a triangle at the edge where it is not.
+        assert (symbol == "o") == (lo <= value[int(number)] <= hi), number
+    assert symbols.count("o") >= len(drawn) - 2
+    assert views.parallel.line_units(far.number)[-1] == 1.0
+    assert views.parallel._axes_for[2][1].startswith("≥ ")
 
 
 def test_importances_are_bars_once_the_study_has_them_else_a_line_saying_when(views,
@@ -305,3 +335,15 @@ def test_a_status_shown_before_the_plots_are_built_is_drawn_by_their_build(qtbot
     w.show()
     qtbot.waitUntil(lambda: w._built)
     assert len(w.best_plot.dots.xData) == len(_finished(status))
+
+
+def test_a_halving_prune_names_the_rung_cut_off_and_a_maximised_objective_is_below_it(
+        views, sweep):
+    status = status_of(sweep)
+    status = dataclasses.replace(status, pruner="halving", objective="val_accuracy",
+                                 direction="maximize")
+    views.show_status(status)
+    pruned = next(t for t in status.trials if t.state == "pruned")
+    assert views.prune_lines()[0] == (
+        f"#{pruned.number} pruned at epoch {pruned.pruned_step}: val_accuracy "
+        f"{pruned.value:.4g} < rung cut-off {pruned.threshold:.4g}")
