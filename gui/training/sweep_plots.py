@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, 
 
 from core.sweeps.space import Parameter
 from core.sweeps.status import SweepStatus, TrialRow
-from gui.training.live_plot import AXIS, TEXT, LogAxis, TitledPlot
+from gui.training.live_plot import TEXT, LogAxis, TitledPlot, style_axes
 from gui.training.sweep_axes import drawn_trials, goodness, is_log, position, shown_range
 from gui.training.sweep_text import STATE_COLORS, goodness_color, parameter_labels
 
@@ -43,12 +43,7 @@ class SweepPlot(TitledPlot):
         plot.setAxisItems({"bottom": LogAxis("bottom")})
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(AXIS))
-            axis.setTextPen(pg.mkPen(TEXT))
-            axis.enableAutoSIPrefix(False)
-            axis.setStyle(tickLength=4)
+        style_axes(plot, tick_length=4)
         self.setMinimumSize(160, 110)
         self.ring = plot.plot(pen=None, symbol="o", symbolSize=DOT + 7,
                               symbolPen=SELECTED_PEN, symbolBrush=None)

@@ -32,6 +32,14 @@ def _curve(rng: np.random.Generator, maximize: bool) -> np.ndarray:
     return 1.0 / (1.0 + loss) if maximize else loss
 
 
+def _complete(study: optuna.Study, *values: float) -> None:
+    """Complete one trial per value, each reporting it at step 0."""
+    for value in values:
+        trial = study.ask()
+        trial.report(value, 0)
+        study.tell(trial, value)
+
+
 def _worse(value: float, threshold: float, maximize: bool) -> bool:
     return value < threshold if maximize else value > threshold
 
@@ -128,10 +136,7 @@ def test_a_threshold_asked_later_ignores_trials_that_finished_after(tmp_path):
     space = Space((), objective="val_loss", pruner="median")
     study = _study(tmp_path, "minimize",
                    optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
-    for value in (0.2, 0.4):
-        trial = study.ask()
-        trial.report(value, 0)
-        study.tell(trial, value)
+    _complete(study, 0.2, 0.4)
     trial = study.ask()
     trial.report(0.5, 0)
     assert trial.should_prune()
@@ -159,10 +164,7 @@ def test_a_threshold_asked_at_the_decision_ignores_trials_that_completed_since(t
     space = Space((), objective="val_loss", pruner="median")
     study = _study(tmp_path, "minimize",
                    optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
-    for value in (0.2, 0.4):
-        trial = study.ask()
-        trial.report(value, 0)
-        study.tell(trial, value)
+    _complete(study, 0.2, 0.4)
     pruned, other = study.ask(), study.ask()
     pruned.report(0.5, 0)
     assert pruned.should_prune()
