@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.sweeps.status import LiveTrial
+from core.words import plural
 from gui.colors import class_color
 from gui.training.legend import Legend, LegendEntry
 from gui.training.live_plot import TEXT, LivePlot
@@ -64,8 +65,11 @@ class LiveTrialsView(QWidget):
         self._legend_for: tuple = ()
         self._selected: int | None = None
 
-    def draw(self, live: tuple[LiveTrial, ...], labels: dict[str, str]) -> None:
-        """Show the running trials ``live``; curves of trials no longer running go."""
+    def draw(self, live: tuple[LiveTrial, ...], labels: dict[str, str],
+             running_elsewhere: int = 0) -> None:
+        """Show the running trials ``live``; curves of trials no longer running go.
+        ``running_elsewhere``: trials running whose curves do not come here (another
+        machine's workers), which the note names when nothing is drawn."""
         numbers = {t.number for t in live}
         for number in [n for n in self.loss_curves if n not in numbers]:
             self.loss_widget.plotItem.removeItem(self.loss_curves.pop(number))
@@ -74,6 +78,12 @@ class LiveTrialsView(QWidget):
         for t in live:
             self._draw_trial(t)
         self._set_legend(live, labels)
+        note = ("No trial is running." if not running_elsewhere else
+                f"{plural(running_elsewhere, 'trial')} running in other processes (a "
+                f"sweep this window watches): their curves do not come here, only their "
+                f"values per epoch, in the table.")
+        if note != self.note.text():
+            self.note.setText(note)
         self.note.setVisible(not live)
         self.loss_widget.follow()
         self.grad_widget.follow()

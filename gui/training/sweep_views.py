@@ -282,7 +282,10 @@ class SweepViews(QWidget):
             self.parallel.draw(status)
             self.parallel.select(self._selected)
         else:
-            self.live.draw(status.live, self._labels(status))
+            live = {t.number for t in status.live}
+            elsewhere = sum(t.state == "running" and t.number not in live
+                            for t in status.trials)
+            self.live.draw(status.live, self._labels(status), elsewhere)
             self.live.select(self._selected)
 
     def draw_all(self) -> None:

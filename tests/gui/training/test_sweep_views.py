@@ -246,7 +246,13 @@ def test_running_trials_curves_are_overlaid_live_and_go_when_they_end(views, swe
     views.show_status(status_of(sweep, upto=22, running=0, state="finished"))
     views.draw_all()
     assert live.curve_counts() == (0, 0)
-    assert not live.note.isHidden()
+    assert not live.note.isHidden() and live.note.text() == "No trial is running."
+    # Watching a study other processes run: running trials, but no curves come.
+    watched = status_of(sweep, upto=20, running=2)
+    views.show_status(dataclasses.replace(watched, live=()))
+    views.draw_all()
+    assert live.curve_counts() == (0, 0)
+    assert live.note.text().startswith("2 trials running in other processes")
 
 
 def test_only_the_visible_page_draws_and_a_page_shown_later_draws_then(views, sweep,
