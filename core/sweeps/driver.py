@@ -91,6 +91,7 @@ class _Trial:
         self.recorder: RunRecorder | None = None
         self.values: list[tuple[int, float]] = []
         self.pruned_step: int | None = None
+        self.pruned_at: datetime | None = None  # when the pruner decided (thresholds)
         self.interrupted = False  # ended by a stop: retried when the sweep resumes
         self.started, self.t0 = datetime.now(), time.perf_counter()
         trial.set_user_attr("worker", worker)
@@ -109,7 +110,7 @@ class _Trial:
             self.values.append((snap.epoch, value))
             self.trial.report(value, snap.epoch)
             if self.trial.should_prune():
-                self.pruned_step = snap.epoch
+                self.pruned_step, self.pruned_at = snap.epoch, datetime.now()
                 return True
         return False
 
@@ -136,7 +137,8 @@ class _Trial:
             opened.retry(self.study, self.trial._trial_id)
             return TrialResult(number, self.params, math.nan, "fail", seconds, None)
         if self.pruned_step is not None:
-            threshold = prune_threshold(self.study, number, self.pruned_step, space)
+            threshold = prune_threshold(self.study, number, self.pruned_step, space,
+                                        at=self.pruned_at)
             self.trial.set_user_attr("pruned_step", self.pruned_step)
             if threshold is not None:
                 self.trial.set_user_attr("threshold", threshold)
@@ -410,7 +412,8 @@ class SweepDriver:
         return SweepStatus(self.plan.study_name, self.plan.where, space.objective,
                            space.direction, space.parameters, self._rows, live,
                            dict(self._importances), self.plan.trials, self.plan.time_limit,
-                           time.monotonic() - self._t0, self._state, self._message)
+                           time.monotonic() - self._t0, self._state, self._message,
+                           pruner=space.pruner)
 
     def close(self) -> None:
         """End the worker processes (running trials were told or are left running, and

@@ -50,7 +50,8 @@ class SweepStatus:
     the study by number (other machines' included); ``live`` the curves of this driver's
     running trials; ``importances`` each parameter's share ({} until enough trials have
     finished); ``state`` is ``starting``, ``running``, ``stopping``, ``finished`` or
-    ``failed`` (``message`` then says why)."""
+    ``failed`` (``message`` then says why); ``pruner`` the space's (``none``, ``median``,
+    ``halving``)."""
 
     study_name: str
     storage: str
@@ -65,6 +66,7 @@ class SweepStatus:
     elapsed: float = 0.0
     state: str = "starting"
     message: str = ""
+    pruner: str = "none"  # the space's pruner: the views name its threshold ("median")
 
     def _better(self, a: float, b: float) -> bool:
         return a < b if self.direction == "minimize" else a > b

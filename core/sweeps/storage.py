@@ -281,4 +281,4 @@ def read_status(storage: str, study_name: str) -> SweepStatus:
     return SweepStatus(study_name, storage, space.objective, space.direction,
                        space.parameters, tuple(trial_row(t, now) for t in trials), (),
                        importances(study, len(space.parameters)), budget,
-                       attrs.get("time_limit"), 0.0, state)
+                       attrs.get("time_limit"), 0.0, state, pruner=space.pruner)

@@ -68,6 +68,19 @@ class LogAxis(pg.AxisItem):
         return out
 
 
+def style_axes(plot: pg.PlotItem, tick_length: int = 5) -> None:
+    """The plots' axes: grey lines, dark labels, no SI scale, ticks outside."""
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(pg.mkPen(AXIS))
+        axis.setTextPen(pg.mkPen(TEXT))
+        # A "(x0.001)" scale in the title is easy to miss next to log-scale labels.
+        axis.enableAutoSIPrefix(False)
+        # Ticks outside the data area: an inward tick makes the axis overlap the view,
+        # so every curve update would repaint the axes as well.
+        axis.setStyle(tickLength=tick_length)
+
+
 class TitledPlot(pg.PlotWidget):
     """A plot on white whose title is elided to the width over its data area (a title
     too long for a narrow plot is cut with "…"); the full title is the tooltip."""
@@ -121,15 +134,7 @@ class LivePlot(TitledPlot):
         self.setMinimumSize(200, 120)
         plot = self.plotItem
         plot.setMenuEnabled(False)  # its log/transform toggles would bypass our own controls
-        for name in ("left", "bottom"):
-            axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(AXIS))
-            axis.setTextPen(pg.mkPen(TEXT))
-            # A "(x0.001)" scale in the title is easy to miss next to log-scale labels.
-            axis.enableAutoSIPrefix(False)
-            # Ticks outside the data area: an inward tick makes the axis overlap the
-            # view, so every curve update would repaint the axes as well.
-            axis.setStyle(tickLength=5)
+        style_axes(plot)
         self.following = True
         self._range: tuple[float, float, float, float] | None = None
         self._set: dict[str, object] = {}  # what was last set: axis labels, y range
