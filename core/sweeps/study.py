@@ -52,13 +52,17 @@ def sampler_for(space: Space, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def pruner_for(space: Space) -> optuna.pruners.BasePruner:
-    """The space's pruner."""
+def pruner_for(space: Space, epochs: int) -> optuna.pruners.BasePruner:
+    """The space's pruner, for trials of ``epochs`` epochs. Neither judges a trial in
+    its first quarter (early epochs say little: a good learning rate may start slower),
+    and the median pruner waits for 4 trials to finish: with 2 and no warm-up it pruned
+    28 of 30 trials of a spiral sweep at epochs 1-3, by less than 0.01."""
+    warmup = max(1, epochs // 4)
     if space.pruner == "median":
-        # Two finished trials are enough to compare against in a short sweep.
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=warmup)
     if space.pruner == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner()
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup,
+                                                      reduction_factor=3)
     return optuna.pruners.NopPruner()
 
 
@@ -72,7 +76,8 @@ def open_study(opened: OpenStorage, design: Design, plan: SweepPlan,
         study = optuna.create_study(storage=opened.rdb, study_name=plan.study_name,
                                     direction=space.direction,
                                     sampler=sampler_for(space, design.training.seed),
-                                    pruner=pruner_for(space), load_if_exists=True)
+                                    pruner=pruner_for(space, design.training.epochs),
+                                    load_if_exists=True)
     except ValueError as exc:  # e.g. the study exists with the other direction
         raise SpaceError(f"cannot use the study {plan.study_name!r}: {exc}") from None
     attrs = study.user_attrs.get(ATTR)

@@ -93,13 +93,13 @@ def test_the_median_pruner_stops_a_trial_worse_than_the_others(xor, tmp_path):
         "training.learning_rate": {"choices": [0.5, 0.0001]},
         "training.optimizer": {"choices": ["adam", "sgd"]}}, "pruner": "median"}, design)
     path = tmp_path / "s.db"
-    _enqueue(path, design, space, [  # good, good, bad
+    _enqueue(path, design, space, [  # four good (the pruner waits for 4), then a bad one
         {"training.learning_rate": lr, "training.optimizer": opt}
-        for lr, opt in ((0.5, "adam"), (0.5, "adam"), (0.0001, "sgd"))])
-    results = run_sweep(design, dataset, plan(space, 3, path))
-    assert [r.state for r in results] == ["complete", "complete", "pruned"]
-    assert results[2].record is not None and results[2].record.end_reason == "stopped"
-    row = read_status(str(path), "t").trials[2]
+        for lr, opt in [(0.5, "adam")] * 4 + [(0.0001, "sgd")]])
+    results = run_sweep(design, dataset, plan(space, 5, path))
+    assert [r.state for r in results] == ["complete"] * 4 + ["pruned"]
+    assert results[4].record is not None and results[4].record.end_reason == "stopped"
+    row = read_status(str(path), "t").trials[4]
     # Why: its value at the step it was pruned was worse than the median of the others.
     assert row.pruned_step is not None and row.threshold is not None
     assert dict(row.values)[row.pruned_step] > row.threshold
