@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import threading
 from pathlib import Path
 
 from core.errors import StudioError
 
 EXIT_OK = 0
-POLL = 0.2  # seconds between looks for finished trials (the lines printed)
 
 
 def add_sweep_worker_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,69 +26,60 @@ def add_sweep_worker_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep-worker", help="run trials of a sweep kept in a shared "
                                             "database (PostgreSQL), e.g. on another machine")
     p.add_argument("--storage", required=True, metavar="URL",
-                   help="the study's database, e.g. postgresql://user@host/db (a local "
-                        "study file has one driver: the window or 'sweep')")
+                   help="the study's database, e.g. postgresql://user@host/db (a study "
+                        "file has one driver: the window or 'sweep')")
     p.add_argument("--study", required=True, metavar="NAME", help="the study's name")
     p.add_argument("--workers", type=int, metavar="K",
-                   help="trials trained at once on this machine (default: cores - 1, "
-                        "at least 1)")
+                   help="trials trained at once on this machine, each in its own process "
+                        "(default: the cores but one, at least 1)")
     p.set_defaults(func=sweep_worker_from_args)
 
 
 def sweep_worker_from_args(args: argparse.Namespace) -> int:
     """Run the ``sweep-worker`` sub-command; returns the exit code (StudioError: the
     caller's one-line message and exit 2)."""
-    from core.cli.sweep import load_sweep_dataset, trial_line
-    from core.sweeps.driver import SweepDriver
+    from core.cli.sweep import load_design_data, quiet_optuna, trial_line
+    from core.datasets.source import to_send
+    from core.sweeps.driver import SweepDriver, host_worker_name
     from core.sweeps.plan import default_workers, is_url
-    from core.sweeps.storage import load_sweep
+    from core.sweeps.storage import load_sweep, shown
 
     if not is_url(args.storage):
-        raise StudioError(f"--storage must be a database URL (postgresql://user@host/db), "
-                          f"not {args.storage!r}: a study file is driven by one process, "
-                          f"the window or 'sweep'")
+        raise StudioError(f"--storage must be a database URL such as "
+                          f"postgresql://user@host/db, not {args.storage!r}: a study file "
+                          f"is driven by one process, the window or 'sweep'")
     workers = default_workers() if args.workers is None else args.workers
     if workers < 1:
         raise StudioError(f"--workers must be at least 1, not {workers}")
+    quiet_optuna()
     design, space, plan = load_sweep(args.storage, args.study)
-    design, data = load_sweep_dataset(design, Path.cwd(), f"the study {args.study!r}")
-    plan = dataclasses.replace(plan, workers=workers, storage=args.storage,
-                               study_name=args.study)
-    print(f"sweep-worker on {args.study!r}: {workers} worker(s), {space.sampler} sampler, "
-          f"{space.pruner} pruner, {space.direction} {space.objective}", flush=True)
-    driver = SweepDriver(design, data, plan)
-    failure: list[BaseException] = []
+    if design.dataset is None:
+        raise StudioError(f"the study {args.study!r} names no dataset to train on")
+    # The dataset is loaded here as 'sweep' loads it; a relative file path in it (a CSV)
+    # is read from the folder this command runs in.
+    design, dataset = load_design_data(design, Path.cwd() / "study")
+    plan = dataclasses.replace(plan, workers=workers)
+    budget = "no trial limit" if plan.trials is None else f"{plan.trials} trials"
+    print(f"sweep-worker {host_worker_name()} on {args.study!r} in {shown(args.storage)}: "
+          f"{workers} worker(s), {budget}, {space.sampler} sampler, {space.pruner} pruner, "
+          f"{space.direction} {space.objective}", flush=True)
+    finished = []
 
-    def drive() -> None:
-        try:
-            driver.run()
-        except BaseException as exc:  # handed to the main thread, which reports it
-            failure.append(exc)
-
-    thread = threading.Thread(target=drive, name="sweep driver", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(POLL)
-            for result in driver.take_results():
-                print(trial_line(result, space.objective), flush=True)
-    except KeyboardInterrupt:
-        # Ctrl+C: end this machine's trials (told failed and queued again for the
-        # other workers), then exit as any interrupted command does.
-        driver.stop()
-        thread.join()
-        raise
-    finally:
-        driver.close()
-    for result in driver.take_results():
+    def show(result) -> None:
+        finished.append(result)
         print(trial_line(result, space.objective), flush=True)
-    if failure:
-        if isinstance(failure[0], StudioError):
-            raise failure[0]
-        raise failure[0]
-    status = driver.status()
-    if status.state == "failed":
-        raise StudioError(status.message or "the sweep failed")
-    print(f"sweep-worker: study {args.study!r} holds {status.finished_count()} finished "
-          f"trial(s); {status.message or 'done'}", flush=True)
+
+    # A joining worker leaves a stop request standing (it is meant for it too) and names
+    # its trials host:pid, so the trial table tells the machines apart.
+    driver = SweepDriver(design, to_send(dataset, design.dataset, Path.cwd()), plan,
+                         on_result=show, clear_stop=False, worker_name=host_worker_name(),
+                         task=dataset.task)
+    try:
+        driver.run()
+    except KeyboardInterrupt:
+        # Ctrl+C: this machine's running trials are left running in the database; the
+        # other workers' heartbeat check fails them and queues them again.
+        print(f"sweep-worker: interrupted after {len(finished)} trial(s)", flush=True)
+        raise
+    print(f"sweep-worker: done, {len(finished)} trial(s) trained here", flush=True)
     return EXIT_OK
