@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 from pathlib import Path
 
 from core.errors import StudioError
 
 EXIT_OK = 0
+EXIT_INTERRUPTED = 130  # as for any command ended by Ctrl+C
 
 
 def add_sweep_worker_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,12 +76,25 @@ def sweep_worker_from_args(args: argparse.Namespace) -> int:
     driver = SweepDriver(design, to_send(dataset, design.dataset, Path.cwd()), plan,
                          on_result=show, clear_stop=False, worker_name=host_worker_name(),
                          task=dataset.task)
+    stopped = []
+    previous = signal.getsignal(signal.SIGINT)
+
+    def interrupted(signum, frame) -> None:
+        # The first Ctrl+C stops cleanly: this machine's running trials end and are
+        # queued again for the other workers. A second one interrupts at once (those
+        # trials are then failed and retried by the others' heartbeat check).
+        signal.signal(signal.SIGINT, previous)
+        stopped.append(True)
+        print("sweep-worker: stopping; running trials go back to the queue (Ctrl+C again "
+              "to quit at once)", flush=True)
+        driver.stop()
+
+    signal.signal(signal.SIGINT, interrupted)
     try:
         driver.run()
-    except KeyboardInterrupt:
-        # Ctrl+C: this machine's running trials are left running in the database; the
-        # other workers' heartbeat check fails them and queues them again.
-        print(f"sweep-worker: interrupted after {len(finished)} trial(s)", flush=True)
-        raise
-    print(f"sweep-worker: done, {len(finished)} trial(s) trained here", flush=True)
-    return EXIT_OK
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    trained = sum(r.state != "fail" for r in finished)
+    print(f"sweep-worker: {'stopped' if stopped else 'done'}, {trained} trial(s) "
+          f"trained here", flush=True)
+    return EXIT_INTERRUPTED if stopped else EXIT_OK

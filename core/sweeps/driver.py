@@ -284,8 +284,8 @@ class SweepDriver:
                 last_check = now
                 if study.user_attrs.get(STOP):
                     self._stop.set()
-                if not opened.local:
-                    optuna.storages.fail_stale_trials(study)
+                if not opened.local:  # other machines' trials whose heartbeat stopped
+                    recover(opened, study)
             if self._stop.is_set():
                 self._state = "stopping"
                 for slot in self._slots:

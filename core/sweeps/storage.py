@@ -159,7 +159,9 @@ def recover(opened: OpenStorage, study: optuna.Study) -> int:
     whose heartbeat stopped."""
     if not opened.local:
         before = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
-        optuna.storages.fail_stale_trials(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "experimental", said once a second
+            optuna.storages.fail_stale_trials(study)
         return len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))) - before
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for t in running:

@@ -8,6 +8,7 @@ its own, as it would run on another machine.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -27,7 +28,14 @@ from core.resources import resource_path
 from core.sweeps.driver import open_study
 from core.sweeps.plan import SweepPlan
 from core.sweeps.space import parse_space
-from core.sweeps.storage import budget_count, open_storage, read_status, request_stop
+from core.sweeps.storage import (
+    budget_count,
+    load_sweep,
+    open_storage,
+    read_status,
+    request_stop,
+    study_names,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT = 240.0  # seconds a worker may take at most (a loaded 2-core machine is slow)
@@ -99,7 +107,8 @@ def _wait_for(condition, what: str, timeout: float = WAIT) -> None:
 
 
 def test_two_workers_share_one_study(postgres_url):
-    name = _make_study(postgres_url, trials=8, epochs=3, samples=100)
+    # Trials of about half a second: both workers are up before the budget is spent.
+    name = _make_study(postgres_url, trials=8, epochs=30, samples=200)
     procs = [_start_worker(postgres_url, name), _start_worker(postgres_url, name)]
     ended = [_finish(p) for p in procs]
     for rc, out, err in ended:
@@ -193,6 +202,54 @@ def run(capsys, *args) -> tuple[int, str, str]:
     rc = main.main([str(a) for a in args])
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+def test_ctrl_c_stops_a_worker_and_queues_its_trial_again(postgres_url):
+    name = _make_study(postgres_url, trials=50, epochs=200, samples=300)
+    worker = _start_worker(postgres_url, name)
+    try:
+        _wait_for(lambda: any(t.state == TrialState.RUNNING and t.intermediate_values
+                              for t in _trials(postgres_url, name)), "a trial in training")
+        os.killpg(worker.pid, signal.SIGINT)  # as a terminal sends it: the whole group
+        rc, out, err = _finish(worker)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.communicate()
+    assert rc == 130, f"{out}\n{err}"
+    assert "Traceback" not in err  # neither the worker's nor its training child's
+    assert "stopped," in out
+    trials = _trials(postgres_url, name)
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    waiting = [t for t in trials if t.state == TrialState.WAITING]
+    assert len(failed) == len(waiting) == 1  # told failed, and queued again at once
+    assert waiting[0].params == failed[0].params
+
+
+def test_sweep_creates_the_study_in_the_database_and_a_worker_joins_it(
+        capsys, postgres_url, tmp_path):
+    # The README's set-up: 'sweep --storage URL' makes the study (and trains), then a
+    # worker elsewhere needs only the URL and the name.
+    design = json.loads(Path(resource_path("examples", "xor.json")).read_text())
+    design["training"]["epochs"] = 3
+    design["dataset"]["samples"] = 100
+    (tmp_path / "xor.json").write_text(json.dumps(design))
+    (tmp_path / "space.json").write_text(json.dumps(SPACE))
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    rc, out, err = run(capsys, "sweep", tmp_path / "xor.json", "--space",
+                       tmp_path / "space.json", "--trials", 2, "--workers", 1, "--storage",
+                       postgres_url, "--study", name, "--out", tmp_path / "out")
+    assert rc == 0, err
+    info = {s.name: s for s in study_names(postgres_url)}[name]
+    assert (info.finished, info.budget) == (2, 2)
+    stored, space, plan = load_sweep(postgres_url, name)
+    assert stored.training.epochs == 3 and space.objective == "val_loss"
+    rc, out, err = run(capsys, "sweep-worker", "--storage", postgres_url, "--study", name,
+                       "--workers", 1)
+    assert rc == 0, err
+    assert "0 trial(s) trained here" in out  # the budget was already spent
+    assert budget_count(_trials(postgres_url, name)) == 2
 
 
 def test_an_unreachable_database_exits_2_with_one_line(capsys):
