@@ -73,4 +73,7 @@ def test_the_bundle_carries_every_export_format():
     hidden = re.search(r"hiddenimports=\[(.*?)\]", spec, re.S)
     assert hidden is not None
     names = set(re.findall(r'"([\w.]+)"', hidden.group(1)))
-    assert {f.module for f in EXPORT_FORMATS.values()} | {"onnx", "onnxruntime"} == names
+    # ... and the PostgreSQL driver SQLAlchemy imports by name for a sweep's database.
+    postgres = {"psycopg", "psycopg_binary", "sqlalchemy.dialects.postgresql.psycopg"}
+    assert {f.module for f in EXPORT_FORMATS.values()} | {"onnx", "onnxruntime"} | \
+        postgres == names

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.cli.export import add_export_parser
 from core.cli.sweep import add_sweep_parser
+from core.cli.sweep_worker import add_sweep_worker_parser
 from core.errors import StudioError, layer_location, printable
 from core.files.design_file import load_design
 from core.training.gradcheck import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE
@@ -169,10 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_datasets)
     add_export_parser(sub)
     add_sweep_parser(sub)
+    add_sweep_worker_parser(sub)
     return parser
 
 
-HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets", "export", "sweep")
+HEADLESS_COMMANDS = ("check", "gradcheck", "train", "datasets", "export", "sweep",
+                     "sweep-worker")
 
 
 def run_headless(argv: list[str]) -> int:

@@ -98,11 +98,6 @@ def sweep_from_args(args: argparse.Namespace) -> int:
     design, dataset = load_design_data(design, design_path)
     quiet_optuna()
 
-    def show(result: TrialResult) -> None:
-        print(f"trial {result.number:>4}  {params_text(result.params)}  {space.objective} "
-              f"{_value_text(result.value)}  {result.state}  ({result.seconds:.1f} s)",
-              flush=True)
-
     from core.sweeps.storage import shown
 
     print(f"sweep {name!r}: {space.sampler} sampler, {space.pruner} pruner, "
@@ -111,7 +106,7 @@ def sweep_from_args(args: argparse.Namespace) -> int:
     records = []
 
     def keep(result: TrialResult) -> None:
-        show(result)
+        print(trial_line(result, space.objective), flush=True)
         if result.record is not None:
             records.append(result.record)
 
@@ -133,6 +128,15 @@ def sweep_from_args(args: argparse.Namespace) -> int:
     _save_records(out / "sweep.bpsproj", best_design, records)
     print(f"Trials written to {out / 'trials.csv'}; their runs to {out / 'sweep.bpsproj'}")
     return EXIT_OK
+
+
+def trial_line(result, objective: str) -> str:
+    """A finished trial (a ``TrialResult``) as ``sweep`` and ``sweep-worker`` print it:
+    number, settings, objective, state, seconds."""
+    from core.sweeps.space import params_text
+
+    return (f"trial {result.number:>4}  {params_text(result.params)}  {objective} "
+            f"{_value_text(result.value)}  {result.state}  ({result.seconds:.1f} s)")
 
 
 def quiet_optuna() -> None:

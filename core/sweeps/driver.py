@@ -240,6 +240,10 @@ class SweepDriver:
                 check_task(self.plan.space, self.task)
             opened = open_storage(self.plan.where)
             study = open_study(opened, self.design, self.plan, self.clear_stop)
+            if not self.clear_stop:
+                # A worker joining a shared study: seeded as the others, it would draw
+                # the very settings they draw.
+                study.sampler.reseed_rng()
             self.study = study
             retried = recover(opened, study)
             self._message = (f"{retried} trial(s) left running earlier will be tried again"
@@ -263,11 +267,12 @@ class SweepDriver:
                 opened.close()
             self._publish()
 
+    def _out_of_time(self) -> bool:
+        return self.plan.time_limit is not None and \
+            time.monotonic() - self._t0 >= self.plan.time_limit
+
     def _budget_left(self, study: optuna.Study) -> bool:
-        if self._stop.is_set():
-            return False
-        if self.plan.time_limit is not None and \
-                time.monotonic() - self._t0 >= self.plan.time_limit:
+        if self._stop.is_set() or self._out_of_time():
             return False
         budget = self._budget
         if budget is None:
@@ -294,8 +299,8 @@ class SweepDriver:
                 last_check = now
                 if study.user_attrs.get(STOP):
                     self._stop.set()
-                if not opened.local:
-                    optuna.storages.fail_stale_trials(study)
+                if not opened.local:  # other machines' trials whose heartbeat stopped
+                    recover(opened, study)
             if self._stop.is_set():
                 self._state = "stopping"
                 for slot in self._slots:
@@ -318,19 +323,40 @@ class SweepDriver:
                 if slot.trial is not None:
                     self._poll(slot, opened)
                 if slot.trial is None and self._budget_left(study):
-                    self._start(slot, study)
+                    self._start(slot, study, opened)
                 busy = busy or slot.trial is not None
             self._refresh(study)
-            if not busy:
+            if not busy and not self._others_running(study, opened):
                 return
-            time.sleep(POLL)
+            time.sleep(POLL if busy else REFRESH)
 
-    def _new_trial(self, study: optuna.Study, worker: str) -> _Trial:
-        with warnings.catch_warnings():
+    def _others_running(self, study: optuna.Study, opened: OpenStorage) -> bool:
+        """Whether an idle driver on a shared database waits on: a trial another machine
+        trains may yet die, and then this one retries it (the heartbeat check above
+        fails it and queues it again), so it stays while any runs, unless stopped or out
+        of time."""
+        if opened.local or self._stop.is_set() or self._out_of_time():
+            return False
+        return bool(study.get_trials(deepcopy=False,
+                                     states=(TrialState.RUNNING, TrialState.WAITING)))
+
+    def _new_trial(self, study: optuna.Study, opened: OpenStorage,
+                   worker: str) -> _Trial | None:
+        """A new trial, or None when the budget has no room left. The check and the ask
+        are one step for every machine on the study (``ask_lock``), so two workers
+        cannot both take the budget's last trial."""
+        with opened.ask_lock(self.plan.study_name), warnings.catch_warnings():
+            if not self._budget_left(study):
+                return None
             # "Heartbeat ... supposed to be used with Study.optimize": ask-and-tell is
             # deliberate here, and the driver records the heartbeats itself.
             warnings.simplefilter("ignore", UserWarning)
             trial = study.ask()
+            if not opened.local and not self.in_process:
+                # At once: a running trial with no heartbeat yet is never found stale, so
+                # a machine dying before its first beat would leave it running for good.
+                # (A trial trained in this process gets no beats while it trains.)
+                opened.rdb.record_heartbeat(trial._trial_id)
         params = suggest(trial, self.plan.space)
         return _Trial(study, trial, params, apply(self.design, params), worker)
 
@@ -338,8 +364,10 @@ class SweepDriver:
         prefix = self.worker_name or ""
         return f"{prefix}worker {index + 1}" if prefix == "" else f"{prefix} {index + 1}"
 
-    def _start(self, slot: _Slot, study: optuna.Study) -> None:
-        trial = self._new_trial(study, self._worker(slot.index))
+    def _start(self, slot: _Slot, study: optuna.Study, opened: OpenStorage) -> None:
+        trial = self._new_trial(study, opened, self._worker(slot.index))
+        if trial is None:
+            return
         try:
             slot.progress = slot.process.start_run(trial.design, self.data, views=False)
         except OSError as exc:
@@ -360,7 +388,9 @@ class SweepDriver:
                                         self.plan.space, self.plan.study_name))
 
     def _run_inline(self, study: optuna.Study, opened: OpenStorage) -> None:
-        trial = self._new_trial(study, self._worker(0))
+        trial = self._new_trial(study, opened, self._worker(0))
+        if trial is None:
+            return
         control = TrainingControl()
         objective = self.plan.space.objective
         data = self.data.load() if isinstance(self.data, DatasetSource) else self.data

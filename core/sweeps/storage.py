@@ -19,11 +19,15 @@ import os
 import re
 import time
 import warnings
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy
 from optuna.storages import RDBStorage, RetryFailedTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
@@ -61,6 +65,26 @@ class OpenStorage:
         """Release the local file's lock (the storage itself needs no closing)."""
         close_quietly(self._lock)
         self._lock = None
+
+    @contextmanager
+    def ask_lock(self, study_name: str) -> Iterator[None]:
+        """Held while a driver checks the budget and asks for a trial, so workers on
+        several machines cannot both take the last trial of a budget: PostgreSQL's
+        advisory lock, keyed by the study's name. A local file has one driver and needs
+        none (nor does another database: there the budget may overshoot by a trial or
+        two, as with Optuna's own ``MaxTrialsCallback``)."""
+        engine = self.rdb.engine
+        if self.local or engine.dialect.name != "postgresql":
+            yield
+            return
+        key = zlib.crc32(study_name.encode("utf-8"))
+        with engine.connect() as conn:
+            conn.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                yield
+            finally:
+                conn.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"),
+                             {"key": key})
 
     def retry(self, study: optuna.Study, trial_id: int) -> None:
         """Fail a trial that was running and enqueue its settings again (Optuna's
@@ -135,7 +159,9 @@ def recover(opened: OpenStorage, study: optuna.Study) -> int:
     whose heartbeat stopped."""
     if not opened.local:
         before = len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,)))
-        optuna.storages.fail_stale_trials(study)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "experimental", said once a second
+            optuna.storages.fail_stale_trials(study)
         return len(study.get_trials(deepcopy=False, states=(TrialState.FAIL,))) - before
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     for t in running:

@@ -133,6 +133,9 @@ class _LoadedData:
 def serve(commands: Connection, progress: Connection) -> None:
     """The child process: runs the runs it is sent until told to quit, the window's end
     of the pipes closes, or it has had nothing to do for ``IDLE_EXIT`` seconds."""
+    # Ctrl+C in a terminal reaches the whole process group: the parent decides what
+    # it means (a sweep-worker stops its trials) and ends this child through the pipes.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     jobs: queue.Queue = queue.Queue()
     loaded = _LoadedData()
     threading.Thread(target=_read_commands, args=(commands, jobs), daemon=True,
