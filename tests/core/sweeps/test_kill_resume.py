@@ -29,7 +29,7 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 
 def test_a_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path):
     design = json.loads(Path(resource_path("examples", "xor.json")).read_text())
-    design["training"]["epochs"] = 60  # about a second a trial: time to kill one mid-way
+    design["training"]["epochs"] = 300  # seconds a trial: time to see one mid-way and kill it
     design["dataset"]["samples"] = 400
     (tmp_path / "xor.json").write_text(json.dumps(design))
     space = {"parameters": {"training.learning_rate": {"low": 0.01, "high": 1.0,
@@ -44,6 +44,8 @@ def test_a_killed_sweep_resumes_without_losing_or_repeating_trials(tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def mid_trial() -> bool:
+        if first.poll() is not None:  # it ended before it could be killed mid-trial
+            raise AssertionError(f"the sweep ended on its own: {first.stdout.read()!r}")
         if not storage.is_file():
             return False
         try:
