@@ -77,6 +77,7 @@ class TrainingUi(QObject):
         self._show_plots = show_plots
         self.controller = TrainingController(self, clock=plots.clock)  # one frame pace
         self._ready, self._reason = False, ""
+        self._blocked = ""  # why no run may start now (a sweep runs), "" if none
         self._names: tuple[str, ...] = ()
         self._labels: dict[str, str] = {}
         self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
@@ -160,10 +161,19 @@ class TrainingUi(QObject):
         else:
             self.status_line.say(reason, 8000, key="readiness")
 
+    def set_blocked(self, reason: str) -> None:
+        """While ``reason`` is not "" no run starts (a sweep trains in the window's
+        processes); Train and Step say why."""
+        self._blocked = reason
+        self._on_state_changed(self.controller.state)
+
     # --------------------------------------------------------------- commands
     def _start(self, paused: bool = False, steps: int = 0, design: Design | None = None,
                run_name: str = "") -> bool:
         dataset = self._data.dataset
+        if self._blocked:
+            self.status_line.say(self._blocked, 8000, key="readiness")
+            return False
         if not self._ready or dataset is None:
             self.status_line.say(self._reason or "Choose a dataset first.", 8000,
                                  key="readiness")
@@ -430,12 +440,13 @@ class TrainingUi(QObject):
     # ------------------------------------------------------------- run events
     def _on_state_changed(self, state: str) -> None:
         idle = state == IDLE
-        can_train = self._ready and self._data.dataset is not None
+        can_train = self._ready and self._data.dataset is not None and not self._blocked
         paused = state == PAUSED
         # One Resume: while paused, Pause becomes Resume (F6, and F5 as Train's key) and
         # Train, which starts new runs, is disabled until the run is stopped.
         self.train_action.setEnabled(idle and can_train)
-        tip = (self._reason if not can_train and idle else
+        tip = (self._blocked if self._blocked and idle else
+               self._reason if not can_train and idle else
                "A run is paused: Resume (F6 or F5) continues it, Stop (Shift+F5) ends it"
                if paused else
                "A run is live: Stop it (Shift+F5) to train again" if not idle else
