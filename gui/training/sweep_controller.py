@@ -11,7 +11,7 @@ ends the sweep here: the last results, then ``finished`` (or ``failed`` with the
 driver's words: a locked or unreachable storage, a bad space).
 
 Watching a study that workers on other machines run (a database URL) uses the same
-signals: a watcher thread polls ``core.sweeps.storage.read_status`` about once a second
+signals: a watcher thread polls ``core.sweeps.storage.read_status`` every ``WATCH_INTERVAL``
 (never on the GUI thread: a database over the network may be slow) and ``stop`` asks
 those workers to stop (``request_stop``).
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from core.sweeps.status import SweepStatus
 
 IDLE, RUNNING, STOPPING, WATCHING = "idle", "running", "stopping", "watching"
-WATCH_INTERVAL = 1.0  # seconds between two reads of a watched study
+WATCH_INTERVAL = 2.0  # seconds between two reads of a watched study (as its heartbeat)
 CLOSE_TIMEOUT = 20.0  # seconds to wait for the driver's thread on close
 
 
@@ -52,7 +52,8 @@ def _words(exc: BaseException) -> str:
 
 
 class _Watcher:
-    """Reads a study others run, about once a second, on its own thread; the same
+    """Reads a study others run every ``interval`` seconds on its own thread (until it
+    has finished, or ``stop``); the same
     ``status``/``take_results``/``stop`` calls as a driver. ``steer_stop`` asks the
     study's workers to stop (on the watcher's thread, which owns the storage)."""
 
@@ -74,6 +75,8 @@ class _Watcher:
             status = read_status(self.storage, self.study_name)
             with self._lock:
                 self._status = status
+            if status.state == "finished":
+                return
             self._quit.wait(self.interval)
 
     def status(self) -> SweepStatus | None:
@@ -95,10 +98,10 @@ class _Watcher:
 
 
 def _make_driver(design: Design, data: Dataset | DatasetSource, plan: SweepPlan,
-                 in_process: bool) -> Any:
+                 in_process: bool, task: str) -> Any:
     from core.sweeps.driver import SweepDriver  # imports Optuna: only when a sweep starts
 
-    return SweepDriver(design, data, plan, in_process=in_process)
+    return SweepDriver(design, data, plan, in_process=in_process, task=task)
 
 
 class SweepController(QObject):
@@ -148,16 +151,17 @@ class SweepController(QObject):
 
     # ---------------------------------------------------------------- commands
     def start(self, design: Design, data: Dataset | DatasetSource, plan: SweepPlan,
-              in_process: bool = False) -> bool:
-        """Start ``plan``'s sweep of ``design`` (fitted to ``data``) on a thread of its
-        own. False, with ``failed`` saying why, if it cannot start (one is running, or
-        the driver refused the plan)."""
+              in_process: bool = False, task: str = "") -> bool:
+        """Start ``plan``'s sweep of ``design`` (fitted to ``data``, whose ``task`` is
+        given when ``data`` is a description) on a thread of its own. False, with
+        ``failed`` saying why, if it cannot start (one is running, or the driver refused
+        the plan)."""
         if self.active:
             self.failed.emit("A sweep is already running: stop it first.")
             return False
         try:
             plan.check()
-            driver = self._make_driver(design, data, plan, in_process)
+            driver = self._make_driver(design, data, plan, in_process, task)
         except Exception as exc:  # a bad plan or a driver that cannot be made: words
             self.failed.emit(f"The sweep could not start: {_words(exc)}")
             return False
