@@ -78,7 +78,7 @@ def rig(qtbot):
     records: list = []
     drivers: list[ScriptedDriver] = []
 
-    def make(design, data, plan, in_process):
+    def make(design, data, plan, in_process, task):
         return drivers[-1]
 
     c = SweepController(clock, records.extend, make_driver=make)
@@ -160,3 +160,222 @@ def test_close_stops_a_running_sweep_records_what_finished_and_returns(qtbot, ri
     assert rig.c.close(timeout=5)  # no frame in between: close takes the last results
     assert rig.records == ["record 1", "record 2"]
     assert len(ends) == 1 and rig.c.state == IDLE and driver.closed == 1
+
+
+# --------------------------------------------------------------- in the window
+@pytest.fixture
+def shown_window(shown_window):
+    """The window; any sweep still going at the end is stopped and joined."""
+    yield shown_window
+    shown_window.sweeps.close()
+
+
+def _tiny(window, epochs: int):
+    """The window on the XOR example trained for ``epochs`` epochs (a trial of a second
+    or less at 5 epochs)."""
+    from dataclasses import replace
+
+    window.open_example("xor.json")
+    design = window.document.design
+    window.document.set_design(replace(design, training=replace(design.training,
+                                                                epochs=epochs)),
+                               "Fewer epochs")
+    return window
+
+
+def _plan(window, tmp_path, trials: int, name: str, workers: int = 2):
+    from core.sweeps.plan import SweepPlan
+    from core.sweeps.space import parse_space
+
+    space = parse_space({"parameters": {"training.learning_rate": {
+        "low": 0.01, "high": 1.0, "log": True}}, "objective": "val_loss",
+        "sampler": "random"}, window.document.design)
+    return SweepPlan(space, trials=trials, workers=workers, study_name=name,
+                     storage=str(tmp_path / "xor.sweeps.db"))
+
+
+def _sweep_runs(window, name: str) -> list:
+    return [r for r in window.document.model.runs if r.sweep == name]
+
+
+def test_a_sweep_in_the_window_runs_its_trials_and_records_them(shown_window, qtbot,
+                                                                  tmp_path):
+    from gui.training.controller import IDLE as RUN_IDLE
+
+    w = _tiny(shown_window, epochs=5)
+    runner = w.sweeps
+    steps_before = w.document.undo_stack.count()
+    with qtbot.waitSignal(runner.controller.finished, timeout=120000) as ended:
+        assert runner.start(_plan(w, tmp_path, trials=4, name="tiny"))
+        # While it runs, Train, Step and Compare are off and say why; the views show.
+        assert not w.training.train_action.isEnabled()
+        assert "sweep" in w.training.train_action.toolTip().lower()
+        assert not w.compare_action.isEnabled() and runner.stop_action.isEnabled()
+        assert w.train_centre.currentWidget() is runner.views
+    status = ended.args[0]
+    assert status.state == "finished" and status.finished_count() == 4
+    runs = _sweep_runs(w, "tiny")
+    assert sorted(r.trial for r in runs) == sorted(
+        t.number for t in status.trials if t.state in ("complete", "pruned"))
+    assert len(runs) == 4 and all(r.name.startswith("Sweep tiny #") for r in runs)
+    assert w.document.undo_stack.count() == steps_before  # no undo step per trial
+    assert w.document.modified
+    assert w.training.controller.state == RUN_IDLE and w.training.train_action.isEnabled()
+    assert not runner.stop_action.isEnabled() and runner.sweep_action.isEnabled()
+
+
+def test_stop_mid_sweep_then_resume_to_the_budget(shown_window, qtbot, tmp_path):
+    from core.sweeps.storage import study_names
+
+    w = _tiny(shown_window, epochs=60)
+    runner = w.sweeps
+    plan = _plan(w, tmp_path, trials=5, name="halt")
+    with qtbot.waitSignal(runner.controller.finished, timeout=120000) as ended:
+        assert runner.start(plan)
+        qtbot.waitUntil(lambda: len(_sweep_runs(w, "halt")) >= 1, timeout=90000)
+        runner.stop()
+    first = ended.args[0]
+    done_first = len(_sweep_runs(w, "halt"))
+    assert 1 <= done_first < 5
+    assert not any(t.state == "running" for t in first.trials)  # ended, not left running
+    (info,) = study_names(plan.storage)
+    assert info.finished == done_first and info.finished < 5
+    with qtbot.waitSignal(runner.controller.finished, timeout=120000) as ended:
+        assert runner.resume(plan.storage, "halt")
+    final = ended.args[0]
+    assert final.state == "finished"
+    runs = _sweep_runs(w, "halt")
+    numbers = [r.trial for r in runs]
+    assert len(numbers) == len(set(numbers)) == 5  # none lost, none repeated
+    (info,) = study_names(plan.storage)
+    assert info.finished == 5
+
+
+def test_a_locked_storage_is_refused_in_the_banner(shown_window, qtbot, tmp_path):
+    from core.sweeps.storage import open_storage
+
+    w = _tiny(shown_window, epochs=5)
+    plan = _plan(w, tmp_path, trials=2, name="locked")
+    held = open_storage(plan.storage)  # another window's driver holds the file
+    try:
+        with qtbot.waitSignal(w.sweeps.controller.finished, timeout=60000):
+            w.sweeps.start(plan)
+    finally:
+        held.close()
+    assert w.banner.isVisible()
+    assert "in use by another" in w.banner.text() and "Traceback" not in w.banner.text()
+    assert w.training.train_action.isEnabled()
+
+
+def test_no_sweep_while_a_run_trains(shown_window, qtbot, tmp_path):
+    w = _tiny(shown_window, epochs=100000)
+    with qtbot.waitSignal(w.training.controller.batch_received, timeout=20000):
+        w.training.train()
+    assert not w.sweeps.sweep_action.isEnabled()
+    assert not w.sweeps.start(_plan(w, tmp_path, trials=2, name="busy"))
+    assert "stop it" in w.statusBar().currentMessage()
+    assert not w.sweeps.controller.active
+
+
+def test_closing_the_window_mid_sweep_ends_it_and_resume_retries(shown_window, qtbot,
+                                                                  tmp_path):
+    from core.sweeps.storage import read_status
+
+    w = _tiny(shown_window, epochs=3000)  # trials far longer than the test
+    plan = _plan(w, tmp_path, trials=3, name="closing")
+    assert w.sweeps.start(plan)
+    qtbot.waitUntil(lambda: any(
+        t.state == "running" for t in (w.sweeps.controller.last_status or
+                                       SimpleNamespace(trials=())).trials), timeout=60000)
+    w.close()
+    assert not w.sweeps.controller.active
+    status = read_status(plan.storage, "closing")
+    states = [t.state for t in status.trials]
+    # The trials cut short are failed and waiting again: a resume retries them.
+    assert "running" not in states and "fail" in states and "waiting" in states
+
+
+APP_SWEEP = """
+import sys
+from PySide6.QtWidgets import QApplication
+from core.sweeps.plan import SweepPlan
+from core.sweeps.space import parse_space
+from gui.main_window import MainWindow
+
+app = QApplication([])
+w = MainWindow()
+w.show()
+w.open_path(sys.argv[1])
+space = parse_space({"parameters": {"training.learning_rate": {
+    "low": 0.01, "high": 1.0, "log": True}}, "sampler": "random"}, w.document.design)
+assert w.sweeps.start(SweepPlan(space, trials=5, workers=1, study_name="killed"))
+app.exec()
+"""
+
+
+def test_a_sweep_killed_with_the_app_resumes_from_the_reopened_project(shown_window, qtbot,
+                                                                       tmp_path):
+    """The app (a real window in a child process) is killed mid-trial; the project,
+    reopened here, resumes the sweep from its sweep file: the trials finished before
+    are kept and not trained again, the one cut short is tried again."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from collections import Counter
+    from pathlib import Path
+
+    from core.resources import resource_path
+    from core.sweeps.plan import default_storage
+    from core.sweeps.storage import read_status
+
+    design = json.loads(Path(resource_path("examples", "xor.json")).read_text())
+    design["training"]["epochs"] = 60  # about a second a trial: time to kill one mid-way
+    path = tmp_path / "xor.json"
+    path.write_text(json.dumps(design))
+    storage = default_storage(path)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path))
+    app = subprocess.Popen([sys.executable, "-c", APP_SWEEP, str(path)], env=env,
+                           cwd=Path(__file__).resolve().parents[3], start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def mid_trial() -> bool:
+        try:
+            states = [t.state for t in read_status(storage, "killed").trials]
+        except Exception:  # the study is still being made
+            return False
+        return states.count("complete") >= 2 and states[-1] == "running"
+
+    try:
+        deadline = time.monotonic() + 120
+        while not mid_trial():
+            assert app.poll() is None, app.stdout.read().decode()
+            assert time.monotonic() < deadline, "no trial ran in the app"
+            time.sleep(0.1)
+    finally:
+        os.killpg(app.pid, signal.SIGKILL)  # the window and its worker, at once
+        app.wait(10)
+    before = read_status(storage, "killed").trials
+    killed = before[-1]
+    kept = {t.number: t.value for t in before if t.state == "complete"}
+
+    w = shown_window
+    assert w.open_path(path)
+    runner = w.sweeps
+    dialog = runner.open_resume_dialog()
+    assert dialog.studies.storage.text() == storage
+    assert dialog.studies.chosen() == "killed" and dialog.ok.isEnabled()
+    with qtbot.waitSignal(runner.controller.finished, timeout=180000) as ended:
+        dialog.ok.click()
+    after = ended.args[0].trials
+    assert Counter(t.state for t in after) == {"complete": 5, "fail": 1}
+    assert after[killed.number].state == "fail"
+    retried = [t for t in after if t.number > killed.number and t.params == killed.params]
+    assert len(retried) == 1 and retried[0].state == "complete"
+    assert all(after[n].value == v for n, v in kept.items())  # kept as they were
+    # This window trained (and recorded) only what was left: nothing twice.
+    recorded = sorted(r.trial for r in _sweep_runs(w, "killed"))
+    assert recorded == sorted(t.number for t in after
+                              if t.state == "complete" and t.number not in kept)
