@@ -204,21 +204,29 @@ class SweepRunner(QObject):
 
     def _ask_stop_watched(self) -> None:
         _storage, study = self.controller.watched or ("", "")
+        answer = self.ask_stop_watched(study)
+        if answer == "stop":
+            self.controller.stop()
+            self._say(f"Asked the workers of “{study}” to stop.", 10000, key="sweep")
+        elif answer == "leave":
+            self.controller.stop_watching()
+
+    def ask_stop_watched(self, study: str) -> str | None:
+        """The question Stop asks about a watched sweep: "stop" (every worker),
+        "leave" (stop watching) or None (cancelled)."""
         box = QMessageBox(QMessageBox.Icon.Question, "Stop the watched sweep?",
                           verbatim(f"The sweep “{study}” runs on other machines."),
                           parent=self._window)
         box.setObjectName("stop_watched_box")
-        box.setInformativeText("Stop sweep asks every worker to start no new trial (the "
-                               "running ones finish). Stop watching leaves it running.")
+        box.setInformativeText("Stop sweep asks every worker to start no new trial and "
+                               "end its running one (tried again when the sweep is "
+                               "resumed). Stop watching leaves it running.")
         stop = box.addButton("Stop sweep", QMessageBox.ButtonRole.DestructiveRole)
         leave = box.addButton("Stop watching", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() is stop:
-            self.controller.stop()
-            self._say(f"Asked the workers of “{study}” to stop.", 10000, key="sweep")
-        elif box.clickedButton() is leave:
-            self.controller.stop_watching()
+        clicked = box.clickedButton()
+        return "stop" if clicked is stop else "leave" if clicked is leave else None
 
     def open_resume_dialog(self):
         """Train > Resume Sweep…: the studies of this project's sweep file."""

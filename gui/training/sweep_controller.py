@@ -24,6 +24,7 @@ sweep starts, never at window start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -73,9 +74,14 @@ class _Watcher:
                 request_stop(self.storage, self.study_name)
                 self.stop_sent = True
             status = read_status(self.storage, self.study_name)
+            over = _over(status)
+            if over and status.state != "finished":
+                # read_status counts the retries a stop leaves waiting as still running.
+                status = dataclasses.replace(status, state="finished", message=(
+                    "stopped; the trials it cut short are tried again when it is resumed"))
             with self._lock:
                 self._status = status
-            if status.state == "finished":
+            if over:
                 return
             self._quit.wait(self.interval)
 
@@ -95,6 +101,13 @@ class _Watcher:
 
     def close(self) -> None:
         self._quit.set()
+
+
+def _over(status: SweepStatus) -> bool:
+    """Whether a watched study has ended: finished, or stopped with nothing running (a
+    stopped study keeps the trials it cut short waiting, for a resume)."""
+    return status.state == "finished" or (
+        status.state == "stopping" and not any(t.state == "running" for t in status.trials))
 
 
 def _make_driver(design: Design, data: Dataset | DatasetSource, plan: SweepPlan,

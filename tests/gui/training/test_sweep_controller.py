@@ -379,3 +379,59 @@ def test_a_sweep_killed_with_the_app_resumes_from_the_reopened_project(shown_win
     recorded = sorted(r.trial for r in _sweep_runs(w, "killed"))
     assert recorded == sorted(t.number for t in after
                               if t.state == "complete" and t.number not in kept)
+
+
+def test_watching_a_sweep_run_elsewhere_shows_it_and_stop_steers_it(shown_window, qtbot,
+                                                                     tmp_path, monkeypatch):
+    """A sweep driven by another process (the sweep command, as on another machine) is
+    watched: its trials show, nothing is recorded here, and Stop ends it there."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.resources import resource_path
+    from core.sweeps.storage import study_names
+    from gui.training.sweep_controller import WATCHING
+
+    design = json.loads(Path(resource_path("examples", "xor.json")).read_text())
+    design["training"]["epochs"] = 60
+    (tmp_path / "xor.json").write_text(json.dumps(design))
+    (tmp_path / "space.json").write_text(json.dumps({"parameters": {
+        "training.learning_rate": {"low": 0.01, "high": 1.0, "log": True}},
+        "sampler": "random"}))
+    storage = str(tmp_path / "shared.sweeps.db")
+    worker = subprocess.Popen(
+        [sys.executable, "main.py", "sweep", str(tmp_path / "xor.json"), "--space",
+         str(tmp_path / "space.json"), "--trials", "40", "--workers", "1", "--storage",
+         storage, "--study", "far", "--out", str(tmp_path / "out")],
+        cwd=Path(__file__).resolve().parents[3], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT)
+    try:
+        qtbot.waitUntil(lambda: any(i.name == "far" for i in study_names(storage)),
+                        timeout=60000)
+        w = shown_window
+        w.open_example("xor.json")
+        runner = w.sweeps
+        runs_before = len(w.document.model.runs)
+        assert runner.watch(storage, "far", interval=0.2)
+        assert runner.controller.state == WATCHING and runner.stop_action.isEnabled()
+        assert w.train_centre.currentWidget() is runner.views
+        qtbot.waitUntil(lambda: (runner.controller.last_status is not None and
+                                 runner.controller.last_status.finished_count() >= 1),
+                        timeout=90000)
+        assert w.training.train_action.isEnabled()  # watching trains nothing here
+        monkeypatch.setattr(runner, "ask_stop_watched", lambda study: "stop")
+        with qtbot.waitSignal(runner.controller.finished, timeout=90000) as ended:
+            runner.stop()
+        assert worker.wait(60) == 0  # the worker stopped, asked through the study
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    final = ended.args[0]
+    assert final.state == "finished" and final.finished_count() < 40
+    assert not any(t.state == "running" for t in final.trials)
+    assert len(w.document.model.runs) == runs_before  # its runs are recorded there
+    (info,) = study_names(storage)
+    assert info.stop_requested
