@@ -18,7 +18,9 @@ from a checkout (``python main.py --self-test``). It starts the real main window
    opened in the window, saved again through the window and read back: the design and
    every weight array are equal;
 7. the trained project exports to ONNX and to the NumPy script, and both verify;
-8. settings (the recent-files list) were written, outside the installation folder (the
+8. a two-trial sweep runs in a worker process and its SQLite study holds both trials
+   (Optuna, SQLAlchemy and their migration files are in the bundle);
+9. settings (the recent-files list) were written, outside the installation folder (the
    bundle and one-folder directory, not a folder the executable merely sits in, such as
    the home folder: see ``settings_placement_problem``).
 
@@ -425,6 +427,38 @@ class SelfTest(QObject):
                 raise SelfTestFailure(f"the {fmt} export did not verify: "
                                       f"{result.verification.summary()}")
             _say(f"export: {result.verification.summary()}")
+        self._check_sweep()
+
+    def _check_sweep(self) -> None:
+        """A two-trial sweep trains in a worker process and its study is read back."""
+        import dataclasses
+
+        self.stage = "sweep"
+        from core.datasets import DatasetSpec, load_dataset
+        from core.files.design_file import load_design
+        from core.resources import resource_path
+        from core.sweeps.driver import SweepDriver
+        from core.sweeps.plan import SweepPlan
+        from core.sweeps.space import parse_space
+        from core.sweeps.storage import read_status
+
+        design = load_design(resource_path("examples", EXAMPLE))
+        design = dataclasses.replace(
+            design, training=dataclasses.replace(design.training, epochs=2),
+            dataset={**design.dataset, "samples": 100})
+        dataset = load_dataset(DatasetSpec.from_dict(design.dataset))
+        space = parse_space({"parameters": {"training.learning_rate": {
+            "choices": [0.01, 0.1]}}, "sampler": "grid"}, design)
+        storage = str(self.workdir / "self-test.sweeps.db")
+        driver = SweepDriver(design, dataset, SweepPlan(space, 2, workers=1,
+                                                        study_name="self-test",
+                                                        storage=storage))
+        driver.run()
+        states = [row.state for row in read_status(storage, "self-test").trials]
+        if states != ["complete", "complete"]:
+            raise SelfTestFailure(f"the sweep's trials ended {states}, not complete: "
+                                  f"{driver.status().message}")
+        _say(f"sweep: 2 trials trained in a worker process, kept in {Path(storage).name}")
 
     def _check_settings(self, saved: Path) -> None:
         settings = QSettings()

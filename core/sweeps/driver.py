@@ -49,7 +49,7 @@ from core.sweeps.storage import (
     recover,
     trial_row,
 )
-from core.sweeps.study import check_task, open_study, suggest
+from core.sweeps.study import check_task, grid_size, open_study, suggest
 from core.sweeps.thresholds import prune_threshold
 from core.training.process import TrainingProcess
 from core.training.run_progress import RunProgress
@@ -204,6 +204,10 @@ class SweepDriver:
         self._complete_seen = -1
         self._state, self._message = "starting", ""
         self._t0 = time.monotonic()
+        self._full_until = 0.0
+        # A grid is covered once: more trials would only repeat its points.
+        sizes = [n for n in (plan.trials, grid_size(plan.space)) if n is not None]
+        self._budget = min(sizes) if sizes else None
         self._status = self._make_status(())
         self.study: optuna.Study | None = None
 
@@ -263,11 +267,20 @@ class SweepDriver:
         if self.plan.time_limit is not None and \
                 time.monotonic() - self._t0 >= self.plan.time_limit:
             return False
-        if self.plan.trials is None:
+        budget = self._budget
+        if budget is None:
             return True
+        now = time.monotonic()
+        if now < self._full_until:  # asked a moment ago: the study was full
+            return False
         trials = study.get_trials(deepcopy=False)
         running = sum(t.state == TrialState.RUNNING for t in trials)
-        return budget_count(trials) + running < self.plan.trials
+        if budget_count(trials) + running < budget:
+            return True
+        # Full for now (a trial elsewhere may still fail and be retried): look again
+        # later rather than reading the storage on every pass.
+        self._full_until = now + REFRESH
+        return False
 
     def _loop(self, study: optuna.Study, opened: OpenStorage) -> None:
         workers = 1 if self.in_process else self.plan.workers

@@ -6,6 +6,7 @@ settings drawn from the space. The loop that trains trials is ``core.sweeps.driv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -28,10 +29,26 @@ def check_task(space: Space, task: str) -> None:
                          f"{task}")
 
 
+class _AskTellGrid(optuna.samplers.GridSampler):
+    """Optuna's grid sampler, minus its ``study.stop()`` once the grid is covered: that
+    works only inside ``Study.optimize``, and raises under ask-and-tell. The driver stops
+    at the grid's size instead (``grid_size``)."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        return None
+
+
+def grid_size(space: Space) -> int | None:
+    """How many trials cover a grid space (None for other samplers)."""
+    if space.sampler != "grid":
+        return None
+    return math.prod(len(v) for v in space.grid().values())
+
+
 def sampler_for(space: Space, seed: int) -> optuna.samplers.BaseSampler:
     """The space's sampler, seeded."""
     if space.sampler == "grid":
-        return optuna.samplers.GridSampler(space.grid(), seed=seed)
+        return _AskTellGrid(space.grid(), seed=seed)
     if space.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed)

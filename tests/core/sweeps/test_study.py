@@ -180,3 +180,12 @@ def test_trials_are_counted_once_when_retried():
     retry.number = 1
     assert budget_count([failed, retry]) == 1
     assert budget_count([failed]) == 1
+
+
+def test_a_grid_runs_each_point_once_and_then_stops(xor, tmp_path):
+    design, dataset = xor
+    space = parse_space({"parameters": {"training.learning_rate": {
+        "choices": [0.01, 0.1, 1.0]}}, "sampler": "grid"}, design)
+    results = run_sweep(design, dataset, plan(space, 10, tmp_path / "s.db"))
+    assert sorted(r.params["training.learning_rate"] for r in results) == [0.01, 0.1, 1.0]
+    assert all(r.state == "complete" for r in results)
