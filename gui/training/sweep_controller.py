@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 IDLE, RUNNING, STOPPING, WATCHING = "idle", "running", "stopping", "watching"
 WATCH_INTERVAL = 2.0  # seconds between two reads of a watched study (as its heartbeat)
+WATCH_RETRIES = 3  # reads in a row that fail before watching gives up
 CLOSE_TIMEOUT = 20.0  # seconds to wait for the driver's thread on close
 
 
@@ -69,11 +70,23 @@ class _Watcher:
     def run(self) -> None:
         from core.sweeps.storage import read_status, request_stop
 
+        failures = 0
         while not self._quit.is_set():
-            if self._stop_asked.is_set() and not self.stop_sent:
-                request_stop(self.storage, self.study_name)
-                self.stop_sent = True
-            status = read_status(self.storage, self.study_name)
+            try:
+                if self._stop_asked.is_set() and not self.stop_sent:
+                    request_stop(self.storage, self.study_name)
+                    self.stop_sent = True
+                status = read_status(self.storage, self.study_name)
+            except StudioError:
+                # Once it has been read, a network hiccup (or a database a worker is
+                # still setting up) is tried again: only an error that lasts ends the
+                # watch. A first read that fails (a study not there) ends it at once.
+                failures += 1
+                if failures >= WATCH_RETRIES or self.status() is None:
+                    raise
+                self._quit.wait(self.interval)
+                continue
+            failures = 0
             over = _over(status)
             if over and status.state != "finished":
                 # read_status counts the retries a stop leaves waiting as still running.
@@ -289,13 +302,19 @@ class SweepController(QObject):
         self._deliver(driver)
         if not closed:
             driver.close()
+        watching = self.state == WATCHING
         self._driver = self._thread = None
         self.clock.release(self)
         self._set_state(IDLE)
         status = self._last
         error = self._error or (status.message if status is not None
                                 and status.state == "failed" else "")
-        if error:
+        if error and watching:
+            name = self.watched[1] if self.watched else ""
+            self.failed.emit(f"Stopped watching the sweep “{name}”: {error}"
+                             if status is not None else
+                             f"Cannot watch the sweep “{name}”: {error}")
+        elif error:
             self.failed.emit(f"The sweep stopped: {error}" if status is not None
                              and status.trials else f"The sweep could not run: {error}")
         self.finished.emit(status)

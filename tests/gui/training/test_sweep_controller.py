@@ -391,6 +391,7 @@ def test_watching_a_sweep_run_elsewhere_shows_it_and_stop_steers_it(shown_window
     from pathlib import Path
 
     from core.resources import resource_path
+    from core.sweeps.space import SpaceError
     from core.sweeps.storage import study_names
     from gui.training.sweep_controller import WATCHING
 
@@ -408,8 +409,13 @@ def test_watching_a_sweep_run_elsewhere_shows_it_and_stop_steers_it(shown_window
         cwd=Path(__file__).resolve().parents[3], stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT)
     try:
-        qtbot.waitUntil(lambda: any(i.name == "far" for i in study_names(storage)),
-                        timeout=60000)
+        def made() -> bool:
+            try:
+                return any(i.name == "far" for i in study_names(storage))
+            except SpaceError:  # the worker is still making the database's tables
+                return False
+
+        qtbot.waitUntil(made, timeout=60000)
         w = shown_window
         w.open_example("xor.json")
         runner = w.sweeps
@@ -435,3 +441,15 @@ def test_watching_a_sweep_run_elsewhere_shows_it_and_stop_steers_it(shown_window
     assert len(w.document.model.runs) == runs_before  # its runs are recorded there
     (info,) = study_names(storage)
     assert info.stop_requested
+
+
+def test_watching_a_study_that_is_not_there_says_so(shown_window, qtbot, tmp_path):
+    w = shown_window
+    w.open_example("xor.json")
+    storage = str(tmp_path / "empty.sweeps.db")
+    with qtbot.waitSignal(w.sweeps.controller.finished, timeout=30000):
+        assert w.sweeps.watch(storage, "nobody")
+    assert w.banner.isVisible()
+    assert w.banner.text().startswith("Cannot watch the sweep “nobody”: ")
+    assert str(storage) in w.banner.text()
+    assert not w.sweeps.controller.active and w.sweeps.watch_action.isEnabled()
