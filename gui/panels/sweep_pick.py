@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -65,6 +66,10 @@ class _StudyList(QWidget):
         self.tree.setObjectName("sweep_studies")
         self.tree.setHeaderLabels(["Study", "Trials", "Best", "State"])
         self.tree.setRootIsDecorated(False)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        for col in range(3):  # names and numbers whole; the state takes the rest
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setMinimumHeight(120)
         self.message = plain(QLabel())  # it quotes paths and database errors
         self.message.setWordWrap(True)
@@ -101,8 +106,6 @@ class _StudyList(QWidget):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
                 item.setToolTip(0, "This study has all its trials: nothing to resume")
             self.tree.addTopLevelItem(item)
-        for col in range(4):
-            self.tree.resizeColumnToContents(col)
         enabled = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())
                    if self.tree.topLevelItem(i).flags() & Qt.ItemFlag.ItemIsEnabled]
         if enabled:

@@ -345,8 +345,12 @@ class SweepRunner(QObject):
         best_words = (f"; best {status.objective} {best.value:.4g} (#{best.number})"
                       if best is not None else "")
         done = plural(status.finished_count(), "trial")
-        self._say(f"Sweep “{status.study_name}” ended: {done}{best_words}.", 15000,
-                  key="sweep")
+        if self.controller.stopped:
+            self._say(f"Sweep “{status.study_name}” stopped after {done}{best_words}: "
+                      "Resume Sweep… (Ctrl+Shift+R) continues it.", 15000, key="sweep")
+        else:
+            self._say(f"Sweep “{status.study_name}” ended: {done}{best_words}.", 15000,
+                      key="sweep")
 
     def _on_document_opened(self) -> None:
         # The trials belong to the project the sweep started in: a newly opened one

@@ -162,6 +162,7 @@ class SweepController(QObject):
         self._error = ""
         self._last: SweepStatus | None = None
         self.plan: SweepPlan | None = None  # the running (or last) sweep's plan
+        self.stopped = False  # the running (or last) sweep was stopped by ``stop``
         self.watched: tuple[str, str] | None = None  # (storage, study) while watching
 
     # ----------------------------------------------------------------- queries
@@ -209,6 +210,7 @@ class SweepController(QObject):
 
     def _begin(self, driver: Any, state: str, name: str) -> None:
         self._driver = driver
+        self.stopped = False
         self._error = ""
         self._last = None
         self._thread = threading.Thread(target=self._run, args=(driver,), name=name,
@@ -236,6 +238,7 @@ class SweepController(QObject):
             driver.steer_stop()
             return
         if self.state == RUNNING:
+            self.stopped = True
             driver.stop()
             self._set_state(STOPPING)
 

@@ -214,6 +214,7 @@ def test_a_sweep_in_the_window_runs_its_trials_and_records_them(shown_window, qt
         assert w.train_centre.currentWidget() is runner.views
     status = ended.args[0]
     assert status.state == "finished" and status.finished_count() == 4
+    assert w.statusBar().currentMessage().startswith("Sweep “tiny” ended: 4 trials")
     runs = _sweep_runs(w, "tiny")
     assert sorted(r.trial for r in runs) == sorted(
         t.number for t in status.trials if t.state in ("complete", "pruned"))
@@ -235,6 +236,8 @@ def test_stop_mid_sweep_then_resume_to_the_budget(shown_window, qtbot, tmp_path)
         qtbot.waitUntil(lambda: len(_sweep_runs(w, "halt")) >= 1, timeout=90000)
         runner.stop()
     first = ended.args[0]
+    assert "stopped after" in w.statusBar().currentMessage()
+    assert "Resume Sweep… (Ctrl+Shift+R)" in w.statusBar().currentMessage()
     done_first = len(_sweep_runs(w, "halt"))
     assert 1 <= done_first < 5
     assert not any(t.state == "running" for t in first.trials)  # ended, not left running
