@@ -200,13 +200,15 @@ def _sweep_runs(window, name: str) -> list:
 
 def test_a_sweep_in_the_window_runs_its_trials_and_records_them(shown_window, qtbot,
                                                                   tmp_path):
+    from gui.panels.sweep_apply import UNDO_TEXT
     from gui.training.controller import IDLE as RUN_IDLE
 
     w = _tiny(shown_window, epochs=5)
     runner = w.sweeps
     steps_before = w.document.undo_stack.count()
+    plan = _plan(w, tmp_path, trials=4, name="tiny")
     with qtbot.waitSignal(runner.controller.finished, timeout=120000) as ended:
-        assert runner.start(_plan(w, tmp_path, trials=4, name="tiny"))
+        assert runner.start(plan)
         # While it runs, Train, Step and Compare are off and say why; the views show.
         assert not w.training.train_action.isEnabled()
         assert "sweep" in w.training.train_action.toolTip().lower()
@@ -223,6 +225,21 @@ def test_a_sweep_in_the_window_runs_its_trials_and_records_them(shown_window, qt
     assert w.document.modified
     assert w.training.controller.state == RUN_IDLE and w.training.train_action.isEnabled()
     assert not runner.stop_action.isEnabled() and runner.sweep_action.isEnabled()
+    # The Sweep page beside the live plots still lets the window fit a laptop screen.
+    w.resize(1280, 720)
+    qtbot.wait(50)
+    assert w.size().toTuple() == (1280, 720)
+    # Apply best (the page's button) is one undoable design edit.
+    best = status.best
+    runner.views.apply_best_requested.emit(best.params)
+    assert w.document.design.training.learning_rate == pytest.approx(
+        best.params["training.learning_rate"])
+    assert w.document.undo_stack.undoText() == UNDO_TEXT
+    # Sweep… opens the form with the last plan.
+    dialog = runner.open_dialog()
+    assert dialog is not None and dialog.plan() is not None
+    assert dialog.plan().study_name == "tiny" and dialog.plan().storage == plan.storage
+    dialog.reject()
 
 
 def test_stop_mid_sweep_then_resume_to_the_budget(shown_window, qtbot, tmp_path):
