@@ -119,30 +119,44 @@ class _StudyList(QWidget):
         return item.data(0, Qt.ItemDataRole.UserRole)
 
 
-class ResumeDialog(QDialog):
+class _StudyDialog(QDialog):
+    """An intro, the study list, maybe more rows, and Cancel beside an OK button."""
+
+    def __init__(self, parent: QWidget | None, title: str, name: str, intro: str,
+                 studies: _StudyList, ok: tuple[str, str], rows: QFormLayout | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setObjectName(name)
+        label = QLabel(intro)
+        label.setWordWrap(True)
+        self.studies = studies
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.addButton(ok[0], QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok.setToolTip(ok[1])
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(studies, 1)
+        if rows is not None:
+            layout.addLayout(rows)
+        layout.addWidget(self.buttons)
+        self.resize(540, 370)
+
+
+class ResumeDialog(_StudyDialog):
     """Choose a study of ``storage`` to resume; ``choice()`` gives (storage, study)."""
 
     def __init__(self, storage: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Resume Sweep")
-        self.setObjectName("resume_sweep_dialog")
-        intro = QLabel("Continue a sweep that was stopped, or cut short when the app "
-                       "quit: its finished trials are kept, and the trials that were "
-                       "running are tried again.")
-        intro.setWordWrap(True)
-        self.studies = _StudyList(storage, "this project's sweep file", True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.addButton("&Resume", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setToolTip("Run the chosen study's remaining trials")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        super().__init__(
+            parent, "Resume Sweep", "resume_sweep_dialog",
+            "Continue a sweep that was stopped, or cut short when the app quit: its "
+            "finished trials are kept, and the trials that were running are tried again.",
+            _StudyList(storage, "this project's sweep file", True),
+            ("&Resume", "Run the chosen study's remaining trials"))
         self.studies.tree.currentItemChanged.connect(lambda *_: self._sync())
         self.studies.tree.itemDoubleClicked.connect(lambda *_: self.ok.click())
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.studies, 1)
-        layout.addWidget(self.buttons)
-        self.resize(520, 360)
         self.studies.refresh()
         self._sync()
 
@@ -154,39 +168,27 @@ class ResumeDialog(QDialog):
         return (self.studies.storage.text().strip(), name) if name else None
 
 
-class WatchDialog(QDialog):
+class WatchDialog(_StudyDialog):
     """A database URL and a study run elsewhere; ``choice()`` gives (storage, study)."""
 
     def __init__(self, storage: str = "", study: str = "",
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Watch Sweep")
-        self.setObjectName("watch_sweep_dialog")
-        intro = QLabel("Watch a sweep that workers on other machines run "
-                       "(backprop-studio sweep-worker --storage URL --study NAME): its "
-                       "trials as they finish, and Stop or Apply best from here.")
-        intro.setWordWrap(True)
-        self.studies = _StudyList(storage, URL_HINT, False)
         self.study = QLineEdit(study)
         self.study.setObjectName("watch_study_name")
         self.study.setPlaceholderText("the study's name")
         self.study.setToolTip("The name the workers were started with (--study NAME)")
+        rows = QFormLayout()
+        rows.addRow("Study:", self.study)
+        super().__init__(
+            parent, "Watch Sweep", "watch_sweep_dialog",
+            "Watch a sweep that workers on other machines run (backprop-studio "
+            "sweep-worker --storage URL --study NAME): its trials as they finish, and Stop "
+            "or Apply best from here.",
+            _StudyList(storage, URL_HINT, False),
+            ("&Watch", "Show this study's trials live in the Train workspace"), rows)
         self.studies.tree.currentItemChanged.connect(self._on_picked)
         self.study.textChanged.connect(lambda _text: self._sync())
         self.studies.storage.textChanged.connect(lambda _text: self._sync())
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.ok = self.buttons.addButton("&Watch", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.ok.setToolTip("Show this study's trials live in the Train workspace")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        form = QFormLayout()
-        form.addRow("Study:", self.study)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.studies, 1)
-        layout.addLayout(form)
-        layout.addWidget(self.buttons)
-        self.resize(560, 380)
         if storage:
             self.studies.refresh()
         self._sync()

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QTabWidget, QWidget
 
 from core.datasets.source import to_send
@@ -39,6 +38,7 @@ from gui.training.sweep_controller import (
     SweepController,
     status_words,
 )
+from gui.training.training_ui import key_action
 
 if TYPE_CHECKING:
     from core.design.spec import Design
@@ -89,28 +89,20 @@ class SweepRunner(QObject):
         self._sync_actions()
 
     # ---------------------------------------------------------------- actions
-    def _make(self, window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
-        action = QAction(text, window)
-        action.setShortcut(QKeySequence(keys))
-        action.setToolTip(f"{tip} ({keys})")
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
     def _build_actions(self, window: QWidget) -> None:
-        self.sweep_action = self._make(
+        self.sweep_action = key_action(
             window, "S&weep…", "Ctrl+Shift+W",
             "Search the settings: train the design with many settings in parallel and "
             "watch which work best", self.open_dialog)
-        self.stop_action = self._make(
+        self.stop_action = key_action(
             window, "Stop S&weep", "Ctrl+Shift+F5",
             "Stop the sweep: no new trials; the running ones are tried again on Resume",
             self.stop)
-        self.resume_action = self._make(
+        self.resume_action = key_action(
             window, "Res&ume Sweep…", "Ctrl+Shift+R",
             "Continue a sweep of this project that was stopped or cut short",
             self.open_resume_dialog)
-        self.watch_action = self._make(
+        self.watch_action = key_action(
             window, "W&atch Sweep…", "Ctrl+Alt+W",
             "Watch and steer a sweep that workers on other machines run on a shared "
             "database", self.open_watch_dialog)

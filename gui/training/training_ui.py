@@ -48,6 +48,16 @@ from gui.training.status_line import StatusLine
 HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
 
 
+def key_action(window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
+    """An action with a shortcut, its key named in the tooltip, calling ``slot()``."""
+    action = QAction(text, window)
+    action.setShortcut(QKeySequence(keys))
+    action.setToolTip(f"{tip} ({keys})")
+    action.setStatusTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
 def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
     """Legend labels for runtime layer names: "layers.0 · Dense 8"."""
     by_name = {runtime_name(p): layer_at(design.network, p) for p in all_paths(design.network)}
@@ -124,24 +134,16 @@ class TrainingUi(QObject):
         self._on_state_changed(IDLE)
 
     # ---------------------------------------------------------------- actions
-    def _make(self, window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
-        action = QAction(text, window)
-        action.setShortcut(QKeySequence(keys))
-        action.setToolTip(f"{tip} ({keys})")
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
     def _build_actions(self, window: QWidget) -> None:
-        self.train_action = self._make(window, "&Train", "F5",
+        self.train_action = key_action(window, "&Train", "F5",
                                        "Train the network from its initial weights", self.train)
-        self.pause_action = self._make(window, "&Pause", "F6",
+        self.pause_action = key_action(window, "&Pause", "F6",
                                        "Pause the run; press again to resume",
                                        self.pause_or_resume)
-        self.step_action = self._make(window, "&Step", "F10",
+        self.step_action = key_action(window, "&Step", "F10",
                                       "Run exactly one mini-batch, then pause", self.step)
-        self.stop_action = self._make(window, "St&op", "Shift+F5", "Stop the run", self.stop)
-        self.reset_action = self._make(window, "&Reset", "Ctrl+R",
+        self.stop_action = key_action(window, "St&op", "Shift+F5", "Stop the run", self.stop)
+        self.reset_action = key_action(window, "&Reset", "Ctrl+R",
                                        "Draw the initial weights again from the seed and "
                                        "clear the plots", self.reset)
         self.actions = (self.train_action, self.pause_action, self.step_action,
