@@ -473,3 +473,18 @@ def test_watching_a_study_that_is_not_there_says_so(shown_window, qtbot, tmp_pat
     assert w.banner.text().startswith("Cannot watch the sweep “nobody”: ")
     assert str(storage) in w.banner.text()
     assert not w.sweeps.controller.active and w.sweeps.watch_action.isEnabled()
+
+
+def test_opening_another_project_mid_sweep_stops_it_and_keeps_its_trials_out(
+        shown_window, qtbot, tmp_path):
+    w = _tiny(shown_window, epochs=3000)
+    assert w.sweeps.start(_plan(w, tmp_path, trials=3, name="elsewhere"))
+    qtbot.waitUntil(lambda: w.sweeps.controller.last_status is not None and any(
+        t.state == "running" for t in w.sweeps.controller.last_status.trials),
+        timeout=60000)
+    with qtbot.waitSignal(w.sweeps.controller.finished, timeout=60000):
+        w.open_example("spiral.json")
+    assert "another project was opened" in w.statusBar().currentMessage() or \
+        "stopped after" in w.statusBar().currentMessage()
+    assert _sweep_runs(w, "elsewhere") == []
+    assert w.training.train_action.isEnabled()
