@@ -337,7 +337,11 @@ class SweepRunner(QObject):
         best_words = (f"; best {status.objective} {best.value:.4g} (#{best.number})"
                       if best is not None else "")
         done = plural(status.finished_count(), "trial")
-        if self.controller.stopped:
+        if self._orphaned:
+            self._say(f"Sweep “{status.study_name}” stopped after {done}: another project "
+                      "was opened. Resume it from the project it started in.", 15000,
+                      key="sweep")
+        elif self.controller.stopped:
             self._say(f"Sweep “{status.study_name}” stopped after {done}{best_words}: "
                       "Resume Sweep… (Ctrl+Shift+R) continues it.", 15000, key="sweep")
         else:
@@ -350,5 +354,3 @@ class SweepRunner(QObject):
         if self.controller.state in (RUNNING, STOPPING):
             self._orphaned = True
             self.controller.stop()
-            self._say("The sweep was stopped: another project was opened. Resume it from "
-                      "its own project.", 10000, key="sweep")
