@@ -444,13 +444,15 @@ def test_watching_a_sweep_run_elsewhere_shows_it_and_stop_steers_it(shown_window
         assert runner.controller.state == WATCHING and runner.stop_action.isEnabled()
         assert w.train_centre.currentWidget() is runner.views
         qtbot.waitUntil(lambda: (runner.controller.last_status is not None and
-                                 runner.controller.last_status.finished_count() >= 1),
-                        timeout=90000)
+                                 runner.controller.last_status.finished_count() >= 1)
+                        or not runner.controller.active, timeout=90000)
+        assert runner.controller.active, w.banner.text()  # still watching
         assert w.training.train_action.isEnabled()  # watching trains nothing here
         monkeypatch.setattr(runner, "ask_stop_watched", lambda study: "stop")
         with qtbot.waitSignal(runner.controller.finished, timeout=90000) as ended:
             runner.stop()
-        assert worker.wait(60) == 0  # the worker stopped, asked through the study
+        code = worker.wait(60)
+        assert code == 0, worker.stdout.read().decode()  # it stopped, asked through the study
     finally:
         if worker.poll() is None:
             worker.kill()
