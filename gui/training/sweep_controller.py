@@ -77,7 +77,7 @@ class _Watcher:
                     request_stop(self.storage, self.study_name)
                     self.stop_sent = True
                 status = read_status(self.storage, self.study_name)
-            except StudioError:
+            except Exception:  # noqa: BLE001 - the database's own errors too
                 # Once it has been read, a network hiccup (or a database a worker is
                 # still setting up) is tried again: only an error that lasts ends the
                 # watch. A first read that fails (a study not there) ends it at once.
