@@ -235,10 +235,12 @@ def test_a_sweep_in_the_window_runs_its_trials_and_records_them(shown_window, qt
     assert w.document.design.training.learning_rate == pytest.approx(
         best.params["training.learning_rate"])
     assert w.document.undo_stack.undoText() == UNDO_TEXT
-    # Sweep… opens the form with the last plan.
+    # Sweep… opens the form with the last plan (under a fresh name: "tiny" is taken).
     dialog = runner.open_dialog()
-    assert dialog is not None and dialog.plan() is not None
-    assert dialog.plan().study_name == "tiny" and dialog.plan().storage == plan.storage
+    again = dialog.plan()
+    assert again is not None and again.storage == plan.storage
+    assert again.space.parameters == plan.space.parameters
+    assert again.study_name.startswith("tiny") and again.study_name != "tiny"
     dialog.reject()
 
 
