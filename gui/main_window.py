@@ -49,6 +49,7 @@ from gui.panels.lesson_runner import LessonRunner
 from gui.panels.lessons import LessonPanel
 from gui.panels.runs import RunsPanel
 from gui.panels.stepthrough import StepThroughPanel
+from gui.panels.sweep_runner import SweepRunner
 from gui.plain_text import plain, verbatim
 from gui.project.dataset_state import DatasetState
 from gui.project.document import Document, LayerSelection
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self.training = TrainingUi(self, self.document, self.dataset_state, self.plots,
                                    self.diagram, self.editor, self.show_banner,
-                                   lambda: self.show_workspace(TRAIN))
+                                   self.show_plots)
         self.compare_runner = CompareRunner(self, self.training, self.runs_panel, self.plots,
                                             self.show_comparison)
         self.compare_dialog: CompareDialog | None = None
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
             self, self.lessons, self.document, self.files, self.training, self.runs_panel,
             self.statusBar().showMessage, lambda: self.lessons_dock.raise_(),
             self.show_comparison, self._show_stepthrough)
+        self.sweeps = SweepRunner(self, lambda: self.show_workspace(TRAIN))
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -182,6 +184,11 @@ class MainWindow(QMainWindow):
     def show_workspace(self, key: str) -> None:
         """Show the Build or the Train workspace."""
         self.workspaces.show(key)
+
+    def show_plots(self) -> None:
+        """The Train workspace with the live plots in its centre (a run starts)."""
+        self.show_workspace(TRAIN)
+        self.train_centre.setCurrentWidget(self.plots)
 
     def _show_train_if_live(self) -> None:
         if self.training.controller.active:
@@ -281,6 +288,9 @@ class MainWindow(QMainWindow):
             train_menu.addAction(action)
         train_menu.addSeparator()
         train_menu.addAction(self.compare_action)
+        train_menu.addSeparator()
+        for action in self.sweeps.actions:
+            train_menu.addAction(action)
 
         lessons_menu = bar.addMenu("&Lessons")
         for i, (key, lesson) in enumerate(LESSONS.items(), start=1):
@@ -343,6 +353,7 @@ class MainWindow(QMainWindow):
             bar.addAction(action)
         bar.addSeparator()
         bar.addAction(self.compare_action)
+        bar.addAction(self.sweeps.sweep_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.training_toolbar = bar
 
@@ -548,6 +559,9 @@ class MainWindow(QMainWindow):
         ws.apply_default_sizes()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        # A sweep ends first, so its last finished trials are in the project the
+        # question below offers to save (its running ones are retried on Resume).
+        self.sweeps.close()
         if not self.files.maybe_save():
             event.ignore()
             return

@@ -8,7 +8,7 @@ The functions set the window's attributes for the panels' docks (``window.runs_d
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QTabWidget, QWidget
 
 from gui.workspaces import ScrollPanel, Workspace
 
@@ -62,12 +62,21 @@ def compose_build(window, ws: Workspace) -> QDockWidget:
 
 
 def compose_train(window, ws: Workspace) -> QDockWidget:
-    """Train: the live plots in the centre, the diagram right above the design
-    summary, the training settings and the lessons; the runs with their comparison
-    below. Returns its Lessons dock."""
+    """Train: the live plots in the centre (with a sweep's views on a second page
+    once a sweep has run), the diagram right above the design summary, the training
+    settings and the lessons; the runs with their comparison below. Returns its Lessons
+    dock."""
     right, bottom = (Qt.DockWidgetArea.RightDockWidgetArea,
                      Qt.DockWidgetArea.BottomDockWidgetArea)
-    ws.setCentralWidget(window.plots)
+    # Pages of the centre: the tab bar shows only once there are two (a sweep's views
+    # are added when the first sweep starts).
+    window.train_centre = centre = QTabWidget()
+    centre.setObjectName("train_centre")
+    centre.setDocumentMode(True)
+    centre.setTabBarAutoHide(True)
+    centre.addTab(window.plots, "Live plots")
+    centre.setTabToolTip(0, "The run that trains now: loss, gradients and the model")
+    ws.setCentralWidget(centre)
     window.diagram_dock = ws.dock("Network diagram", ws.slot("diagram"), right,
                                   "diagram_dock")
     window.summary_dock = ws.dock("Design", window.design_summary, right, "summary_dock")

@@ -249,6 +249,17 @@ class ProjectModel:
             self.history.push(_RunText(self, record, "note", note,
                                        f"Edit note of {record.name}"))
 
+    def append_runs(self, records: Iterable[RunRecord]) -> None:
+        """Append ``records`` without an undo step, marking the project modified (a
+        sweep's trials arrive by the dozen; an undo step each would bury the user's
+        own edits). Deleting them afterwards is undoable as usual."""
+        records = list(records)
+        if not records:
+            return
+        start = len(self._runs)
+        self._insert(tuple((start + i, r) for i, r in enumerate(records)))
+        self.mark_modified()
+
     def set_runs(self, runs: Iterable[RunRecord]) -> None:
         """Replace the run list without an undo step (a lesson keeps its variants' runs
         across designs; the caller says whether that is a modification)."""

@@ -48,6 +48,16 @@ from gui.training.status_line import StatusLine
 HEALTH_INTERVAL = 0.2  # seconds between gradient-health judgements during a run
 
 
+def key_action(window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
+    """An action with a shortcut, its key named in the tooltip, calling ``slot()``."""
+    action = QAction(text, window)
+    action.setShortcut(QKeySequence(keys))
+    action.setToolTip(f"{tip} ({keys})")
+    action.setStatusTip(tip)
+    action.triggered.connect(lambda _checked=False: slot())
+    return action
+
+
 def layer_labels(design: Design, names: tuple[str, ...]) -> tuple[str, ...]:
     """Legend labels for runtime layer names: "layers.0 · Dense 8"."""
     by_name = {runtime_name(p): layer_at(design.network, p) for p in all_paths(design.network)}
@@ -77,6 +87,7 @@ class TrainingUi(QObject):
         self._show_plots = show_plots
         self.controller = TrainingController(self, clock=plots.clock)  # one frame pace
         self._ready, self._reason = False, ""
+        self._blocked = ""  # why no run may start now (a sweep runs), "" if none
         self._names: tuple[str, ...] = ()
         self._labels: dict[str, str] = {}
         self._recent: deque[np.ndarray] = deque(maxlen=WINDOW)
@@ -123,24 +134,16 @@ class TrainingUi(QObject):
         self._on_state_changed(IDLE)
 
     # ---------------------------------------------------------------- actions
-    def _make(self, window: QWidget, text: str, keys: str, tip: str, slot) -> QAction:
-        action = QAction(text, window)
-        action.setShortcut(QKeySequence(keys))
-        action.setToolTip(f"{tip} ({keys})")
-        action.setStatusTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        return action
-
     def _build_actions(self, window: QWidget) -> None:
-        self.train_action = self._make(window, "&Train", "F5",
+        self.train_action = key_action(window, "&Train", "F5",
                                        "Train the network from its initial weights", self.train)
-        self.pause_action = self._make(window, "&Pause", "F6",
+        self.pause_action = key_action(window, "&Pause", "F6",
                                        "Pause the run; press again to resume",
                                        self.pause_or_resume)
-        self.step_action = self._make(window, "&Step", "F10",
+        self.step_action = key_action(window, "&Step", "F10",
                                       "Run exactly one mini-batch, then pause", self.step)
-        self.stop_action = self._make(window, "St&op", "Shift+F5", "Stop the run", self.stop)
-        self.reset_action = self._make(window, "&Reset", "Ctrl+R",
+        self.stop_action = key_action(window, "St&op", "Shift+F5", "Stop the run", self.stop)
+        self.reset_action = key_action(window, "&Reset", "Ctrl+R",
                                        "Draw the initial weights again from the seed and "
                                        "clear the plots", self.reset)
         self.actions = (self.train_action, self.pause_action, self.step_action,
@@ -160,10 +163,19 @@ class TrainingUi(QObject):
         else:
             self.status_line.say(reason, 8000, key="readiness")
 
+    def set_blocked(self, reason: str) -> None:
+        """While ``reason`` is not "" no run starts (a sweep trains in the window's
+        processes); Train and Step say why."""
+        self._blocked = reason
+        self._on_state_changed(self.controller.state)
+
     # --------------------------------------------------------------- commands
     def _start(self, paused: bool = False, steps: int = 0, design: Design | None = None,
                run_name: str = "") -> bool:
         dataset = self._data.dataset
+        if self._blocked:
+            self.status_line.say(self._blocked, 8000, key="readiness")
+            return False
         if not self._ready or dataset is None:
             self.status_line.say(self._reason or "Choose a dataset first.", 8000,
                                  key="readiness")
@@ -430,12 +442,13 @@ class TrainingUi(QObject):
     # ------------------------------------------------------------- run events
     def _on_state_changed(self, state: str) -> None:
         idle = state == IDLE
-        can_train = self._ready and self._data.dataset is not None
+        can_train = self._ready and self._data.dataset is not None and not self._blocked
         paused = state == PAUSED
         # One Resume: while paused, Pause becomes Resume (F6, and F5 as Train's key) and
         # Train, which starts new runs, is disabled until the run is stopped.
         self.train_action.setEnabled(idle and can_train)
-        tip = (self._reason if not can_train and idle else
+        tip = (self._blocked if self._blocked and idle else
+               self._reason if not can_train and idle else
                "A run is paused: Resume (F6 or F5) continues it, Stop (Shift+F5) ends it"
                if paused else
                "A run is live: Stop it (Shift+F5) to train again" if not idle else

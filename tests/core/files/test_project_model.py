@@ -197,3 +197,24 @@ def test_undo_stack_drops_the_clean_state_when_it_is_cut_off():
     assert box == [] and not stack.is_clean()
     stack.clear()
     assert stack.is_clean() and stack.count() == 0
+
+
+def test_appended_runs_take_no_undo_step_but_mark_the_project_modified(xor_file):
+    model = ProjectModel.open(xor_file)
+    changes = []
+    model.listeners.append(lambda kind, detail: changes.append((kind, detail)))
+    mine, w, s = trained_run(model.design, seed=1)
+    model.add_run(mine, w, s)
+    trials = [trained_run(model.design, seed=i)[0] for i in (2, 3)]
+    model.append_runs(trials)
+    assert model.runs == (mine, *trials) and model.modified
+    assert model.history.count() == 1  # only the user's own run is a step
+    inserted = [d for k, d in changes if k == "runs" and d.kind == "inserted"][-1]
+    assert [i for i, _ in inserted.rows] == [1, 2]
+    model.history.undo()  # undoing the user's run leaves the trials alone
+    assert model.runs == tuple(trials) and model.modified
+    model.delete_runs([trials[0].id])  # and deleting a trial is undoable
+    model.history.undo()
+    assert model.runs == tuple(trials)
+    model.append_runs([])
+    assert model.runs == tuple(trials)
