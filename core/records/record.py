@@ -38,6 +38,8 @@ END_REASONS = {
     "target_reached": "target reached",
     "early_stopped": "stopped early",
     "diverged": "diverged",
+    # A sweep's trial its pruner stopped (the message gives the epoch and threshold).
+    "pruned": "pruned",
     # Saved while it was still training; the file holds it as it stood then.
     "unfinished": "unfinished",
 }

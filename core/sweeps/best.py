@@ -21,8 +21,9 @@ from core.sweeps.space import OBJECTIVES
 __all__ = ["Setting", "best_trial", "record_objective", "sweep_settings", "varied_params"]
 
 _SWEEPABLE = ("int", "float", "choice", "bool")
-# A pruned trial's run ends "stopped"; a blown-up one ("diverged") failed in the study.
-_PRUNED, _FAILED = ("stopped",), ("diverged", "unfinished")
+# A pruned trial's run ends "pruned" ("stopped" in projects saved before the reason
+# existed); a blown-up one ("diverged") failed in the study.
+_PRUNED, _FAILED = ("pruned", "stopped"), ("diverged", "unfinished")
 
 
 @dataclass(frozen=True)

@@ -105,8 +105,8 @@ class _Trial:
             getattr(item, "epoch_snapshots", [])
         for snap in snaps:
             value = objective_of(snap, objective)
-            if not math.isfinite(value) or self.pruned_step is not None:
-                continue
+            if not math.isfinite(value) or self.pruned_step is not None or self.interrupted:
+                continue  # an ended trial reports no more (each report is a write)
             self.values.append((snap.epoch, value))
             self.trial.report(value, snap.epoch)
             if self.trial.should_prune():
@@ -142,6 +142,11 @@ class _Trial:
             self.trial.set_user_attr("pruned_step", self.pruned_step)
             if threshold is not None:
                 self.trial.set_user_attr("threshold", threshold)
+            if record is not None:  # the run says it was pruned, not stopped by a user
+                record = dataclasses.replace(record, end_reason="pruned", end_message=(
+                    f"Pruned by the sweep at epoch {self.pruned_step}: {space.objective} "
+                    f"{value:.4g}" + (f" against the pruner's threshold {threshold:.4g}"
+                                      if threshold is not None else "") + "."))
             self.study.tell(self.trial, state=TrialState.PRUNED)
             return TrialResult(number, self.params, value, "pruned", seconds, record)
         if error or end is None or end.reason == "diverged" or math.isnan(value):

@@ -30,6 +30,7 @@ class TrialRow:
     pruned_step: int | None = None
     threshold: float | None = None
     worker: str = ""
+    retry_of: int | None = None  # the number of the failed trial this one tries again
 
 
 @dataclass(frozen=True)
@@ -95,5 +96,9 @@ class SweepStatus:
         return out
 
     def finished_count(self) -> int:
-        """Trials complete, pruned or failed."""
-        return sum(row.state in FINISHED for row in self.trials)
+        """Trials complete, pruned or failed, a failed one tried again counting once (as
+        its retry): what the budget counts (``core.sweeps.storage.budget_count``)."""
+        retried = {row.retry_of for row in self.trials}
+        return sum(row.state in ("complete", "pruned")
+                   or (row.state == "fail" and row.number not in retried)
+                   for row in self.trials)

@@ -193,7 +193,8 @@ def trial_row(t: FrozenTrial, now: float | None = None) -> TrialRow:
                    else (now or time.time()) - t.datetime_start.timestamp())
     attrs = t.user_attrs
     return TrialRow(t.number, dict(t.params), state, value, seconds, values,
-                    attrs.get("pruned_step"), attrs.get("threshold"), attrs.get("worker", ""))
+                    attrs.get("pruned_step"), attrs.get("threshold"), attrs.get("worker", ""),
+                    t.system_attrs.get("failed_trial"))
 
 
 def importances(study: optuna.Study, parameters: int) -> dict[str, float]:
@@ -297,14 +298,23 @@ def read_status(storage: str, study_name: str) -> SweepStatus:
     study = _load(opened, study_name)
     _, space, attrs = sweep_of(study, storage)
     trials = study.get_trials(deepcopy=False)
-    running = any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in trials)
+    # Waiting trials (retries of a stopped or dead worker's) run only when a worker
+    # comes: on their own they do not make the study "running".
+    running = any(t.state == TrialState.RUNNING for t in trials)
     budget = attrs.get("trials")
     stopping = bool(study.user_attrs.get(STOP, False))
-    state = ("stopping" if stopping and running else "running" if running
-             else "finished" if budget is not None and budget_count(trials) >= budget
-             or stopping else "starting")
+    message = ""
+    if running:
+        state = "stopping" if stopping else "running"
+    elif budget is not None and budget_count(trials) >= budget:
+        state = "finished"
+    elif stopping:
+        state = "finished"
+        message = "stopped before its budget; Resume Sweep continues it"
+    else:
+        state, message = "starting", "no trial is running: waiting for a worker"
     now = time.time()
     return SweepStatus(study_name, storage, space.objective, space.direction,
                        space.parameters, tuple(trial_row(t, now) for t in trials), (),
                        importances(study, len(space.parameters)), budget,
-                       attrs.get("time_limit"), 0.0, state, pruner=space.pruner)
+                       attrs.get("time_limit"), 0.0, state, message, pruner=space.pruner)

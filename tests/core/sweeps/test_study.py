@@ -98,7 +98,9 @@ def test_the_median_pruner_stops_a_trial_worse_than_the_others(xor, tmp_path):
         for lr, opt in [(0.5, "adam")] * 4 + [(0.0001, "sgd")]])
     results = run_sweep(design, dataset, plan(space, 5, path))
     assert [r.state for r in results] == ["complete"] * 4 + ["pruned"]
-    assert results[4].record is not None and results[4].record.end_reason == "stopped"
+    record = results[4].record
+    assert record is not None and record.end_reason == "pruned"
+    assert record.end_message.startswith("Pruned by the sweep at epoch ")
     row = read_status(str(path), "t").trials[4]
     # Why: its value at the step it was pruned was worse than the median of the others.
     assert row.pruned_step is not None and row.threshold is not None
