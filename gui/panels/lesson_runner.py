@@ -110,8 +110,9 @@ class LessonRunner(QObject):
             self.lesson_document = True
         self._mark_current()
         if not self.sequence.active:
+            then = "Run the sweep" if lesson.sweep is not None else "Run all variants"
             self._message(f"{lesson.title}: “{variant.name}” loaded. Press Train (F5), or "
-                          "Run all variants.", 10000)
+                          f"{then}.", 10000)
         return True
 
     def run_all(self, lesson: Lesson | None = None) -> bool:
