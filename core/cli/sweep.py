@@ -1,12 +1,14 @@
-"""``main.py sweep DESIGN --space SPACE.json --trials N``: a headless hyperparameter
-search (``core.sweeps``) on the design's own dataset.
+"""``main.py sweep DESIGN --space SPACE.json --trials N --workers K``: a headless
+hyperparameter search (``core.sweeps``) on the design's own dataset, K trials trained at
+once in worker processes.
 
 Prints a line per trial (number, settings, objective, state, seconds) and the best
 settings at the end; writes ``trials.csv`` (one row per trial of the study, resumed
 ones included) and ``sweep.bpsproj`` (every trial's run record; its design has the
-best settings) to the output folder. The study is kept in an Optuna journal file
-(``--storage``, default ``OUT/study.journal``), so running the same command again with
-more ``--trials`` continues it.
+best settings) to the output folder. The study is kept in a SQLite file (``--storage``,
+default ``OUT/study.sweeps.db``) or a database URL, so running the same command again
+continues it: finished trials are kept, and trials a killed sweep left running are tried
+again.
 """
 
 from __future__ import annotations
@@ -25,16 +27,25 @@ EXIT_OK = 0
 
 def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sweep`` on the command line's sub-parsers."""
+    from core.sweeps.plan import default_workers
+
     p = sub.add_parser("sweep", help="search a design's hyperparameters (Optuna); writes "
-                                     "trials.csv and a resumable study journal")
+                                     "trials.csv and a resumable study")
     p.add_argument("design", help="design file (.json) naming its dataset")
     p.add_argument("--space", required=True, metavar="SPACE.json",
                    help="the settings to vary, the objective, sampler and pruner")
-    p.add_argument("--trials", type=int, required=True, metavar="N",
+    p.add_argument("--trials", type=int, metavar="N",
                    help="finished trials the study should hold (a resumed study counts "
-                        "those it has)")
-    p.add_argument("--storage", metavar="PATH",
-                   help="the study's journal file (default: OUT/study.journal)")
+                        "those it has); give this, --time-limit, or both")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS",
+                   help="start no trial after this many seconds")
+    p.add_argument("--workers", type=int, default=default_workers(), metavar="K",
+                   help=f"trials trained at once, each in its own process (default "
+                        f"{default_workers()}: the cores but one)")
+    p.add_argument("--storage", metavar="PATH_OR_URL",
+                   help="the study's SQLite file (default: OUT/study.sweeps.db) or a "
+                        "database URL (postgresql://user@host/db) shared with "
+                        "sweep-workers on other machines")
     p.add_argument("--study", metavar="NAME", help="the study's name (default: the "
                                                   "design file's name)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: "
@@ -42,7 +53,9 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=sweep_from_args)
 
 
-def _load_dataset(design, design_path: Path):  # -> (Design fitted to the data, Dataset)
+def load_design_data(design, design_path: Path):  # -> (Design fitted to the data, Dataset)
+    """The design fitted to its own dataset, and that dataset loaded (fetched first if it
+    is a download), as ``train`` loads it."""
     from core.cli.fetch import fetch_if_needed
     from core.datasets import DatasetSpec, load_dataset
     from core.design.edit import fit_to_data
@@ -64,35 +77,37 @@ def _value_text(value: float) -> str:
 def sweep_from_args(args: argparse.Namespace) -> int:
     """Run the ``sweep`` sub-command; returns the exit code (StudioError: the caller's
     one-line message and exit 2)."""
-    import optuna
-
+    from core.datasets.source import to_send
     from core.files.design_file import load_design
-    from core.sweeps.space import apply, load_space, params_text
-    from core.sweeps.study import TrialResult, run_sweep
+    from core.sweeps.driver import SweepDriver, TrialResult
+    from core.sweeps.plan import SweepPlan
+    from core.sweeps.space import load_space, params_text
 
-    if args.trials < 1:
-        raise StudioError("--trials must be at least 1")
     design_path = Path(args.design)
     design = load_design(design_path)
     space = load_space(args.space, design)
-    space.check_budget(args.trials)  # before loading a dataset
-    design, dataset = _load_dataset(design, design_path)
     out = Path(args.out) if args.out else Path("runs") / f"{design_path.stem}-sweep"
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StudioError(f"cannot create the output folder {out}: {exc.strerror}") from None
-    storage = Path(args.storage) if args.storage else out / "study.journal"
+    storage = args.storage or str(out / "study.sweeps.db")
     name = args.study or design_path.stem
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our lines say it all
+    plan = SweepPlan(space, args.trials, args.time_limit, args.workers, name, storage)
+    plan.check()  # before loading a dataset
+    design, dataset = load_design_data(design, design_path)
+    quiet_optuna()
 
     def show(result: TrialResult) -> None:
         print(f"trial {result.number:>4}  {params_text(result.params)}  {space.objective} "
               f"{_value_text(result.value)}  {result.state}  ({result.seconds:.1f} s)",
               flush=True)
 
+    from core.sweeps.storage import shown
+
     print(f"sweep {name!r}: {space.sampler} sampler, {space.pruner} pruner, "
-          f"{space.direction} {space.objective}; study kept in {storage}")
+          f"{space.direction} {space.objective}, {plan.workers} worker(s); study kept in "
+          f"{shown(storage)}", flush=True)
     records = []
 
     def keep(result: TrialResult) -> None:
@@ -100,12 +115,16 @@ def sweep_from_args(args: argparse.Namespace) -> int:
         if result.record is not None:
             records.append(result.record)
 
-    study = run_sweep(design, dataset, space, args.trials, storage, name, keep)
-    _write_trials(study, out / "trials.csv", [p.name for p in space.parameters])
-    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    driver = SweepDriver(design, to_send(dataset, design.dataset, design_path.parent), plan,
+                         on_result=keep, task=dataset.task)
+    driver.run()
+    status = driver.status()
+    write_trials(status, out / "trials.csv")
     best_design = design
-    if complete:
-        best = study.best_trial
+    best = status.best
+    if best is not None:
+        from core.sweeps.space import apply
+
         best_design = apply(design, best.params)
         print(f"best: trial {best.number}  {params_text(best.params)}  {space.objective} "
               f"{_value_text(best.value)}")
@@ -114,6 +133,13 @@ def sweep_from_args(args: argparse.Namespace) -> int:
     _save_records(out / "sweep.bpsproj", best_design, records)
     print(f"Trials written to {out / 'trials.csv'}; their runs to {out / 'sweep.bpsproj'}")
     return EXIT_OK
+
+
+def quiet_optuna() -> None:
+    """Optuna's own log lines off: ours say it all."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 def _save_records(path: Path, design, records: list) -> None:
@@ -125,14 +151,13 @@ def _save_records(path: Path, design, records: list) -> None:
     save_project(Project(design, runs=[*earlier, *records]), path)
 
 
-def _write_trials(study, path: Path, names: list[str]) -> None:
-    """One row per trial: number, state, objective value, seconds, each parameter."""
+def write_trials(status, path: Path) -> None:
+    """One row per trial of the study (a ``SweepStatus``): number, state, objective value
+    (the last epoch's), seconds, worker, each parameter."""
+    names = [p.name for p in status.parameters]
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["number", "state", "value", "seconds", *names])
-        for t in study.trials:
-            seconds = (t.datetime_complete - t.datetime_start).total_seconds() \
-                if t.datetime_complete and t.datetime_start else math.nan
-            value = t.value if t.value is not None else math.nan
-            writer.writerow([t.number, t.state.name.lower(), repr(value), f"{seconds:.3f}",
-                             *(t.params.get(n, "") for n in names)])
+        writer.writerow(["number", "state", "value", "seconds", "worker", *names])
+        for row in status.trials:
+            writer.writerow([row.number, row.state, repr(row.value), f"{row.seconds:.3f}",
+                             row.worker, *(row.params.get(n, "") for n in names)])

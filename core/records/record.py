@@ -71,6 +71,9 @@ class RunRecord:
     loss_curve: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     grad_curves: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
     layer_names: tuple[str, ...] = ()
+    # A sweep's trial: the study's name and Optuna's trial number ("" and -1 otherwise).
+    sweep: str = ""
+    trial: int = -1
 
     # ------------------------------------------------------------- derived
     def _final(self, key: str) -> float:
@@ -131,6 +134,8 @@ class RunRecord:
             "layer_names": list(self.layer_names),
             "loss_curve": _rows(self.loss_curve),
             "grad_curves": _rows(self.grad_curves),
+            # Only a sweep's trials carry these, so other runs are saved as before.
+            **({"sweep": self.sweep, "trial": self.trial} if self.sweep else {}),
         }
 
     @classmethod
@@ -141,7 +146,7 @@ class RunRecord:
             raise FileFormatError(f"{path}: must be an object")
         known = {"id", "name", "note", "design", "seed", "started", "duration", "end_reason",
                  "end_message", "steps", "epochs", "metric_name", "history", "layer_names",
-                 "loss_curve", "grad_curves"}
+                 "loss_curve", "grad_curves", "sweep", "trial"}
         for key in d:
             if key not in known:
                 raise FileFormatError(f"{path}.{key}: unknown key")
@@ -212,6 +217,8 @@ class RunRecord:
             grad_curves=_parse_rows(d.get("grad_curves", []), 1 + len(names), GRAD_ROWS,
                                     f"{path}.grad_curves"),
             layer_names=tuple(names),
+            sweep=text("sweep", limit=1000),
+            trial=count("trial") if "trial" in d else -1,
         )
 
 

@@ -89,6 +89,11 @@ class RunRecorder:
         if batch.end is not None:
             self.end = batch.end
 
+    def curves(self) -> tuple[np.ndarray, np.ndarray]:
+        """The run so far: (n, 2) [step, batch loss] and (m, 1 + layers) [step, gradient
+        norm per layer], thinned as the record's (copies; a live view draws them)."""
+        return self._loss.array(), self._grads.array()
+
     @property
     def last_step(self) -> int:
         """The newest step recorded (0 before any)."""

@@ -84,6 +84,17 @@ class Space:
         """Every parameter's grid values (for the grid sampler)."""
         return {p.name: list(p.grid_values()) for p in self.parameters}
 
+    def to_dict(self) -> dict[str, Any]:
+        """The SPACE.json object of this space (``parse_space`` reads it back equal)."""
+        params: dict[str, Any] = {}
+        for p in self.parameters:
+            if p.kind == "choice":
+                params[p.name] = {"choices": list(p.choices)}
+            else:
+                params[p.name] = {"low": p.low, "high": p.high, "log": p.log}
+        return {"parameters": params, "objective": self.objective, "sampler": self.sampler,
+                "pruner": self.pruner}
+
     def check_budget(self, trials: int) -> None:
         """Refuse a grid that the trial budget cannot cover."""
         if self.sampler != "grid":

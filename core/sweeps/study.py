@@ -1,54 +1,35 @@
-"""The sweep driver: one process asks an Optuna study for settings, trains each trial
-with the one run loop (``core.training.session.run_session``) and tells the study the
-objective.
-
-The study lives in an Optuna journal file (``JournalFileBackend``), so running the same
-storage and study name again continues it: finished trials are kept, not repeated. Each
-epoch's objective is reported to the trial, so a pruner can stop a hopeless trial early.
-Every trial is recorded as a run (``RunRecorder``), named ``Sweep NAME #3: lr 0.01``.
-Optuna is imported only here and in this package.
+"""The Optuna side of a sweep: the study (made or continued in a storage, holding the
+design and space a worker elsewhere needs), its sampler and pruner, and a trial's
+settings drawn from the space. The loop that trains trials is ``core.sweeps.driver``;
+``run_sweep`` is its simplest use (one trial at a time, in this process).
 """
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import JournalStorage
-from optuna.storages.journal import JournalFileBackend
-from optuna.trial import TrialState
 
+from core.datasets.dataset import Dataset
 from core.design.spec import Design
-from core.records.record import RunRecord
-from core.records.recorder import RunRecorder
-from core.records.snapshots import EpochSnapshot, Snapshot
-from core.sweeps.space import Space, SpaceError, apply, params_text
-from core.training.session import run_session
-from core.training.trainer import DatasetLike, Trainer, TrainingControl
+from core.sweeps.plan import SweepPlan
+from core.sweeps.space import Space, SpaceError
+from core.sweeps.storage import ATTR, STOP, OpenStorage
 
 _TASK_OF_OBJECTIVE = {"val_accuracy": "classification", "r2": "regression"}
 
 
-@dataclass(frozen=True)
-class TrialResult:
-    """One finished trial: Optuna's number, settings, objective (NaN when pruned or
-    failed), state (``complete``, ``pruned``, ``fail``), seconds, and its run record."""
-
-    number: int
-    params: dict[str, Any]
-    value: float
-    state: str
-    seconds: float
-    record: RunRecord | None = field(default=None, repr=False)
+def check_task(space: Space, task: str) -> None:
+    """Refuse an objective the dataset's task cannot give (accuracy of a regression)."""
+    need = _TASK_OF_OBJECTIVE.get(space.objective)
+    if need is not None and task != need:
+        raise SpaceError(f"objective {space.objective} needs a {need} dataset; this one is "
+                         f"{task}")
 
 
-def _sampler(space: Space, seed: int) -> optuna.samplers.BaseSampler:
+def sampler_for(space: Space, seed: int) -> optuna.samplers.BaseSampler:
+    """The space's sampler, seeded."""
     if space.sampler == "grid":
         return optuna.samplers.GridSampler(space.grid(), seed=seed)
     if space.sampler == "random":
@@ -56,7 +37,8 @@ def _sampler(space: Space, seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def _pruner(space: Space) -> optuna.pruners.BasePruner:
+def pruner_for(space: Space) -> optuna.pruners.BasePruner:
+    """The space's pruner."""
     if space.pruner == "median":
         # Two finished trials are enough to compare against in a short sweep.
         return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
@@ -65,32 +47,37 @@ def _pruner(space: Space) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def open_study(storage_path: str | Path, study_name: str, space: Space,
-               seed: int) -> optuna.Study:
-    """The study ``study_name`` in the journal file ``storage_path`` (created, or loaded
-    to continue); ``SpaceError`` when the file cannot be used."""
-    path = Path(storage_path)
-    if path.is_dir():
-        raise SpaceError(f"the storage {path} is a folder; give a file path such as "
-                         f"{path / 'study.journal'}")
+def open_study(opened: OpenStorage, design: Design, plan: SweepPlan,
+               clear_stop: bool = True) -> optuna.Study:
+    """The study ``plan.study_name`` in ``opened``: made (holding the design, space and
+    budget) or continued. A study made with another space, or another direction, is
+    refused. ``clear_stop``: a resumed study forgets an earlier stop request."""
+    space = plan.space
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        storage = JournalStorage(JournalFileBackend(str(path)))
-        study = optuna.create_study(storage=storage, study_name=study_name,
-                                    direction=space.direction, sampler=_sampler(space, seed),
-                                    pruner=_pruner(space), load_if_exists=True)
-    except OSError as exc:
-        raise SpaceError(f"cannot use the storage {path}: {exc.strerror or exc}") from None
+        study = optuna.create_study(storage=opened.rdb, study_name=plan.study_name,
+                                    direction=space.direction,
+                                    sampler=sampler_for(space, design.training.seed),
+                                    pruner=pruner_for(space), load_if_exists=True)
     except ValueError as exc:  # e.g. the study exists with the other direction
-        raise SpaceError(f"cannot use the study {study_name!r} in {path}: {exc}") from None
+        raise SpaceError(f"cannot use the study {plan.study_name!r}: {exc}") from None
+    attrs = study.user_attrs.get(ATTR)
+    if isinstance(attrs, dict) and attrs.get("space") != space.to_dict():
+        raise SpaceError(f"the study {plan.study_name!r} was made with another search "
+                         f"space; give the sweep another name to start a new study")
+    study.set_user_attr(ATTR, {"version": 1, "design": design.to_dict(),
+                               "space": space.to_dict(), "trials": plan.trials,
+                               "time_limit": plan.time_limit})
+    if clear_stop and study.user_attrs.get(STOP):
+        study.set_user_attr(STOP, False)
     if study.trials:
-        # A resumed study: the seed moves on with the trials held, so the sampler does not
-        # draw the first run's startup settings again (still the same on every replay).
-        study.sampler = _sampler(space, seed + len(study.trials))
+        # A continued study: the seed moves on with the trials held, so the sampler does
+        # not draw the first run's startup settings again (still the same on every replay).
+        study.sampler = sampler_for(space, design.training.seed + len(study.trials))
     return study
 
 
-def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
+def suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
+    """A trial's settings, drawn from the space (or fixed, for an enqueued retry)."""
     params: dict[str, Any] = {}
     for p in space.parameters:
         if p.kind == "choice":
@@ -103,78 +90,23 @@ def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     return params
 
 
-class _Reporter:
-    """A run consumer: reports each epoch's objective to the trial and stops the run
-    (through ``control``) when the pruner says so."""
+def run_sweep(design: Design, dataset: Dataset, plan: SweepPlan,
+              on_trial: Callable[..., None] | None = None) -> list:
+    """Run ``plan`` one trial at a time in this process (lessons' checks, tests); returns
+    every ``TrialResult`` of this session. ``SpaceError`` for a space or storage that
+    cannot be used."""
+    from core.sweeps.driver import SweepDriver
 
-    def __init__(self, trial: optuna.Trial, objective: str, control: TrainingControl) -> None:
-        self.trial, self.objective, self.control = trial, objective, control
-        self.value = math.nan
-        self.pruned = False
+    results: list = []
 
-    def add(self, snap: Snapshot) -> None:
-        if not isinstance(snap, EpochSnapshot) or self.pruned:
-            return
-        # Without a validation split the training set's numbers stand in.
-        if self.objective == "val_loss":
-            value = snap.val_loss if not math.isnan(snap.val_loss) else snap.train_loss
-        else:
-            value = snap.val_metric if not math.isnan(snap.val_metric) else snap.train_metric
-        if not math.isfinite(value):
-            return
-        self.value = value
-        self.trial.report(value, snap.epoch)
-        if self.trial.should_prune():
-            self.pruned = True
-            self.control.stop()
-
-
-def run_sweep(design: Design, dataset: DatasetLike, space: Space, trials: int,
-              storage_path: str | Path, study_name: str,
-              on_trial: Callable[[TrialResult], None] | None = None) -> optuna.Study:
-    """Run trials until the study holds ``trials`` finished ones (complete, pruned or
-    failed; a resumed study counts those it has). Each trial trains ``design`` with its
-    settings applied on ``dataset``; ``on_trial`` gets each result as it ends. Returns
-    the study. ``SpaceError`` for a space that does not fit the task or the storage."""
-    task = _TASK_OF_OBJECTIVE.get(space.objective)
-    if task is not None and dataset.task != task:
-        raise SpaceError(f"objective {space.objective} needs a {task} dataset; this one is "
-                         f"{dataset.task}")
-    space.check_budget(trials)
-    study = open_study(storage_path, study_name, space, design.training.seed)
-    done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    while len(study.get_trials(deepcopy=False, states=done)) < trials:
-        result = _run_trial(study, design, dataset, space, study_name)
+    def keep(result) -> None:
+        results.append(result)
         if on_trial is not None:
             on_trial(result)
-    return study
 
-
-def _run_trial(study: optuna.Study, design: Design, dataset: DatasetLike, space: Space,
-               study_name: str) -> TrialResult:
-    trial = study.ask()
-    params = _suggest(trial, space)
-    trial_design = apply(design, params)
-    control = TrainingControl()
-    reporter = _Reporter(trial, space.objective, control)
-    t0, started = time.perf_counter(), datetime.now()
+    driver = SweepDriver(design, dataset, plan, in_process=True, on_result=keep)
     try:
-        trainer = Trainer(trial_design, dataset)
-    except Exception:
-        study.tell(trial, state=TrialState.FAIL)
-        raise
-    recorder = RunRecorder(trainer.layer_names)
-    end = run_session(trainer, recorder, reporter, control=control)
-    seconds = time.perf_counter() - t0
-    name = f"Sweep {study_name} #{trial.number}: {params_text(params)}"
-    record = recorder.finish(end, trial_design, started, seconds, name=name)
-    if reporter.pruned:
-        study.tell(trial, state=TrialState.PRUNED)
-        state, value = "pruned", reporter.value
-    elif end.reason == "diverged" or math.isnan(reporter.value):
-        study.tell(trial, state=TrialState.FAIL)
-        state, value = "fail", math.nan
-    else:
-        study.tell(trial, reporter.value)
-        state, value = "complete", reporter.value
-    return TrialResult(trial.number, params, value, state, seconds, record)
+        driver.run()
+    finally:
+        driver.close()
+    return results

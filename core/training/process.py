@@ -12,10 +12,12 @@ The window keeps one child (``TrainingProcess``, the one handle on it) and reuse
 later runs. The protocol, over two one-way pipes:
 
 - commands, parent to child: ``("run", design, data, detail_every, paused, steps,
-  resume)`` (``data``: a ``core.datasets.source.DatasetSource`` that the child loads
+  resume, views)`` (``data``: a ``core.datasets.source.DatasetSource`` that the child loads
   itself, so a large CSV file is never pickled on the window's thread, or a ``Dataset``
   sent whole for data that has no description; ``resume``: a ``TrainState`` to continue
-  from, or None; it may be left out), ``("pause",)``, ``("resume",)``, ``("step", n)``,
+  from, or None; ``views``: False for a run nobody watches closely, a sweep's trial,
+  which then gets no model views, misclassified samples or final state; both may be left
+  out), ``("pause",)``, ``("resume",)``, ``("step", n)``,
   ``("stop",)``, ``("config", TrainConfig)``, ``("reinit",)``, ``("state",)`` (send the
   run's ``TrainState`` before the next step, also when paused), ``("quit",)``;
 - progress, child to parent: ``("batch", ProgressBatch)`` about ``PUSH_INTERVAL`` apart
@@ -146,11 +148,12 @@ def serve(commands: Connection, progress: Connection) -> None:
         message, control = job
         design, data, detail_every = message[1:4]
         resume = message[6] if len(message) > 6 else None
+        views = message[7] if len(message) > 7 else True
         end: RunEnd | None = None
         error = ""
         try:
             dataset = loaded.get(data)
-            end = _train(design, dataset, detail_every, control, progress, resume)
+            end = _train(design, dataset, detail_every, control, progress, resume, views)
         except StudioError as exc:
             error = str(exc)
         except (BrokenPipeError, EOFError, ConnectionError):
@@ -168,8 +171,10 @@ class _Delivery:
     the snapshots into progress batches and sends one about every ``PUSH_INTERVAL``,
     with the weights and model views every ``VIEW_INTERVAL``."""
 
-    def __init__(self, trainer: Trainer, dataset, progress: Connection) -> None:
+    def __init__(self, trainer: Trainer, dataset, progress: Connection,
+                 views: bool = True) -> None:
         self._trainer, self._dataset, self._progress = trainer, dataset, progress
+        self._views = views
         self._batcher = ProgressBatcher(trainer.layer_names)
         self._batch_size = trainer.config.batch_size
         self._samples = 0
@@ -186,7 +191,7 @@ class _Delivery:
             self._samples += self._batch_size
         now = time.perf_counter()
         if now >= self._next:
-            self.push(now - self._view >= VIEW_INTERVAL)
+            self.push(self._views and now - self._view >= VIEW_INTERVAL)
             self._next = time.perf_counter() + PUSH_INTERVAL
 
     def push(self, with_views: bool, with_state: bool = False) -> None:
@@ -217,9 +222,10 @@ class _Delivery:
 
 
 def _train(design, dataset, detail_every: int, control: TrainingControl,
-           progress: Connection, resume: TrainState | None = None) -> RunEnd | None:
+           progress: Connection, resume: TrainState | None = None,
+           views: bool = True) -> RunEnd | None:
     trainer = Trainer(design, dataset, detail_every, resume=resume)
-    delivery = _Delivery(trainer, dataset, progress)
+    delivery = _Delivery(trainer, dataset, progress, views)
     # While paused, deliver what was gathered (a single step shows at once).
     control.before_wait = lambda: delivery.push(True)
     control.state_hook = lambda: delivery.push(True, with_state=True)
@@ -227,7 +233,8 @@ def _train(design, dataset, detail_every: int, control: TrainingControl,
     control.before_wait = control.state_hook = None
     # Overflow warnings are expected from a diverged run's views; the trainer said so.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        delivery.push(True, with_state=True)  # where the run ended: a project continues it
+        # Where the run ended: a project continues it.
+        delivery.push(views, with_state=views)
     return end
 
 
@@ -318,12 +325,14 @@ class TrainingProcess:
         reader.start()
 
     def start_run(self, design, data, detail_every: int = 1, paused: bool = False,
-                  steps: int = 0, resume: TrainState | None = None) -> RunProgress:
+                  steps: int = 0, resume: TrainState | None = None,
+                  views: bool = True) -> RunProgress:
         """Start a run in the child (starting the child if needed) and return its
         progress, which the reader fills from now on. ``data``: a ``DatasetSource`` (the
         child loads it) or a ``Dataset`` (sent whole). Raises ``OSError`` if no child
-        takes the run, or the pickling error of data that cannot be sent."""
-        message = ("run", design, data, detail_every, paused, steps, resume)
+        takes the run, or the pickling error of data that cannot be sent. ``views``: False
+        for a sweep's trial (no model views, misclassified samples or final state)."""
+        message = ("run", design, data, detail_every, paused, steps, resume, views)
         for attempt in range(2):  # a child that died while idle: one more try, a new one
             self.ensure_started()
             run = RunProgress()

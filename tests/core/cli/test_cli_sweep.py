@@ -44,11 +44,11 @@ def test_sweep_prints_trials_and_best_and_writes_csv(capsys, files, tmp_path):
     assert "best: trial " in text
     with open(out / "trials.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0]) == ["number", "state", "value", "seconds",
+    assert list(rows[0]) == ["number", "state", "value", "seconds", "worker",
                              "training.learning_rate", "training.optimizer"]
     assert [r["state"] for r in rows] == ["complete"] * 3
     assert all(0.0 <= float(r["value"]) <= 1.0 for r in rows)
-    assert (out / "study.journal").is_file()
+    assert (out / "study.sweeps.db").is_file()
     rc, text, _ = run(capsys, "sweep", design, "--space", space, "--trials", 4, "--out", out)
     assert rc == 0
     assert [line.split()[1] for line in text.splitlines() if line.startswith("trial ")] == ["3"]
@@ -79,6 +79,26 @@ def test_an_unusable_storage_exits_2(capsys, files, tmp_path):
     design, space = files
     (tmp_path / "afile").write_text("x")
     rc, _, err = run(capsys, "sweep", design, "--space", space, "--trials", 1,
-                     "--storage", tmp_path / "afile" / "s.journal", "--out", tmp_path / "o")
+                     "--storage", tmp_path / "afile" / "s.db", "--out", tmp_path / "o")
     assert rc == 2
-    assert len(err.strip().splitlines()) == 1 and "cannot use the storage" in err
+    assert len(err.strip().splitlines()) == 1 and "for the sweep storage" in err
+
+
+def test_two_workers_train_trials_at_once_in_their_own_processes(capsys, files, tmp_path):
+    design, space = files
+    out = tmp_path / "out"
+    rc, text, err = run(capsys, "sweep", design, "--space", space, "--trials", 6,
+                        "--workers", 2, "--out", out)
+    assert rc == 0, err
+    assert "2 worker(s)" in text
+    with open(out / "trials.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["number"]) for r in rows) == list(range(6))
+    assert [r["state"] for r in rows] == ["complete"] * 6
+    assert {r["worker"] for r in rows} == {"worker 1", "worker 2"}  # both trained some
+
+
+def test_no_budget_exits_2(capsys, files, tmp_path):
+    design, space = files
+    rc, _, err = run(capsys, "sweep", design, "--space", space, "--out", tmp_path / "o")
+    assert rc == 2 and "give a number of trials, a time limit, or both" in err
