@@ -81,6 +81,29 @@ def objective_of(snap: EpochSnapshot, objective: str) -> float:
     return snap.val_metric if not math.isnan(snap.val_metric) else snap.train_metric
 
 
+REPORTS = 32  # at most about this many objective values of a trial go to the storage
+
+
+def tell(study: optuna.Study, trial: optuna.Trial, value: float | None = None,
+         state: TrialState | None = None) -> None:
+    """``study.tell``. Optuna's ``GridSampler`` calls ``study.stop()`` once every grid
+    point has been tried, which raises outside ``study.optimize`` (ask-and-tell); the
+    trial is stored before that, so the error says nothing about it."""
+    try:
+        study.tell(trial, value, state=state)
+    except RuntimeError as exc:
+        if "Study.stop" not in str(exc):
+            raise
+
+
+def report_every(epochs: int) -> int:
+    """Report every k-th epoch's objective to the storage: one report costs a database
+    write (about 1 ms on SQLite in WAL mode, 20 ms with a sync per commit), so a trial of
+    many short epochs reports about ``REPORTS`` of them. Trials of the same length report
+    the same epochs, so a pruner compares them at equal steps."""
+    return max(1, math.ceil(epochs / REPORTS))
+
+
 class _Trial:
     """One trial as it trains: its recorder, reported values and prune decision."""
 
@@ -92,6 +115,7 @@ class _Trial:
         self.values: list[tuple[int, float]] = []
         self.pruned_step: int | None = None
         self.interrupted = False  # ended by a stop: retried when the sweep resumes
+        self.every = report_every(design.training.epochs)
         self.started, self.t0 = datetime.now(), time.perf_counter()
         trial.set_user_attr("worker", worker)
 
@@ -107,6 +131,8 @@ class _Trial:
             if not math.isfinite(value) or self.pruned_step is not None:
                 continue
             self.values.append((snap.epoch, value))
+            if snap.epoch % self.every:
+                continue
             self.trial.report(value, snap.epoch)
             if self.trial.should_prune():
                 self.pruned_step = snap.epoch
@@ -140,14 +166,14 @@ class _Trial:
             self.trial.set_user_attr("pruned_step", self.pruned_step)
             if threshold is not None:
                 self.trial.set_user_attr("threshold", threshold)
-            self.study.tell(self.trial, state=TrialState.PRUNED)
+            tell(self.study, self.trial, state=TrialState.PRUNED)
             return TrialResult(number, self.params, value, "pruned", seconds, record)
         if error or end is None or end.reason == "diverged" or math.isnan(value):
             why = error or (end.message if end is not None else "it did not finish")
             self.trial.set_user_attr("why", why[:500])
-            self.study.tell(self.trial, state=TrialState.FAIL)
+            tell(self.study, self.trial, state=TrialState.FAIL)
             return TrialResult(number, self.params, value, "fail", seconds, record)
-        self.study.tell(self.trial, value)
+        tell(self.study, self.trial, value)
         return TrialResult(number, self.params, value, "complete", seconds, record)
 
 
@@ -337,7 +363,7 @@ class SweepDriver:
         try:
             slot.progress = slot.process.start_run(trial.design, self.data, views=False)
         except OSError as exc:
-            trial.study.tell(trial.trial, state=TrialState.FAIL)
+            tell(trial.study, trial.trial, state=TrialState.FAIL)
             raise SpaceError(f"a training process could not start: {exc}") from None
         slot.trial = trial
 
