@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from core.design.spec import Design
 from core.records.record import RunRecord
@@ -175,25 +174,24 @@ def check_sweep(lesson: Lesson, points: Sequence[SweepPoint]) -> Verdict:
     return Verdict(False, f"{measured}: these trials do not show a U")
 
 
-def run_lesson_sweep(lesson: Lesson, storage: str, seed: int | None = None,
-                     **options: Any) -> list[SweepPoint]:
-    """Run the lesson's sweep headless, every trial in this process, with ``seed`` for
-    the design and its data (``core.teach.lessons.with_seed``); the study is kept in
-    ``storage``. Returns the points of every trial, by value."""
+def run_lesson_sweep(lesson: Lesson, storage: str, seed: int | None = None
+                     ) -> list[SweepPoint]:
+    """Run the lesson's sweep headless, every trial in this process
+    (``core.sweeps.study.run_sweep``), with ``seed`` for the design and its data
+    (``core.teach.lessons.with_seed``); the study is kept in ``storage``. Returns the
+    points of every trial, by value."""
     from core.datasets import DatasetSpec, load_dataset
+    from core.sweeps.plan import SweepPlan
     from core.sweeps.study import run_sweep
 
     sweep = lesson.sweep
     assert sweep is not None
     design = with_seed(sweep_design(lesson), seed)
     data = load_dataset(DatasetSpec.from_dict(dict(design.dataset or {})))
-    space = sweep_space(lesson, design)
-    results = []
-    run_sweep(design, data, space, len(sweep.values), storage, sweep.study,
-              on_trial=results.append, **options)
+    plan = SweepPlan(sweep_space(lesson, design), trials=len(sweep.values), workers=1,
+                     study_name=sweep.study, storage=storage)
     points = {}
-    for r in results:
+    for r in run_sweep(design, data, plan):
         value = float(r.params[sweep.parameter])
-        points[value] = (_point(value, r.record) if r.state != "fail"
-                         else SweepPoint(value, math.inf, True))
+        points[value] = _point(value, r.record)  # a failed trial: diverged, the worst
     return [points[v] for v in sorted(points)]
