@@ -134,4 +134,5 @@ class LessonSweep(QObject):
                 verdict = check_sweep(lesson, sweep_points(lesson, self._runs(),
                                                            self._failed))
                 self._message(f"{lesson.title}: the sweep finished. {verdict.text}", 30000)
+                self.panel.reveal_sweep()
         self.sync()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -118,6 +118,7 @@ class LessonPanel(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(page)
+        self.scroll = scroll
         self.stack.addWidget(scroll)
 
     @staticmethod
@@ -203,6 +204,12 @@ class LessonPanel(QWidget):
             self.page_layout.insertWidget(self._plot_index, self.sweep_plot)
         self.sweep_plot.show_points(points, lesson.sweep.values)
         self.sweep_plot.setVisible(True)
+
+    def reveal_sweep(self) -> None:
+        """Scroll the page so the sweep plot shows (after the layout has settled)."""
+        plot = self.sweep_plot
+        if plot is not None and plot.isVisibleTo(self):
+            QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(plot, 0, 0))
 
     def set_sweeping(self, running: bool, can_start: bool = True) -> None:
         """While the lesson's sweep runs its button stops it."""
