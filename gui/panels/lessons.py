@@ -207,9 +207,18 @@ class LessonPanel(QWidget):
 
     def reveal_sweep(self) -> None:
         """Scroll the page so the sweep plot shows (after the layout has settled)."""
-        plot = self.sweep_plot
-        if plot is not None and plot.isVisibleTo(self):
-            QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(plot, 0, 0))
+        if self.sweep_plot is not None and self.sweep_plot.isVisibleTo(self):
+            QTimer.singleShot(0, self._scroll_to_plot)
+
+    def _scroll_to_plot(self) -> None:
+        # Not ensureWidgetVisible: a plot (a QGraphicsView) reports a cursor rectangle
+        # at its corner, so Qt would only make its top-left corner visible.
+        plot, bar = self.sweep_plot, self.scroll.verticalScrollBar()
+        top = plot.mapTo(self.scroll.widget(), plot.rect().topLeft()).y()
+        height = self.scroll.viewport().height()
+        want = top + plot.height() - height if plot.height() < height else top
+        if want > bar.value():
+            bar.setValue(min(want, bar.maximum()))
 
     def set_sweeping(self, running: bool, can_start: bool = True) -> None:
         """While the lesson's sweep runs its button stops it."""
