@@ -200,7 +200,9 @@ class LessonPanel(QWidget):
             from gui.panels.lesson_sweep_plot import SweepLessonPlot
 
             self.sweep_plot = SweepLessonPlot()
-            self.sweep_plot.setMinimumHeight(240)
+            # About as tall as the dock is at 1280x720, so all of it shows at once.
+            self.sweep_plot.setMinimumHeight(220)
+            self.sweep_plot.setMaximumHeight(300)
             self.page_layout.insertWidget(self._plot_index, self.sweep_plot)
         self.sweep_plot.show_points(points, lesson.sweep.values)
         self.sweep_plot.setVisible(True)
