@@ -20,6 +20,9 @@ prints:
   beside the plots, so both repaint live, and its paints per second and median paint
   time are printed; and the training side's cost of the maps (one grid pass for the
   decision surface alone, and with every neuron's map);
+- (sweep) the lateness while a 2-worker sweep runs in the window (``--only sweep``;
+  the bench design of ``bench/sweep.py``, trials of about 2 s, started as Train >
+  Sweep… starts one); not in the default list, as it needs both cores;
 - for the conv net, the same with the Filters page and with the Feature maps page
   shown (``--conv-page``), the window's cost of one sample's feature maps from the
   newest weights, and the bytes of one progress message with the model views as the
@@ -31,7 +34,7 @@ redraws per second; redraw at 1e6 steps within 1.5x of 1e3; throughput >= 0.8x h
 Usage::
 
     cd /work/main && QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_latency.py \
-        [--seconds 6] [--only a,c,conv] [--neurons both|on|off]
+        [--seconds 6] [--only a,c,conv,sweep] [--neurons both|on|off]
         [--conv-page loss|filters|maps|all]
 """
 
@@ -260,6 +263,100 @@ def _window_run(app: QApplication, window, redraws: list[float], paints: list[fl
     }
 
 
+def sweep_run(app: QApplication, seconds: float, trial_seconds: float = 2.0) -> dict:
+    """The window while a 2-worker sweep runs in it: the bench design of
+    ``bench/sweep.py`` (trials of about ``trial_seconds``), started as Train > Sweep…
+    starts one (``window.sweeps.start``: the driver on a thread of this process, its
+    status and results taken on the frame clock, the sweep views live). A tree without
+    the window's sweeps runs the driver on a thread and polls it at 30 Hz instead."""
+    import tempfile
+    import threading
+
+    import optuna
+    from core.sweeps.plan import SweepPlan
+
+    from bench.sweep import bench_design, bench_space, calibrate, source_of
+    from gui.main_window import MainWindow
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    design = bench_design(calibrate(trial_seconds))
+    window = MainWindow()
+    window.resize(1400, 860)
+    window.document.load(design, None)
+    window.show()
+    deadline = time.perf_counter() + 20
+    while window.dataset_state.dataset is None and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    folder = tempfile.TemporaryDirectory()
+    plan = SweepPlan(bench_space(design), trials=1000, workers=2, study_name="latency",
+                     storage=str(Path(folder.name) / "latency.sweeps.db"))
+    runner = getattr(window, "sweeps", None)
+    driver = thread = poll = None
+    if runner is not None:
+        path = "window.sweeps (SweepRunner)"
+        if not runner.start(plan):
+            raise SystemExit("the sweep did not start")
+    else:
+        from core.sweeps.driver import SweepDriver
+
+        path = "driver thread + 30 Hz poll (no window.sweeps in this tree)"
+        driver = SweepDriver(design, source_of(design), plan)
+        thread = threading.Thread(target=driver.run, daemon=True)
+        thread.start()
+        poll = QTimer()
+        poll.setInterval(33)
+        poll.timeout.connect(lambda: (driver.status(), driver.take_results()))
+        poll.start()
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(1)
+    last = [0.0]
+    marks: dict[str, float] = {}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if last[0]:
+            lateness.append(max(0.0, now - last[0] - 1.0))
+        last[0] = now
+
+    def finished() -> int:
+        status = runner.controller.last_status if runner is not None else driver.status()
+        return status.finished_count() if status is not None else 0
+
+    def begin() -> None:
+        marks["done0"] = finished()
+        clock.start()
+        timer.start()
+        marks["t0"] = time.perf_counter()
+        QTimer.singleShot(int(seconds * 1000), end)
+
+    def end() -> None:
+        marks["elapsed"] = time.perf_counter() - marks["t0"]
+        marks["done"] = finished() - marks["done0"]
+        timer.stop()
+        app.quit()
+
+    timer.timeout.connect(tick)
+    # The workers spawn and load their data first (a few seconds on 2 busy cores).
+    QTimer.singleShot(int(max(3.0, trial_seconds) * 1000), begin)
+    app.exec()
+    if runner is not None:
+        runner.close()
+    else:
+        poll.stop()
+        driver.stop()
+        thread.join(20)
+    window.document.undo_stack.clear()
+    window.close()
+    folder.cleanup()
+    lat = np.array(lateness) if lateness else np.zeros(1)
+    return {"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+            "max": float(lat.max()), "trials": marks["done"], "path": path,
+            "elapsed": marks["elapsed"]}
+
+
 def median_ms(fn, repeats: int = 41) -> float:
     """The median time of ``repeats`` calls of ``fn``, in milliseconds."""
     times = []
@@ -389,6 +486,14 @@ def main() -> int:
     app.setOrganizationName("Backprop Studio Bench")  # keep the user's settings untouched
     rows = []
     for key in args.only.split(","):
+        if key == "sweep":
+            r = sweep_run(app, args.seconds)
+            print(f"(sweep) 2-worker sweep in the window [{r['path']}]: lateness p50 "
+                  f"{r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms; "
+                  f"{r['trials']:.0f} trials finished in the {r['elapsed']:.0f} s measured "
+                  f"(target p99 <= 16 ms: {'met' if r['p99'] <= 16 else 'MISSED'})",
+                  flush=True)
+            continue
         if key == "conv":
             title, design, dataset = conv_case()
             load, maps, size = conv_costs(design, dataset)
@@ -434,6 +539,8 @@ def main() -> int:
                   f"max {r['max']:.1f} ms; {r['fps']:.1f} redraws/s ({r['redraw_ms']:.1f} ms "
                   f"each){diagram}; {r['rate']:,.0f} steps/s in the window vs "
                   f"{headless:,.0f} headless = {r['ratio']:.2f}x", flush=True)
+    if not rows:
+        return 0  # only the sweep case: its line says it all
     scaling = redraw_scaling(app)
     base = scaling[1_000]
     print("plot redraw (10 layers, loss, norms, ratios): " + ", ".join(

@@ -150,7 +150,26 @@ def open_storage(storage: str, lock: bool = True) -> OpenStorage:
         close_quietly(fd)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpaceError(f"cannot open the sweep storage {shown(storage)}: {first}") from None
+    if local:
+        _fast_commits(rdb)
     return OpenStorage(rdb, storage, local, fd)
+
+
+def _fast_commits(rdb: RDBStorage) -> None:
+    """SQLite in WAL mode with ``synchronous=NORMAL``: a commit no longer waits for the
+    disk (measured: a trial's report 19 ms -> 1.2 ms, ask + tell 60-80 ms -> 22 ms,
+    ``bench/sweep.py``). Safe for our one writer: a crash can lose the last commits, never
+    corrupt the file; readers in other processes still see every committed trial."""
+    from sqlalchemy import event
+
+    def pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    event.listen(rdb.engine, "connect", pragmas)
+    rdb.engine.dispose()  # connections made while opening reconnect with the pragmas
 
 
 def recover(opened: OpenStorage, study: optuna.Study) -> int:

@@ -53,6 +53,9 @@ WATCH = {
                     "(in the Design panel)",
     "epochs": "the steps per epoch, and the training loss after the same number of epochs",
     "forward_backward": "the training loss from the first epoch to the last",
+    "learning_rate_sweep": "the final training loss against the learning rate (log "
+                           "axis): high on the left, lowest in the middle, diverged on "
+                           "the right",
 }
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DATASETS", "LESSON_ROWS", "SHIPPED", "Net", "Row", "Variant"]
+__all__ = ["DATASETS", "LESSON_ROWS", "SHIPPED", "Net", "Row", "SweepRow", "Variant"]
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,27 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class SweepRow:
+    """A lesson that sweeps one setting of its (single) variant's design: the setting's
+    search-space name (``training.learning_rate``), the values a grid tries, in order,
+    and the study's name. ``core.teach.sweep_lesson`` measures it."""
+
+    parameter: str
+    values: tuple[float, ...]
+    study: str
+
+
+@dataclass(frozen=True)
 class Row:
-    """One lesson: key, title, the claim quoted from the seed, the explanation, variants."""
+    """One lesson: key, title, the claim quoted from the seed, the explanation, variants,
+    and for a sweep lesson the sweep."""
 
     key: str
     title: str
     claim: str
     explanation: str
     variants: tuple[Variant, ...]
+    sweep: SweepRow | None = None
 
 
 # Synthetic datasets by key: (name, samples, noise, seed, validation share).
@@ -124,6 +137,10 @@ EPOCHS = dict(loss=BCE, optimizer="sgd", learning_rate=0.3, epochs=30)
 CONV = dict(loss="softmax_cross_entropy", optimizer="adam", learning_rate=0.003,
             batch_size=32, epochs=15)
 TINY = dict(loss="mse", optimizer="sgd", learning_rate=2.0, batch_size=4, epochs=200)
+# Lesson 1's network and data, long enough (100 epochs) that the good rates finish low.
+SWEEP = dict(RATE, learning_rate=0.1, epochs=100)
+# Half-decade steps from 1e-4 to 10: an even grid on a log axis.
+RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 
 LESSON_ROWS: tuple[Row, ...] = (
     Row(
@@ -391,4 +408,29 @@ LESSON_ROWS: tuple[Row, ...] = (
                     "Tiny 2-3-1 network", "tiny", TINY,
                     mlp(2, [3], 1, "sigmoid", "sigmoid")),
         )),
+    Row(
+        "learning_rate_sweep", "Learning rate, measured",
+        (
+            "“The learning rate is very important. It tells the network how much to "
+            "change the weights. If it’s too high, the network can get lost and never "
+            "find a good solution. If it’s too low, the network will learn very slowly "
+            "…”"),
+        (
+            "Lesson 1's small network (16 tanh neurons fitting a noisy sine curve with "
+            "plain gradient descent) trains once for each of 11 learning rates from "
+            "0.0001 to 10, evenly spaced on a log scale: a grid sweep, each trial a run "
+            "of its own. The plot shows every trial's training loss after 100 epochs "
+            "against its learning rate. On the left the rate is too low: each step "
+            "Δw = -α ∂E/∂w is so small that the loss has barely moved from where it "
+            "started. In the middle lies the good region, where the loss ends lowest. "
+            "On the right the rate is too high: the steps overshoot the valley, so the "
+            "loss bounces around or blows up (a diverged trial is drawn at the top as "
+            "the worst). The result is a U, with the best rate well inside the range, "
+            "close to the rates where training falls apart."),
+        (
+            Variant("the network", "1-16-1 tanh on a noisy sine, α = 0.1; the sweep "
+                    "tries 11 rates from 0.0001 to 10.",
+                    "Learning rate sweep", "sine", SWEEP, mlp(1, [16], 1, "tanh", None)),
+        ),
+        SweepRow("training.learning_rate", RATES, "learning-rate-lesson")),
 )

@@ -38,7 +38,7 @@ from core.design.spec import (
 from core.records.record import RunRecord
 from core.records.recorder import RunRecorder
 from core.records.snapshots import EpochSnapshot, RunEnd, Snapshot, StepSnapshot
-from core.teach.lesson_table import DATASETS, LESSON_ROWS, SHIPPED, Net, Variant
+from core.teach.lesson_table import DATASETS, LESSON_ROWS, SHIPPED, Net, SweepRow, Variant
 from core.training.session import run_session
 from core.training.trainer import Trainer
 
@@ -48,6 +48,7 @@ __all__ = [
     "LessonResult",
     "LessonVariant",
     "run_variant",
+    "with_seed",
 ]
 
 
@@ -62,13 +63,16 @@ class LessonVariant:
 
 @dataclass(frozen=True)
 class Lesson:
-    """One claim of the seed text and the experiments that show it."""
+    """One claim of the seed text and the experiments that show it; a sweep lesson has
+    one variant and the ``sweep`` that varies one of its settings
+    (``core.teach.sweep_lesson``)."""
 
     key: str
     title: str
     claim: str
     explanation: str
     variants: tuple[LessonVariant, ...]
+    sweep: SweepRow | None = None
 
     def variant(self, name: str) -> LessonVariant:
         """The variant called ``name``; ``KeyError`` names the choices."""
@@ -163,6 +167,17 @@ class LessonResult:
         return float(np.median(first[ok] / last[ok]))
 
 
+def with_seed(design: Design, seed: int | None) -> Design:
+    """``design`` with ``seed`` as both its training seed (initial weights, shuffling,
+    dropout) and its generated dataset's seed; unchanged for None."""
+    if seed is None:
+        return design
+    dataset: dict[str, Any] = dict(design.dataset or {})
+    if dataset.get("kind") in ("synthetic", "builtin"):
+        dataset["seed"] = seed
+    return replace(design, training=replace(design.training, seed=seed), dataset=dataset)
+
+
 def run_variant(variant: LessonVariant, epochs: int | None = None,
                 seed: int | None = None) -> LessonResult:
     """Train ``variant`` headless and return what it measured.
@@ -172,17 +187,12 @@ def run_variant(variant: LessonVariant, epochs: int | None = None,
     are expected in some lessons: floating-point overflow is silenced here and the run
     ends with reason ``diverged``.
     """
-    design = variant.design
+    design = with_seed(variant.design, seed)
     training = design.training
     if epochs is not None:
         training = replace(training, epochs=epochs)
-    dataset_dict: dict[str, Any] = dict(design.dataset or {})
-    if seed is not None:
-        training = replace(training, seed=seed)
-        if dataset_dict.get("kind") in ("synthetic", "builtin"):
-            dataset_dict["seed"] = seed
-    design = replace(design, training=training, dataset=dataset_dict)
-    data = load_dataset(DatasetSpec.from_dict(dataset_dict))
+        design = replace(design, training=training)
+    data = load_dataset(DatasetSpec.from_dict(dict(design.dataset or {})))
     started, t0 = datetime.now(), time.perf_counter()
     trainer = Trainer(design, data, detail_every=1)
     trace = _Trace()
@@ -275,7 +285,7 @@ def _variant(row: Variant) -> LessonVariant:
 
 def _lessons() -> dict[str, Lesson]:
     return {row.key: Lesson(row.key, row.title, row.claim, row.explanation,
-                            tuple(_variant(v) for v in row.variants))
+                            tuple(_variant(v) for v in row.variants), row.sweep)
             for row in LESSON_ROWS}
 
 

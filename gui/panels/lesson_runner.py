@@ -9,7 +9,8 @@ project model, so the Runs panel can overlay them. A run of a variant's design i
 ``Lesson 5: dropout``. "Run all variants" loads and trains each variant in turn through
 the shared ``gui.training.run_sequence.RunSequence`` (the button cancels it), then
 selects their runs in the Runs panel. After every change to the runs the panel shows
-``core.teach.checks.check_lesson`` on the latest run of each variant.
+``core.teach.checks.check_lesson`` on the latest run of each variant; a sweep lesson's
+button, check and plot are ``gui.panels.lesson_sweep.LessonSweep``'s.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.design.spec import Design
 from core.records.run_names import unique_name
 from core.teach.checks import WATCH, check_lesson, find_variant, lesson_run_name, variant_runs
 from core.teach.lessons import LESSONS, Lesson, LessonVariant
+from gui.panels.lesson_sweep import LessonSweep
 from gui.panels.lessons import LessonPanel
 from gui.training.run_sequence import DONE, RunSequence, SequenceStep
 
@@ -64,6 +66,9 @@ class LessonRunner(QObject):
         self.sequence.finished.connect(self._on_all_finished)
         self.sequence.step_started.connect(self._on_step_started)
         self._all_lesson: Lesson | None = None
+        self.sweep = LessonSweep(window, panel, runs_panel.runs, self._load_sweep_lesson,
+                                 lambda: not training.controller.active, show_message)
+        panel.sweep_requested.connect(self.sweep.request)
         panel.variant_requested.connect(self.load_variant)
         panel.run_all_requested.connect(self.run_all)
         panel.lesson_opened.connect(lambda _lesson: self.refresh())
@@ -105,8 +110,9 @@ class LessonRunner(QObject):
             self.lesson_document = True
         self._mark_current()
         if not self.sequence.active:
+            then = "Run the sweep" if lesson.sweep is not None else "Run all variants"
             self._message(f"{lesson.title}: “{variant.name}” loaded. Press Train (F5), or "
-                          "Run all variants.", 10000)
+                          f"{then}.", 10000)
         return True
 
     def run_all(self, lesson: Lesson | None = None) -> bool:
@@ -156,9 +162,15 @@ class LessonRunner(QObject):
         self._sync_run_all()
 
     # -------------------------------------------------------------- internals
+    def _load_sweep_lesson(self, lesson: Lesson) -> bool:
+        return self.load_variant(lesson, lesson.variants[0])
+
     def _refresh_check(self) -> None:
         lesson = self.panel.lesson
         if lesson is None:
+            return
+        if lesson.sweep is not None:
+            self.sweep.refresh(lesson)
             return
         runs = variant_runs(lesson, self._runs.runs())
         self.panel.show_check(WATCH[lesson.key], check_lesson(lesson.key, runs))
@@ -174,6 +186,8 @@ class LessonRunner(QObject):
     def _sync_run_all(self) -> None:
         self.panel.set_running_all(self.sequence.active,
                                    not self._training.controller.active)
+        if self.panel.lesson is not None and self.panel.lesson.sweep is not None:
+            self.sweep.sync()
 
     def _on_document_opened(self) -> None:
         if not self._starting:

@@ -5,14 +5,17 @@ button per variant ("too high", "good", ...) and "Run all variants", then what t
 with the measured check on the runs made so far (``core.teach.checks``: "Final
 validation loss 0.99 with dropout ... vs 6.30 without: dropout helped"), then the
 plain-words explanation. The page scrolls, so the panel never forces the window taller.
-What the buttons do is ``gui.panels.lesson_runner``'s: the panel only asks.
+A sweep lesson ("Learning rate, measured") has "Run the sweep" instead, and under its
+check the plot of the final loss against the swept value with the three regions
+(``gui.panels.lesson_sweep_plot``, built when first needed: pyqtgraph stays out of
+start-up). What the buttons do is ``gui.panels.lesson_runner``'s: the panel only asks.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from core.teach.checks import Verdict
 from core.teach.lessons import LESSONS, Lesson, LessonVariant
+from core.teach.sweep_lesson import SweepPoint
 
 # Verdict.shown -> (mark, colours) of the check box.
 _MARKS = {True: ("✔ Shown", "#e8f5e9", "#1b5e20"),
@@ -44,11 +48,14 @@ class LessonPanel(QWidget):
 
     Signals: ``variant_requested(lesson, variant)`` asks to load a variant's design;
     ``run_all_requested(lesson)`` asks to train every variant in turn (or, while that
-    runs, to cancel it); ``lesson_opened(lesson)`` after the page shows a lesson.
+    runs, to cancel it); ``sweep_requested(lesson)`` asks to run a sweep lesson's sweep
+    (or, while it runs, to stop it); ``lesson_opened(lesson)`` after the page shows a
+    lesson.
     """
 
     variant_requested = Signal(object, object)
     run_all_requested = Signal(object)
+    sweep_requested = Signal(object)
     lesson_opened = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -89,16 +96,21 @@ class LessonPanel(QWidget):
         self.run_all.setToolTip("Train each variant in turn, then overlay their runs in the "
                                 "Runs panel")
         self.run_all.clicked.connect(lambda _checked=False: self._on_run_all())
+        self.run_sweep = QPushButton("Run the sweep")
+        self.run_sweep.clicked.connect(lambda _checked=False: self._on_run_sweep())
         self.watch = self._rich_label()
         self.check = self._rich_label()
         self.check.setFrameShape(QFrame.Shape.StyledPanel)
+        self.sweep_plot = None  # a SweepLessonPlot, made when a sweep lesson shows one
         self.text = self._rich_label()
         self.page_layout.addWidget(self.back, 0, Qt.AlignmentFlag.AlignLeft)
         self.page_layout.addWidget(self.title)
         self.page_layout.addLayout(self.buttons)
         self.page_layout.addWidget(self.run_all)
+        self.page_layout.addWidget(self.run_sweep)
         self.page_layout.addWidget(self.watch)
         self.page_layout.addWidget(self.check)
+        self._plot_index = self.page_layout.count()  # where the sweep plot goes
         self.page_layout.addWidget(self.text)
         self.page_layout.addStretch(1)
         scroll = QScrollArea()
@@ -106,6 +118,7 @@ class LessonPanel(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(page)
+        self.scroll = scroll
         self.stack.addWidget(scroll)
 
     @staticmethod
@@ -148,9 +161,17 @@ class LessonPanel(QWidget):
                 lambda _checked=False, v=variant: self._on_variant_clicked(v))
             self.buttons.addWidget(button)
             self.variant_buttons[variant.name] = button
-        self.run_all.setVisible(len(lesson.variants) > 1)
+        self.run_all.setVisible(len(lesson.variants) > 1 and lesson.sweep is None)
+        self.run_sweep.setVisible(lesson.sweep is not None)
+        if lesson.sweep is not None:
+            self.run_sweep.setToolTip(
+                f"Train the network once for each of {len(lesson.sweep.values)} learning "
+                "rates (several at once), then plot each one's final training loss")
         self.set_running_all(False)
+        self.set_sweeping(False)
         self.show_check("", Verdict(None, ""))
+        if self.sweep_plot is not None:
+            self.sweep_plot.setVisible(False)
         self.stack.setCurrentIndex(1)
         self.lesson_opened.emit(lesson)
         return lesson
@@ -169,6 +190,44 @@ class LessonPanel(QWidget):
         self.check.setStyleSheet(f"QLabel {{ background:{background}; color:{colour}; "
                                  "padding:6px; border-radius:4px; }")
         self.check.setVisible(bool(verdict.text))
+
+    def show_sweep(self, points: list[SweepPoint]) -> None:
+        """Plot a sweep lesson's points (the plot is made on first use)."""
+        lesson = self.lesson
+        if lesson is None or lesson.sweep is None:
+            return
+        if self.sweep_plot is None:
+            from gui.panels.lesson_sweep_plot import SweepLessonPlot
+
+            self.sweep_plot = SweepLessonPlot()
+            # About as tall as the dock is at 1280x720, so all of it shows at once.
+            self.sweep_plot.setMinimumHeight(220)
+            self.sweep_plot.setMaximumHeight(300)
+            self.page_layout.insertWidget(self._plot_index, self.sweep_plot)
+        self.sweep_plot.show_points(points, lesson.sweep.values)
+        self.sweep_plot.setVisible(True)
+
+    def reveal_sweep(self) -> None:
+        """Scroll the page so the sweep plot shows (after the layout has settled)."""
+        if self.sweep_plot is not None and self.sweep_plot.isVisibleTo(self):
+            QTimer.singleShot(0, self._scroll_to_plot)
+
+    def _scroll_to_plot(self) -> None:
+        # Not ensureWidgetVisible: a plot (a QGraphicsView) reports a cursor rectangle
+        # at its corner, so Qt would only make its top-left corner visible.
+        plot, bar = self.sweep_plot, self.scroll.verticalScrollBar()
+        top = plot.mapTo(self.scroll.widget(), plot.rect().topLeft()).y()
+        height = self.scroll.viewport().height()
+        want = top + plot.height() - height if plot.height() < height else top
+        if want > bar.value():
+            bar.setValue(min(want, bar.maximum()))
+
+    def set_sweeping(self, running: bool, can_start: bool = True) -> None:
+        """While the lesson's sweep runs its button stops it."""
+        self.run_sweep.setText("Stop the sweep" if running else "Run the sweep")
+        self.run_sweep.setEnabled(running or can_start)
+        for button in self.variant_buttons.values():
+            button.setEnabled(not running)
 
     def set_running_all(self, running: bool, can_start: bool = True) -> None:
         """While every variant is being trained the button cancels it."""
@@ -190,6 +249,10 @@ class LessonPanel(QWidget):
     def _on_run_all(self) -> None:
         if self.lesson is not None:
             self.run_all_requested.emit(self.lesson)
+
+    def _on_run_sweep(self) -> None:
+        if self.lesson is not None and self.lesson.sweep is not None:
+            self.sweep_requested.emit(self.lesson)
 
     def _on_item_activated(self, item: QListWidgetItem) -> None:
         self.open_lesson(item.data(Qt.ItemDataRole.UserRole))

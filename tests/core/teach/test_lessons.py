@@ -36,7 +36,7 @@ def test_the_table_covers_every_claim_of_the_seed():
     assert list(LESSONS) == [
         "learning_rate", "activations", "vanishing_gradients", "exploding_gradients",
         "overfitting", "batch_norm", "residual", "images", "convolutions", "epochs",
-        "forward_backward"]
+        "forward_backward", "learning_rate_sweep"]
 
 
 @pytest.mark.parametrize("key", list(LESSONS))

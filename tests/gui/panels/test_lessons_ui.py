@@ -39,7 +39,7 @@ def window(shown_window):
 
 def test_lessons_menu_lists_every_lesson(window):
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Lessons")
-    assert len(menu.actions()) == len(LESSONS) == 11
+    assert len(menu.actions()) == len(LESSONS) == 12
     assert window.lessons.list.count() == len(LESSONS)
 
 
