@@ -273,9 +273,9 @@ def sweep_run(app: QApplication, seconds: float, trial_seconds: float = 2.0) -> 
     import threading
 
     import optuna
-    from core.sweeps.plan import SweepPlan
 
     from bench.sweep import bench_design, bench_space, calibrate, source_of
+    from core.sweeps.plan import SweepPlan
     from gui.main_window import MainWindow
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
