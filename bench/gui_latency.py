@@ -348,7 +348,9 @@ def sweep_run(app: QApplication, seconds: float, trial_seconds: float = 2.0) -> 
         poll.stop()
         driver.stop()
         thread.join(20)
-    window.document.undo_stack.clear()
+    # The trials' runs made the project modified (without undo steps): start over, so
+    # closing asks nothing (a modal question offscreen waits for ever).
+    window.document.load(design, None)
     window.close()
     folder.cleanup()
     lat = np.array(lateness) if lateness else np.zeros(1)

@@ -53,10 +53,11 @@ def unit(p: Parameter, value: Any) -> float:
     return (x - lo) / (hi - lo) if hi > lo else 0.5
 
 
-def unit_objective(values: np.ndarray) -> tuple[np.ndarray, float, float]:
+def unit_objective(values: np.ndarray, direction: str
+                   ) -> tuple[np.ndarray, float, float]:
     """Objective ``values`` (n,) on 0..1 across their ``shown_range`` (outliers at its
-    ends), and the range's ends (NaN stays NaN; all equal: 0.5)."""
-    lo, hi = shown_range(values)
+    worse end), and the range's ends (NaN stays NaN; all equal: 0.5)."""
+    lo, hi = shown_range(values, direction)
     if math.isnan(lo):
         return np.full(values.shape, np.nan), lo, hi
     if hi <= lo:
@@ -81,20 +82,25 @@ def drawn_trials(trials: tuple[TrialRow, ...]) -> list[TrialRow]:
 
 def goodness(values: np.ndarray, direction: str) -> np.ndarray:
     """Each of ``values`` (n,) as 0 (the worst of them) .. 1 (the best)."""
-    u, _lo, _hi = unit_objective(np.asarray(values, dtype=float))
+    u, _lo, _hi = unit_objective(np.asarray(values, dtype=float), direction)
     return u if direction == "maximize" else 1.0 - u
 
 
-def shown_range(values: np.ndarray) -> tuple[float, float]:
-    """The objective range the plots show: the finite ``values``' own, but an outlier
-    (beyond three interquartile ranges of the quartiles) does not stretch it, so one
-    diverged trial does not squash the rest into a line. NaN, NaN when none is finite."""
+def shown_range(values: np.ndarray, direction: str) -> tuple[float, float]:
+    """The objective range the plots show: the finite ``values``' own, but an outlier on
+    the worse side (beyond three interquartile ranges of the quartiles) does not stretch
+    it, so one diverged trial does not squash the rest into a line. The better side is
+    never cut: the best trial, however far ahead, is what a sweep is for. NaN, NaN when
+    none is finite; ``direction``: ``minimize`` or ``maximize``."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return math.nan, math.nan
     q1, q3 = np.percentile(v, [25, 75])
     spread = max(q3 - q1, 1e-12 * max(abs(q3), 1.0))
-    lo = max(float(v.min()), q1 - 3 * spread)
-    hi = min(float(v.max()), q3 + 3 * spread)
-    return float(lo), float(hi)
+    lo, hi = float(v.min()), float(v.max())
+    if direction == "maximize":
+        lo = max(lo, q1 - 3 * spread)
+    else:
+        hi = min(hi, q3 + 3 * spread)
+    return lo, hi

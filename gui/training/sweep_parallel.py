@@ -76,7 +76,7 @@ class ParallelCoordinates(SweepPlot):
     def draw(self, status: SweepStatus) -> None:
         rows = drawn_trials(status.trials)
         values = np.array([t.value for t in rows], dtype=float)
-        u_obj, lo, hi = unit_objective(values)
+        u_obj, lo, hi = unit_objective(values, status.direction)
         # An outlier sits at the axis's end, which says so ("≥ 0.81").
         finite = values[np.isfinite(values)]
         clipped = finite.size and (finite.max() > hi, finite.min() < lo)

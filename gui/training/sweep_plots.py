@@ -95,12 +95,13 @@ def _dots(rows: list[TrialRow], direction: str) -> tuple[list, list]:
     return [b for b, _ in pairs], [p for _, p in pairs]
 
 
-def _shown_y(plot: SweepPlot, values: list[float]) -> tuple[np.ndarray, list[str]]:
+def _shown_y(plot: SweepPlot, values: list[float], direction: str
+             ) -> tuple[np.ndarray, list[str]]:
     """``values`` as drawn on ``plot``: within the objective's ``shown_range`` (which
     the plot's y axis is set to), an outlier at the edge as a triangle pointing off the
     plot; returns the y values and each one's symbol."""
     v = np.asarray(values, dtype=float)
-    lo, hi = shown_range(v)
+    lo, hi = shown_range(v, direction)
     if math.isnan(lo):
         return v, ["o"] * len(v)
     pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 0.05)
@@ -135,7 +136,7 @@ class BestSoFarPlot(SweepPlot):
         else:
             self.best_curve.setData([], [])
         rows = drawn_trials(status.trials)
-        ys, symbols = _shown_y(self, [t.value for t in rows])
+        ys, symbols = _shown_y(self, [t.value for t in rows], status.direction)
         self._xy = {t.number: (float(t.number), float(y)) for t, y in zip(rows, ys,
                                                                            strict=True)}
         if rows:
@@ -193,7 +194,7 @@ class ParameterPlot(SweepPlot):
             self.dots.setData([], [])
             return
         xs = [self.x_of(t) for t in rows]
-        ys, symbols = _shown_y(self, [t.value for t in rows])
+        ys, symbols = _shown_y(self, [t.value for t in rows], status.direction)
         brushes, pens = _dots(rows, status.direction)
         self.dots.setData(xs, ys, symbol=symbols, symbolBrush=brushes, symbolPen=pens)
         # The ring is a data item too: the plot's log mode takes its log as the dots'.

@@ -169,10 +169,10 @@ def test_parallel_coordinates_draw_a_line_per_finished_trial_normalised(views, s
     drawn = _finished(status)
     assert views.parallel.line_count() == len(drawn)
     values = np.array([t.value for t in drawn])
-    # The objective's axis: the values' range, with outliers (beyond three interquartile
-    # ranges of the quartiles) at its ends.
+    # The objective's axis: the values' range, with outliers on the worse side (beyond
+    # three interquartile ranges of the quartiles) at its end; val_loss is minimised.
     q1, q3 = np.percentile(values, [25, 75])
-    lo = max(values.min(), q1 - 3 * (q3 - q1))
+    lo = values.min()
     hi = min(values.max(), q3 + 3 * (q3 - q1))
     for t in drawn:
         u = views.parallel.line_units(t.number)
@@ -206,6 +206,24 @@ def test_an_outlier_does_not_squash_the_others_it_sits_at_the_edge(views, sweep)
     assert symbols.count("o") >= len(drawn) - 2
     assert views.parallel.line_units(far.number)[-1] == 1.0
     assert views.parallel._axes_for[2][1].startswith("≥ ")
+
+
+def test_a_best_trial_far_ahead_of_the_others_is_never_cut_off(views, sweep):
+    # As in the learning-rate lesson: most trials near 0.5, the best at 0.07.
+    status = status_of(sweep)
+    drawn = _finished(status)
+    best = min(t.value for t in drawn)
+    far = drawn[5]
+    trials = tuple(dataclasses.replace(t, value=best / 40, state="complete")
+                   if t.number == far.number else t for t in status.trials)
+    status = dataclasses.replace(status, trials=trials)
+    views.show_status(status)
+    views.draw_all()
+    lo, _hi = views.best_plot.plotItem.getViewBox().viewRange()[1]
+    assert lo <= best / 40  # in view, a dot, and the best-so-far line reaches it
+    numbers = list(views.best_plot.dots.xData)
+    assert views.best_plot.dots.opts["symbol"][numbers.index(far.number)] == "o"
+    assert views.parallel.line_units(far.number)[-1] == 0.0
 
 
 def test_importances_are_bars_once_the_study_has_them_else_a_line_saying_when(views,
