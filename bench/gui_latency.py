@@ -336,7 +336,7 @@ def sweep_run(app: QApplication, seconds: float, trial_seconds: float = 2.0) -> 
         marks["elapsed"] = time.perf_counter() - marks["t0"]
         marks["done"] = finished() - marks["done0"]
         timer.stop()
-        app.quit()
+        app.exit(0)  # not quit(): Qt 6 closes the windows, and this one asks to save
 
     timer.timeout.connect(tick)
     # The workers spawn and load their data first (a few seconds on 2 busy cores).

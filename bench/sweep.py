@@ -147,7 +147,7 @@ class OptunaClock:
         self._targets += [(optuna.trial.Trial, n) for n in ("report", "should_prune",
                                                              "set_user_attr")]
         self._targets += [(driver, n) for n in ("open_storage", "open_study", "recover",
-                                                "importances", "trial_row", "tell")]
+                                                "importances", "trial_row")]
 
     def _wrap(self, fn, name: str):
         def timed(*args, **kwargs):
